@@ -1,0 +1,1 @@
+"""Tokens, password hashing, principals and permissions."""

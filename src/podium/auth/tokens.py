@@ -1,0 +1,64 @@
+"""Access tokens.
+
+Podium issues signed JWTs (HS256) for sessions, robots and external applications, and opaque personal
+access tokens (``pat_…``) stored as digests. Every request's token is checked: the signature and expiry
+of a JWT, the digest, expiry and revocation of a personal access token.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+import jwt
+
+ALGORITHM = "HS256"
+PAT_PREFIX = "pat_"
+
+
+@dataclass(frozen=True)
+class TokenClaims:
+    user_id: int
+    tenant_id: int
+    kind: str  # "user" | "app" | "robot" | "job"
+    expires_at: int
+    robot_id: int | None = None
+    folder_id: int | None = None
+    job_id: int | None = None
+
+
+def issue(key: str, claims: TokenClaims) -> str:
+    payload: dict[str, Any] = {
+        "sub": str(claims.user_id),
+        "tid": claims.tenant_id,
+        "knd": claims.kind,
+        "exp": claims.expires_at,
+        "iat": int(time.time()),
+        "jti": uuid.uuid4().hex,
+    }
+    if claims.robot_id is not None:
+        payload["rid"] = claims.robot_id
+    if claims.folder_id is not None:
+        payload["fid"] = claims.folder_id
+    if claims.job_id is not None:
+        payload["jid"] = claims.job_id
+    return jwt.encode(payload, key, algorithm=ALGORITHM)
+
+
+def verify(key: str, token: str) -> TokenClaims | None:
+    """The claims of a valid, unexpired token; None for anything else."""
+    try:
+        payload = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "tid"]})
+        return TokenClaims(
+            user_id=int(payload["sub"]),
+            tenant_id=int(payload["tid"]),
+            kind=str(payload.get("knd", "user")),
+            expires_at=int(payload["exp"]),
+            robot_id=payload.get("rid"),
+            folder_id=payload.get("fid"),
+            job_id=payload.get("jid"),
+        )
+    except (jwt.PyJWTError, ValueError, TypeError, KeyError):
+        return None

@@ -1,0 +1,43 @@
+"""Settings from the environment and command-line flags."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    return int(value) if value else default
+
+
+@dataclass
+class Settings:
+    data_dir: Path = field(default_factory=lambda: Path(os.environ.get("PODIUM_DATA_DIR", "podium-data")))
+    database_url: str | None = field(default_factory=lambda: os.environ.get("PODIUM_DATABASE_URL"))
+    admin_password: str | None = field(default_factory=lambda: os.environ.get("PODIUM_ADMIN_PASSWORD"))
+    secret_key: str | None = field(default_factory=lambda: os.environ.get("PODIUM_SECRET_KEY"))
+    organization_name: str = field(default_factory=lambda: os.environ.get("PODIUM_ORGANIZATION", "podium"))
+    token_lifetime_seconds: int = field(default_factory=lambda: _env_int("PODIUM_TOKEN_LIFETIME", 3600))
+    max_body_bytes: int = field(default_factory=lambda: _env_int("PODIUM_MAX_BODY_BYTES", 10 * 1024 * 1024))
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.data_dir / 'podium.db').resolve()}"
+
+    def signing_key(self) -> str:
+        """The key that signs access tokens: PODIUM_SECRET_KEY, else a key file kept in the data folder."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.data_dir / "signing.key"
+        if not path.exists():
+            self.data_dir.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(secrets.token_urlsafe(48))
+        self.secret_key = path.read_text().strip()
+        return self.secret_key

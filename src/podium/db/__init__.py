@@ -1,0 +1,1 @@
+"""Persistence: engines and connections, column types, the schema and its migrations."""

@@ -1,0 +1,112 @@
+"""Engines and connections for SQLite (embedded default) and PostgreSQL.
+
+SQLite gets two engines on the same file: reads run in WAL snapshots in parallel, writes start with
+``BEGIN IMMEDIATE`` so that two writers queue on the lock instead of failing with "database is locked"
+when a read transaction tries to upgrade. PostgreSQL uses one pooled engine; row claims use
+``FOR UPDATE SKIP LOCKED``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import URL, make_url
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+
+def async_url(url: str) -> URL:
+    """The async driver URL for a user-given database URL."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+aiosqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+def sync_url(url: str) -> URL:
+    """The synchronous driver URL (Alembic, command line tools)."""
+    parsed = make_url(url)
+    backend = parsed.get_backend_name()
+    if backend == "sqlite":
+        return parsed.set(drivername="sqlite+pysqlite")
+    if backend == "postgresql":
+        return parsed.set(drivername="postgresql+psycopg")
+    raise ValueError(f"unsupported database {backend!r}: use sqlite or postgresql")
+
+
+def configure_sqlite(dbapi_connection: Any, *, immediate: bool) -> None:
+    """Pragmas every SQLite connection of Podium runs with."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA case_sensitive_like=ON")
+    cursor.close()
+
+
+def _sqlite_engine(url: URL, *, immediate: bool) -> AsyncEngine:
+    engine = create_async_engine(url, connect_args={"timeout": 30})
+
+    @event.listens_for(engine.sync_engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Let SQLAlchemy's "begin" event decide how transactions start (pysqlite would otherwise
+        # start deferred transactions on its own).
+        dbapi_connection.isolation_level = None
+        configure_sqlite(dbapi_connection, immediate=immediate)
+
+    @event.listens_for(engine.sync_engine, "begin")
+    def _on_begin(connection: Any) -> None:
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine
+
+
+def postgres_options(url: URL) -> tuple[URL, dict[str, Any]]:
+    """Moves libpq ``options`` from the URL into connect arguments, adding ``timezone=UTC``."""
+    options = str(url.query.get("options", ""))
+    return url.difference_update_query(["options"]), {"options": f"{options} -c timezone=UTC".strip()}
+
+
+def _postgres_engine(url: URL) -> AsyncEngine:
+    url, connect_args = postgres_options(url)
+    return create_async_engine(url, pool_size=20, max_overflow=20, connect_args=connect_args)
+
+
+class Database:
+    """The database of one Podium process: ``read()`` for queries, ``write()`` for transactions."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        target = async_url(url)
+        self.dialect = target.get_backend_name()
+        if self.dialect == "sqlite":
+            self._read = _sqlite_engine(target, immediate=False)
+            self._write = _sqlite_engine(target, immediate=True)
+        else:
+            self._read = self._write = _postgres_engine(target)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.dialect == "sqlite"
+
+    @asynccontextmanager
+    async def read(self) -> AsyncIterator[AsyncConnection]:
+        async with self._read.connect() as conn:
+            yield conn
+
+    @asynccontextmanager
+    async def write(self) -> AsyncIterator[AsyncConnection]:
+        """A transaction: committed when the block ends, rolled back if it raises."""
+        async with self._write.begin() as conn:
+            yield conn
+
+    async def dispose(self) -> None:
+        await self._read.dispose()
+        if self._write is not self._read:
+            await self._write.dispose()

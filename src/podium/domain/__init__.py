@@ -1,0 +1,1 @@
+"""Rules and state machines, one module per area. No HTTP here."""

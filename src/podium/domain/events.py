@@ -1,0 +1,33 @@
+"""The event outbox: domain events are rows written in the same transaction as the change."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from podium.db.schema import events
+from podium.db.types import utcnow
+
+
+async def record(
+    conn: AsyncConnection,
+    tenant_id: int,
+    event_type: str,
+    entity_key: str | None,
+    payload: dict[str, Any],
+    folder_id: int | None = None,
+) -> None:
+    await conn.execute(
+        insert(events).values(
+            tenant_id=tenant_id,
+            folder_id=folder_id,
+            type=event_type,
+            entity_key=entity_key,
+            payload=orjson.dumps(payload, default=str).decode(),
+            creation_time=utcnow(),
+            dispatched=False,
+        )
+    )

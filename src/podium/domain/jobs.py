@@ -1,0 +1,257 @@
+"""Starting, stopping, restarting and resuming jobs."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from podium.db.schema import environment_robots, folder_robots, jobs, releases, robots
+from podium.db.types import utcnow
+from podium.domain import events
+from podium.domain.enums import JobPriority, JobSourceType, JobState, StartStrategy, StopStrategy, parse_enum
+from podium.domain.job_states import FINAL, transition
+from podium.errors import ErrorCode, PodiumError, bad_request, not_found
+
+MAX_INPUT_ARGUMENTS = 10_000
+
+
+@dataclass
+class StartRequest:
+    strategy: StartStrategy
+    robot_ids: list[int]
+    jobs_count: int
+    no_of_robots: int
+    input_arguments: str | None
+    source: str
+    priority: JobPriority | None
+    specific_priority: int | None
+    reference: str | None
+    entry_point_path: str | None
+    batch_key: str
+    stop_expression: str | None
+    kill_expression: str | None
+
+
+def validate_input_arguments(value: Any) -> str | None:
+    """InputArguments is a JSON object serialized as a string, at most 10,000 characters."""
+    if value is None or value == "":
+        return None
+    if not isinstance(value, str):
+        raise bad_request("InputArguments must be a string holding a JSON object.")
+    if len(value) > MAX_INPUT_ARGUMENTS:
+        raise PodiumError(
+            f"InputArguments is {len(value)} characters long; at most {MAX_INPUT_ARGUMENTS} are accepted.",
+            status=400,
+            code=ErrorCode.INPUT_TOO_LONG,
+        )
+    try:
+        parsed = orjson.loads(value)
+    except orjson.JSONDecodeError:
+        raise bad_request("InputArguments is not valid JSON.") from None
+    if not isinstance(parsed, dict):
+        raise bad_request("InputArguments must be a JSON object.")
+    return value
+
+
+def _int_list(value: Any, name: str) -> list[int]:
+    if value is None:
+        return []
+    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise bad_request(f"{name} must be a list of integers.")
+    return value
+
+
+def _count(value: Any, name: str) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 10_000:
+        raise bad_request(f"{name} must be an integer between 0 and 10000.")
+    return value
+
+
+def _optional_text(info: Mapping[str, Any], name: str, limit: int) -> str | None:
+    value = info.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or len(value) > limit:
+        raise bad_request(f"{name} must be a string of at most {limit} characters.")
+    return value
+
+
+def parse_start_info(info: Mapping[str, Any]) -> StartRequest:
+    robot_ids = _int_list(info.get("RobotIds"), "RobotIds")
+    try:
+        strategy = (
+            parse_enum(StartStrategy, info["Strategy"])
+            if info.get("Strategy") is not None
+            else (StartStrategy.Specific if robot_ids else StartStrategy.ModernJobsCount)
+        )
+        priority = parse_enum(JobPriority, info["JobPriority"]) if info.get("JobPriority") is not None else None
+    except ValueError as error:
+        raise bad_request(str(error)) from None
+    source = info.get("Source") or "Manual"
+    if not isinstance(source, str) or len(source) > 128:
+        raise bad_request("Source must be a string.")
+    batch = info.get("BatchExecutionKey")
+    try:
+        batch_key = str(uuid.UUID(str(batch))) if batch else str(uuid.uuid4())
+    except ValueError:
+        raise bad_request("BatchExecutionKey must be a GUID.") from None
+    return StartRequest(
+        strategy=StartStrategy(int(strategy)),
+        robot_ids=robot_ids,
+        jobs_count=_count(info.get("JobsCount"), "JobsCount"),
+        no_of_robots=_count(info.get("NoOfRobots"), "NoOfRobots"),
+        input_arguments=validate_input_arguments(info.get("InputArguments")),
+        source=source,
+        priority=JobPriority(int(priority)) if priority is not None else None,
+        specific_priority=info.get("SpecificPriorityValue") if isinstance(info.get("SpecificPriorityValue"), int) else None,
+        reference=_optional_text(info, "Reference", 128),
+        entry_point_path=_optional_text(info, "EntryPointPath", 512),
+        batch_key=batch_key,
+        stop_expression=_optional_text(info, "StopProcessExpression", 64),
+        kill_expression=_optional_text(info, "KillProcessExpression", 64),
+    )
+
+
+async def eligible_robot_ids(conn: AsyncConnection, release: Mapping[str, Any]) -> list[int]:
+    """Robots that may run the release: its environment's robots, else the robots of its folder."""
+    if release["environment_id"] is not None:
+        members = select(environment_robots.c.robot_id).where(
+            environment_robots.c.environment_id == release["environment_id"]
+        )
+    else:
+        members = select(folder_robots.c.robot_id).where(folder_robots.c.folder_id == release["folder_id"])
+    rows = await conn.execute(
+        select(robots.c.id).where(robots.c.id.in_(members), robots.c.enabled.is_(True)).order_by(robots.c.id)
+    )
+    return [row.id for row in rows]
+
+
+async def _robots_for(conn: AsyncConnection, release: Mapping[str, Any], request: StartRequest) -> list[int | None]:
+    """One entry per job to create: a robot id, or None for "any robot"."""
+    strategy = request.strategy
+    if strategy in (StartStrategy.JobsCount, StartStrategy.ModernJobsCount):
+        return [None] * max(request.jobs_count, 1)
+    eligible = await eligible_robot_ids(conn, release)
+    if strategy is StartStrategy.Specific:
+        if not request.robot_ids:
+            raise bad_request("RobotIds is required with the Specific strategy.")
+        unknown = [r for r in request.robot_ids if r not in eligible]
+        if unknown:
+            raise bad_request(
+                f"Robots {unknown} cannot run this process (not in its environment or folder).", ErrorCode.NO_ROBOTS
+            )
+        return list(dict.fromkeys(request.robot_ids))
+    if not eligible:
+        raise bad_request("There are no robots that can run this process.", ErrorCode.NO_ROBOTS)
+    if strategy is StartStrategy.All:
+        return list(eligible)
+    wanted = request.no_of_robots or 1
+    if wanted > len(eligible):
+        raise bad_request(
+            f"NoOfRobots is {wanted} but only {len(eligible)} robots can run this process.", ErrorCode.NO_ROBOTS
+        )
+    return list(eligible[:wanted])
+
+
+async def start_jobs(
+    conn: AsyncConnection, release: Mapping[str, Any], request: StartRequest, user_id: int | None
+) -> list[int]:
+    """Creates the Pending jobs the strategy asks for, in one transaction; returns their ids."""
+    targets = await _robots_for(conn, release, request)
+    now = utcnow()
+    priority = request.priority if request.priority is not None else JobPriority(release["job_priority"])
+    rows = [
+        {
+            "tenant_id": release["tenant_id"],
+            "folder_id": release["folder_id"],
+            "key": str(uuid.uuid4()),
+            "release_id": release["id"],
+            "release_name": release["name"],
+            "robot_id": robot_id,
+            "state": int(JobState.Pending),
+            "source": request.source,
+            "source_type": int(_source_type(request.source)),
+            "type": 0,
+            "runtime_type": 2,
+            "batch_execution_key": request.batch_key,
+            "creation_time": now,
+            "input_arguments": request.input_arguments or release["input_arguments"],
+            "job_priority": int(priority),
+            "specific_priority_value": request.specific_priority,
+            "reference": request.reference,
+            "entry_point_path": request.entry_point_path or release["entry_point_path"],
+            "creator_user_id": user_id,
+            "stop_process_expression": request.stop_expression,
+            "kill_process_expression": request.kill_expression,
+        }
+        for robot_id in targets
+    ]
+    result = await conn.execute(insert(jobs).returning(jobs.c.id, sort_by_parameter_order=True), rows)
+    ids = [int(row.id) for row in result]
+    for job_id, row in zip(ids, rows, strict=True):
+        await events.record(
+            conn, row["tenant_id"], "job.created", row["key"], {"JobId": job_id, "Key": row["key"]}, row["folder_id"]
+        )
+    return ids
+
+
+def _source_type(source: str) -> Any:
+    try:
+        return parse_enum(JobSourceType, source)
+    except ValueError:
+        return JobSourceType.Manual  # type: ignore[attr-defined]
+
+
+def parse_stop_strategy(value: Any) -> StopStrategy:
+    try:
+        return StopStrategy(int(parse_enum(StopStrategy, value)))
+    except ValueError:
+        raise bad_request("strategy must be SoftStop (1) or Kill (2).") from None
+
+
+async def stop_job(conn: AsyncConnection, job: Mapping[str, Any], strategy: StopStrategy) -> None:
+    """SoftStop asks a running job to stop (Stopping); Kill terminates it (Terminating). A job that has
+    not started yet stops at once."""
+    state = JobState(job["state"])
+    if state in FINAL:
+        raise PodiumError(f"The job is already {state.name}.", status=400, code=ErrorCode.INVALID_JOB_STATE)
+    if state in (JobState.Pending, JobState.Suspended):
+        await transition(conn, job, JobState.Stopped, stop_strategy=int(strategy))
+    elif strategy is StopStrategy.Kill:
+        if state is not JobState.Terminating:
+            await transition(conn, job, JobState.Terminating, stop_strategy=int(strategy))
+    elif state is not JobState.Stopping and state is not JobState.Terminating:
+        await transition(conn, job, JobState.Stopping, stop_strategy=int(strategy))
+
+
+async def restart_job(conn: AsyncConnection, job: Mapping[str, Any], user_id: int | None) -> int:
+    """A new Pending job with the same process, robot and input as a finished one."""
+    if JobState(job["state"]) not in FINAL:
+        raise PodiumError("Only a finished job can be restarted.", status=400, code=ErrorCode.INVALID_JOB_STATE)
+    release = (await conn.execute(select(releases).where(releases.c.id == job["release_id"]))).mappings().first()
+    if release is None:
+        raise not_found("The job's process no longer exists.")
+    keep = ("tenant_id", "folder_id", "release_id", "release_name", "robot_id", "source", "source_type", "type",
+            "runtime_type", "input_arguments", "job_priority", "specific_priority_value", "reference",
+            "entry_point_path", "stop_process_expression", "kill_process_expression")
+    row = {name: job[name] for name in keep}
+    row.update(key=str(uuid.uuid4()), state=int(JobState.Pending), batch_execution_key=str(uuid.uuid4()),
+               creation_time=utcnow(), creator_user_id=user_id)
+    job_id = (await conn.execute(insert(jobs).values(**row).returning(jobs.c.id))).scalar_one()
+    await events.record(conn, row["tenant_id"], "job.created", row["key"], {"JobId": job_id, "RestartOf": job["id"]},
+                        row["folder_id"])
+    return int(job_id)
+
+
+async def resume_job(conn: AsyncConnection, job: Mapping[str, Any]) -> None:
+    if JobState(job["state"]) is not JobState.Suspended:
+        raise PodiumError("Only a suspended job can be resumed.", status=400, code=ErrorCode.INVALID_JOB_STATE)
+    await transition(conn, job, JobState.Resumed)

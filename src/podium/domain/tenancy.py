@@ -1,0 +1,110 @@
+"""Creating a tenant with what a fresh Orchestrator tenant has: built-in roles, an administrator and
+the ``Shared`` folder."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from podium.auth.passwords import hash_password, new_secret
+from podium.auth.permissions import BUILTIN_ROLES
+from podium.db.schema import folders, role_permissions, roles, tenants, user_roles, users
+from podium.db.types import utcnow
+
+
+@dataclass
+class TenantSeed:
+    tenant_id: int
+    admin_user_id: int
+    shared_folder_id: int
+    admin_password: str | None  # set only when it was generated here
+
+
+async def find_tenant(conn: AsyncConnection, name: str) -> int | None:
+    row = (await conn.execute(select(tenants.c.id).where(tenants.c.name == name))).first()
+    return None if row is None else int(row.id)
+
+
+async def create_role(conn: AsyncConnection, tenant_id: int, name: str, role_type: int, perms: tuple[str, ...]) -> int:
+    role_id = (
+        await conn.execute(
+            insert(roles)
+            .values(
+                tenant_id=tenant_id,
+                name=name,
+                display_name=name,
+                type=role_type,
+                is_static=True,
+                is_editable=name != "Administrator",
+                creation_time=utcnow(),
+            )
+            .returning(roles.c.id)
+        )
+    ).scalar_one()
+    if perms:
+        await conn.execute(insert(role_permissions), [{"role_id": role_id, "name": p, "is_granted": True} for p in perms])
+    return int(role_id)
+
+
+async def create_user(
+    conn: AsyncConnection, tenant_id: int, user_name: str, password: str | None, *, user_type: int = 0
+) -> int:
+    return int(
+        (
+            await conn.execute(
+                insert(users)
+                .values(
+                    tenant_id=tenant_id,
+                    key=str(uuid.uuid4()),
+                    user_name=user_name,
+                    name=user_name,
+                    password_hash=hash_password(password) if password else None,
+                    is_active=True,
+                    type=user_type,
+                    creation_time=utcnow(),
+                )
+                .returning(users.c.id)
+            )
+        ).scalar_one()
+    )
+
+
+async def create_tenant(conn: AsyncConnection, name: str, admin_password: str | None = None) -> TenantSeed:
+    """Creates the tenant, its built-in roles, user ``admin`` (Administrator) and folder ``Shared``."""
+    now = utcnow()
+    tenant_id = (
+        await conn.execute(
+            insert(tenants)
+            .values(key=str(uuid.uuid4()), name=name, display_name=name, is_active=True, creation_time=now)
+            .returning(tenants.c.id)
+        )
+    ).scalar_one()
+    role_ids = {
+        role: await create_role(conn, tenant_id, role, role_type, perms)
+        for role, (role_type, perms) in BUILTIN_ROLES.items()
+    }
+    generated = None
+    if not admin_password:
+        admin_password = generated = new_secret(12)
+    admin_id = await create_user(conn, tenant_id, "admin", admin_password)
+    await conn.execute(insert(user_roles).values(user_id=admin_id, role_id=role_ids["Administrator"], folder_id=None))
+    shared = (
+        await conn.execute(
+            insert(folders)
+            .values(
+                tenant_id=tenant_id,
+                key=str(uuid.uuid4()),
+                display_name="Shared",
+                fully_qualified_name="Shared",
+                provision_type=1,
+                permission_model=1,
+                feed_type=1,
+                creation_time=now,
+            )
+            .returning(folders.c.id)
+        )
+    ).scalar_one()
+    return TenantSeed(int(tenant_id), admin_id, int(shared), generated)
