@@ -1,0 +1,1 @@
+"""The generic OData layer: declarations, query options, $filter, SQL building, serialization, $metadata."""

@@ -1,0 +1,135 @@
+"""Declarations the generic OData layer serves: entity sets, their fields and navigation properties.
+
+Each entity set is described once (table, DTO fields with Orchestrator's names, enums, navigation,
+folder scoping, permission prefix); list/get/create/update/delete, ``$metadata`` and OpenAPI are
+derived from that description by the generic layers.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import ColumnElement, Table
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from podium.api.context import RequestContext
+
+
+class Edm(enum.StrEnum):
+    """OData primitive types used by Orchestrator's DTOs."""
+
+    STRING = "Edm.String"
+    INT32 = "Edm.Int32"
+    INT64 = "Edm.Int64"
+    BOOLEAN = "Edm.Boolean"
+    DATETIME = "Edm.DateTimeOffset"
+    GUID = "Edm.Guid"
+    DOUBLE = "Edm.Double"
+    ENUM = "Enum"
+
+
+class Scope(enum.Enum):
+    """Where the rows of an entity set live."""
+
+    TENANT = "tenant"  # one tenant's rows, not tied to a folder (Robots, Machines, Users, Folders, Roles)
+    FOLDER = "folder"  # one folder's rows (Jobs, Releases, Environments, ...)
+    HOST = "host"  # not tenant-bound (Tenants)
+
+
+@dataclass(frozen=True)
+class Field:
+    """One DTO property.
+
+    ``column`` names the column of the entity set's table that stores it. A field with ``constant``
+    set is not stored: it is serialized as that value (Orchestrator properties Podium has no use for
+    yet, kept so clients find the shape they expect).
+    """
+
+    name: str
+    edm: Edm
+    column: str | None = None
+    enum: type[enum.IntEnum] | None = None
+    nullable: bool = True
+    read_only: bool = False  # never taken from a request body (Id, CreationTime, State ...)
+    required: bool = False  # must be present on create
+    write_only: bool = False  # accepted on write, always answered as null (passwords)
+    constant: Any = None
+    max_length: int | None = None
+
+    @property
+    def stored(self) -> bool:
+        return self.column is not None
+
+
+@dataclass(frozen=True)
+class Navigation:
+    """A navigation property: many-to-one through ``local`` -> target ``remote``.
+
+    With ``many=True`` it is a collection: target rows whose ``remote`` column equals this row's
+    ``local`` column, or, with ``link``, rows joined through a link table
+    ``(table, column to this row, column to the target row)``.
+    """
+
+    name: str
+    target: str  # entity set name
+    local: str
+    remote: str = "id"
+    many: bool = False
+    link: tuple[Table, str, str] | None = None
+    type_name: str | None = None  # DTO name of the nested object, e.g. SimpleRobotDto
+
+
+@dataclass(frozen=True)
+class ResolvedField:
+    """A property path resolved to a SQL expression, as the $filter and $orderby compilers need it."""
+
+    expr: ColumnElement[Any]
+    edm: Edm
+    enum: type[enum.IntEnum] | None = None
+
+
+FieldResolver = Callable[[list[str]], ResolvedField]
+"""Resolves a property path (``["Robot", "Id"]``) to SQL; raises PodiumError(400) when unknown."""
+
+Hook = Callable[
+    ["RequestContext", "AsyncConnection", dict[str, Any], "Mapping[str, Any] | None", "Mapping[str, Any]"],
+    Awaitable[None],
+]
+"""Called in the write transaction before an insert or update with the column values (mutable), the existing row (or None) and
+the request body (for properties that are not columns, such as a role's permissions)."""
+
+
+@dataclass
+class EntitySet:
+    name: str
+    type_name: str
+    table: Table
+    fields: list[Field]
+    scope: Scope
+    permission: str | None  # "Jobs" -> Jobs.View / Jobs.Create / Jobs.Edit / Jobs.Delete
+    navigations: list[Navigation] = field(default_factory=list)
+    key_column: str = "id"
+    insertable: bool = True
+    updatable: bool = True
+    deletable: bool = True
+    before_write: Hook | None = None
+    after_insert: (
+        Callable[["RequestContext", "AsyncConnection", int, dict[str, Any], "Mapping[str, Any]"], Awaitable[None]]
+        | None
+    ) = None
+    before_delete: Callable[["RequestContext", "AsyncConnection", Mapping[str, Any]], Awaitable[None]] | None = None
+    unique: tuple[str, ...] = ()  # column names unique within the scope (name clash -> 409)
+    # extra read conditions, e.g. robots of the folder named by the headers
+    read_filter: Callable[["RequestContext"], list[ColumnElement[bool]]] | None = None
+
+    def __post_init__(self) -> None:
+        self.by_name: dict[str, Field] = {f.name: f for f in self.fields}
+        self.nav_by_name: dict[str, Navigation] = {n.name: n for n in self.navigations}
+
+    def field(self, name: str) -> Field | None:
+        return self.by_name.get(name)

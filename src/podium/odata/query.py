@@ -1,0 +1,204 @@
+"""Builds one SELECT per page from an entity set's declaration and the request's query options.
+
+Navigation properties used in ``$filter``/``$orderby``/``$expand`` become LEFT OUTER JOINs (an ``or``
+over a missing robot must not drop the job); collection-valued expansions are loaded with one extra
+query per page. No query per row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import ColumnElement, FromClause, Select, and_, func, literal, select
+from sqlalchemy.sql.elements import Label
+
+from podium.errors import invalid_odata
+from podium.odata.filter import compile_filter, parse_filter, parse_orderby
+from podium.odata.model import Edm, EntitySet, Field, Navigation, ResolvedField
+from podium.odata.options import ExpandItem, QueryOptions
+from podium.odata.registry import Registry
+from podium.odata.serialize import Converter, converter
+
+DEFAULT_PAGE = 1000
+
+
+@dataclass
+class _Join:
+    alias: FromClause
+    entity_set: EntitySet
+    nav: Navigation
+    parent: FromClause
+
+
+@dataclass
+class Shape:
+    """How to read one entity (and its single-valued expansions) out of a result row."""
+
+    entity_set: EntitySet
+    columns: list[tuple[str, str, Converter]]  # DTO name, row label, converter
+    constants: list[tuple[str, Any]]
+    key_label: str
+    nested: list[tuple[str, Shape]] = field(default_factory=list)
+    collections: list[tuple[Navigation, ExpandItem]] = field(default_factory=list)
+    null_when: str | None = None  # label of the key column of a joined entity: NULL -> no entity
+
+    def bind(self, labels: list[Label[Any]]) -> Shape:
+        """Turns column labels into positions in the result row (tuple access is the fast path)."""
+        position = {label.name: index for index, label in enumerate(labels)}
+        self._bind(position)
+        return self
+
+    def _bind(self, position: dict[str, int]) -> None:
+        self._columns = [(name, position[label], convert) for name, label, convert in self.columns]
+        self._key = position[self.key_label]
+        for _name, nested in self.nested:
+            nested._bind(position)
+
+    def key(self, row: Any) -> Any:
+        return row[self._key]
+
+    def read(self, row: Any) -> dict[str, Any] | None:
+        if self.null_when is not None and row[self._key] is None:
+            return None
+        dto: dict[str, Any] = {}
+        for name, index, convert in self._columns:
+            dto[name] = convert(row[index])
+        for name, value in self.constants:
+            dto[name] = value
+        for name, shape in self.nested:
+            dto[name] = shape.read(row)
+        return dto
+
+
+class EntityQuery:
+    """The joins, columns and conditions of a query over one entity set."""
+
+    def __init__(self, registry: Registry, entity_set: EntitySet, dialect: str) -> None:
+        self.registry = registry
+        self.root = entity_set
+        self.dialect = dialect
+        self.table = entity_set.table
+        self._joins: dict[tuple[str, ...], _Join] = {}
+
+    # -- property paths -------------------------------------------------------------------------
+    def _join(self, path: tuple[str, ...]) -> tuple[FromClause, EntitySet]:
+        if not path:
+            return self.table, self.root
+        existing = self._joins.get(path)
+        if existing is not None:
+            return existing.alias, existing.entity_set
+        parent, parent_set = self._join(path[:-1])
+        nav = parent_set.nav_by_name.get(path[-1])
+        if nav is None or nav.many:
+            raise invalid_odata(f"'{'/'.join(path)}' is not a navigation property of {parent_set.type_name}.")
+        target = self.registry.get(nav.target)
+        if target is None:
+            raise invalid_odata(f"'{'/'.join(path)}' cannot be navigated.")
+        alias = target.table.alias(f"j{len(self._joins)}")
+        self._joins[path] = _Join(alias, target, nav, parent)
+        return alias, target
+
+    def resolve(self, path: list[str]) -> ResolvedField:
+        """Maps ``["Robot", "Id"]`` to SQL, adding the outer join it needs."""
+        *navs, last = path
+        table, entity_set = self._join(tuple(navs))
+        found = entity_set.field(last)
+        if found is None:
+            nav = entity_set.nav_by_name.get(last)
+            if nav is not None and not nav.many:  # "Robot eq null"
+                return ResolvedField(table.c[nav.local], Edm.INT64)
+            raise invalid_odata(f"Could not find a property named '{last}' on type '{entity_set.type_name}'.")
+        if not found.stored:
+            return ResolvedField(literal(found.constant), found.edm, found.enum)
+        if found.write_only:
+            raise invalid_odata(f"The property '{last}' cannot be used in a query.")
+        return ResolvedField(table.c[str(found.column)], found.edm, found.enum)
+
+    def from_clause(self) -> FromClause:
+        clause: FromClause = self.table
+        for join in self._joins.values():
+            clause = clause.outerjoin(join.alias, join.alias.c[join.nav.remote] == join.parent.c[join.nav.local])
+        return clause
+
+    # -- options -------------------------------------------------------------------------------------
+    def where_filter(self, text: str | None) -> list[ColumnElement[bool]]:
+        if text is None:
+            return []
+        return [compile_filter(parse_filter(text), self.resolve, self.dialect)]
+
+    def order_by(self, text: str | None) -> list[ColumnElement[Any]]:
+        key = self.table.c[self.root.key_column]
+        if text is None:
+            return [key.asc()]
+        clauses: list[ColumnElement[Any]] = []
+        for path, descending in parse_orderby(text):
+            expr = self.resolve(path).expr
+            clauses.append(expr.desc() if descending else expr.asc())
+        clauses.append(key.asc())
+        return clauses
+
+    def shape(
+        self, select_names: list[str] | None, expand: list[ExpandItem], path: tuple[str, ...] = ()
+    ) -> tuple[Shape, list[Label[Any]]]:
+        """The columns to select for the entity at ``path`` and the Shape that reads them back."""
+        table, entity_set = self._join(path)
+        prefix = "_".join(path)
+        labels: list[Label[Any]] = []
+        key_label = f"{prefix}__key" if prefix else "__key"
+        labels.append(table.c[entity_set.key_column].label(key_label))
+        expanded = {item.name for item in expand}
+        wanted = _selected_fields(entity_set, select_names, expanded)
+        columns: list[tuple[str, str, Converter]] = []
+        constants: list[tuple[str, Any]] = []
+        for wanted_field in wanted:
+            if wanted_field.stored:
+                column = str(wanted_field.column)
+                label = f"{prefix}__{column}" if prefix else column
+                labels.append(table.c[column].label(label))
+                columns.append((wanted_field.name, label, converter(wanted_field)))
+            else:
+                constants.append((wanted_field.name, wanted_field.constant))
+        shape = Shape(entity_set, columns, constants, key_label, null_when=key_label if path else None)
+        for item in expand:
+            nav = entity_set.nav_by_name.get(item.name)
+            if nav is None:
+                raise invalid_odata(
+                    f"Could not find a navigation property named '{item.name}' on type '{entity_set.type_name}'."
+                )
+            if nav.many:
+                shape.collections.append((nav, item))
+                continue
+            nested, nested_labels = self.shape(item.select, item.expand, (*path, item.name))
+            shape.nested.append((item.name, nested))
+            labels.extend(nested_labels)
+        return shape, labels
+
+    def page(
+        self, options: QueryOptions, conditions: list[ColumnElement[bool]]
+    ) -> tuple[Select[Any], Select[Any] | None, Shape]:
+        """The page query, the count query (with $count=true) and the shape of the rows."""
+        where = conditions + self.where_filter(options.filter)
+        count_query = None
+        if options.count:
+            count_query = select(func.count()).select_from(self.from_clause()).where(and_(*where))
+        order = self.order_by(options.orderby)
+        shape, labels = self.shape(options.select, options.expand)
+        limit = options.top if options.top is not None else DEFAULT_PAGE
+        query = select(*labels).select_from(self.from_clause()).where(and_(*where)).order_by(*order)
+        query = query.limit(limit).offset(options.skip or None)
+        return query, count_query, shape.bind(labels)
+
+
+def _selected_fields(entity_set: EntitySet, names: list[str] | None, expanded: set[str]) -> list[Field]:
+    """Fields named in $select (a navigation property named there is served by $expand)."""
+    if names is None:
+        return list(entity_set.fields)
+    chosen: list[Field] = []
+    for name in names:
+        found = entity_set.field(name)
+        if found is not None:
+            chosen.append(found)
+        elif name not in entity_set.nav_by_name:
+            raise invalid_odata(f"Could not find a property named '{name}' on type '{entity_set.type_name}'.")
+    return chosen

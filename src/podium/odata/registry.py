@@ -1,0 +1,93 @@
+"""The registry of entity sets and their actions/functions, filled by the ``podium.api`` modules."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from podium.odata.model import EntitySet
+
+if TYPE_CHECKING:
+    from starlette.requests import Request
+
+    from podium.api.context import RequestContext
+    from podium.odata.options import QueryOptions
+
+NAMESPACE = "UiPath.Server.Configuration.OData"
+
+
+@dataclass
+class ActionCall:
+    """What an action or function handler receives."""
+
+    entity_set: EntitySet
+    key: Any  # the bound entity's key, or None for collection-bound operations
+    params: dict[str, Any]  # function parameters from the URL: GetByKey(identifier='…')
+    body: Any  # the parsed JSON body (actions), or None
+    options: QueryOptions  # $filter/$top/... for functions returning collections
+    request: Request
+
+
+Handler = Callable[["RequestContext", ActionCall], Awaitable[Any]]
+
+
+@dataclass
+class Operation:
+    """An OData action (POST) or function (GET) bound to an entity set or to one of its entities."""
+
+    entity_set: str
+    name: str
+    method: str
+    handler: Handler
+    bound_to_entity: bool = False
+    namespace: str = NAMESPACE
+    summary: str = ""
+    body_schema: dict[str, Any] | None = None  # JSON schema of the body, for OpenAPI
+    returns: str | None = None  # entity set name (collection) or DTO name, for $metadata/OpenAPI
+    parameters: tuple[str, ...] = ()
+
+
+@dataclass
+class Registry:
+    entity_sets: dict[str, EntitySet] = field(default_factory=dict)
+    operations: dict[tuple[str, str, bool], Operation] = field(default_factory=dict)
+
+    def add(self, entity_set: EntitySet) -> EntitySet:
+        self.entity_sets[entity_set.name.lower()] = entity_set
+        return entity_set
+
+    def get(self, name: str) -> EntitySet | None:
+        return self.entity_sets.get(name.lower())
+
+    def operation(
+        self,
+        entity_set: str,
+        name: str,
+        *,
+        method: str = "POST",
+        bound_to_entity: bool = False,
+        namespace: str = NAMESPACE,
+        summary: str = "",
+        body_schema: dict[str, Any] | None = None,
+        returns: str | None = None,
+        parameters: tuple[str, ...] = (),
+    ) -> Callable[[Handler], Handler]:
+        """Registers the decorated coroutine as an action (POST) or function (GET)."""
+
+        def register(handler: Handler) -> Handler:
+            op = Operation(
+                entity_set, name, method, handler, bound_to_entity, namespace, summary, body_schema, returns,
+                parameters,
+            )
+            self.operations[(entity_set.lower(), name.lower(), bound_to_entity)] = op
+            return handler
+
+        return register
+
+    def find_operation(self, entity_set: str, name: str, bound_to_entity: bool) -> Operation | None:
+        short = name.rsplit(".", 1)[-1]
+        return self.operations.get((entity_set.lower(), short.lower(), bound_to_entity))
+
+
+registry = Registry()

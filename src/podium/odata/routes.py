@@ -1,0 +1,142 @@
+"""The one OData route: ``/odata/{resource path}`` for every entity set, action and function.
+
+The resource path is parsed from the raw URL path (see ``path.py``), then dispatched to the generic
+CRUD of the entity set's declaration or to a registered action/function.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from starlette.responses import Response
+
+from podium.api.context import RequestContext, request_context
+from podium.errors import ErrorCode, PodiumError, invalid_odata, not_found
+from podium.odata import service
+from podium.odata.options import QueryOptions, parse_options
+from podium.odata.path import ResourcePath, parse_resource_path
+from podium.odata.registry import ActionCall, registry
+from podium.odata.serialize import dumps
+
+router = APIRouter(include_in_schema=False)
+JSON = "application/json; odata.metadata=minimal; odata.streaming=true"
+
+
+def json_response(payload: Any, status: int = 200) -> Response:
+    return Response(dumps(payload), status_code=status, media_type=JSON)
+
+
+def collection(ctx: RequestContext, name: str, rows: list[dict[str, Any]], count: int | None = None) -> Response:
+    payload: dict[str, Any] = {"@odata.context": f"{ctx.odata_base}/$metadata#{name}"}
+    if count is not None:
+        payload["@odata.count"] = count
+    payload["value"] = rows
+    return json_response(payload)
+
+
+def entity(ctx: RequestContext, name: str, dto: dict[str, Any], status: int = 200) -> Response:
+    return json_response({"@odata.context": f"{ctx.odata_base}/$metadata#{name}/$entity", **dto}, status)
+
+
+async def read_json(request: Request) -> Any:
+    """The JSON body, or None when there is none; 400 for malformed JSON, 413 when too large."""
+    limit: int = request.app.state.services.settings.max_body_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise PodiumError("The request body is too large.", status=413, code=ErrorCode.PAYLOAD_TOO_LARGE)
+    chunks: list[bytes] = []
+    size = 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > limit:
+            raise PodiumError("The request body is too large.", status=413, code=ErrorCode.PAYLOAD_TOO_LARGE)
+        chunks.append(chunk)
+    raw = b"".join(chunks)
+    if not raw.strip():
+        return None
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        raise PodiumError("The request body is not valid JSON.", status=400, code=ErrorCode.VALIDATION) from None
+
+
+def _resource(request: Request) -> ResourcePath:
+    raw = request.scope.get("raw_path") or request.url.path.encode()
+    text = raw.decode("latin-1").split("?", 1)[0]
+    marker = "/odata/"
+    start = text.lower().find(marker)
+    return parse_resource_path(text[start + len(marker) :] if start >= 0 else "")
+
+
+@router.api_route("/odata/{rest:path}", methods=["GET", "POST", "PUT", "PATCH", "DELETE"])
+async def odata(request: Request) -> Response:
+    if request.url.path.rstrip("/").endswith("/$metadata"):
+        from podium.odata.metadata import metadata_response
+
+        return metadata_response(request)
+    resource = _resource(request)
+    ctx = await request_context(request)
+    entity_set = registry.get(resource.entity_set)
+    if entity_set is None:
+        raise not_found(f"The resource '{resource.entity_set}' was not found.")
+    method = request.method
+    if resource.operation is not None:
+        return await _operation(ctx, request, resource, method)
+    if resource.count:
+        page = await service.list_entities(ctx, entity_set, parse_options(request.query_params))
+        return Response(str(page.count), media_type="text/plain")
+    if method == "GET":
+        options = parse_options(request.query_params)
+        if resource.has_key:
+            return entity(ctx, entity_set.name, await service.get_entity(ctx, entity_set, resource.key, options))
+        page = await service.list_entities(ctx, entity_set, options)
+        return collection(ctx, entity_set.name, page.rows, page.count)
+    if method == "POST" and not resource.has_key:
+        created = await service.create_entity(ctx, entity_set, await read_json(request))
+        return entity(ctx, entity_set.name, created, 201)
+    if method in ("PUT", "PATCH") and resource.has_key:
+        body = await read_json(request)
+        updated = await service.update_entity(ctx, entity_set, resource.key, body, partial=method == "PATCH")
+        return entity(ctx, entity_set.name, updated)
+    if method == "DELETE" and resource.has_key:
+        await service.delete_entity(ctx, entity_set, resource.key)
+        return Response(status_code=204)
+    raise PodiumError(f"The method {method} is not allowed here.", status=405, code=ErrorCode.GENERIC)
+
+
+async def _operation(ctx: RequestContext, request: Request, resource: ResourcePath, method: str) -> Response:
+    operation = registry.find_operation(resource.entity_set, resource.operation or "", resource.has_key)
+    if operation is None:
+        raise not_found(f"The operation '{resource.operation}' was not found on '{resource.entity_set}'.")
+    if operation.method != method:
+        raise PodiumError(f"The method {method} is not allowed here.", status=405, code=ErrorCode.GENERIC)
+    entity_set = registry.get(operation.entity_set)
+    assert entity_set is not None
+    body = await read_json(request) if method in ("POST", "PUT", "PATCH") else None
+    options = parse_options(request.query_params) if method == "GET" else QueryOptions()
+    call = ActionCall(entity_set, resource.key, resource.params, body, options, request)
+    result = await operation.handler(ctx, call)
+    if isinstance(result, Response):
+        return result
+    if result is None:
+        return Response(status_code=204)
+    return json_response(result)
+
+
+def require_body(call: ActionCall) -> dict[str, Any]:
+    if not isinstance(call.body, dict):
+        raise PodiumError("The request body must be a JSON object.", status=400, code=ErrorCode.VALIDATION)
+    return call.body
+
+
+def param(call: ActionCall, name: str) -> Any:
+    """A function parameter from the URL (or the query string), matched case-insensitively."""
+    for key, value in call.params.items():
+        if key.lower() == name.lower():
+            return value
+    for key, value in call.request.query_params.items():
+        if key.lower() == name.lower():
+            return value
+    raise invalid_odata(f"The parameter '{name}' is missing.")

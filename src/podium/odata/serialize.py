@@ -1,0 +1,54 @@
+"""Turning rows into Orchestrator's DTO shapes (PascalCase, enums by name, ISO 8601 UTC with Z)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import Any
+
+import orjson
+
+from podium.odata.model import Edm, Field
+
+Converter = Callable[[Any], Any]
+
+
+def format_datetime(value: dt.datetime) -> str:
+    """``2018-01-15T18:18:02.79Z``: UTC, trailing zeros of the fraction dropped, as Orchestrator does."""
+    if value.tzinfo is not None:
+        value = value.astimezone(dt.UTC)
+    text = value.strftime("%Y-%m-%dT%H:%M:%S")
+    if value.microsecond:
+        text += f".{value.microsecond:06d}".rstrip("0")
+    return text + "Z"
+
+
+def _datetime(value: Any) -> Any:
+    return None if value is None else format_datetime(value)
+
+
+def _identity(value: Any) -> Any:
+    return value
+
+
+def converter(field: Field) -> Converter:
+    if field.write_only:
+        return lambda _value: None
+    if field.edm is Edm.DATETIME:
+        return _datetime
+    if field.edm is Edm.ENUM and field.enum is not None:
+        names = {member.value: member.name for member in field.enum}
+        return lambda value: None if value is None else names.get(value, str(value))
+    if field.edm is Edm.BOOLEAN:
+        return lambda value: None if value is None else bool(value)
+    return _identity
+
+
+def dumps(payload: Any) -> bytes:
+    return orjson.dumps(payload, default=_default)
+
+
+def _default(value: Any) -> Any:
+    if isinstance(value, dt.datetime):
+        return format_datetime(value)
+    raise TypeError(f"cannot serialize {type(value).__name__}")

@@ -1,0 +1,280 @@
+"""Generic list/get/create/update/delete over any declared entity set.
+
+Scoping is applied here once for every entity set: the caller's tenant always, and for folder-scoped
+sets the folders where the caller holds the permission (or the folder its headers name).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, FromClause, and_, delete, insert, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from podium.api.context import RequestContext
+from podium.db.schema import folders
+from podium.db.types import utcnow
+from podium.errors import conflict, invalid_odata, not_found
+from podium.odata.model import EntitySet, Scope
+from podium.odata.options import QueryOptions
+from podium.odata.query import EntityQuery, Shape
+from podium.odata.registry import registry
+from podium.odata.values import invalid, values_from_body
+
+
+@dataclass
+class Page:
+    rows: list[dict[str, Any]]
+    count: int | None
+
+
+def permission(entity_set: EntitySet, verb: str) -> str | None:
+    return f"{entity_set.permission}.{verb}" if entity_set.permission else None
+
+
+async def scope_conditions(
+    ctx: RequestContext, conn: AsyncConnection, entity_set: EntitySet, verb: str = "View"
+) -> list[ColumnElement[bool]]:
+    """Tenant and folder conditions for reading the entity set; 403 without the permission."""
+    table = entity_set.table
+    needed = permission(entity_set, verb)
+    if entity_set.scope is Scope.HOST:
+        if needed:
+            ctx.require(needed)
+        return []
+    conditions: list[ColumnElement[bool]] = [table.c.tenant_id == ctx.tenant_id]
+    if entity_set.scope is Scope.FOLDER and needed:
+        folder_ids = await ctx.readable_folder_ids(conn, needed)
+        if folder_ids is not None:
+            conditions.append(table.c.folder_id.in_(folder_ids))
+    elif needed:
+        ctx.require(needed)
+    if entity_set.read_filter is not None:
+        conditions.extend(entity_set.read_filter(ctx))
+    return conditions
+
+
+def _key_condition(entity_set: EntitySet, key: Any) -> ColumnElement[bool]:
+    column = entity_set.table.c[entity_set.key_column]
+    python_type = column.type.python_type
+    if python_type is int and (isinstance(key, bool) or not isinstance(key, int)):
+        raise invalid_odata(f"The key '{key}' is not valid for {entity_set.name}: an integer is expected.")
+    if python_type is str and not isinstance(key, str):
+        key = str(key)
+    condition: ColumnElement[bool] = column == key
+    return condition
+
+
+async def run_page(
+    ctx: RequestContext,
+    conn: AsyncConnection,
+    entity_set: EntitySet,
+    options: QueryOptions,
+    conditions: list[ColumnElement[bool]],
+) -> Page:
+    builder = EntityQuery(registry, entity_set, ctx.services.db.dialect)
+    query, count_query, shape = builder.page(options, conditions)
+    rows = (await conn.execute(query)).all()
+    dtos = [shape.read(row) or {} for row in rows]
+    if shape.collections:
+        await load_collections(ctx, conn, shape, [shape.key(row) for row in rows], dtos)
+    count = (await conn.execute(count_query)).scalar_one() if count_query is not None else None
+    return Page(dtos, count)
+
+
+async def list_entities(
+    ctx: RequestContext,
+    entity_set: EntitySet,
+    options: QueryOptions,
+    extra: list[ColumnElement[bool]] | None = None,
+) -> Page:
+    async with ctx.services.db.read() as conn:
+        conditions = await scope_conditions(ctx, conn, entity_set)
+        return await run_page(ctx, conn, entity_set, options, conditions + (extra or []))
+
+
+async def list_entities_unchecked(
+    ctx: RequestContext,
+    entity_set: EntitySet,
+    options: QueryOptions,
+    extra: list[ColumnElement[bool]],
+) -> Page:
+    """A page of the caller's tenant without a permission check (the caller's own user record)."""
+    async with ctx.services.db.read() as conn:
+        conditions = [] if entity_set.scope is Scope.HOST else [entity_set.table.c.tenant_id == ctx.tenant_id]
+        return await run_page(ctx, conn, entity_set, options, conditions + extra)
+
+
+async def get_entity(
+    ctx: RequestContext, entity_set: EntitySet, key: Any, options: QueryOptions | None = None
+) -> dict[str, Any]:
+    options = options or QueryOptions()
+    single = QueryOptions(select=options.select, expand=options.expand, top=1, count=False)
+    page = await list_entities(ctx, entity_set, single, [_key_condition(entity_set, key)])
+    if not page.rows:
+        raise not_found(f"{entity_set.type_name.removesuffix('Dto')} does not exist.")
+    return page.rows[0]
+
+
+async def load_collections(
+    ctx: RequestContext, conn: AsyncConnection, shape: Shape, keys: list[Any], dtos: list[dict[str, Any]]
+) -> None:
+    """One query per expanded collection navigation for the whole page."""
+    for nav, item in shape.collections:
+        target = registry.get(nav.target)
+        if target is None:
+            continue
+        builder = EntityQuery(registry, target, ctx.services.db.dialect)
+        nested, labels = builder.shape(item.select, item.expand)
+        if nav.link is not None:
+            link, to_owner, to_target = nav.link
+            owner = link.c[to_owner].label("__owner")
+            source: FromClause = builder.from_clause().join(
+                link, link.c[to_target] == target.table.c[target.key_column]
+            )
+        else:
+            owner = target.table.c[nav.remote].label("__owner")
+            source = builder.from_clause()
+        nested.bind([owner, *labels])
+        query = (
+            select(owner, *labels)
+            .select_from(source)
+            .where(owner.element.in_(keys))
+            .order_by(target.table.c[target.key_column])
+        )
+        grouped: dict[Any, list[dict[str, Any]]] = {}
+        for row in await conn.execute(query):
+            grouped.setdefault(row[0], []).append(nested.read(row) or {})
+        for key, dto in zip(keys, dtos, strict=True):
+            dto[nav.name] = grouped.get(key, [])
+
+
+async def _folder_path(conn: AsyncConnection, folder_id: int) -> str:
+    path: str = (
+        await conn.execute(select(folders.c.fully_qualified_name).where(folders.c.id == folder_id))
+    ).scalar_one()
+    return path
+
+
+async def _check_unique(
+    conn: AsyncConnection, entity_set: EntitySet, values: Mapping[str, Any], exclude: Any = None
+) -> None:
+    table = entity_set.table
+    for column in entity_set.unique:
+        if column not in values:
+            continue
+        scope_column = "folder_id" if entity_set.scope is Scope.FOLDER else "tenant_id"
+        query = select(table.c[entity_set.key_column]).where(
+            table.c[column] == values[column], table.c[scope_column] == values[scope_column]
+        )
+        if exclude is not None:
+            query = query.where(table.c[entity_set.key_column] != exclude)
+        if (await conn.execute(query.limit(1))).first() is not None:
+            raise conflict(f"{entity_set.type_name.removesuffix('Dto')} '{values[column]}' already exists.")
+
+
+async def create_entity(ctx: RequestContext, entity_set: EntitySet, body: Any) -> dict[str, Any]:
+    if not entity_set.insertable:
+        raise invalid(f"{entity_set.name} cannot be created this way.")
+    values = values_from_body(entity_set, body, creating=True)
+    table = entity_set.table
+    async with ctx.services.db.write() as conn:
+        if entity_set.scope is not Scope.HOST:
+            values["tenant_id"] = ctx.tenant_id
+        if entity_set.scope is Scope.FOLDER:
+            values["folder_id"] = ctx.require_folder().id
+        if "key" in table.c and not values.get("key"):
+            values["key"] = str(uuid.uuid4())
+        if "creation_time" in table.c:
+            values["creation_time"] = utcnow()
+        if "creator_user_id" in table.c:
+            values["creator_user_id"] = ctx.user_id
+        if entity_set.before_write is not None:
+            await entity_set.before_write(ctx, conn, values, None, body)
+        await _require_write(ctx, conn, entity_set, "Create", values.get("folder_id"))
+        await _check_unique(conn, entity_set, values)
+        try:
+            new_id = (await conn.execute(insert(table).values(**values).returning(table.c.id))).scalar_one()
+        except IntegrityError:
+            raise conflict(f"The {entity_set.type_name.removesuffix('Dto')} conflicts with an existing one.") from None
+        if entity_set.after_insert is not None:
+            await entity_set.after_insert(ctx, conn, new_id, values, body)
+    return await get_entity(ctx, entity_set, new_id)
+
+
+async def _require_write(
+    ctx: RequestContext, conn: AsyncConnection, entity_set: EntitySet, verb: str, folder_id: int | None
+) -> None:
+    needed = permission(entity_set, verb)
+    if needed is None:
+        return
+    if entity_set.scope is Scope.FOLDER and folder_id is not None:
+        ctx.require(needed, await _folder_path(conn, folder_id))
+    else:
+        ctx.require(needed)
+
+
+async def _existing(
+    ctx: RequestContext, conn: AsyncConnection, entity_set: EntitySet, key: Any
+) -> Mapping[str, Any]:
+    table = entity_set.table
+    query = select(table).where(_key_condition(entity_set, key))
+    if entity_set.scope is not Scope.HOST:
+        query = query.where(table.c.tenant_id == ctx.tenant_id)
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        raise not_found(f"{entity_set.type_name.removesuffix('Dto')} does not exist.")
+    return dict(row)
+
+
+async def update_entity(
+    ctx: RequestContext, entity_set: EntitySet, key: Any, body: Any, *, partial: bool
+) -> dict[str, Any]:
+    if not entity_set.updatable:
+        raise invalid(f"{entity_set.name} cannot be edited this way.")
+    values = values_from_body(entity_set, body, creating=False)
+    table = entity_set.table
+    async with ctx.services.db.write() as conn:
+        row = await _existing(ctx, conn, entity_set, key)
+        await _require_write(ctx, conn, entity_set, "Edit", row.get("folder_id"))
+        if entity_set.before_write is not None:
+            await entity_set.before_write(ctx, conn, values, row, body)
+        if "last_modification_time" in table.c:
+            values["last_modification_time"] = utcnow()
+        if "last_modifier_user_id" in table.c:
+            values["last_modifier_user_id"] = ctx.user_id
+        scoped = {**row, **values}
+        await _check_unique(conn, entity_set, {k: scoped[k] for k in entity_set.unique + _scope_cols(entity_set)}, row["id"])
+        if values:
+            try:
+                await conn.execute(update(table).where(table.c.id == row["id"]).values(**values))
+            except IntegrityError:
+                raise conflict(f"The {entity_set.type_name.removesuffix('Dto')} conflicts with an existing one.") from None
+    return await get_entity(ctx, entity_set, row[entity_set.key_column])
+
+
+def _scope_cols(entity_set: EntitySet) -> tuple[str, ...]:
+    if entity_set.scope is Scope.FOLDER:
+        return ("folder_id",)
+    return ("tenant_id",) if entity_set.scope is Scope.TENANT else ()
+
+
+async def delete_entity(ctx: RequestContext, entity_set: EntitySet, key: Any) -> None:
+    if not entity_set.deletable:
+        raise invalid(f"{entity_set.name} cannot be deleted this way.")
+    table = entity_set.table
+    async with ctx.services.db.write() as conn:
+        row = await _existing(ctx, conn, entity_set, key)
+        await _require_write(ctx, conn, entity_set, "Delete", row.get("folder_id"))
+        if entity_set.before_delete is not None:
+            await entity_set.before_delete(ctx, conn, row)
+        try:
+            await conn.execute(delete(table).where(and_(table.c.id == row["id"])))
+        except IntegrityError:
+            raise conflict(
+                f"The {entity_set.type_name.removesuffix('Dto')} is still in use and cannot be deleted."
+            ) from None
