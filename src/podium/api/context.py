@@ -1,0 +1,149 @@
+"""The request context: who calls, in which tenant and folder, and what they may do."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy import or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+
+from podium.api.folders_header import FolderRef, folder_error, folder_from_headers
+from podium.api.services import Services
+from podium.auth.principal import Principal, principal_for_token
+from podium.auth.tokens import PAT_PREFIX, verify
+from podium.db.schema import folders
+from podium.errors import ErrorCode, PodiumError, forbidden, unauthorized
+
+
+@dataclass
+class RequestContext:
+    services: Services
+    principal: Principal
+    folder: FolderRef | None
+    trace_id: str
+    base_url: str  # scheme://host[/org/tenant/orchestrator_]
+
+    @property
+    def tenant_id(self) -> int:
+        return self.principal.tenant_id
+
+    @property
+    def user_id(self) -> int:
+        return self.principal.user_id
+
+    @property
+    def odata_base(self) -> str:
+        return self.base_url + "/odata"
+
+    def require(self, permission: str, folder_path: str | None = None) -> None:
+        """403 unless the caller holds the permission (in the folder, when one is given)."""
+        if not self.principal.has(permission, folder_path):
+            raise forbidden(f"You are not authorized! (missing permission {permission})")
+
+    def require_folder(self) -> FolderRef:
+        if self.folder is None:
+            raise PodiumError(
+                "An organization unit is required for this action.", status=400, code=ErrorCode.FOLDER_REQUIRED
+            )
+        return self.folder
+
+    async def folder_by_id(self, conn: AsyncConnection, folder_id: int) -> FolderRef:
+        row = (
+            await conn.execute(
+                select(folders.c.id, folders.c.key, folders.c.fully_qualified_name).where(
+                    folders.c.id == folder_id, folders.c.tenant_id == self.tenant_id
+                )
+            )
+        ).first()
+        if row is None:
+            raise folder_error()
+        return FolderRef(row.id, row.key, row.fully_qualified_name)
+
+    async def readable_folder_ids(self, conn: AsyncConnection, permission: str) -> list[int] | None:
+        """Folders whose rows the caller may read with ``permission``: None means every folder of the
+        tenant; with a folder header, just that folder (403 without the permission there)."""
+        restricted = self.principal.restricted_folder_id
+        if self.folder is not None:
+            self.require(permission, self.folder.fully_qualified_name)
+            if restricted is not None and self.folder.id != restricted:
+                raise folder_error()
+            return [self.folder.id]
+        if restricted is not None:
+            return [restricted] if self._may_in(await self.folder_by_id(conn, restricted), permission) else []
+        if permission in self.principal.tenant_permissions:
+            return None
+        grants = self.principal.folder_grants(permission)
+        if not grants:
+            raise forbidden(f"You are not authorized! (missing permission {permission})")
+        conditions = []
+        for path in grants:
+            conditions.append(folders.c.fully_qualified_name == path)
+            conditions.append(folders.c.fully_qualified_name.startswith(path + "/", autoescape=True))
+        rows = await conn.execute(
+            select(folders.c.id).where(folders.c.tenant_id == self.tenant_id, or_(*conditions))
+        )
+        return [row.id for row in rows]
+
+    def _may_in(self, folder: FolderRef, permission: str) -> bool:
+        return self.principal.has(permission, folder.fully_qualified_name)
+
+
+def _bearer(request: Request) -> str:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise unauthorized()
+    return token.strip()
+
+
+async def _principal(request: Request, services: Services, conn: AsyncConnection | None) -> Principal | None:
+    token = _bearer(request)
+    if not token.startswith(PAT_PREFIX) and verify(services.signing_key, token) is None:
+        return None  # the signature and expiry are checked on every request, cached or not
+    cached = services.principals.get(token)
+    if cached is not None:
+        return cached
+    if conn is None:
+        async with services.db.read() as own:
+            principal = await principal_for_token(own, services.signing_key, token)
+    else:
+        principal = await principal_for_token(conn, services.signing_key, token)
+    if principal is not None:
+        services.principals.put(token, principal)
+    return principal
+
+
+def base_url(request: Request) -> str:
+    prefix = request.scope.get("podium.prefix") or ""
+    return f"{request.url.scheme}://{request.url.netloc}{prefix}"
+
+
+async def request_context(request: Request) -> RequestContext:
+    """Authenticates the call and resolves its folder; 401 without a valid token."""
+    services: Services = request.app.state.services
+    principal = await _principal(request, services, None)
+    if principal is None:
+        raise unauthorized()
+    url_tenant = request.scope.get("podium.tenant_name")
+    if url_tenant is not None and url_tenant.lower() != principal.tenant_name.lower():
+        raise unauthorized("You are not authenticated! (the token belongs to another tenant)")
+    folder = None
+    if any(h in request.headers for h in _FOLDER_HEADERS):
+        async with services.db.read() as conn:
+            folder = await folder_from_headers(conn, request.headers, principal.tenant_id)
+    return RequestContext(
+        services=services,
+        principal=principal,
+        folder=folder,
+        trace_id=request.scope.get("podium.trace_id", ""),
+        base_url=base_url(request),
+    )
+
+
+_FOLDER_HEADERS = (
+    "x-uipath-folderkey",
+    "x-uipath-folderpath-encoded",
+    "x-uipath-folderpath",
+    "x-uipath-organizationunitid",
+)

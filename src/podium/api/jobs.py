@@ -1,0 +1,274 @@
+"""The Jobs area: the Jobs entity set and its actions (StartJobs, StopJobs, StopJob, RestartJob,
+ResumeJob, GetByKey, Export)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import ColumnElement, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.responses import Response
+
+from podium.api.context import RequestContext, request_context
+from podium.api.declare import boolean, choice, constant, integer, key_id, text, when
+from podium.db.schema import exports, folders, jobs, releases
+from podium.db.types import utcnow
+from podium.domain import enums
+from podium.domain import jobs as job_rules
+from podium.errors import bad_request, not_found
+from podium.odata import service
+from podium.odata.model import Edm, EntitySet, Navigation, Scope
+from podium.odata.options import QueryOptions
+from podium.odata.registry import ActionCall, registry
+from podium.odata.routes import collection, entity, param, require_body
+from podium.odata.serialize import format_datetime
+
+router = APIRouter(tags=["Jobs"])
+
+JOBS = registry.add(
+    EntitySet(
+        name="Jobs",
+        type_name="JobDto",
+        table=jobs,
+        scope=Scope.FOLDER,
+        permission="Jobs",
+        insertable=False,
+        updatable=False,
+        deletable=False,
+        navigations=[
+            Navigation("Robot", "Robots", local="robot_id", type_name="SimpleRobotDto"),
+            Navigation("Release", "Releases", local="release_id", type_name="SimpleReleaseDto"),
+            Navigation("Machine", "Machines", local="machine_id"),
+        ],
+        fields=[
+            text("Key", "key"),
+            when("StartTime", "start_time"),
+            when("EndTime", "end_time"),
+            choice("State", enums.JobState, "state"),
+            choice("JobPriority", enums.JobPriority, "job_priority"),
+            integer("SpecificPriorityValue", "specific_priority_value"),
+            text("Source", "source"),
+            choice("SourceType", enums.JobSourceType, "source_type"),
+            text("BatchExecutionKey", "batch_execution_key"),
+            text("Info", "info"),
+            when("CreationTime", "creation_time"),
+            integer("StartingScheduleId", "starting_schedule_id"),
+            text("ReleaseName", "release_name"),
+            choice("Type", enums.JobType, "type"),
+            text("InputArguments", "input_arguments"),
+            text("OutputArguments", "output_arguments"),
+            text("HostMachineName", "host_machine_name"),
+            constant("HasMediaRecorded", False, Edm.BOOLEAN),
+            constant("HasVideoRecorded", False, Edm.BOOLEAN),
+            text("PersistenceId", "persistence_id"),
+            integer("ResumeVersion", "resume_version"),
+            choice("StopStrategy", enums.StopStrategy, "stop_strategy"),
+            choice("RuntimeType", enums.RobotType, "runtime_type"),
+            boolean("RequiresUserInteraction", "requires_user_interaction"),
+            text("EntryPointPath", "entry_point_path"),
+            integer("OrganizationUnitId", "folder_id"),
+            text("Reference", "reference"),
+            text("KillProcessExpression", "kill_process_expression"),
+            text("StopProcessExpression", "stop_process_expression"),
+            integer("CreatorUserId", "creator_user_id"),
+            integer("ReleaseId", "release_id"),
+            integer("RobotId", "robot_id"),
+            when("LastModificationTime", "last_modification_time"),
+            key_id(),
+        ],
+    )
+)
+
+
+async def _job_rows(ctx: RequestContext, conn: AsyncConnection, condition: ColumnElement[bool], verb: str) -> list[Mapping[str, Any]]:
+    """Jobs of the caller's tenant matching ``condition``, each checked for ``Jobs.<verb>`` in its folder."""
+    rows = (
+        await conn.execute(
+            select(jobs, folders.c.fully_qualified_name.label("folder_path"))
+            .join(folders, folders.c.id == jobs.c.folder_id)
+            .where(condition, jobs.c.tenant_id == ctx.tenant_id)
+        )
+    ).mappings().all()
+    for row in rows:
+        ctx.require(f"Jobs.{verb}", row["folder_path"])
+    return [dict(row) for row in rows]
+
+
+async def _find_release(ctx: RequestContext, conn: AsyncConnection, info: Mapping[str, Any]) -> Mapping[str, Any]:
+    """The release to start, by ReleaseKey or ReleaseName, in the header's folder or any folder where
+    the caller may start jobs."""
+    key, name = info.get("ReleaseKey"), info.get("ReleaseName")
+    if key:
+        condition = releases.c.key == str(key).lower()
+    elif name and isinstance(name, str):
+        condition = releases.c.name == name
+    else:
+        raise bad_request("ReleaseKey or ReleaseName is required.")
+    query = select(releases, folders.c.fully_qualified_name.label("folder_path")).join(
+        folders, folders.c.id == releases.c.folder_id
+    ).where(condition, releases.c.tenant_id == ctx.tenant_id)
+    if ctx.folder is not None:
+        query = query.where(releases.c.folder_id == ctx.folder.id)
+    candidates = [
+        row for row in (await conn.execute(query)).mappings().all()
+        if ctx.principal.has("Jobs.Create", row["folder_path"])
+        and (ctx.principal.restricted_folder_id in (None, row["folder_id"]))
+    ]
+    if not candidates:
+        raise not_found("The process (release) does not exist or you cannot start it.")
+    if len(candidates) > 1:
+        raise bad_request("Several folders have a process with this name: name the folder in a header.")
+    return dict(candidates[0])
+
+
+async def _jobs_by_ids(ctx: RequestContext, ids: list[int]) -> list[dict[str, Any]]:
+    page = await service.list_entities(
+        ctx, JOBS, QueryOptions(top=len(ids) or 1, count=False), [jobs.c.id.in_(ids)]
+    )
+    return page.rows
+
+
+@registry.operation("Jobs", "StartJobs", summary="Adds Pending jobs for the robots the strategy selects",
+                    returns="Jobs")
+async def start_jobs(ctx: RequestContext, call: ActionCall) -> Response:
+    body = require_body(call)
+    info = body.get("startInfo", body.get("StartInfo"))
+    if not isinstance(info, dict):
+        raise bad_request("startInfo is required.")
+    request = job_rules.parse_start_info(info)
+    async with ctx.services.db.write() as conn:
+        release = await _find_release(ctx, conn, info)
+        ids = await job_rules.start_jobs(conn, release, request, ctx.user_id)
+    rows = await _jobs_by_ids(ctx, ids)
+    return collection(ctx, "Jobs", rows)
+
+
+def _ids(value: Any, name: str) -> list[int]:
+    if not isinstance(value, list) or not value or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+        raise bad_request(f"{name} must be a non-empty list of job ids.")
+    return value
+
+
+async def _stop(ctx: RequestContext, ids: list[int], strategy: Any) -> None:
+    parsed = job_rules.parse_stop_strategy(strategy)
+    async with ctx.services.db.write() as conn:
+        rows = await _job_rows(ctx, conn, jobs.c.id.in_(ids), "Edit")
+        missing = set(ids) - {row["id"] for row in rows}
+        if missing:
+            raise not_found(f"Jobs {sorted(missing)} do not exist.")
+        for row in rows:
+            await job_rules.stop_job(conn, row, parsed)
+
+
+@registry.operation("Jobs", "StopJobs", summary="Cancels (SoftStop) or terminates (Kill) the jobs")
+async def stop_jobs(ctx: RequestContext, call: ActionCall) -> Response:
+    body = require_body(call)
+    await _stop(ctx, _ids(body.get("jobIds"), "jobIds"), body.get("strategy"))
+    return Response(status_code=200)  # as documented: 200 OK with no body
+
+
+@registry.operation("Jobs", "StopJob", bound_to_entity=True, summary="Cancels or terminates the job")
+async def stop_job(ctx: RequestContext, call: ActionCall) -> Response:
+    if isinstance(call.key, bool) or not isinstance(call.key, int):
+        raise bad_request("The job key must be an integer id.")
+    await _stop(ctx, [call.key], require_body(call).get("strategy"))
+    return Response(status_code=200)
+
+
+@registry.operation("Jobs", "RestartJob", summary="Starts a finished job again", returns="JobDto")
+async def restart_job(ctx: RequestContext, call: ActionCall) -> Response:
+    job_id = require_body(call).get("jobId")
+    ids = _ids([job_id], "jobId")
+    async with ctx.services.db.write() as conn:
+        rows = await _job_rows(ctx, conn, jobs.c.id == ids[0], "Create")
+        if not rows:
+            raise not_found("Job does not exist.")
+        new_id = await job_rules.restart_job(conn, rows[0], ctx.user_id)
+    return entity(ctx, "Jobs", await service.get_entity(ctx, JOBS, new_id))
+
+
+@registry.operation("Jobs", "ResumeJob", summary="Resumes a suspended job", returns="JobDto")
+async def resume_job(ctx: RequestContext, call: ActionCall) -> Response:
+    key = require_body(call).get("jobKey")
+    if not isinstance(key, str):
+        raise bad_request("jobKey must be the job's key.")
+    async with ctx.services.db.write() as conn:
+        rows = await _job_rows(ctx, conn, jobs.c.key == key.lower(), "Edit")
+        if not rows:
+            raise not_found("Job does not exist.")
+        await job_rules.resume_job(conn, rows[0])
+    return entity(ctx, "Jobs", await service.get_entity(ctx, JOBS, rows[0]["id"]))
+
+
+@registry.operation("Jobs", "GetByKey", method="GET", summary="Gets a job by its key", returns="JobDto",
+                    parameters=("identifier",))
+async def get_by_key(ctx: RequestContext, call: ActionCall) -> Response:
+    identifier = str(param(call, "identifier")).lower()
+    page = await service.list_entities(
+        ctx, JOBS, QueryOptions(select=call.options.select, expand=call.options.expand, top=1, count=False),
+        [jobs.c.key == identifier],
+    )
+    if not page.rows:
+        raise not_found("Job does not exist.")
+    return entity(ctx, "Jobs", page.rows[0])
+
+
+EXPORT_COLUMNS = ("Id", "Key", "ReleaseName", "State", "Source", "StartTime", "EndTime", "CreationTime",
+                  "HostMachineName", "Info", "InputArguments", "OutputArguments")
+
+
+@registry.operation("Jobs", "Export", summary="Exports the filtered jobs as CSV", returns="ExportModel")
+async def export(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
+    from podium.odata.options import parse_options
+
+    options = parse_options(call.request.query_params)
+    options.top, options.count, options.select = 1000, False, None
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    skip = 0
+    while True:  # page through everything the filter selects
+        options.skip = skip
+        page = await service.list_entities(ctx, JOBS, options)
+        for row in page.rows:
+            writer.writerow(["" if row.get(c) is None else row.get(c) for c in EXPORT_COLUMNS])
+        if len(page.rows) < 1000:
+            break
+        skip += 1000
+    content = buffer.getvalue()
+    now = utcnow()
+    async with ctx.services.db.write() as conn:
+        export_id = (
+            await conn.execute(
+                insert(exports).values(
+                    tenant_id=ctx.tenant_id, name=f"Jobs-{now:%Y%m%d%H%M%S}.csv", type=4, status=2,
+                    requested_at=now, executed_at=now, size=len(content.encode()), content=content,
+                    creator_user_id=ctx.user_id,
+                ).returning(exports.c.id)
+            )
+        ).scalar_one()
+    return {"Id": export_id, "Name": f"Jobs-{now:%Y%m%d%H%M%S}.csv", "Type": "Jobs", "Status": "Completed",
+            "RequestedAt": format_datetime(now), "ExecutedAt": format_datetime(now), "Size": len(content.encode())}
+
+
+@router.get("/api/Exports/{export_id}/Download", summary="Downloads a finished export (CSV)")
+async def download_export(export_id: int, request: Request) -> Response:
+    ctx = await request_context(request)
+    async with ctx.services.db.read() as conn:
+        row = (
+            await conn.execute(
+                select(exports.c.name, exports.c.content).where(
+                    exports.c.id == export_id, exports.c.tenant_id == ctx.tenant_id
+                )
+            )
+        ).first()
+    if row is None:
+        raise not_found("Export does not exist.")
+    return Response(row.content or "", media_type="text/csv",
+                     headers={"Content-Disposition": f'attachment; filename="{row.name}"'})
+
+
