@@ -1,0 +1,94 @@
+"""Test fixtures: every database test runs on SQLite and on the PostgreSQL of this machine.
+
+PostgreSQL: ``PODIUM_TEST_DATABASE_URL`` (default: database ``test`` on 127.0.0.1, in a schema of
+its own, ``podium_test``, recreated once per run). SQLite: a file per test copied from a migrated
+template.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine, make_url
+
+from podium.db.engine import postgres_options, sync_url
+from podium.db.migrate import upgrade
+from podium.db.schema import metadata
+from tests.support import Api, start_app
+
+PG_BASE = os.environ.get("PODIUM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+PG_SCHEMA = "podium_test"
+BACKENDS = ["sqlite", "postgresql"]
+
+
+def pg_url() -> str:
+    url = make_url(PG_BASE)
+    return url.update_query_dict({"options": f"-csearch_path={PG_SCHEMA}"}).render_as_string(hide_password=False)
+
+
+def sync_engine(url: str) -> Engine:
+    target = sync_url(url)
+    if target.get_backend_name() == "postgresql":
+        target, args = postgres_options(target)
+        return create_engine(target, connect_args=args)
+    return create_engine(target)
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "podium.db"
+    upgrade(f"sqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_ready() -> str:
+    admin = create_engine(sync_url(PG_BASE))
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
+    admin.dispose()
+    url = pg_url()
+    upgrade(url)
+    return url
+
+
+def truncate_postgres(url: str) -> None:
+    engine = sync_engine(url)
+    names = ", ".join(table.name for table in metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """A migrated, empty database on each backend."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path / "podium.db"
+        shutil.copy(template, path)
+        return f"sqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_ready")
+    truncate_postgres(url)
+    return url
+
+
+@pytest.fixture
+def db(database_url: str) -> Iterator[Engine]:
+    """A synchronous engine on the test database, for seeding rows and reading them back."""
+    engine = sync_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture
+def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
+    """Podium on the test database with tenant Default, logged in as admin."""
+    with start_app(database_url, tmp_path) as client:
+        yield client
