@@ -1,8 +1,9 @@
 """Test fixtures: every database test runs on SQLite and on the PostgreSQL of this machine.
 
-PostgreSQL: ``PODIUM_TEST_DATABASE_URL`` (default: database ``test`` on 127.0.0.1, in a schema of
-its own, ``podium_test``, recreated once per run). SQLite: a file per test copied from a migrated
-template.
+PostgreSQL: ``PODIUM_TEST_DATABASE_URL`` (default: database ``test`` on 127.0.0.1), in a schema of this
+run's own (``podium_test_<pid>``, dropped at the end), so that several runs on one machine do not
+disturb each other. SQLite: a file per test copied from a template. Tables are created from the
+metadata; ``tests/test_migrations.py`` checks that the Alembic migrations build the same schema.
 """
 
 from __future__ import annotations
@@ -17,12 +18,11 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine, make_url
 
 from podium.db.engine import postgres_options, sync_url
-from podium.db.migrate import upgrade
-from podium.db.schema import metadata
+from podium.db.tables import metadata
 from tests.support import Api, start_app
 
 PG_BASE = os.environ.get("PODIUM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
-PG_SCHEMA = "podium_test"
+PG_SCHEMA = f"podium_test_{os.getpid()}"
 BACKENDS = ["sqlite", "postgresql"]
 
 
@@ -42,20 +42,26 @@ def sync_engine(url: str) -> Engine:
 @pytest.fixture(scope="session")
 def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     path = tmp_path_factory.mktemp("template") / "podium.db"
-    upgrade(f"sqlite:///{path}")
+    engine = sync_engine(f"sqlite:///{path}")
+    metadata.create_all(engine)
+    engine.dispose()
     return path
 
 
 @pytest.fixture(scope="session")
-def postgres_ready() -> str:
+def postgres_ready() -> Iterator[str]:
     admin = create_engine(sync_url(PG_BASE))
     with admin.begin() as conn:
         conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
         conn.execute(text(f"CREATE SCHEMA {PG_SCHEMA}"))
-    admin.dispose()
     url = pg_url()
-    upgrade(url)
-    return url
+    engine = sync_engine(url)
+    metadata.create_all(engine)
+    engine.dispose()
+    yield url
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {PG_SCHEMA} CASCADE"))
+    admin.dispose()
 
 
 def truncate_postgres(url: str) -> None:

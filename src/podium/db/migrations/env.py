@@ -6,7 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, event, pool
 
 from podium.db.engine import configure_sqlite, postgres_options, sync_url
-from podium.db.schema import metadata
+from podium.db.tables import metadata
 
 config = context.config
 url = sync_url(config.attributes["database_url"])
