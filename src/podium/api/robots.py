@@ -230,7 +230,10 @@ async def set_robots(ctx: RequestContext, call: ActionCall) -> None:
     await _set_environment_robots(ctx, call.key, added, removed)
 
 
-@registry.operation("Environments", "GetRobotIdsForEnvironment", method="GET", summary="Ids of the environment's robots")
+@registry.operation(
+    "Environments", "GetRobotIdsForEnvironment", method="GET", summary="Ids of the environment's robots",
+    parameters=("key",),
+)
 async def robot_ids_for_environment(ctx: RequestContext, call: ActionCall) -> Any:
     async with ctx.services.db.read() as conn:
         environment = await _environment_in_scope(ctx, conn, param(call, "key"), "View")
@@ -245,7 +248,10 @@ async def robot_ids_for_environment(ctx: RequestContext, call: ActionCall) -> An
     return {"@odata.context": f"{ctx.odata_base}/$metadata#Collection(Edm.Int64)", "value": ids}
 
 
-@registry.operation("Environments", "GetRobotsForEnvironment", method="GET", summary="Robots of the environment")
+@registry.operation(
+    "Environments", "GetRobotsForEnvironment", method="GET", summary="Robots of the environment",
+    parameters=("key",), returns="Robots",
+)
 async def robots_for_environment(ctx: RequestContext, call: ActionCall) -> Any:
     key = param(call, "key")
     members = select(environment_robots.c.robot_id).where(environment_robots.c.environment_id == key)
