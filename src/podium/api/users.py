@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import JSONResponse, Response
 
@@ -69,6 +69,11 @@ USERS = registry.add(
     )
 )
 
+def _permissions_of_tenant_roles(ctx: RequestContext) -> list[ColumnElement[bool]]:
+    """role_permissions has no tenant_id: only the rows of the caller's tenant's roles are visible."""
+    return [role_permissions.c.role_id.in_(select(roles.c.id).where(roles.c.tenant_id == ctx.tenant_id))]
+
+
 ROLE_PERMISSIONS = registry.add(
     EntitySet(
         name="RolePermissions",
@@ -76,6 +81,7 @@ ROLE_PERMISSIONS = registry.add(
         table=role_permissions,
         scope=Scope.HOST,
         permission="Roles",
+        read_filter=_permissions_of_tenant_roles,
         insertable=False,
         updatable=False,
         deletable=False,

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, FromClause, and_, delete, insert, select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.api.context import RequestContext
@@ -45,7 +45,7 @@ async def scope_conditions(
     if entity_set.scope is Scope.HOST:
         if needed:
             ctx.require(needed)
-        return []
+        return entity_set.read_filter(ctx) if entity_set.read_filter is not None else []
     conditions: list[ColumnElement[bool]] = [table.c.tenant_id == ctx.tenant_id]
     if entity_set.scope is Scope.FOLDER and needed:
         folder_ids = await ctx.readable_folder_ids(conn, needed)
@@ -78,7 +78,11 @@ async def run_page(
 ) -> Page:
     builder = EntityQuery(registry, entity_set, ctx.services.db.dialect)
     query, count_query, shape = builder.page(options, conditions)
-    rows = (await conn.execute(query)).all()
+    try:
+        rows = (await conn.execute(query)).all()
+    except DataError:
+        # e.g. arithmetic in $filter overflowing on values stored in the rows
+        raise invalid_odata("The query could not be evaluated on the stored values.") from None
     dtos = [shape.read(row) or {} for row in rows]
     if shape.collections:
         await load_collections(ctx, conn, shape, [shape.key(row) for row in rows], dtos)
