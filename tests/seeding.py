@@ -65,6 +65,8 @@ class Seeder:
             return
         with self.engine.begin() as conn:
             for table in schema.metadata.sorted_tables:
+                if "id" not in table.c or table.c.id.identity is None:
+                    continue
                 conn.execute(
                     text(
                         f"SELECT setval(pg_get_serial_sequence('{table.name}', 'id'), "
