@@ -1,8 +1,8 @@
 """Engines and connections for SQLite (embedded default) and PostgreSQL.
 
-SQLite gets two engines on the same file: reads run in WAL snapshots in parallel, writes start with
-``BEGIN IMMEDIATE`` so that two writers queue on the lock instead of failing with "database is locked"
-when a read transaction tries to upgrade. PostgreSQL uses one pooled engine; row claims use
+SQLite gets two engines on the same file: reads run statement by statement (autocommit; WAL lets them
+run beside a writer), writes start with ``BEGIN IMMEDIATE`` so that two writers queue on the lock
+instead of failing with "database is locked" when a read transaction tries to upgrade. PostgreSQL uses one pooled engine; row claims use
 ``FOR UPDATE SKIP LOCKED``.
 """
 
@@ -60,9 +60,11 @@ def _sqlite_engine(url: URL, *, immediate: bool) -> AsyncEngine:
         dbapi_connection.isolation_level = None
         configure_sqlite(dbapi_connection, immediate=immediate)
 
-    @event.listens_for(engine.sync_engine, "begin")
-    def _on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+    if immediate:
+
+        @event.listens_for(engine.sync_engine, "begin")
+        def _on_begin(connection: Any) -> None:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
 
     return engine
 
@@ -89,11 +91,18 @@ class Database:
             self._read = _sqlite_engine(target, immediate=False)
             self._write = _sqlite_engine(target, immediate=True)
         else:
-            self._read = self._write = _postgres_engine(target)
+            self._write = _postgres_engine(target)
+            # reads skip BEGIN/ROLLBACK round trips; a page and its count may see different snapshots
+            self._read = self._write.execution_options(isolation_level="AUTOCOMMIT")
 
     @property
     def is_sqlite(self) -> bool:
         return self.dialect == "sqlite"
+
+    @property
+    def write_engine(self) -> AsyncEngine:
+        """The engine of write transactions (commit listeners attach to it)."""
+        return self._write
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
@@ -108,5 +117,4 @@ class Database:
 
     async def dispose(self) -> None:
         await self._read.dispose()
-        if self._write is not self._read:
-            await self._write.dispose()
+        await self._write.dispose()

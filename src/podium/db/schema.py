@@ -318,10 +318,11 @@ jobs = Table(
 )
 
 # Indexes for the documented filters: by robot and state, by folder newest first, pending per robot.
-Index("ix_jobs_robot_state", jobs.c.robot_id, jobs.c.state, jobs.c.id)
+# Every query carries the tenant: leading with it lets counts be index-only scans.
+Index("ix_jobs_robot_state", jobs.c.tenant_id, jobs.c.robot_id, jobs.c.state, jobs.c.id)
 Index("ix_jobs_folder_id", jobs.c.folder_id, jobs.c.id)
 Index("ix_jobs_tenant_state", jobs.c.tenant_id, jobs.c.state, jobs.c.id)
-Index("ix_jobs_release", jobs.c.release_id, jobs.c.id)
+Index("ix_jobs_release", jobs.c.tenant_id, jobs.c.release_id, jobs.c.id)
 Index("ix_jobs_creation_time", jobs.c.tenant_id, jobs.c.creation_time)
 Index("ix_releases_environment", releases.c.environment_id)
 Index("ix_robots_machine", robots.c.machine_id)

@@ -80,6 +80,7 @@ class EntityQuery:
         self.dialect = dialect
         self.table = entity_set.table
         self._joins: dict[tuple[str, ...], _Join] = {}
+        self._filter_paths: set[tuple[str, ...]] = set()  # joins $filter/$orderby need (the count's)
 
     # -- property paths -------------------------------------------------------------------------
     def _join(self, path: tuple[str, ...]) -> tuple[FromClause, EntitySet]:
@@ -101,8 +102,12 @@ class EntityQuery:
 
     def resolve(self, path: list[str]) -> ResolvedField:
         """Maps ``["Robot", "Id"]`` to SQL, adding the outer join it needs."""
+        shortcut = self._foreign_key(path)
+        if shortcut is not None:
+            return shortcut
         *navs, last = path
         table, entity_set = self._join(tuple(navs))
+        self._filter_paths.update(tuple(navs[:depth]) for depth in range(1, len(navs) + 1))
         found = entity_set.field(last)
         if found is None:
             nav = entity_set.nav_by_name.get(last)
@@ -115,9 +120,24 @@ class EntityQuery:
             raise invalid_odata(f"The property '{last}' cannot be used in a query.")
         return ResolvedField(table.c[str(found.column)], found.edm, found.enum)
 
-    def from_clause(self) -> FromClause:
+    def _foreign_key(self, path: list[str]) -> ResolvedField | None:
+        """``Robot/Id`` is this row's own ``robot_id``: no join needed (the foreign key guarantees the
+        robot exists, and a missing robot is NULL either way)."""
+        if len(path) != 2:
+            return None
+        nav = self.root.nav_by_name.get(path[0])
+        target = self.registry.get(nav.target) if nav is not None and not nav.many else None
+        found = target.field(path[1]) if target is not None else None
+        if nav is None or found is None or found.column != nav.remote:
+            return None
+        return ResolvedField(self.table.c[nav.local], found.edm, found.enum)
+
+    def from_clause(self, only: set[tuple[str, ...]] | None = None) -> FromClause:
+        """The table with its outer joins (all of them, or those of the paths in ``only``)."""
         clause: FromClause = self.table
-        for join in self._joins.values():
+        for path, join in self._joins.items():
+            if only is not None and path not in only:
+                continue
             clause = clause.outerjoin(join.alias, join.alias.c[join.nav.remote] == join.parent.c[join.nav.local])
         return clause
 
@@ -178,16 +198,35 @@ class EntityQuery:
         self, options: QueryOptions, conditions: list[ColumnElement[bool]]
     ) -> tuple[Select[Any], Select[Any] | None, Shape]:
         """The page query, the count query (with $count=true) and the shape of the rows."""
+        shape, labels = self._projection(options)  # first: the filter's joins continue its alias numbering
         where = conditions + self.where_filter(options.filter)
         count_query = None
         if options.count:
-            count_query = select(func.count()).select_from(self.from_clause()).where(and_(*where))
+            count_from = self.from_clause(self._filter_paths)
+            count_query = select(func.count()).select_from(count_from).where(and_(*where))
         order = self.order_by(options.orderby)
-        shape, labels = self.shape(options.select, options.expand)
         limit = options.top if options.top is not None else DEFAULT_PAGE
         query = select(*labels).select_from(self.from_clause()).where(and_(*where)).order_by(*order)
         query = query.limit(limit).offset(options.skip or None)
-        return query, count_query, shape.bind(labels)
+        return query, count_query, shape
+
+    def _projection(self, options: QueryOptions) -> tuple[Shape, list[Label[Any]]]:
+        """The columns and Shape for $select/$expand, built once per distinct combination: they do not
+        depend on the filter, and building them is most of a request's Python time."""
+        key = (self.root.name, tuple(options.select) if options.select is not None else None, repr(options.expand))
+        cached = _PROJECTIONS.get(key)
+        if cached is None:
+            if len(_PROJECTIONS) > 512:
+                _PROJECTIONS.clear()
+            builder = EntityQuery(self.registry, self.root, self.dialect)
+            shape, labels = builder.shape(options.select, options.expand)
+            cached = _PROJECTIONS[key] = (dict(builder._joins), shape.bind(labels), labels)
+        joins, shape, labels = cached
+        self._joins = dict(joins)
+        return shape, labels
+
+
+_PROJECTIONS: dict[tuple[Any, ...], tuple[dict[tuple[str, ...], _Join], Shape, list[Label[Any]]]] = {}
 
 
 def _selected_fields(entity_set: EntitySet, names: list[str] | None, expanded: set[str]) -> list[Field]:
