@@ -28,7 +28,9 @@ BACKENDS = ["sqlite", "postgresql"]
 
 def pg_url() -> str:
     url = make_url(PG_BASE)
-    return url.update_query_dict({"options": f"-csearch_path={PG_SCHEMA}"}).render_as_string(hide_password=False)
+    return url.update_query_dict({"options": f"-csearch_path={PG_SCHEMA}"}).render_as_string(
+        hide_password=False
+    )
 
 
 def sync_engine(url: str) -> Engine:

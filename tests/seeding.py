@@ -27,12 +27,27 @@ class Seeder:
         self.folder_id = folder_id
 
     def environment(self, id: int, name: str) -> None:
-        self._insert(schema.environments, id=id, tenant_id=self.tenant_id, folder_id=self.folder_id, name=name,
-                     type=0, creation_time=when("2017-12-01T00:00:00Z"))
+        self._insert(
+            schema.environments,
+            id=id,
+            tenant_id=self.tenant_id,
+            folder_id=self.folder_id,
+            name=name,
+            type=0,
+            creation_time=when("2017-12-01T00:00:00Z"),
+        )
 
     def robot(self, id: int, name: str, **values: Any) -> None:
-        row = {"id": id, "tenant_id": self.tenant_id, "key": str(uuid.uuid4()), "name": name, "type": 2,
-               "robot_environments": "", "creation_time": when("2017-12-01T00:00:00Z"), **values}
+        row = {
+            "id": id,
+            "tenant_id": self.tenant_id,
+            "key": str(uuid.uuid4()),
+            "name": name,
+            "type": 2,
+            "robot_environments": "",
+            "creation_time": when("2017-12-01T00:00:00Z"),
+            **values,
+        }
         self._insert(schema.robots, **row)
         self._insert(schema.folder_robots, folder_id=self.folder_id, robot_id=id)
 
@@ -40,19 +55,50 @@ class Seeder:
         self._insert(schema.environment_robots, environment_id=environment_id, robot_id=robot_id)
 
     def release(self, id: int, key: str, name: str, **values: Any) -> None:
-        row = {"id": id, "tenant_id": self.tenant_id, "folder_id": self.folder_id, "key": key, "name": name,
-               "process_key": name, "process_version": "1.0.0", "creation_time": when("2017-12-01T00:00:00Z"),
-               **values}
+        row = {
+            "id": id,
+            "tenant_id": self.tenant_id,
+            "folder_id": self.folder_id,
+            "key": key,
+            "name": name,
+            "process_key": name,
+            "process_version": "1.0.0",
+            "creation_time": when("2017-12-01T00:00:00Z"),
+            **values,
+        }
         self._insert(schema.releases, **row)
 
-    def job(self, id: int, *, robot_id: int | None, release_id: int, state: int, key: str | None = None,
-            start: str | None = None, end: str | None = None, created: str = "2018-01-01T00:00:00Z",
-            info: str | None = None, batch: str | None = None) -> None:
+    def job(
+        self,
+        id: int,
+        *,
+        robot_id: int | None,
+        release_id: int,
+        state: int,
+        key: str | None = None,
+        start: str | None = None,
+        end: str | None = None,
+        created: str = "2018-01-01T00:00:00Z",
+        info: str | None = None,
+        batch: str | None = None,
+    ) -> None:
         self._insert(
-            schema.jobs, id=id, tenant_id=self.tenant_id, folder_id=self.folder_id, key=key or str(uuid.uuid4()),
-            release_id=release_id, release_name=f"release-{release_id}", robot_id=robot_id, state=state,
-            source="Manual", source_type=0, batch_execution_key=batch or str(uuid.uuid4()), info=info,
-            creation_time=when(created), start_time=when(start), end_time=when(end),
+            schema.jobs,
+            id=id,
+            tenant_id=self.tenant_id,
+            folder_id=self.folder_id,
+            key=key or str(uuid.uuid4()),
+            release_id=release_id,
+            release_name=f"release-{release_id}",
+            robot_id=robot_id,
+            state=state,
+            source="Manual",
+            source_type=0,
+            batch_execution_key=batch or str(uuid.uuid4()),
+            info=info,
+            creation_time=when(created),
+            start_time=when(start),
+            end_time=when(end),
         )
 
     def _insert(self, table: Any, **values: Any) -> None:

@@ -85,8 +85,12 @@ def assert_error(response: httpx.Response, status: int) -> dict[str, Any]:
 
 
 @contextmanager
-def start_app(url: str, data_dir: Path, tenant_name: str = "Default") -> Iterator[Api]:
+def start_app(
+    url: str, data_dir: Path, tenant_name: str = "Default", max_body_bytes: int | None = None
+) -> Iterator[Api]:
     tenant = create_tenant_sync(url, tenant_name)
     settings = Settings(data_dir=data_dir, database_url=url, secret_key="test-signing-key-" + "x" * 32)
+    if max_body_bytes is not None:
+        settings.max_body_bytes = max_body_bytes
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         yield Api(client, tenant, tenant_name)

@@ -11,11 +11,16 @@ def _roles(api: Api) -> dict[str, int]:
 
 def test_client_credentials_token_acts_with_the_apps_roles(api: Api) -> None:
     created = api.ok(
-        api.post("/api/ExternalApplications", {"Name": "reporting", "RoleIds": [_roles(api)["Automation User"]]}),
+        api.post(
+            "/api/ExternalApplications", {"Name": "reporting", "RoleIds": [_roles(api)["Automation User"]]}
+        ),
         201,
     )
-    form = {"grant_type": "client_credentials", "client_id": created["ClientId"],
-            "client_secret": created["ClientSecret"]}
+    form = {
+        "grant_type": "client_credentials",
+        "client_id": created["ClientId"],
+        "client_secret": created["ClientSecret"],
+    }
     token = api.client.post("/podium/identity_/connect/token", data=form)
     assert token.status_code == 200, token.text
     body = token.json()

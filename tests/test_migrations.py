@@ -44,5 +44,3 @@ def test_migrations_match_schema_on_postgresql() -> None:
         with admin.begin() as conn:
             conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
         admin.dispose()
-
-

@@ -33,6 +33,8 @@ def _services(request: Request) -> Services:
 
 async def _check_user(services: Services, tenant: str, login: str, password: str) -> tuple[int, int] | None:
     """(user id, tenant id) for valid credentials of an active user of an active tenant."""
+    if "\x00" in tenant + login + password:  # never valid, and PostgreSQL cannot compare it
+        return None
     async with services.db.read() as conn:
         row = (
             await conn.execute(
@@ -54,7 +56,9 @@ async def _check_user(services: Services, tenant: str, login: str, password: str
     return int(row.id), int(row.tenant_id)
 
 
-def _token(services: Services, user_id: int, tenant_id: int, kind: str, robot_id: int | None = None) -> tuple[str, int]:
+def _token(
+    services: Services, user_id: int, tenant_id: int, kind: str, robot_id: int | None = None
+) -> tuple[str, int]:
     lifetime = services.settings.token_lifetime_seconds
     claims = TokenClaims(user_id, tenant_id, kind, int(time.time()) + lifetime, robot_id=robot_id)
     return issue(services.signing_key, claims), lifetime
@@ -68,8 +72,16 @@ async def authenticate(login: LoginModel, request: Request) -> JSONResponse:
     if checked is None:
         raise PodiumError("Invalid user name or password.", status=400, code=ErrorCode.GENERIC)
     token, _ = _token(services, checked[0], checked[1], "user")
-    return JSONResponse({"result": token, "targetUrl": None, "success": True, "error": None,
-                         "unAuthorizedRequest": False, "__abp": True})
+    return JSONResponse(
+        {
+            "result": token,
+            "targetUrl": None,
+            "success": True,
+            "error": None,
+            "unAuthorizedRequest": False,
+            "__abp": True,
+        }
+    )
 
 
 async def _form(request: Request) -> dict[str, Any]:
@@ -86,15 +98,21 @@ def _oauth_error(error: str, description: str, status: int = 400) -> JSONRespons
 
 async def _client_credentials(services: Services, client_id: str, secret: str) -> tuple[str, int] | None:
     """A token for an external application, or for the robot of a machine (machine client id/secret)."""
+    if "\x00" in client_id:
+        return None
     async with services.db.read() as conn:
         app = (
-            await conn.execute(select(external_apps).where(external_apps.c.client_id == client_id))
-        ).mappings().first()
+            (await conn.execute(select(external_apps).where(external_apps.c.client_id == client_id)))
+            .mappings()
+            .first()
+        )
         if app is not None:
             if not verify_password(app["secret_hash"], secret):
                 return None
             return _token(services, app["user_id"], app["tenant_id"], "app")
-        machine = (await conn.execute(select(machines).where(machines.c.client_id == client_id))).mappings().first()
+        machine = (
+            (await conn.execute(select(machines).where(machines.c.client_id == client_id))).mappings().first()
+        )
         if machine is None or not verify_password(machine["client_secret_hash"], secret):
             return None
         robot = (
@@ -122,7 +140,9 @@ async def token(request: Request) -> JSONResponse:
             return _oauth_error("invalid_client", "Unknown client or wrong secret.", 401)
     elif grant == "password":
         tenant = str(form.get("tenant") or form.get("acr_values", "").removeprefix("tenant:") or "Default")
-        checked = await _check_user(services, tenant, str(form.get("username", "")), str(form.get("password", "")))
+        checked = await _check_user(
+            services, tenant, str(form.get("username", "")), str(form.get("password", ""))
+        )
         if checked is None:
             return _oauth_error("invalid_grant", "Invalid user name or password.")
         issued = _token(services, checked[0], checked[1], "user")
@@ -130,5 +150,10 @@ async def token(request: Request) -> JSONResponse:
         return _oauth_error("unsupported_grant_type", "Use client_credentials or password.")
     access_token, lifetime = issued
     return JSONResponse(
-        {"access_token": access_token, "token_type": "Bearer", "expires_in": lifetime, "scope": form.get("scope", "")}
+        {
+            "access_token": access_token,
+            "token_type": "Bearer",
+            "expires_in": lifetime,
+            "scope": form.get("scope", ""),
+        }
     )

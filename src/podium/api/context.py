@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 
-from podium.api.folders_header import FolderRef, folder_error, folder_from_headers
+from podium.api.folders_header import FolderRef, below, folder_error, folder_from_headers
 from podium.api.services import Services
 from podium.auth.principal import Principal, principal_for_token
 from podium.auth.tokens import PAT_PREFIX, verify
@@ -44,11 +45,15 @@ class RequestContext:
     def require_folder(self) -> FolderRef:
         if self.folder is None:
             raise PodiumError(
-                "An organization unit is required for this action.", status=400, code=ErrorCode.FOLDER_REQUIRED
+                "An organization unit is required for this action.",
+                status=400,
+                code=ErrorCode.FOLDER_REQUIRED,
             )
         return self.folder
 
     async def folder_by_id(self, conn: AsyncConnection, folder_id: int) -> FolderRef:
+        if isinstance(folder_id, bool) or not isinstance(folder_id, int):
+            raise folder_error()
         row = (
             await conn.execute(
                 select(folders.c.id, folders.c.key, folders.c.fully_qualified_name).where(
@@ -79,7 +84,7 @@ class RequestContext:
         conditions = []
         for path in grants:
             conditions.append(folders.c.fully_qualified_name == path)
-            conditions.append(folders.c.fully_qualified_name.startswith(path + "/", autoescape=True))
+            conditions.append(below(path))
         rows = await conn.execute(
             select(folders.c.id).where(folders.c.tenant_id == self.tenant_id, or_(*conditions))
         )
@@ -99,11 +104,13 @@ def _bearer(request: Request) -> str:
 
 async def _principal(request: Request, services: Services, conn: AsyncConnection | None) -> Principal | None:
     token = _bearer(request)
-    if not token.startswith(PAT_PREFIX) and verify(services.signing_key, token) is None:
-        return None  # the signature and expiry are checked on every request, cached or not
     cached = services.principals.get(token)
     if cached is not None:
-        return cached
+        # this exact token string was verified when it was cached; its expiry is checked every time
+        expires = cached.token_expires_at
+        return cached if expires is None or expires > time.time() else None
+    if not token.startswith(PAT_PREFIX) and verify(services.signing_key, token) is None:
+        return None
     if conn is None:
         async with services.db.read() as own:
             principal = await principal_for_token(own, services.signing_key, token)

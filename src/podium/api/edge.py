@@ -14,7 +14,7 @@ from typing import Any
 import orjson
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from podium.errors import PodiumError
+from podium.errors import ErrorCode, PodiumError
 
 log = logging.getLogger("podium.edge")
 
@@ -50,8 +50,9 @@ def _strip_segments(raw_path: bytes, count: int) -> bytes:
 class EdgeMiddleware:
     """Strips cloud prefixes, stamps a trace id, and turns stray exceptions into a 500 error body."""
 
-    def __init__(self, app: ASGIApp) -> None:
+    def __init__(self, app: ASGIApp, max_body_bytes: int | None = None) -> None:
         self.app = app
+        self.max_body_bytes = max_body_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -65,6 +66,15 @@ class EdgeMiddleware:
             scope["raw_path"] = _strip_segments(scope.get("raw_path") or b"", prefix.count("/"))
             scope["podium.prefix"] = prefix
             scope["podium.tenant_name"] = tenant
+        if self.max_body_bytes is not None:
+            limited = await _limit_body(scope, receive, self.max_body_bytes)
+            if limited is None:
+                too_large = PodiumError(
+                    "The request body is too large.", status=413, code=ErrorCode.PAYLOAD_TOO_LARGE
+                )
+                await _send_error(send, too_large, scope)
+                return
+            receive = limited
         started: dict[str, Any] = {"value": False}
 
         async def send_wrapper(message: Any) -> None:
@@ -79,6 +89,54 @@ class EdgeMiddleware:
             if started["value"]:
                 raise
             await _send_error(send, PodiumError("An unexpected error occurred.", status=500), scope)
+
+
+STRUCTURED = (b"application/json", b"application/x-www-form-urlencoded", b"text/plain")
+# bucket files: any content type (a .txt is text/plain), streamed under max_blob_bytes by their handler
+FILE_ROUTES = ("/api/BlobFiles/",)
+
+
+async def _limit_body(scope: Scope, receive: Receive, limit: int) -> Receive | None:
+    """``receive`` for a body within ``limit`` bytes, None for a larger one.
+
+    Only structured bodies (JSON, forms: what API calls and token requests send) are limited here; file
+    uploads (packages, bucket files) are streamed by their handlers under limits of their own. A declared
+    Content-Length is checked up front (the server delivers no more than it); a chunked body is read
+    here, up to the limit.
+    """
+    if scope["path"].startswith(FILE_ROUTES):
+        return receive
+    headers = dict(scope.get("headers") or [])
+    content_type = headers.get(b"content-type", b"application/json").split(b";")[0].strip().lower()
+    if content_type not in STRUCTURED:
+        return receive
+    declared = headers.get(b"content-length")
+    if declared is not None:
+        return None if declared.isdigit() and int(declared) > limit else receive
+    if b"transfer-encoding" not in headers:
+        return receive
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            break
+        chunks.append(message.get("body", b""))
+        size += len(chunks[-1])
+        if size > limit:
+            return None
+        if not message.get("more_body", False):
+            break
+    replayed = False
+
+    async def replay() -> Any:
+        nonlocal replayed
+        if not replayed:
+            replayed = True
+            return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+        return await receive()
+
+    return replay
 
 
 async def _send_error(send: Send, error: PodiumError, scope: Scope) -> None:

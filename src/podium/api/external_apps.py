@@ -45,7 +45,11 @@ async def create_external_app(new: NewExternalApp, request: Request) -> JSONResp
         if found != set(new.RoleIds):
             raise bad_request("A role does not exist.")
         user_id = await create_user(
-            conn, ctx.tenant_id, f"app:{client_id}", None, user_type=int(UserType.DirectoryExternalApplication)
+            conn,
+            ctx.tenant_id,
+            f"app:{client_id}",
+            None,
+            user_type=int(UserType.DirectoryExternalApplication),
         )
         for role_id in found:
             await conn.execute(insert(user_roles).values(user_id=user_id, role_id=role_id, folder_id=None))

@@ -12,7 +12,18 @@ from starlette.responses import JSONResponse
 
 from podium.api.context import RequestContext, request_context
 from podium.api.declare import choice, constant, integer, key_id, text
-from podium.db.schema import environments, folder_robots, folder_users, folders, jobs, releases, roles, user_roles, users
+from podium.api.folders_header import below
+from podium.db.schema import (
+    environments,
+    folder_robots,
+    folder_users,
+    folders,
+    jobs,
+    releases,
+    roles,
+    user_roles,
+    users,
+)
 from podium.domain import enums
 from podium.errors import bad_request, conflict, not_found
 from podium.odata import service
@@ -23,7 +34,13 @@ from podium.odata.routes import entity, param, require_body
 router = APIRouter(tags=["Folders"])
 
 
-async def _folder_names(ctx: RequestContext, conn: AsyncConnection, values: dict[str, Any], existing: Mapping[str, Any] | None, body: Mapping[str, Any]) -> None:
+async def _folder_names(
+    ctx: RequestContext,
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    existing: Mapping[str, Any] | None,
+    body: Mapping[str, Any],
+) -> None:
     """Derives FullyQualifiedName from the parent and display name, keeping subfolders' names in step."""
     name = values.get("display_name", (existing or {}).get("display_name"))
     if not name or "/" in name or name != name.strip():
@@ -46,9 +63,15 @@ async def _folder_names(ctx: RequestContext, conn: AsyncConnection, values: dict
         values["fully_qualified_name"] = name
     if existing is not None and values["fully_qualified_name"] != existing["fully_qualified_name"]:
         old = existing["fully_qualified_name"]
+        taken = select(folders.c.id).where(
+            folders.c.tenant_id == ctx.tenant_id,
+            folders.c.fully_qualified_name == values["fully_qualified_name"],
+        )
+        if (await conn.execute(taken)).first() is not None:  # before its subfolders would collide
+            raise conflict(f"Folder '{values['fully_qualified_name']}' already exists.")
         await conn.execute(
             update(folders)
-            .where(folders.c.tenant_id == ctx.tenant_id, folders.c.fully_qualified_name.startswith(old + "/"))
+            .where(folders.c.tenant_id == ctx.tenant_id, below(old))
             .values(
                 fully_qualified_name=values["fully_qualified_name"]
                 + func.substr(folders.c.fully_qualified_name, len(old) + 1)
@@ -65,7 +88,7 @@ async def _folder_is_empty(ctx: RequestContext, conn: AsyncConnection, row: Mapp
                 folders.c.tenant_id == ctx.tenant_id,
                 or_(
                     folders.c.id == row["id"],
-                    folders.c.fully_qualified_name.startswith(row["fully_qualified_name"] + "/"),
+                    below(row["fully_qualified_name"]),
                 ),
             )
         )
@@ -110,6 +133,7 @@ def _folder_set(name: str, type_name: str) -> EntitySet:
             before_delete=_folder_is_empty,
             navigations=[Navigation("Parent", "Folders", local="parent_id")],
             read_filter=_visible_folders,
+            read_filter_decides_visibility=True,
         )
     )
 
@@ -120,7 +144,7 @@ def _visible_folders(ctx: RequestContext) -> list[ColumnElement[bool]]:
         return []
     paths = list(ctx.principal.folder_permissions)
     conditions: list[ColumnElement[bool]] = [folders.c.fully_qualified_name == p for p in paths]
-    conditions += [folders.c.fully_qualified_name.startswith(p + "/", autoescape=True) for p in paths]
+    conditions += [below(p) for p in paths]
     return [or_(*conditions)] if conditions else [folders.c.id.is_(None)]
 
 
@@ -128,7 +152,9 @@ FOLDERS = _folder_set("Folders", "FolderDto")
 ORGANIZATION_UNITS = _folder_set("OrganizationUnits", "OrganizationUnitDto")
 
 
-@registry.operation("Folders", "GetByKey", method="GET", summary="Gets a folder by its key", parameters=("identifier",))
+@registry.operation(
+    "Folders", "GetByKey", method="GET", summary="Gets a folder by its key", parameters=("identifier",)
+)
 async def folder_by_key(ctx: RequestContext, call: ActionCall) -> Any:
     identifier = str(param(call, "identifier")).lower()
     page = await service.list_entities(ctx, FOLDERS, call.options, [folders.c.key == identifier])
@@ -140,7 +166,12 @@ async def folder_by_key(ctx: RequestContext, call: ActionCall) -> Any:
 async def _role_ids(conn: AsyncConnection, tenant_id: int, ids: Any) -> list[int]:
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise bad_request("RoleIds must be a list of role ids.")
-    found = [r.id for r in await conn.execute(select(roles.c.id).where(roles.c.id.in_(ids), roles.c.tenant_id == tenant_id))]
+    found = [
+        r.id
+        for r in await conn.execute(
+            select(roles.c.id).where(roles.c.id.in_(ids), roles.c.tenant_id == tenant_id)
+        )
+    ]
     if len(found) != len(set(ids)):
         raise bad_request("A role does not exist.")
     return found
@@ -156,8 +187,15 @@ async def assign_users(ctx: RequestContext, call: ActionCall) -> None:
     user_ids, per_folder = body.get("UserIds"), body.get("RolesPerFolder")
     if not isinstance(user_ids, list) or not isinstance(per_folder, list):
         raise bad_request("assignments needs UserIds and RolesPerFolder lists.")
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in user_ids):
+        raise bad_request("UserIds must be a list of user ids.")
     async with ctx.services.db.write() as conn:
-        known = {r.id for r in await conn.execute(select(users.c.id).where(users.c.id.in_(user_ids), users.c.tenant_id == ctx.tenant_id))}
+        known = {
+            r.id
+            for r in await conn.execute(
+                select(users.c.id).where(users.c.id.in_(user_ids), users.c.tenant_id == ctx.tenant_id)
+            )
+        }
         if known != set(user_ids):
             raise bad_request("A user does not exist.")
         for item in per_folder:
@@ -169,6 +207,7 @@ async def assign_users(ctx: RequestContext, call: ActionCall) -> None:
                 await _ensure_row(conn, folder_users, folder_id=folder.id, user_id=user_id)
                 for role_id in role_ids:
                     await _ensure_row(conn, user_roles, folder_id=folder.id, user_id=user_id, role_id=role_id)
+    ctx.services.principals.clear()  # the users' folder roles changed
 
 
 async def _ensure_row(conn: AsyncConnection, table: Any, **values: Any) -> None:
@@ -177,14 +216,25 @@ async def _ensure_row(conn: AsyncConnection, table: Any, **values: Any) -> None:
         await conn.execute(insert(table).values(**values))
 
 
-@registry.operation("Folders", "RemoveUserFromFolder", bound_to_entity=True, summary="Removes a user from the folder")
+@registry.operation(
+    "Folders", "RemoveUserFromFolder", bound_to_entity=True, summary="Removes a user from the folder"
+)
 async def remove_user(ctx: RequestContext, call: ActionCall) -> None:
     ctx.require("Folders.Edit")
     user_id = require_body(call).get("userId")
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        raise bad_request("userId must be a user id.")
     async with ctx.services.db.write() as conn:
         folder = await ctx.folder_by_id(conn, call.key)
-        await conn.execute(delete(folder_users).where(folder_users.c.folder_id == folder.id, folder_users.c.user_id == user_id))
-        await conn.execute(delete(user_roles).where(user_roles.c.folder_id == folder.id, user_roles.c.user_id == user_id))
+        await conn.execute(
+            delete(folder_users).where(
+                folder_users.c.folder_id == folder.id, folder_users.c.user_id == user_id
+            )
+        )
+        await conn.execute(
+            delete(user_roles).where(user_roles.c.folder_id == folder.id, user_roles.c.user_id == user_id)
+        )
+    ctx.services.principals.clear()
 
 
 def _path_aware(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -209,12 +259,14 @@ def _bounded(request: Request, name: str, default: int, limit: int) -> int:
     value = request.query_params.get(name)
     if value is None:
         return default
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()) or len(value) > 18:
         raise bad_request(f"{name} must be a non-negative integer.")
     return min(int(value), limit)
 
 
-@router.get("/api/FoldersNavigation/GetFoldersForCurrentUser", summary="Folders the current user can see, paged")
+@router.get(
+    "/api/FoldersNavigation/GetFoldersForCurrentUser", summary="Folders the current user can see, paged"
+)
 async def folders_for_current_user(request: Request) -> JSONResponse:
     ctx = await request_context(request)
     skip, take = _bounded(request, "skip", 0, 1_000_000), _bounded(request, "take", 20, 1000)
@@ -223,24 +275,51 @@ async def folders_for_current_user(request: Request) -> JSONResponse:
     if search:
         conditions.append(folders.c.display_name.contains(search, autoescape=True))
     async with ctx.services.db.read() as conn:
-        total = (await conn.execute(select(func.count()).select_from(folders).where(*conditions))).scalar_one()
+        total = (
+            await conn.execute(select(func.count()).select_from(folders).where(*conditions))
+        ).scalar_one()
         rows = (
-            await conn.execute(select(folders).where(*conditions).order_by(folders.c.fully_qualified_name).offset(skip).limit(take))
-        ).mappings().all()
+            (
+                await conn.execute(
+                    select(folders)
+                    .where(*conditions)
+                    .order_by(folders.c.fully_qualified_name)
+                    .offset(skip)
+                    .limit(take)
+                )
+            )
+            .mappings()
+            .all()
+        )
     return JSONResponse({"PageItems": [_path_aware(dict(r)) for r in rows], "Count": total})
 
 
-@router.get("/api/FoldersNavigation/GetAllFoldersForCurrentUser", summary="Every folder the current user can see")
+@router.get(
+    "/api/FoldersNavigation/GetAllFoldersForCurrentUser", summary="Every folder the current user can see"
+)
 async def all_folders_for_current_user(request: Request) -> JSONResponse:
     ctx = await request_context(request)
     async with ctx.services.db.read() as conn:
         rows = (
-            await conn.execute(
-                select(folders).where(folders.c.tenant_id == ctx.tenant_id, *_visible_folders(ctx)).order_by(folders.c.fully_qualified_name)
+            (
+                await conn.execute(
+                    select(folders)
+                    .where(folders.c.tenant_id == ctx.tenant_id, *_visible_folders(ctx))
+                    .order_by(folders.c.fully_qualified_name)
+                )
             )
-        ).mappings().all()
+            .mappings()
+            .all()
+        )
     parents = {r["parent_id"] for r in rows}
-    return JSONResponse([
-        {**_path_aware(dict(r)), "IsSelectable": True, "HasChildren": r["id"] in parents, "Level": r["fully_qualified_name"].count("/")}
-        for r in rows
-    ])
+    return JSONResponse(
+        [
+            {
+                **_path_aware(dict(r)),
+                "IsSelectable": True,
+                "HasChildren": r["id"] in parents,
+                "Level": r["fully_qualified_name"].count("/"),
+            }
+            for r in rows
+        ]
+    )

@@ -11,7 +11,7 @@ import binascii
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import Headers
 
@@ -28,15 +28,25 @@ class FolderRef:
     fully_qualified_name: str
 
 
+def below(path: str) -> ColumnElement[bool]:
+    """Folders strictly below ``path``. An exact, case-sensitive prefix test: LIKE would read ``_`` and
+    ``%`` in folder names as patterns, and ignores case on SQLite."""
+    prefix = path + "/"
+    return func.substr(folders.c.fully_qualified_name, 1, len(prefix)) == prefix
+
+
 def folder_error() -> PodiumError:
     return PodiumError(FOLDER_NOT_FOUND, status=400, code=ErrorCode.FOLDER_NOT_FOUND)
 
 
 def _decode_path(encoded: str) -> str:
     try:
-        return base64.b64decode(encoded, validate=True).decode("utf-16-le")
+        path = base64.b64decode(encoded, validate=True).decode("utf-16-le")
     except (binascii.Error, UnicodeDecodeError, ValueError):
         raise folder_error() from None
+    if "\x00" in path:  # no folder has one, and PostgreSQL cannot compare text holding NUL
+        raise folder_error()
+    return path
 
 
 def _condition(headers: Headers) -> object | None:
@@ -56,9 +66,12 @@ def _condition(headers: Headers) -> object | None:
     unit = headers.get("x-uipath-organizationunitid")
     if unit:
         try:
-            return folders.c.id == int(unit.strip())
+            unit_id = int(unit.strip())
         except ValueError:
             raise folder_error() from None
+        if not 0 < unit_id < 2**63:
+            raise folder_error()
+        return folders.c.id == unit_id
     return None
 
 

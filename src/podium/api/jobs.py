@@ -84,21 +84,29 @@ JOBS = registry.add(
 )
 
 
-async def _job_rows(ctx: RequestContext, conn: AsyncConnection, condition: ColumnElement[bool], verb: str) -> list[Mapping[str, Any]]:
+async def _job_rows(
+    ctx: RequestContext, conn: AsyncConnection, condition: ColumnElement[bool], verb: str
+) -> list[Mapping[str, Any]]:
     """Jobs of the caller's tenant matching ``condition``, each checked for ``Jobs.<verb>`` in its folder."""
     rows = (
-        await conn.execute(
-            select(jobs, folders.c.fully_qualified_name.label("folder_path"))
-            .join(folders, folders.c.id == jobs.c.folder_id)
-            .where(condition, jobs.c.tenant_id == ctx.tenant_id)
+        (
+            await conn.execute(
+                select(jobs, folders.c.fully_qualified_name.label("folder_path"))
+                .join(folders, folders.c.id == jobs.c.folder_id)
+                .where(condition, jobs.c.tenant_id == ctx.tenant_id)
+            )
         )
-    ).mappings().all()
+        .mappings()
+        .all()
+    )
     for row in rows:
         ctx.require(f"Jobs.{verb}", row["folder_path"])
     return [dict(row) for row in rows]
 
 
-async def _find_release(ctx: RequestContext, conn: AsyncConnection, info: Mapping[str, Any]) -> Mapping[str, Any]:
+async def _find_release(
+    ctx: RequestContext, conn: AsyncConnection, info: Mapping[str, Any]
+) -> Mapping[str, Any]:
     """The release to start, by ReleaseKey or ReleaseName, in the header's folder or any folder where
     the caller may start jobs."""
     key, name = info.get("ReleaseKey"), info.get("ReleaseName")
@@ -108,13 +116,16 @@ async def _find_release(ctx: RequestContext, conn: AsyncConnection, info: Mappin
         condition = releases.c.name == name
     else:
         raise bad_request("ReleaseKey or ReleaseName is required.")
-    query = select(releases, folders.c.fully_qualified_name.label("folder_path")).join(
-        folders, folders.c.id == releases.c.folder_id
-    ).where(condition, releases.c.tenant_id == ctx.tenant_id)
+    query = (
+        select(releases, folders.c.fully_qualified_name.label("folder_path"))
+        .join(folders, folders.c.id == releases.c.folder_id)
+        .where(condition, releases.c.tenant_id == ctx.tenant_id)
+    )
     if ctx.folder is not None:
         query = query.where(releases.c.folder_id == ctx.folder.id)
     candidates = [
-        row for row in (await conn.execute(query)).mappings().all()
+        row
+        for row in (await conn.execute(query)).mappings().all()
         if ctx.principal.has("Jobs.Create", row["folder_path"])
         and (ctx.principal.restricted_folder_id in (None, row["folder_id"]))
     ]
@@ -132,8 +143,9 @@ async def _jobs_by_ids(ctx: RequestContext, ids: list[int]) -> list[dict[str, An
     return page.rows
 
 
-@registry.operation("Jobs", "StartJobs", summary="Adds Pending jobs for the robots the strategy selects",
-                    returns="Jobs")
+@registry.operation(
+    "Jobs", "StartJobs", summary="Adds Pending jobs for the robots the strategy selects", returns="Jobs"
+)
 async def start_jobs(ctx: RequestContext, call: ActionCall) -> Response:
     body = require_body(call)
     info = body.get("startInfo", body.get("StartInfo"))
@@ -148,7 +160,11 @@ async def start_jobs(ctx: RequestContext, call: ActionCall) -> Response:
 
 
 def _ids(value: Any, name: str) -> list[int]:
-    if not isinstance(value, list) or not value or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
+    if (
+        not isinstance(value, list)
+        or not value
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
+    ):
         raise bad_request(f"{name} must be a non-empty list of job ids.")
     return value
 
@@ -204,12 +220,20 @@ async def resume_job(ctx: RequestContext, call: ActionCall) -> Response:
     return entity(ctx, "Jobs", await service.get_entity(ctx, JOBS, rows[0]["id"]))
 
 
-@registry.operation("Jobs", "GetByKey", method="GET", summary="Gets a job by its key", returns="JobDto",
-                    parameters=("identifier",))
+@registry.operation(
+    "Jobs",
+    "GetByKey",
+    method="GET",
+    summary="Gets a job by its key",
+    returns="JobDto",
+    parameters=("identifier",),
+)
 async def get_by_key(ctx: RequestContext, call: ActionCall) -> Response:
     identifier = str(param(call, "identifier")).lower()
     page = await service.list_entities(
-        ctx, JOBS, QueryOptions(select=call.options.select, expand=call.options.expand, top=1, count=False),
+        ctx,
+        JOBS,
+        QueryOptions(select=call.options.select, expand=call.options.expand, top=1, count=False),
         [jobs.c.key == identifier],
     )
     if not page.rows:
@@ -217,8 +241,20 @@ async def get_by_key(ctx: RequestContext, call: ActionCall) -> Response:
     return entity(ctx, "Jobs", page.rows[0])
 
 
-EXPORT_COLUMNS = ("Id", "Key", "ReleaseName", "State", "Source", "StartTime", "EndTime", "CreationTime",
-                  "HostMachineName", "Info", "InputArguments", "OutputArguments")
+EXPORT_COLUMNS = (
+    "Id",
+    "Key",
+    "ReleaseName",
+    "State",
+    "Source",
+    "StartTime",
+    "EndTime",
+    "CreationTime",
+    "HostMachineName",
+    "Info",
+    "InputArguments",
+    "OutputArguments",
+)
 
 
 @registry.operation("Jobs", "Export", summary="Exports the filtered jobs as CSV", returns="ExportModel")
@@ -244,20 +280,37 @@ async def export(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
     async with ctx.services.db.write() as conn:
         export_id = (
             await conn.execute(
-                insert(exports).values(
-                    tenant_id=ctx.tenant_id, name=f"Jobs-{now:%Y%m%d%H%M%S}.csv", type=4, status=2,
-                    requested_at=now, executed_at=now, size=len(content.encode()), content=content,
+                insert(exports)
+                .values(
+                    tenant_id=ctx.tenant_id,
+                    name=f"Jobs-{now:%Y%m%d%H%M%S}.csv",
+                    type=4,
+                    status=2,
+                    requested_at=now,
+                    executed_at=now,
+                    size=len(content.encode()),
+                    content=content,
                     creator_user_id=ctx.user_id,
-                ).returning(exports.c.id)
+                )
+                .returning(exports.c.id)
             )
         ).scalar_one()
-    return {"Id": export_id, "Name": f"Jobs-{now:%Y%m%d%H%M%S}.csv", "Type": "Jobs", "Status": "Completed",
-            "RequestedAt": format_datetime(now), "ExecutedAt": format_datetime(now), "Size": len(content.encode())}
+    return {
+        "Id": export_id,
+        "Name": f"Jobs-{now:%Y%m%d%H%M%S}.csv",
+        "Type": "Jobs",
+        "Status": "Completed",
+        "RequestedAt": format_datetime(now),
+        "ExecutedAt": format_datetime(now),
+        "Size": len(content.encode()),
+    }
 
 
 @router.get("/api/Exports/{export_id}/Download", summary="Downloads a finished export (CSV)")
 async def download_export(export_id: int, request: Request) -> Response:
     ctx = await request_context(request)
+    if not 0 < export_id < 2**63:
+        raise not_found("Export does not exist.")
     async with ctx.services.db.read() as conn:
         row = (
             await conn.execute(
@@ -268,7 +321,8 @@ async def download_export(export_id: int, request: Request) -> Response:
         ).first()
     if row is None:
         raise not_found("Export does not exist.")
-    return Response(row.content or "", media_type="text/csv",
-                     headers={"Content-Disposition": f'attachment; filename="{row.name}"'})
-
-
+    return Response(
+        row.content or "",
+        media_type="text/csv",
+        headers={"Content-Disposition": f'attachment; filename="{row.name}"'},
+    )

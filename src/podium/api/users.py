@@ -30,7 +30,10 @@ router = APIRouter(tags=["Users"])
 
 
 async def _hash_password(
-    ctx: RequestContext, conn: AsyncConnection, values: dict[str, Any], existing: Mapping[str, Any] | None,
+    ctx: RequestContext,
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    existing: Mapping[str, Any] | None,
     body: Mapping[str, Any],
 ) -> None:
     password = body.get("Password")
@@ -68,6 +71,7 @@ USERS = registry.add(
         ],
     )
 )
+
 
 def _permissions_of_tenant_roles(ctx: RequestContext) -> list[ColumnElement[bool]]:
     """role_permissions has no tenant_id: only the rows of the caller's tenant's roles are visible."""
@@ -119,7 +123,10 @@ async def _write_permissions(conn: AsyncConnection, role_id: int, names: list[tu
 
 
 async def _role_before_write(
-    ctx: RequestContext, conn: AsyncConnection, values: dict[str, Any], existing: Mapping[str, Any] | None,
+    ctx: RequestContext,
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    existing: Mapping[str, Any] | None,
     body: Mapping[str, Any],
 ) -> None:
     if existing is not None and not existing["is_editable"]:
@@ -169,7 +176,12 @@ ROLES = registry.add(
 async def _tenant_ids(conn: AsyncConnection, table: Any, tenant_id: int, ids: Any, what: str) -> list[int]:
     if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise bad_request(f"{what} must be a list of ids.")
-    found = [r.id for r in await conn.execute(select(table.c.id).where(table.c.id.in_(ids), table.c.tenant_id == tenant_id))]
+    found = [
+        r.id
+        for r in await conn.execute(
+            select(table.c.id).where(table.c.id.in_(ids), table.c.tenant_id == tenant_id)
+        )
+    ]
     if len(found) != len(set(ids)):
         raise bad_request(f"Some of {what} do not exist.")
     return found
@@ -185,7 +197,9 @@ async def _set_tenant_roles(conn: AsyncConnection, user_id: int, add: list[int],
     if remove:
         await conn.execute(
             delete(user_roles).where(
-                user_roles.c.user_id == user_id, user_roles.c.role_id.in_(remove), user_roles.c.folder_id.is_(None)
+                user_roles.c.user_id == user_id,
+                user_roles.c.role_id.in_(remove),
+                user_roles.c.folder_id.is_(None),
             )
         )
 
@@ -196,8 +210,14 @@ async def assign_roles(ctx: RequestContext, call: ActionCall) -> None:
     async with ctx.services.db.write() as conn:
         user_id = (await _tenant_ids(conn, users, ctx.tenant_id, [call.key], "the user"))[0]
         role_ids = await _tenant_ids(conn, roles, ctx.tenant_id, require_body(call).get("roleIds"), "roleIds")
-        current = [r.role_id for r in await conn.execute(
-            select(user_roles.c.role_id).where(user_roles.c.user_id == user_id, user_roles.c.folder_id.is_(None)))]
+        current = [
+            r.role_id
+            for r in await conn.execute(
+                select(user_roles.c.role_id).where(
+                    user_roles.c.user_id == user_id, user_roles.c.folder_id.is_(None)
+                )
+            )
+        ]
         await _set_tenant_roles(conn, user_id, role_ids, [r for r in current if r not in role_ids])
     ctx.services.principals.clear()
 
@@ -206,6 +226,8 @@ async def assign_roles(ctx: RequestContext, call: ActionCall) -> None:
 async def toggle_role(ctx: RequestContext, call: ActionCall) -> None:
     ctx.require("Users.Edit")
     body = require_body(call)
+    if not isinstance(body.get("role"), str):
+        raise bad_request("role must be the name of a role.")
     async with ctx.services.db.write() as conn:
         user_id = (await _tenant_ids(conn, users, ctx.tenant_id, [call.key], "the user"))[0]
         role = select(roles.c.id).where(roles.c.name == body.get("role"), roles.c.tenant_id == ctx.tenant_id)
@@ -235,19 +257,32 @@ async def role_set_users(ctx: RequestContext, call: ActionCall) -> None:
     body = require_body(call)
     async with ctx.services.db.write() as conn:
         role_id = (await _tenant_ids(conn, roles, ctx.tenant_id, [call.key], "the role"))[0]
-        for user_id in await _tenant_ids(conn, users, ctx.tenant_id, body.get("addedUserIds") or [], "addedUserIds"):
+        for user_id in await _tenant_ids(
+            conn, users, ctx.tenant_id, body.get("addedUserIds") or [], "addedUserIds"
+        ):
             await _set_tenant_roles(conn, user_id, [role_id], [])
-        for user_id in await _tenant_ids(conn, users, ctx.tenant_id, body.get("removedUserIds") or [], "removedUserIds"):
+        for user_id in await _tenant_ids(
+            conn, users, ctx.tenant_id, body.get("removedUserIds") or [], "removedUserIds"
+        ):
             await _set_tenant_roles(conn, user_id, [], [role_id])
     ctx.services.principals.clear()
 
 
-@registry.operation("Roles", "GetUserIdsForRole", method="GET", summary="Ids of the role's users", parameters=("key",))
+@registry.operation(
+    "Roles", "GetUserIdsForRole", method="GET", summary="Ids of the role's users", parameters=("key",)
+)
 async def user_ids_for_role(ctx: RequestContext, call: ActionCall) -> Any:
     ctx.require("Roles.View")
     async with ctx.services.db.read() as conn:
         role_id = (await _tenant_ids(conn, roles, ctx.tenant_id, [param(call, "key")], "the role"))[0]
-        ids = sorted({r.user_id for r in await conn.execute(select(user_roles.c.user_id).where(user_roles.c.role_id == role_id))})
+        ids = sorted(
+            {
+                r.user_id
+                for r in await conn.execute(
+                    select(user_roles.c.user_id).where(user_roles.c.role_id == role_id)
+                )
+            }
+        )
     return {"@odata.context": f"{ctx.odata_base}/$metadata#Collection(Edm.Int64)", "value": ids}
 
 
@@ -263,8 +298,12 @@ async def current_user(ctx: RequestContext, call: ActionCall) -> Response:
     return entity(ctx, "Users", await _current_user(ctx, call))
 
 
-@registry.operation("Users", "GetCurrentUserExtended", method="GET", summary="The user calling, with workspace")
+@registry.operation(
+    "Users", "GetCurrentUserExtended", method="GET", summary="The user calling, with workspace"
+)
 async def current_user_extended(ctx: RequestContext, call: ActionCall) -> Response:
+    # the uipath CLI asks ``$expand=PersonalWorkspace`` (publish, invoke); Podium has no workspaces: null
+    call.options.expand = [item for item in call.options.expand if item.name.lower() != "personalworkspace"]
     dto = await _current_user(ctx, call)
     dto.update(PersonalWorkspace=None, PersonalWorskpaceFeedId=None, MayHavePersonalWorkspace=False)
     return entity(ctx, "Users", dto)
@@ -276,7 +315,13 @@ def _caller_permissions(ctx: RequestContext) -> list[dict[str, Any]]:
         for name in names:
             granted.setdefault(name, "Folder")
     return [
-        {"Name": name, "IsGranted": name in granted, "RoleId": None, "Scope": granted.get(name, "Global"), "Id": index}
+        {
+            "Name": name,
+            "IsGranted": name in granted,
+            "RoleId": None,
+            "Scope": granted.get(name, "Global"),
+            "Id": index,
+        }
         for index, name in enumerate(ALL_PERMISSIONS, start=1)
     ]
 
@@ -288,12 +333,16 @@ async def permissions(request: Request) -> Response:
 
 
 class NewToken(BaseModel):
-    Name: str = Field(min_length=1, max_length=128)
+    Name: str = Field(min_length=1, max_length=128, pattern="^[^\x00]*$")
     ExpiresInDays: int | None = Field(default=None, ge=1, le=3650)
 
 
-@router.post("/api/PersonalAccessTokens", status_code=201, tags=["Users"],
-             summary="Creates a personal access token for the caller (shown once)")
+@router.post(
+    "/api/PersonalAccessTokens",
+    status_code=201,
+    tags=["Users"],
+    summary="Creates a personal access token for the caller (shown once)",
+)
 async def create_token(new: NewToken, request: Request) -> JSONResponse:
     ctx = await request_context(request)
     secret = PAT_PREFIX + new_secret(32)
@@ -302,19 +351,38 @@ async def create_token(new: NewToken, request: Request) -> JSONResponse:
     async with ctx.services.db.write() as conn:
         token_id = (
             await conn.execute(
-                insert(access_tokens).values(
-                    tenant_id=ctx.tenant_id, user_id=ctx.user_id, name=new.Name, token_hash=token_digest(secret),
-                    kind="pat", expires_at=expires, revoked=False, creation_time=now,
-                ).returning(access_tokens.c.id)
+                insert(access_tokens)
+                .values(
+                    tenant_id=ctx.tenant_id,
+                    user_id=ctx.user_id,
+                    name=new.Name,
+                    token_hash=token_digest(secret),
+                    kind="pat",
+                    expires_at=expires,
+                    revoked=False,
+                    creation_time=now,
+                )
+                .returning(access_tokens.c.id)
             )
         ).scalar_one()
-    return JSONResponse({"Id": token_id, "Name": new.Name, "Token": secret,
-                         "ExpiresAt": expires.isoformat() if expires else None}, status_code=201)
+    return JSONResponse(
+        {
+            "Id": token_id,
+            "Name": new.Name,
+            "Token": secret,
+            "ExpiresAt": expires.isoformat() if expires else None,
+        },
+        status_code=201,
+    )
 
 
-@router.delete("/api/PersonalAccessTokens/{token_id}", status_code=204, tags=["Users"], summary="Revokes a token")
+@router.delete(
+    "/api/PersonalAccessTokens/{token_id}", status_code=204, tags=["Users"], summary="Revokes a token"
+)
 async def revoke_token(token_id: int, request: Request) -> Response:
     ctx = await request_context(request)
+    if not 0 < token_id < 2**63:
+        raise not_found("Token does not exist.")
     async with ctx.services.db.write() as conn:
         result = await conn.execute(
             update(access_tokens)
@@ -325,5 +393,3 @@ async def revoke_token(token_id: int, request: Request) -> Response:
         raise not_found("Token does not exist.")
     ctx.services.principals.clear()
     return Response(status_code=204)
-
-

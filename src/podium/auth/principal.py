@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.auth.passwords import token_digest
 from podium.auth.tokens import PAT_PREFIX, TokenClaims, verify
-from podium.db.schema import access_tokens, folders, role_permissions, tenants, user_roles, users
+from podium.db.schema import access_tokens, folders, jobs, role_permissions, tenants, user_roles, users
 from podium.db.types import utcnow
 
 
@@ -28,6 +28,7 @@ class Principal:
     robot_id: int | None = None
     restricted_folder_id: int | None = None  # job tokens reach one folder only
     job_id: int | None = None
+    token_expires_at: int | None = None  # a JWT's expiry, checked again whenever the principal is reused
 
     def has(self, permission: str, folder_path: str | None = None) -> bool:
         """Whether a tenant role grants it, or, with a folder, a role in that folder or above it."""
@@ -94,13 +95,21 @@ async def principal_for_token(conn: AsyncConnection, signing_key: str, token: st
     claims = verify(signing_key, token)
     if claims is None:
         return None
+    if claims.kind == "job" and claims.job_id is not None and not await _job_unfinished(conn, claims.job_id):
+        return None  # a job's token expires with its job
     principal = await load_principal(conn, claims.user_id, claims.tenant_id, claims.kind)
     if principal is not None:
         _apply_restrictions(principal, claims)
     return principal
 
 
+async def _job_unfinished(conn: AsyncConnection, job_id: int) -> bool:
+    state = (await conn.execute(select(jobs.c.state).where(jobs.c.id == job_id))).scalar()
+    return state is not None and state not in (4, 5, 6)  # not Faulted, Successful, Stopped
+
+
 def _apply_restrictions(principal: Principal, claims: TokenClaims) -> None:
+    principal.token_expires_at = claims.expires_at
     principal.robot_id = claims.robot_id
     principal.job_id = claims.job_id
     principal.restricted_folder_id = claims.folder_id

@@ -225,7 +225,9 @@ class _Compiler:
 
     def _path(self, node: Path) -> _Value:
         field = self._resolve(list(node.segments))
-        kind = _EDM_KIND[field.edm]
+        kind = _EDM_KIND.get(field.edm)
+        if kind is None:
+            raise invalid_odata(f"The property '{'/'.join(node.segments)}' cannot be used in $filter.")
         if kind is Kind.ENUM and field.enum is None:
             kind = Kind.INT
         return _Value(field.expr, kind, field.enum)

@@ -31,6 +31,7 @@ class Edm(enum.StrEnum):
     GUID = "Edm.Guid"
     DOUBLE = "Edm.Double"
     ENUM = "Enum"
+    UNTYPED = "Edm.Untyped"  # a JSON object stored as JSON text (SpecificContent, Output ...)
 
 
 class Scope(enum.Enum):
@@ -100,7 +101,8 @@ Hook = Callable[
     ["RequestContext", "AsyncConnection", dict[str, Any], "Mapping[str, Any] | None", "Mapping[str, Any]"],
     Awaitable[None],
 ]
-"""Called in the write transaction before an insert or update with the column values (mutable), the existing row (or None) and
+"""Called in the write transaction before an insert or update with the column values (mutable), the
+existing row (or None) and
 the request body (for properties that are not columns, such as a role's permissions)."""
 
 
@@ -118,14 +120,27 @@ class EntitySet:
     updatable: bool = True
     deletable: bool = True
     before_write: Hook | None = None
+    # may return properties to add to the create response only (a secret shown once: ClientSecret)
     after_insert: (
-        Callable[["RequestContext", "AsyncConnection", int, dict[str, Any], "Mapping[str, Any]"], Awaitable[None]]
+        Callable[
+            [RequestContext, AsyncConnection, int, dict[str, Any], Mapping[str, Any]],
+            Awaitable[Mapping[str, Any] | None],
+        ]
         | None
     ) = None
-    before_delete: Callable[["RequestContext", "AsyncConnection", Mapping[str, Any]], Awaitable[None]] | None = None
+    before_delete: Callable[[RequestContext, AsyncConnection, Mapping[str, Any]], Awaitable[None]] | None = (
+        None
+    )
+    # replaces removing the row, for entities that are marked deleted instead (queue items become Deleted)
+    soft_delete: Callable[[RequestContext, AsyncConnection, Mapping[str, Any]], Awaitable[None]] | None = None
     unique: tuple[str, ...] = ()  # column names unique within the scope (name clash -> 409)
     # extra read conditions, e.g. robots of the folder named by the headers
-    read_filter: Callable[["RequestContext"], list[ColumnElement[bool]]] | None = None
+    read_filter: Callable[[RequestContext], list[ColumnElement[bool]]] | None = None
+    # reads need no tenant-wide View permission: read_filter shows each caller the rows it may see
+    read_filter_decides_visibility: bool = False
+    # rows shared to several folders (Buckets, Assets): a link table ``(table, column to this row)`` whose
+    # ``folder_id`` rows make the row visible in those folders, instead of its own ``folder_id``
+    shared_through: tuple[Table, str] | None = None
 
     def __post_init__(self) -> None:
         self.by_name: dict[str, Field] = {f.name: f for f in self.fields}

@@ -31,6 +31,7 @@ _EDM_SCHEMAS: dict[str, Schema] = {
     Edm.DATETIME: {"type": "string", "format": "date-time"},
     Edm.GUID: {"type": "string", "format": "uuid"},
     Edm.DOUBLE: {"type": "number", "format": "double"},
+    Edm.UNTYPED: {"type": "object"},
 }
 _QUERY_OPTIONS: list[tuple[str, Schema, str]] = [
     ("$filter", {"type": "string"}, "Restricts the set of items returned (OData $filter)."),

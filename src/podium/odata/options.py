@@ -48,7 +48,10 @@ def parse_options(params: Mapping[str, str]) -> QueryOptions:
         count=_boolean(params.get("$count")),
     )
     if options.top is not None and options.top > MAX_TOP:
-        raise invalid_odata(f"The limit of '{MAX_TOP}' for Top query has been exceeded. The value from the incoming request is '{options.top}'.")
+        raise invalid_odata(
+            f"The limit of '{MAX_TOP}' for Top query has been exceeded. "
+            f"The value from the incoming request is '{options.top}'."
+        )
     if "$select" in params:
         options.select = parse_select(params["$select"])
     if "$expand" in params:
@@ -64,7 +67,7 @@ def _integer(value: str | None, name: str) -> int | None:
     if value is None:
         return None
     text = value.strip()
-    if not text.isdigit() or len(text) > 9:
+    if not (text.isascii() and text.isdigit()) or len(text) > 9:
         raise invalid_odata(f"The value '{value}' of {name} is not a valid non-negative integer.")
     return int(text)
 

@@ -33,7 +33,7 @@ _GUID = re.compile(r"^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4
 def parse_resource_path(raw: str) -> ResourcePath:
     """``Jobs(5)/UiPath.Server.Configuration.OData.StopJob`` -> ResourcePath (raw: after ``/odata/``)."""
     segments = [unquote(s) for s in raw.split("/") if s != ""]
-    if not segments or len(segments) > 2:
+    if not segments or len(segments) > 2 or any("\x00" in s for s in segments):
         raise invalid_odata("The resource path is not valid.")
     first = _SEGMENT.match(segments[0])
     if first is None:
@@ -73,7 +73,7 @@ def parse_params(text: str) -> dict[str, Any]:
         if not part.strip():
             continue
         name, sep, value = part.partition("=")
-        if not sep or not name.strip():
+        if not sep or not name.strip().isidentifier():
             raise invalid_odata(f"The parameter '{part.strip()}' is not valid.")
         params[name.strip()] = parse_literal(value.strip())
     return params
@@ -118,6 +118,8 @@ def parse_literal(text: str) -> Any:
     if lowered in ("true", "false"):
         return lowered == "true"
     if re.fullmatch(r"-?\d+", text):
+        if len(text) > 20 or not -(2**63) <= int(text) < 2**63:
+            raise invalid_odata(f"The literal '{text}' is out of the range of Edm.Int64.")
         return int(text)
     if _GUID.match(text):
         return str(uuid.UUID(text))

@@ -138,7 +138,9 @@ class EntityQuery:
         for path, join in self._joins.items():
             if only is not None and path not in only:
                 continue
-            clause = clause.outerjoin(join.alias, join.alias.c[join.nav.remote] == join.parent.c[join.nav.local])
+            clause = clause.outerjoin(
+                join.alias, join.alias.c[join.nav.remote] == join.parent.c[join.nav.local]
+            )
         return clause
 
     # -- options -------------------------------------------------------------------------------------
@@ -184,7 +186,8 @@ class EntityQuery:
             nav = entity_set.nav_by_name.get(item.name)
             if nav is None:
                 raise invalid_odata(
-                    f"Could not find a navigation property named '{item.name}' on type '{entity_set.type_name}'."
+                    f"Could not find a navigation property named '{item.name}' "
+                    f"on type '{entity_set.type_name}'."
                 )
             if nav.many:
                 shape.collections.append((nav, item))
@@ -213,7 +216,11 @@ class EntityQuery:
     def _projection(self, options: QueryOptions) -> tuple[Shape, list[Label[Any]]]:
         """The columns and Shape for $select/$expand, built once per distinct combination: they do not
         depend on the filter, and building them is most of a request's Python time."""
-        key = (self.root.name, tuple(options.select) if options.select is not None else None, repr(options.expand))
+        key = (
+            self.root.name,
+            tuple(options.select) if options.select is not None else None,
+            repr(options.expand),
+        )
         cached = _PROJECTIONS.get(key)
         if cached is None:
             if len(_PROJECTIONS) > 512:

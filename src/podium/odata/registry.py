@@ -46,6 +46,7 @@ class Operation:
     body_schema: dict[str, Any] | None = None  # JSON schema of the body, for OpenAPI
     returns: str | None = None  # entity set name (collection) or DTO name, for $metadata/OpenAPI
     parameters: tuple[str, ...] = ()
+    raw_body: bool = False  # the handler reads the request body itself (multipart uploads)
 
 
 @dataclass
@@ -72,13 +73,23 @@ class Registry:
         body_schema: dict[str, Any] | None = None,
         returns: str | None = None,
         parameters: tuple[str, ...] = (),
+        raw_body: bool = False,
     ) -> Callable[[Handler], Handler]:
         """Registers the decorated coroutine as an action (POST) or function (GET)."""
 
         def register(handler: Handler) -> Handler:
             op = Operation(
-                entity_set, name, method, handler, bound_to_entity, namespace, summary, body_schema, returns,
+                entity_set,
+                name,
+                method,
+                handler,
+                bound_to_entity,
+                namespace,
+                summary,
+                body_schema,
+                returns,
                 parameters,
+                raw_body,
             )
             self.operations[(entity_set.lower(), name.lower(), bound_to_entity)] = op
             return handler

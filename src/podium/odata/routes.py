@@ -28,7 +28,9 @@ def json_response(payload: Any, status: int = 200) -> Response:
     return Response(dumps(payload), status_code=status, media_type=JSON)
 
 
-def collection(ctx: RequestContext, name: str, rows: list[dict[str, Any]], count: int | None = None) -> Response:
+def collection(
+    ctx: RequestContext, name: str, rows: list[dict[str, Any]], count: int | None = None
+) -> Response:
     payload: dict[str, Any] = {"@odata.context": f"{ctx.odata_base}/$metadata#{name}"}
     if count is not None:
         payload["@odata.count"] = count
@@ -57,9 +59,35 @@ async def read_json(request: Request) -> Any:
     if not raw.strip():
         return None
     try:
-        return orjson.loads(raw)
+        body = orjson.loads(raw)
     except orjson.JSONDecodeError:
-        raise PodiumError("The request body is not valid JSON.", status=400, code=ErrorCode.VALIDATION) from None
+        raise PodiumError(
+            "The request body is not valid JSON.", status=400, code=ErrorCode.VALIDATION
+        ) from None
+    check_json_values(body)
+    return body
+
+
+INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
+
+
+def check_json_values(body: Any) -> None:
+    """400 for values no Orchestrator property can hold: integers beyond Int64 (ids, counts) and text with
+    NUL characters (PostgreSQL cannot store or compare them)."""
+    stack = [body]
+    while stack:
+        value = stack.pop()
+        if isinstance(value, dict):
+            stack.extend(value.keys())
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            stack.extend(value)
+        elif isinstance(value, str):
+            if "\x00" in value:
+                message = "The request body holds a NUL character."
+                raise PodiumError(message, status=400, code=ErrorCode.VALIDATION)
+        elif isinstance(value, int) and not isinstance(value, bool) and not INT64_MIN <= value <= INT64_MAX:
+            raise PodiumError(f"The number {value} is out of range.", status=400, code=ErrorCode.VALIDATION)
 
 
 def _resource(request: Request) -> ResourcePath:
@@ -90,7 +118,9 @@ async def odata(request: Request) -> Response:
     if method == "GET":
         options = parse_options(request.query_params)
         if resource.has_key:
-            return entity(ctx, entity_set.name, await service.get_entity(ctx, entity_set, resource.key, options))
+            return entity(
+                ctx, entity_set.name, await service.get_entity(ctx, entity_set, resource.key, options)
+            )
         page = await service.list_entities(ctx, entity_set, options)
         return collection(ctx, entity_set.name, page.rows, page.count)
     if method == "POST" and not resource.has_key:
@@ -114,7 +144,7 @@ async def _operation(ctx: RequestContext, request: Request, resource: ResourcePa
         raise PodiumError(f"The method {method} is not allowed here.", status=405, code=ErrorCode.GENERIC)
     entity_set = registry.get(operation.entity_set)
     assert entity_set is not None
-    body = await read_json(request) if method in ("POST", "PUT", "PATCH") else None
+    body = await read_json(request) if method in ("POST", "PUT", "PATCH") and not operation.raw_body else None
     options = parse_options(request.query_params) if method == "GET" else QueryOptions()
     call = ActionCall(entity_set, resource.key, resource.params, body, options, request)
     result = await operation.handler(ctx, call)

@@ -27,6 +27,10 @@ def _datetime(value: Any) -> Any:
     return None if value is None else format_datetime(value)
 
 
+def _json(value: Any) -> Any:
+    return None if value is None else orjson.loads(value)
+
+
 def _identity(value: Any) -> Any:
     return value
 
@@ -41,6 +45,8 @@ def converter(field: Field) -> Converter:
         return lambda value: None if value is None else names.get(value, str(value))
     if field.edm is Edm.BOOLEAN:
         return lambda value: None if value is None else bool(value)
+    if field.edm is Edm.UNTYPED:
+        return _json
     return _identity
 
 

@@ -50,12 +50,21 @@ async def scope_conditions(
     if entity_set.scope is Scope.FOLDER and needed:
         folder_ids = await ctx.readable_folder_ids(conn, needed)
         if folder_ids is not None:
-            conditions.append(table.c.folder_id.in_(folder_ids))
-    elif needed:
+            conditions.append(in_folders(entity_set, folder_ids))
+    elif needed and not (verb == "View" and entity_set.read_filter_decides_visibility):
         ctx.require(needed)
     if entity_set.read_filter is not None:
         conditions.extend(entity_set.read_filter(ctx))
     return conditions
+
+
+def in_folders(entity_set: EntitySet, folder_ids: list[int]) -> ColumnElement[bool]:
+    """Rows of the entity set that live in (or are shared to) one of the folders."""
+    table = entity_set.table
+    if entity_set.shared_through is None:
+        return table.c.folder_id.in_(folder_ids)
+    link, column = entity_set.shared_through
+    return table.c.id.in_(select(link.c[column]).where(link.c.folder_id.in_(folder_ids)))
 
 
 def _key_condition(entity_set: EntitySet, key: Any) -> ColumnElement[bool]:
@@ -197,17 +206,22 @@ async def create_entity(ctx: RequestContext, entity_set: EntitySet, body: Any) -
             values["creation_time"] = utcnow()
         if "creator_user_id" in table.c:
             values["creator_user_id"] = ctx.user_id
+        # permission first: a caller who may not create learns nothing from the validation hooks
+        await _require_write(ctx, conn, entity_set, "Create", values.get("folder_id"))
         if entity_set.before_write is not None:
             await entity_set.before_write(ctx, conn, values, None, body)
-        await _require_write(ctx, conn, entity_set, "Create", values.get("folder_id"))
         await _check_unique(conn, entity_set, values)
         try:
             new_id = (await conn.execute(insert(table).values(**values).returning(table.c.id))).scalar_one()
         except IntegrityError:
-            raise conflict(f"The {entity_set.type_name.removesuffix('Dto')} conflicts with an existing one.") from None
+            raise conflict(
+                f"The {entity_set.type_name.removesuffix('Dto')} conflicts with an existing one."
+            ) from None
+        shown_once = None
         if entity_set.after_insert is not None:
-            await entity_set.after_insert(ctx, conn, new_id, values, body)
-    return await get_entity(ctx, entity_set, new_id)
+            shown_once = await entity_set.after_insert(ctx, conn, new_id, values, body)
+    created = await get_entity(ctx, entity_set, new_id)
+    return {**created, **shown_once} if shown_once else created
 
 
 async def _require_write(
@@ -252,13 +266,28 @@ async def update_entity(
         if "last_modifier_user_id" in table.c:
             values["last_modifier_user_id"] = ctx.user_id
         scoped = {**row, **values}
-        await _check_unique(conn, entity_set, {k: scoped[k] for k in entity_set.unique + _scope_cols(entity_set)}, row["id"])
+        await _check_unique(
+            conn, entity_set, {k: scoped[k] for k in entity_set.unique + _scope_cols(entity_set)}, row["id"]
+        )
         if values:
             try:
                 await conn.execute(update(table).where(table.c.id == row["id"]).values(**values))
             except IntegrityError:
-                raise conflict(f"The {entity_set.type_name.removesuffix('Dto')} conflicts with an existing one.") from None
+                raise conflict(
+                    f"The {entity_set.type_name.removesuffix('Dto')} conflicts with an existing one."
+                ) from None
+    _forget_principals(ctx, entity_set)
     return await get_entity(ctx, entity_set, row[entity_set.key_column])
+
+
+PERMISSION_TABLES = frozenset({"users", "roles", "folders"})
+
+
+def _forget_principals(ctx: RequestContext, entity_set: EntitySet) -> None:
+    """Cached principals hold a user's state, roles, permissions and folder paths: once a row deciding
+    them changes (after the commit), they are loaded afresh."""
+    if entity_set.table.name in PERMISSION_TABLES:
+        ctx.services.principals.clear()
 
 
 def _scope_cols(entity_set: EntitySet) -> tuple[str, ...]:
@@ -276,9 +305,13 @@ async def delete_entity(ctx: RequestContext, entity_set: EntitySet, key: Any) ->
         await _require_write(ctx, conn, entity_set, "Delete", row.get("folder_id"))
         if entity_set.before_delete is not None:
             await entity_set.before_delete(ctx, conn, row)
+        if entity_set.soft_delete is not None:
+            await entity_set.soft_delete(ctx, conn, row)
+            return
         try:
             await conn.execute(delete(table).where(and_(table.c.id == row["id"])))
         except IntegrityError:
             raise conflict(
                 f"The {entity_set.type_name.removesuffix('Dto')} is still in use and cannot be deleted."
             ) from None
+    _forget_principals(ctx, entity_set)
