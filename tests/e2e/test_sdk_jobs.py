@@ -26,6 +26,7 @@ import pytest
 from alembic import command
 
 from podium.db.migrate import alembic_config
+from tests.package_builders import nupkg  # a release must name an uploaded package
 
 pytestmark = pytest.mark.e2e
 
@@ -34,9 +35,18 @@ ODATA = "/podium/Default/orchestrator_/odata"
 OTHER = "Équipe"
 STARTUP_SECONDS = 25
 SDK_ENVIRONMENT = (  # what could leak from the caller's shell and change what the SDK sends
-    "UIPATH_URL", "UIPATH_ACCESS_TOKEN", "UNATTENDED_USER_ACCESS_TOKEN", "UIPATH_FOLDER_PATH",
-    "UIPATH_FOLDER_KEY", "UIPATH_ROBOT_KEY", "UIPATH_JOB_KEY", "UIPATH_JOB_ID", "UIPATH_TRACE_ID",
-    "UIPATH_SERVICE_URL_ORCHESTRATOR", "UIPATH_TENANT_ID", "UIPATH_ORGANIZATION_ID",
+    "UIPATH_URL",
+    "UIPATH_ACCESS_TOKEN",
+    "UNATTENDED_USER_ACCESS_TOKEN",
+    "UIPATH_FOLDER_PATH",
+    "UIPATH_FOLDER_KEY",
+    "UIPATH_ROBOT_KEY",
+    "UIPATH_JOB_KEY",
+    "UIPATH_JOB_ID",
+    "UIPATH_TRACE_ID",
+    "UIPATH_SERVICE_URL_ORCHESTRATOR",
+    "UIPATH_TENANT_ID",
+    "UIPATH_ORGANIZATION_ID",
 )
 
 
@@ -65,8 +75,20 @@ def podium_server(database_url: str, data_dir: Path) -> Iterator[str]:
         env.pop(name, None)
     data_dir.mkdir(parents=True, exist_ok=True)
     log_path = data_dir / "server.log"
-    argv = [*podium_command(), "serve", "--database-url", database_url, "--data-dir", str(data_dir),
-               "--host", "127.0.0.1", "--port", str(port), "--log-level", "warning"]
+    argv = [
+        *podium_command(),
+        "serve",
+        "--database-url",
+        database_url,
+        "--data-dir",
+        str(data_dir),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--log-level",
+        "warning",
+    ]
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
         process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
@@ -113,12 +135,33 @@ def seed_process(base: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
         [shared] = ok(http.get(f"{ODATA}/Folders", params=shared_filter))["value"]
         other = ok(http.post(f"{ODATA}/Folders", json={"DisplayName": OTHER}), 201)
         environment = ok(http.post(f"{ODATA}/Environments", json={"Name": "e2e-env", "Type": "Dev"}), 201)
-        robot = ok(http.post(f"{ODATA}/Robots", json={"Name": "e2e-robot", "MachineName": "E2E-MACHINE",
-                                                       "Username": "e2e\\robot", "Type": "Unattended"}), 201)
-        ok(http.post(f"{ODATA}/Environments({environment['Id']})/UiPath.Server.Configuration.OData.AddRobot",
-                     json={"robotId": robot["Id"]}), 204)
-        release = {"Name": "hello", "ProcessKey": "hello", "ProcessVersion": "1.0.0",
-                   "EnvironmentId": environment["Id"]}
+        robot = ok(
+            http.post(
+                f"{ODATA}/Robots",
+                json={
+                    "Name": "e2e-robot",
+                    "MachineName": "E2E-MACHINE",
+                    "Username": "e2e\\robot",
+                    "Type": "Unattended",
+                },
+            ),
+            201,
+        )
+        ok(
+            http.post(
+                f"{ODATA}/Environments({environment['Id']})/UiPath.Server.Configuration.OData.AddRobot",
+                json={"robotId": robot["Id"]},
+            ),
+            204,
+        )
+        package = {"file": ("hello.1.0.0.nupkg", nupkg("hello", "1.0.0"), "application/octet-stream")}
+        ok(http.post(f"{ODATA}/Processes/UiPath.Server.Configuration.OData.UploadPackage", files=package))
+        release = {
+            "Name": "hello",
+            "ProcessKey": "hello",
+            "ProcessVersion": "1.0.0",
+            "EnvironmentId": environment["Id"],
+        }
         ok(http.post(f"{ODATA}/Releases", json=release), 201)
     return token, shared, other
 

@@ -1,0 +1,243 @@
+"""Releases and their package versions: a release must name a package (and version) of the feed its
+folder uses; its version history allows ``RollbackToPreviousReleaseVersion``.
+
+Hooked into the Releases entity set (``api/robots.py``): on create and on every change of
+``ProcessKey``/``ProcessVersion`` the package is checked (an empty ``ProcessVersion`` means the latest),
+``EntryPointPath`` defaults to the package's main entry point and ``InputArguments`` to the defaults of
+its input schema. Each version a release takes is appended to ``release_versions``; a rollback pops it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from podium.api.context import RequestContext
+from podium.db.schema import folders, releases
+from podium.db.schema_packages import package_versions as pv
+from podium.db.schema_packages import release_versions
+from podium.db.types import utcnow
+from podium.domain import events
+from podium.domain.package_feeds import feed_of_folder
+from podium.errors import bad_request, not_found
+from podium.odata.registry import ActionCall, registry
+from podium.odata.routes import require_body
+from podium.packages import versions
+
+
+async def _folder_path(conn: AsyncConnection, folder_id: int) -> str:
+    path: str = (
+        await conn.execute(select(folders.c.fully_qualified_name).where(folders.c.id == folder_id))
+    ).scalar_one()
+    return path
+
+
+async def package_for(
+    conn: AsyncConnection, tenant_id: int, folder_id: int, process_key: str, version: str | None
+) -> Mapping[str, Any]:
+    """The package version a release of the folder may run (empty ``version``: the latest); else 400."""
+    path = await _folder_path(conn, folder_id)
+    feed = await feed_of_folder(conn, tenant_id, path)
+    query = select(pv).where(
+        pv.c.tenant_id == tenant_id, pv.c.feed == feed.name, pv.c.package_id_lower == process_key.lower()
+    )
+    if not version:
+        query = query.where(pv.c.is_latest_version.is_(True))
+    elif versions.is_valid(version):
+        query = query.where(pv.c.version_normalized == versions.normalize(version))
+    else:
+        raise bad_request(f"'{version}' is not a valid package version.")
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        what = f"'{process_key}' version {version}" if version else f"'{process_key}'"
+        raise bad_request(f"Package {what} does not exist in the feed of folder '{path}'; upload it first.")
+    return dict(row)
+
+
+def _entry_points(package: Mapping[str, Any]) -> list[dict[str, Any]]:
+    value = orjson.loads(package["entry_points"]) if package["entry_points"] else []
+    return value if isinstance(value, list) else []
+
+
+def default_inputs(package: Mapping[str, Any]) -> str | None:
+    """``{"name": default}`` for the input schema's properties that declare a default, else None."""
+    arguments = orjson.loads(package["arguments"]) if package["arguments"] else {}
+    schema = orjson.loads(arguments["Input"]) if isinstance(arguments.get("Input"), str) else None
+    properties = schema.get("properties") if isinstance(schema, dict) else None
+    if not isinstance(properties, dict):
+        return None
+    defaults = {k: v["default"] for k, v in properties.items() if isinstance(v, dict) and "default" in v}
+    return orjson.dumps(defaults).decode() if defaults else None
+
+
+def _check_input_arguments(text: Any) -> None:
+    if text in (None, ""):
+        return
+    try:
+        value = orjson.loads(text)
+    except orjson.JSONDecodeError:
+        raise bad_request("InputArguments must be a JSON object (as a string).") from None
+    if not isinstance(value, dict):
+        raise bad_request("InputArguments must be a JSON object (as a string).")
+
+
+async def check_release_package(
+    ctx: RequestContext,
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    existing: Mapping[str, Any] | None,
+    body: Mapping[str, Any],
+) -> None:
+    """before_write of Releases: resolves and checks the package version, fills the defaults."""
+    if "input_arguments" in values:
+        _check_input_arguments(values["input_arguments"])
+    if existing is not None and "process_key" not in values and "process_version" not in values:
+        return
+    process_key = values.get("process_key") or (existing or {}).get("process_key") or ""
+    version = values.get("process_version")
+    folder_id = values.get("folder_id") or (existing or {})["folder_id"]
+    package = await package_for(conn, ctx.tenant_id, folder_id, process_key, version)
+    values.update(process_key=package["package_id"], process_version=package["version"])
+    values["is_latest_version"] = bool(package["is_latest_version"])
+    paths = [e.get("Path") for e in _entry_points(package)]
+    if values.get("entry_point_path"):
+        if values["entry_point_path"] not in paths:
+            raise bad_request(
+                f"EntryPointPath must be one of the package's entry points: {', '.join(map(str, paths))}."
+            )
+    elif existing is None or "entry_point_path" in values or existing.get("entry_point_path") not in paths:
+        values["entry_point_path"] = package["main_entry_point"]
+    if existing is None and not values.get("input_arguments"):
+        values["input_arguments"] = default_inputs(package)
+    if existing is not None and existing["process_version"] != package["version"]:
+        await _append_version(
+            conn, existing["id"], package["version"], values.get("name") or existing["name"]
+        )
+
+
+async def _append_version(conn: AsyncConnection, release_id: int, version: str, name: str) -> None:
+    await conn.execute(
+        insert(release_versions).values(
+            release_id=release_id, version_number=version, release_name=name, creation_time=utcnow()
+        )
+    )
+
+
+async def record_first_version(
+    ctx: RequestContext,
+    conn: AsyncConnection,
+    release_id: int,
+    values: dict[str, Any],
+    body: Mapping[str, Any],
+) -> None:
+    """after_insert of Releases: the release's first version opens its history."""
+    await _append_version(conn, release_id, values["process_version"], values["name"])
+
+
+async def _release(ctx: RequestContext, conn: AsyncConnection, key: Any) -> Mapping[str, Any]:
+    if isinstance(key, bool) or not isinstance(key, int):
+        raise bad_request("The release key must be an integer id.")
+    row = (
+        (
+            await conn.execute(
+                select(releases).where(releases.c.id == key, releases.c.tenant_id == ctx.tenant_id)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise not_found("Release does not exist.")
+    ctx.require("Processes.Edit", await _folder_path(conn, row["folder_id"]))
+    return dict(row)
+
+
+async def _move_to(
+    ctx: RequestContext, conn: AsyncConnection, release: Mapping[str, Any], version: str | None
+) -> None:
+    package = await package_for(conn, ctx.tenant_id, release["folder_id"], release["process_key"], version)
+    await conn.execute(
+        update(releases)
+        .where(releases.c.id == release["id"])
+        .values(
+            process_version=package["version"],
+            is_latest_version=bool(package["is_latest_version"]),
+            last_modification_time=utcnow(),
+            last_modifier_user_id=ctx.user_id,
+        )
+    )
+    payload = {"ReleaseId": release["id"], "From": release["process_version"], "To": package["version"]}
+    await events.record(
+        conn, ctx.tenant_id, "release.version_changed", release["key"], payload, release["folder_id"]
+    )
+
+
+def _int64(ctx: RequestContext, value: int) -> dict[str, Any]:
+    return {"@odata.context": f"{ctx.odata_base}/$metadata#Edm.Int64", "value": value}
+
+
+@registry.operation(
+    "Releases",
+    "UpdateToSpecificPackageVersion",
+    bound_to_entity=True,
+    summary="Moves the release to a package version",
+)
+async def update_to_specific(ctx: RequestContext, call: ActionCall) -> Any:
+    version = require_body(call).get("packageVersion")
+    if not isinstance(version, str) or not version.strip():
+        raise bad_request("packageVersion is required.")
+    async with ctx.services.db.write() as conn:
+        release = await _release(ctx, conn, call.key)
+        await _move_to(ctx, conn, release, version.strip())
+        new = (
+            await conn.execute(select(releases.c.process_version).where(releases.c.id == release["id"]))
+        ).scalar_one()
+        if new != release["process_version"]:
+            await _append_version(conn, release["id"], new, release["name"])
+    return _int64(ctx, release["id"])
+
+
+@registry.operation(
+    "Releases",
+    "UpdateToLatestPackageVersion",
+    bound_to_entity=True,
+    summary="Moves the release to the latest package version",
+)
+async def update_to_latest(ctx: RequestContext, call: ActionCall) -> Any:
+    async with ctx.services.db.write() as conn:
+        release = await _release(ctx, conn, call.key)
+        await _move_to(ctx, conn, release, None)
+        new = (
+            await conn.execute(select(releases.c.process_version).where(releases.c.id == release["id"]))
+        ).scalar_one()
+        if new != release["process_version"]:
+            await _append_version(conn, release["id"], new, release["name"])
+    return _int64(ctx, release["id"])
+
+
+@registry.operation(
+    "Releases",
+    "RollbackToPreviousReleaseVersion",
+    bound_to_entity=True,
+    summary="Back to the version before the current one",
+)
+async def rollback(ctx: RequestContext, call: ActionCall) -> Any:
+    async with ctx.services.db.write() as conn:
+        release = await _release(ctx, conn, call.key)
+        history = (
+            await conn.execute(
+                select(release_versions.c.id, release_versions.c.version_number)
+                .where(release_versions.c.release_id == release["id"])
+                .order_by(release_versions.c.id.desc())
+                .limit(2)
+            )
+        ).all()
+        if len(history) < 2:
+            raise bad_request("The release has no previous version to roll back to.")
+        await _move_to(ctx, conn, release, history[1].version_number)
+        await conn.execute(delete(release_versions).where(release_versions.c.id == history[0].id))
+    return _int64(ctx, release["id"])

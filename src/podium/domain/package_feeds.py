@@ -1,0 +1,148 @@
+"""Package feeds: which feed a request or a folder means, which version is the latest, and which
+releases use a package (a package in use cannot be deleted).
+
+Feeds of a tenant: the processes feed (id = the tenant's key), the libraries feed (id derived from
+the tenant's key), and the own processes feed of each top-level folder whose FeedType is
+FolderHierarchy (id = the folder's key; it serves the folder and its subfolders). Every other folder
+uses the tenant's processes feed.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from podium.db.schema import folders, releases, tenants
+from podium.db.schema_packages import package_versions
+from podium.domain import enums
+from podium.errors import not_found
+from podium.packages import versions
+
+PROCESSES = "Processes"
+LIBRARIES = "Libraries"
+_FOLDER_FEED = int(enums.FeedType.FolderHierarchy)  # type: ignore[attr-defined]
+
+
+@dataclass(frozen=True)
+class Feed:
+    name: str  # processes | libraries | folder:<id>  (the package_versions.feed column)
+    id: str  # the GUID clients pass as feedId
+    purpose: str  # Processes | Libraries
+    display_name: str
+    folder_id: int | None = None
+    folder_path: str | None = None  # permissions of a folder feed are checked in this folder
+
+
+async def _tenant_key(conn: AsyncConnection, tenant_id: int) -> str:
+    key: str = (await conn.execute(select(tenants.c.key).where(tenants.c.id == tenant_id))).scalar_one()
+    return key
+
+
+def _libraries_id(tenant_key: str) -> str:
+    return str(uuid.uuid5(uuid.UUID(tenant_key), "libraries"))
+
+
+def _folder_feed(folder_id: int, key: str, path: str) -> Feed:
+    return Feed(f"folder:{folder_id}", key, PROCESSES, f"Orchestrator {path} Feed", folder_id, path)
+
+
+async def tenant_feed(conn: AsyncConnection, tenant_id: int, purpose: str) -> Feed:
+    key = await _tenant_key(conn, tenant_id)
+    if purpose == LIBRARIES:
+        return Feed("libraries", _libraries_id(key), LIBRARIES, "Orchestrator Tenant Libraries Feed")
+    return Feed("processes", key, PROCESSES, "Orchestrator Tenant Processes Feed")
+
+
+async def feed_of_folder(conn: AsyncConnection, tenant_id: int, folder_path: str) -> Feed:
+    """The processes feed a folder uses: its top-level folder's own feed, else the tenant's."""
+    top = folder_path.split("/", 1)[0]
+    row = (
+        await conn.execute(
+            select(folders.c.id, folders.c.key, folders.c.fully_qualified_name, folders.c.feed_type).where(
+                folders.c.tenant_id == tenant_id, folders.c.fully_qualified_name == top
+            )
+        )
+    ).first()
+    if row is not None and row.feed_type == _FOLDER_FEED:
+        return _folder_feed(row.id, row.key, row.fully_qualified_name)
+    return await tenant_feed(conn, tenant_id, PROCESSES)
+
+
+async def resolve_feed(conn: AsyncConnection, tenant_id: int, purpose: str, feed_id: str | None) -> Feed:
+    """The feed a ``feedId`` names (none: the tenant's feed of that purpose); 404 when unknown.
+    A folder's key names the feed that folder uses."""
+    default = await tenant_feed(conn, tenant_id, purpose)
+    if not feed_id or feed_id.lower() == default.id.lower():
+        return default
+    if purpose == PROCESSES:
+        row = (
+            await conn.execute(
+                select(folders.c.fully_qualified_name).where(
+                    folders.c.tenant_id == tenant_id, func.lower(folders.c.key) == feed_id.lower()
+                )
+            )
+        ).first()
+        if row is not None:
+            return await feed_of_folder(conn, tenant_id, row.fully_qualified_name)
+    raise not_found(f"The package feed '{feed_id}' does not exist.")
+
+
+async def folder_feeds(conn: AsyncConnection, tenant_id: int) -> list[tuple[str, Feed]]:
+    """Every folder of the tenant with the feed it uses, ordered by path (for GetFeeds)."""
+    rows = await conn.execute(
+        select(folders.c.fully_qualified_name)
+        .where(folders.c.tenant_id == tenant_id)
+        .order_by(folders.c.fully_qualified_name)
+    )
+    return [
+        (row.fully_qualified_name, await feed_of_folder(conn, tenant_id, row.fully_qualified_name))
+        for row in rows
+    ]
+
+
+async def refresh_latest(
+    conn: AsyncConnection, tenant_id: int, feed: str, package_id_lower: str
+) -> str | None:
+    """Marks the highest version of the package as the latest one; returns it (None: no version left)."""
+    rows = (
+        await conn.execute(
+            select(package_versions.c.id, package_versions.c.version).where(
+                package_versions.c.tenant_id == tenant_id,
+                package_versions.c.feed == feed,
+                package_versions.c.package_id_lower == package_id_lower,
+            )
+        )
+    ).all()
+    if not rows:
+        return None
+    best = max(rows, key=lambda r: versions.sort_key(r.version))
+    scope = (package_versions.c.tenant_id == tenant_id) & (package_versions.c.feed == feed)
+    scope = scope & (package_versions.c.package_id_lower == package_id_lower)
+    await conn.execute(
+        update(package_versions).where(scope).values(is_latest_version=package_versions.c.id == best.id)
+    )
+    return str(best.version)
+
+
+async def releases_using(
+    conn: AsyncConnection, tenant_id: int, feed: Feed, package_id: str, version: str | None = None
+) -> list[str]:
+    """Names of the releases (in the folders served by ``feed``) that run the package (or that version)."""
+    rows = await conn.execute(
+        select(releases.c.name, releases.c.process_version, folders.c.fully_qualified_name)
+        .join(folders, folders.c.id == releases.c.folder_id)
+        .where(releases.c.tenant_id == tenant_id, func.lower(releases.c.process_key) == package_id.lower())
+    )
+    wanted = versions.normalize(version) if version else None
+    names = []
+    for row in rows:
+        if (await feed_of_folder(conn, tenant_id, row.fully_qualified_name)).name != feed.name:
+            continue
+        if wanted is None or (
+            versions.is_valid(row.process_version) and versions.normalize(row.process_version) == wanted
+        ):
+            names.append(f"{row.name} ({row.fully_qualified_name})")
+    return names
