@@ -1,0 +1,46 @@
+"""``podium admin rotate-key``: a new sealing key, every secret re-sealed under it, old keys retired.
+
+No downtime: the new key is written first (running servers re-read the key file when it changes, so
+they open values sealed under it and seal new ones with it), then the secrets are re-sealed in small
+transactions; old keys are removed from the file only once no value is sealed under them.
+"""
+
+from __future__ import annotations
+
+from podium.config import Settings
+from podium.db.engine import Database
+from podium.domain.crypto import Keyring, key_file, key_id, new_key, read_key_file, write_key_file
+from podium.domain.sealed import key_ids_in_use, reseal_all
+
+
+async def rotate_key(settings: Settings, *, retire_old: bool = False) -> list[str]:
+    """Rotates and returns what to print."""
+    path = key_file(settings)
+    fresh = new_key()
+    write_key_file(path, [fresh, *read_key_file(path)])
+    keyring = Keyring(settings)
+    lines = [f"New encryption key {key_id(fresh)} written to {path.resolve()}."]
+    db = Database(settings.resolved_database_url)
+    try:
+        report = await reseal_all(db, keyring)
+        lines.append(
+            f"Re-encrypted {report.resealed} secrets ({report.already_current} were already current)."
+        )
+        if retire_old:
+            lines += await _retire(db, settings, fresh)
+    finally:
+        await db.dispose()
+    return lines
+
+
+async def _retire(db: Database, settings: Settings, fresh: bytes) -> list[str]:
+    in_use = {kid: n for kid, n in (await key_ids_in_use(db)).items() if kid != key_id(fresh)}
+    if in_use:
+        return [f"Old keys kept: values are still sealed under {sorted(in_use)}; run rotate-key again."]
+    path = key_file(settings)
+    retired = [key_id(key) for key in read_key_file(path) if key != fresh]
+    write_key_file(path, [fresh])
+    lines = [f"Retired old keys from the key file: {', '.join(retired) or 'none'}."]
+    if settings.encryption_key:
+        lines.append("PODIUM_ENCRYPTION_KEY is no longer needed to read secrets and can be unset.")
+    return lines
