@@ -1,0 +1,81 @@
+"""``/api/BlobFiles/{token}``: the URIs GetReadUri/GetWriteUri hand out for Podium's own storage (and for
+S3 buckets with ``AccessDataThroughOrchestrator``).
+
+No bearer token: the signed token is the capability (see ``storage/signing.py``). Bodies stream both
+ways: an upload is written to a temporary file chunk by chunk and moved into place only when complete
+and within ``max_blob_bytes`` (413 and nothing kept otherwise); a download is a file response read in
+1 MiB blocks (with Range support) or the S3 object's stream.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from starlette.responses import FileResponse, Response, StreamingResponse
+
+from podium.api.services import Services
+from podium.db.schema_buckets import buckets
+from podium.domain.buckets import READ_ONLY
+from podium.errors import bad_request, not_found
+from podium.storage.base import file_missing, guess_type, too_large
+from podium.storage.factory import bucket_store
+from podium.storage.local import BLOCK, LocalStore
+from podium.storage.signing import BlobGrant, derive_key, verify
+
+router = APIRouter(tags=["Buckets"], include_in_schema=False)
+
+
+class BlockFileResponse(FileResponse):
+    chunk_size = BLOCK
+
+
+async def _grant(request: Request, token: str) -> tuple[Services, BlobGrant, Mapping[str, Any]]:
+    services: Services = request.app.state.services
+    grant = verify(derive_key(services.signing_key), token, request.method)
+    async with services.db.read() as conn:
+        row = (
+            (
+                await conn.execute(
+                    select(buckets).where(
+                        buckets.c.id == grant.bucket_id, buckets.c.tenant_id == grant.tenant_id
+                    )
+                )
+            )
+            .mappings()
+            .first()
+        )
+    if row is None:
+        raise not_found("Bucket does not exist.")
+    return services, grant, dict(row)
+
+
+@router.api_route("/api/BlobFiles/{token}", methods=["GET", "HEAD"])
+async def download(token: str, request: Request) -> Response:
+    services, grant, row = await _grant(request, token)
+    store = bucket_store(services.settings, row)
+    if isinstance(store, LocalStore):
+        target = store.local_file(grant.path)
+        if await store.head(grant.path) is None:
+            raise file_missing(grant.path)
+        return BlockFileResponse(target, media_type=grant.content_type or guess_type(grant.path))
+    blob = await store.read(grant.path)
+    headers = {"Content-Length": str(blob.info.size)}
+    return StreamingResponse(blob.chunks, media_type=blob.info.content_type, headers=headers)
+
+
+@router.put("/api/BlobFiles/{token}")
+async def upload(token: str, request: Request) -> Response:
+    services, grant, row = await _grant(request, token)
+    if row["options"] & READ_ONLY:
+        raise bad_request("The bucket is read-only.")
+    limit = services.settings.max_blob_bytes
+    declared = request.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise too_large(limit)
+    content_type = request.headers.get("content-type") or grant.content_type
+    store = bucket_store(services.settings, row)
+    await store.write(grant.path, request.stream(), content_type=content_type, max_bytes=limit)
+    return Response(status_code=201)

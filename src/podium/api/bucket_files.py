@@ -1,0 +1,277 @@
+"""Files of a bucket: GetFiles, GetDirectories, GetFile, DeleteFile, GetReadUri, GetWriteUri (OData) and
+``/api/Buckets/{id}/ListFiles`` (the SDK's cursor listing). The bytes themselves move through the URIs
+(``blob_files.py`` for Podium's own, the provider's pre-signed URL for S3), never through these calls.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import fnmatch
+import time
+from collections.abc import Mapping
+from typing import Any
+
+from fastapi import APIRouter, Request
+from sqlalchemy import select
+from starlette.responses import Response
+
+from podium.api.buckets import BUCKETS
+from podium.api.context import RequestContext, request_context
+from podium.db.schema_buckets import buckets
+from podium.domain.buckets import READ_ONLY, THROUGH_PODIUM
+from podium.errors import PodiumError, bad_request, forbidden, not_found
+from podium.odata import service
+from podium.odata.registry import ActionCall, registry
+from podium.odata.routes import collection, json_response, param
+from podium.odata.serialize import format_datetime
+from podium.storage import paths
+from podium.storage.base import BlobInfo, BlobStore, file_missing
+from podium.storage.factory import bucket_store
+from podium.storage.signing import ROUTE, BlobGrant, derive_key, sign
+
+router = APIRouter(tags=["Buckets"])
+
+DEFAULT_EXPIRY_MINUTES = 60
+MAX_EXPIRY_MINUTES = 7 * 24 * 60  # S3's limit for pre-signed URLs
+MAX_TAKE = 1000
+
+
+async def bucket_row(ctx: RequestContext, key: Any, verb: str = "View") -> Mapping[str, Any]:
+    """The bucket if the caller sees it (404 otherwise) and holds ``Buckets.<verb>`` there (403 otherwise)."""
+    if isinstance(key, bool) or not isinstance(key, int):
+        if not (isinstance(key, str) and key.isdigit()):
+            raise bad_request("The key of a bucket is an integer.")
+        key = int(key)
+    async with ctx.services.db.read() as conn:
+        row = None
+        for needed in dict.fromkeys(("View", verb)):
+            conditions = await service.scope_conditions(ctx, conn, BUCKETS, needed)
+            row = (
+                (await conn.execute(select(buckets).where(buckets.c.id == key, *conditions)))
+                .mappings()
+                .first()
+            )
+            if row is None and needed == "View":
+                raise not_found("Bucket does not exist.")
+            if row is None:
+                raise forbidden(f"You are not authorized! (missing permission Buckets.{verb})")
+    assert row is not None
+    return dict(row)
+
+
+def _store(ctx: RequestContext, row: Mapping[str, Any]) -> BlobStore:
+    return bucket_store(ctx.services.settings, row)
+
+
+def file_dto(info: BlobInfo) -> dict[str, Any]:
+    return {
+        "FullPath": info.path,
+        "ContentType": info.content_type,
+        "Size": info.size,
+        "IsDirectory": False,
+        "Id": info.path,
+    }
+
+
+def _directory_dto(path: str) -> dict[str, Any]:
+    return {"FullPath": path, "ContentType": None, "Size": 0, "IsDirectory": True, "Id": path}
+
+
+def _optional(call: ActionCall, name: str) -> str | None:
+    try:
+        value = param(call, name)
+    except PodiumError:
+        return None
+    return None if value is None else str(value)
+
+
+def _glob(pattern: str | None, path: str) -> bool:
+    if not pattern:
+        return True
+    return fnmatch.fnmatchcase(path.rsplit("/", 1)[-1].lower(), pattern.lower())
+
+
+def _page(call: ActionCall, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    skip = call.options.skip or 0
+    top = call.options.top
+    return items[skip:] if top is None else items[skip : skip + top]
+
+
+@registry.operation(
+    "Buckets",
+    "GetFiles",
+    method="GET",
+    bound_to_entity=True,
+    returns="BlobFiles",
+    summary="Files of a directory, optionally of every subdirectory too",
+    parameters=("directory", "recursive", "fileNameGlob"),
+)
+async def get_files(ctx: RequestContext, call: ActionCall) -> Response:
+    row = await bucket_row(ctx, call.key)
+    directory = paths.directory_path(_optional(call, "directory"))
+    recursive = (_optional(call, "recursive") or "false").lower() == "true"
+    glob = _optional(call, "fileNameGlob")
+    listing = await _store(ctx, row).list(directory, recursive=recursive)
+    items = [file_dto(info) for info in listing.files if _glob(glob, info.path)]
+    return collection(ctx, "BlobFiles", _page(call, items), len(items) if call.options.count else None)
+
+
+@registry.operation(
+    "Buckets",
+    "GetDirectories",
+    method="GET",
+    bound_to_entity=True,
+    returns="BlobFiles",
+    summary="Child directories of a directory",
+    parameters=("directory", "fileNameGlob"),
+)
+async def get_directories(ctx: RequestContext, call: ActionCall) -> Response:
+    row = await bucket_row(ctx, call.key)
+    directory = paths.directory_path(_optional(call, "directory"))
+    glob = _optional(call, "fileNameGlob")
+    listing = await _store(ctx, row).list(directory, recursive=False)
+    items = [_directory_dto(path) for path in listing.directories if _glob(glob, path)]
+    return collection(ctx, "BlobFiles", _page(call, items), len(items) if call.options.count else None)
+
+
+@registry.operation(
+    "Buckets",
+    "GetFile",
+    method="GET",
+    bound_to_entity=True,
+    returns="BlobFileDto",
+    summary="Metadata of one file",
+    parameters=("path",),
+)
+async def get_file(ctx: RequestContext, call: ActionCall) -> Response:
+    row = await bucket_row(ctx, call.key)
+    path = paths.file_path(_optional(call, "path"))
+    info = await _store(ctx, row).head(path)
+    if info is None:
+        raise file_missing(path)
+    return json_response(file_dto(info))
+
+
+@registry.operation(
+    "Buckets",
+    "DeleteFile",
+    method="DELETE",
+    bound_to_entity=True,
+    summary="Deletes a file",
+    parameters=("path",),
+)
+async def delete_file(ctx: RequestContext, call: ActionCall) -> None:
+    row = await bucket_row(ctx, call.key, "Edit")
+    if row["options"] & READ_ONLY:
+        raise bad_request("The bucket is read-only.")
+    path = paths.file_path(_optional(call, "path"))
+    if not await _store(ctx, row).delete(path):
+        raise file_missing(path)
+
+
+def _expiry(call: ActionCall) -> dt.timedelta:
+    raw = _optional(call, "expiryInMinutes")
+    if raw is None or raw == "":
+        return dt.timedelta(minutes=DEFAULT_EXPIRY_MINUTES)
+    if not raw.isdigit() or not 0 <= int(raw) <= MAX_EXPIRY_MINUTES:
+        raise bad_request(f"expiryInMinutes must be an integer from 0 to {MAX_EXPIRY_MINUTES}.")
+    return dt.timedelta(minutes=int(raw) or DEFAULT_EXPIRY_MINUTES)
+
+
+async def _access(ctx: RequestContext, call: ActionCall, verb: str) -> dict[str, Any]:
+    row = await bucket_row(ctx, call.key, "View" if verb == "GET" else "Edit")
+    path = paths.file_path(_optional(call, "path"))
+    content_type = _optional(call, "contentType")
+    store = _store(ctx, row)
+    if verb == "PUT" and row["options"] & READ_ONLY:
+        raise bad_request("The bucket is read-only.")
+    if verb == "GET" and await store.head(path) is None:
+        raise file_missing(path)
+    expiry = _expiry(call)
+    signed = None if row["options"] & THROUGH_PODIUM else await store.sign(verb, path, expiry, content_type)
+    if signed is not None:
+        uri, headers = signed.uri, signed.headers
+    else:
+        grant = BlobGrant(
+            ctx.tenant_id, row["id"], path, verb, int(time.time() + expiry.total_seconds()), content_type
+        )
+        token = sign(derive_key(ctx.services.signing_key), grant)
+        url = call.request.url
+        uri, headers = f"{url.scheme}://{url.netloc}{ROUTE}{token}", {}
+    return {
+        "Uri": uri,
+        "Verb": verb,
+        "RequiresAuth": False,
+        "Headers": {"Keys": list(headers), "Values": list(headers.values())},
+    }
+
+
+@registry.operation(
+    "Buckets",
+    "GetReadUri",
+    method="GET",
+    bound_to_entity=True,
+    returns="BlobFileAccessDto",
+    summary="A direct download URL for a file",
+    parameters=("path", "expiryInMinutes"),
+)
+async def get_read_uri(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
+    return await _access(ctx, call, "GET")
+
+
+@registry.operation(
+    "Buckets",
+    "GetWriteUri",
+    method="GET",
+    bound_to_entity=True,
+    returns="BlobFileAccessDto",
+    summary="A direct upload URL for a file",
+    parameters=("path", "expiryInMinutes", "contentType"),
+)
+async def get_write_uri(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
+    return await _access(ctx, call, "PUT")
+
+
+def _token(path: str) -> str:
+    return base64.urlsafe_b64encode(path.encode()).decode().rstrip("=")
+
+
+def _untoken(token: str) -> str:
+    try:
+        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
+    except ValueError:
+        raise bad_request("The continuationToken is not valid.") from None
+
+
+@router.get(
+    "/api/Buckets/{bucket_id}/ListFiles", summary="Files whose path starts with a prefix, page by page"
+)
+async def list_files(bucket_id: str, request: Request) -> Response:
+    ctx = await request_context(request)
+    row = await bucket_row(ctx, bucket_id)
+    query = request.query_params
+    prefix = paths.prefix_path(query.get("prefix"))
+    take_hint = query.get("takeHint") or "500"
+    if not take_hint.isdigit() or int(take_hint) < 1:
+        raise bad_request("takeHint must be a positive integer.")
+    after = _untoken(query["continuationToken"]) if query.get("continuationToken") else None
+    directory = prefix.rpartition("/")[0]
+    listing = await _store(ctx, row).list(directory, recursive=True)
+    matching = [
+        info
+        for info in listing.files
+        if info.path.startswith(prefix) and (after is None or info.path > after)
+    ]
+    page = matching[: min(int(take_hint), MAX_TAKE)]
+    items = [
+        {
+            "fullPath": "/" + info.path,
+            "contentType": info.content_type,
+            "size": info.size,
+            "lastModified": format_datetime(info.last_modified) if info.last_modified else None,
+        }
+        for info in page
+    ]
+    more = len(matching) > len(page)
+    return json_response({"items": items, "continuationToken": _token(page[-1].path) if more else None})

@@ -1,0 +1,145 @@
+"""Buckets on an S3-compatible provider: a real S3 server (moto, on loopback) started by the tests.
+
+Podium lists, inspects and deletes through the provider's API and hands out the provider's own
+pre-signed URLs; with ``AccessDataThroughOrchestrator`` the bytes stream through Podium instead. The
+secret access key is sealed at rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import httpx
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from podium.db.schema_buckets import buckets
+from tests.buckets_support import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, moto_s3, s3_bucket_body
+from tests.support import Api, assert_error
+
+B = "/odata/Buckets"
+NS = "UiPath.Server.Configuration.OData"
+CONTAINER = "podium-bucket"
+
+
+@pytest.fixture(scope="module")
+def s3_endpoint() -> Iterator[str]:
+    with moto_s3(CONTAINER) as endpoint:
+        yield endpoint
+
+
+@pytest.fixture
+def s3(s3_endpoint: str) -> Iterator[Any]:
+    client = boto3.client(
+        "s3",
+        endpoint_url=s3_endpoint,
+        region_name=S3_REGION,
+        aws_access_key_id=S3_ACCESS_KEY,
+        aws_secret_access_key=S3_SECRET_KEY,
+    )
+    yield client
+    for item in client.list_objects_v2(Bucket=CONTAINER).get("Contents", []):
+        client.delete_object(Bucket=CONTAINER, Key=item["Key"])
+
+
+def access(api: Api, bucket: dict[str, Any], operation: str, path: str) -> dict[str, Any]:
+    result: dict[str, Any] = api.ok(
+        api.get(f"{B}({bucket['Id']})/{NS}.{operation}", folder="Shared", params={"path": path})
+    )
+    assert result["RequiresAuth"] is False and result["Headers"] == {"Keys": [], "Values": []}
+    return result
+
+
+def test_s3_bucket_files_through_presigned_urls(api: Api, db: Engine, s3_endpoint: str, s3: Any) -> None:
+    bucket = api.ok(api.post(B, s3_bucket_body("remote", s3_endpoint), folder="Shared"), 201)
+    assert bucket["StorageProvider"] == "Amazon" and bucket["Password"] is None
+    with db.connect() as conn:
+        sealed = conn.execute(select(buckets.c.secret).where(buckets.c.id == bucket["Id"])).scalar_one()
+    assert sealed.startswith("pe1:") and S3_SECRET_KEY not in sealed
+
+    write = access(api, bucket, "GetWriteUri", "in/report.csv")
+    assert (
+        write["Uri"].startswith(f"{s3_endpoint}/{CONTAINER}/in/report.csv?")
+        and "X-Amz-Signature" in write["Uri"]
+    )
+    sent = httpx.put(write["Uri"], content=b"a,b\n1,2\n", headers={"Content-Type": "text/csv"})
+    assert sent.status_code == 200
+    assert s3.get_object(Bucket=CONTAINER, Key="in/report.csv")["Body"].read() == b"a,b\n1,2\n"
+    s3.put_object(Bucket=CONTAINER, Key="in/deep/x.bin", Body=b"12345")
+    s3.put_object(Bucket=CONTAINER, Key="root.txt", Body=b"r")
+
+    base = f"{B}({bucket['Id']})/{NS}"
+    files = api.ok(
+        api.get(f"{base}.GetFiles", folder="Shared", params={"directory": "/", "recursive": "true"})
+    )
+    assert [(f["FullPath"], f["Size"]) for f in files["value"]] == [
+        ("in/deep/x.bin", 5),
+        ("in/report.csv", 8),
+        ("root.txt", 1),
+    ]
+    top = api.ok(api.get(f"{base}.GetFiles", folder="Shared", params={"directory": "/"}))["value"]
+    assert [f["FullPath"] for f in top] == ["root.txt"]
+    dirs = api.ok(api.get(f"{base}.GetDirectories", folder="Shared", params={"directory": "in"}))["value"]
+    assert [d["FullPath"] for d in dirs] == ["in/deep"]
+    assert api.ok(api.get(f"{base}.GetFile", folder="Shared", params={"path": "in/report.csv"}))["Size"] == 8
+    listed = api.client.get(
+        f"/api/Buckets/{bucket['Id']}/ListFiles",
+        params={"prefix": "/in/r", "takeHint": 5},
+        headers=api.headers("Shared"),
+    ).json()
+    assert [i["fullPath"] for i in listed["items"]] == ["/in/report.csv"]
+
+    read = access(api, bucket, "GetReadUri", "in/report.csv")
+    assert read["Uri"].startswith(s3_endpoint) and httpx.get(read["Uri"]).content == b"a,b\n1,2\n"
+
+    api.ok(api.delete(f"{base}.DeleteFile", folder="Shared", params={"path": "in/report.csv"}), 204)
+    assert "in/report.csv" not in [o["Key"] for o in s3.list_objects_v2(Bucket=CONTAINER)["Contents"]]
+    assert_error(api.get(f"{base}.GetReadUri", folder="Shared", params={"path": "in/report.csv"}), 404)
+    assert_error(api.get(f"{base}.GetFile", folder="Shared", params={"path": "../in/deep/x.bin"}), 400)
+
+    api.ok(api.put(f"{B}({bucket['Id']})", {"Options": "ReadOnly"}, folder="Shared"))
+    assert_error(api.get(f"{base}.GetWriteUri", folder="Shared", params={"path": "x"}), 400)
+    api.ok(api.delete(f"{B}({bucket['Id']})", folder="Shared"), 204)
+    assert s3.get_object(Bucket=CONTAINER, Key="root.txt")["Body"].read() == b"r"  # the provider's data stays
+
+
+def test_s3_bucket_data_through_podium(api: Api, s3_endpoint: str, s3: Any) -> None:
+    body = s3_bucket_body("proxied", s3_endpoint, Options="AccessDataThroughOrchestrator")
+    bucket = api.ok(api.post(B, body, folder="Shared"), 201)
+    write = access(api, bucket, "GetWriteUri", "p/data.bin")
+    assert "/api/BlobFiles/" in write["Uri"] and s3_endpoint not in write["Uri"]
+    payload = bytes(range(256)) * 4096  # 1 MiB
+    assert (
+        api.client.put(
+            write["Uri"], content=payload, headers={"Content-Type": "application/x-test"}
+        ).status_code
+        == 201
+    )
+    stored = s3.get_object(Bucket=CONTAINER, Key="p/data.bin")
+    assert stored["Body"].read() == payload and stored["ContentType"] == "application/x-test"
+    read = access(api, bucket, "GetReadUri", "p/data.bin")
+    downloaded = api.client.get(read["Uri"])
+    assert downloaded.content == payload and downloaded.headers["content-type"] == "application/x-test"
+    assert_error(api.client.put(read["Uri"], content=b"nope"), 403)
+
+
+def test_s3_secret_update_and_bad_credentials(api: Api, db: Engine, s3_endpoint: str) -> None:
+    bucket = api.ok(api.post(B, s3_bucket_body("rotating", s3_endpoint), folder="Shared"), 201)
+    with db.connect() as conn:
+        before = conn.execute(select(buckets.c.secret).where(buckets.c.id == bucket["Id"])).scalar_one()
+    api.ok(api.put(f"{B}({bucket['Id']})", {"Description": "no secret change"}, folder="Shared"))
+    with db.connect() as conn:
+        assert (
+            conn.execute(select(buckets.c.secret).where(buckets.c.id == bucket["Id"])).scalar_one() == before
+        )
+    api.ok(api.put(f"{B}({bucket['Id']})", {"Password": "another-secret"}, folder="Shared"))
+    with db.connect() as conn:
+        after = conn.execute(select(buckets.c.secret).where(buckets.c.id == bucket["Id"])).scalar_one()
+    assert after != before and "another-secret" not in after
+    assert_error(api.put(f"{B}({bucket['Id']})", {"Password": None}, folder="Shared"), 400)  # key id kept
+    unreachable = s3_bucket_body("down", "http://127.0.0.1:9", container="nowhere")
+    down = api.ok(api.post(B, unreachable, folder="Shared"), 201)
+    response = api.get(f"{B}({down['Id']})/{NS}.GetFiles", folder="Shared", params={"directory": "/"})
+    assert_error(response, 502)
