@@ -1,0 +1,272 @@
+"""Users' queue item operations: DeleteBulk, review status and reviewer (SetItemReviewStatus with
+``Retried`` is the manual retry), processing history, and the QueueItemEvents / QueueItemComments sets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Any
+
+from sqlalchemy import ColumnElement, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.responses import Response
+
+from podium.api.context import RequestContext
+from podium.api.declare import audit, choice, integer, key_id, text, when
+from podium.api.queue_sets import QUEUE_ITEMS
+from podium.db.schema import users
+from podium.db.schema_queues import queue_item_comments, queue_item_events, queue_items
+from podium.domain import queue_admin
+from podium.domain.queue_enums import QueueItemEventAction, QueueItemStatus, ReviewStatus
+from podium.domain.queues import item_for_update
+from podium.errors import PodiumError, bad_request, not_found
+from podium.odata import service
+from podium.odata.model import EntitySet, Scope
+from podium.odata.options import QueryOptions
+from podium.odata.registry import ActionCall, registry
+from podium.odata.routes import collection, entity, json_response, param, require_body
+
+SVC = "UiPathODataSvc"
+ItemAction = Callable[[AsyncConnection, dict[str, Any]], Awaitable[Any]]
+
+
+def _ids(body: Mapping[str, Any]) -> list[int]:
+    entries = body.get("queueItems")
+    if not isinstance(entries, list) or not entries:
+        raise bad_request("queueItems must be a non-empty list of {Id, RowVersion}.")
+    ids = [entry.get("Id") if isinstance(entry, Mapping) else None for entry in entries]
+    if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
+        raise bad_request("Each entry of queueItems needs an integer Id.")
+    return [int(i) for i in ids if isinstance(i, int)]
+
+
+async def _bulk(ctx: RequestContext, ids: list[int], permission: str, action: ItemAction) -> Response:
+    """Applies ``action`` to each item in its own transaction; answers BulkOperationResponseDtoOfInt64."""
+    failed: list[int] = []
+    for item_id in ids:
+        try:
+            async with ctx.services.db.write() as conn:
+                item = await item_for_update(conn, ctx.tenant_id, item_id)
+                ctx.require(permission, item["folder_path"])
+                await action(conn, item)
+        except PodiumError:
+            failed.append(item_id)
+    message = None if not failed else f"{len(failed)} of {len(ids)} items could not be changed."
+    return json_response({"Success": not failed, "Message": message, "FailedItems": failed})
+
+
+@registry.operation(
+    "QueueItems", "DeleteBulk", namespace=SVC, summary="Sets the given New items' status to Deleted"
+)
+async def delete_bulk(ctx: RequestContext, call: ActionCall) -> Response:
+    return await _bulk(
+        ctx,
+        _ids(require_body(call)),
+        "Transactions.Delete",
+        lambda conn, item: queue_admin.delete_item(conn, item, ctx.user_id),
+    )
+
+
+@registry.operation(
+    "QueueItems",
+    "SetItemReviewStatus",
+    namespace=SVC,
+    summary="Sets the review status of items (Retried retries them by hand)",
+)
+async def set_item_review_status(ctx: RequestContext, call: ActionCall) -> Response:
+    body = require_body(call)
+    status = queue_admin.parse_review_status(body.get("status"))
+    return await _bulk(
+        ctx,
+        _ids(body),
+        "Transactions.Edit",
+        lambda conn, item: queue_admin.set_review(conn, item, ctx.user_id, status=status),
+    )
+
+
+async def _reviewer(ctx: RequestContext, user_id: Any) -> int:
+    if isinstance(user_id, bool) or not isinstance(user_id, int):
+        raise bad_request("userId must be a user's id.")
+    async with ctx.services.db.read() as conn:
+        found = (
+            await conn.execute(
+                select(users.c.id).where(users.c.id == user_id, users.c.tenant_id == ctx.tenant_id)
+            )
+        ).scalar()
+    if found is None:
+        raise bad_request(f"User {user_id} does not exist.")
+    return user_id
+
+
+@registry.operation("QueueItems", "SetItemReviewer", namespace=SVC, summary="Sets the reviewer of items")
+async def set_item_reviewer(ctx: RequestContext, call: ActionCall) -> Response:
+    body = require_body(call)
+    reviewer = await _reviewer(ctx, body.get("userId"))
+    return await _bulk(
+        ctx,
+        _ids(body),
+        "Transactions.Edit",
+        lambda conn, item: queue_admin.set_review(conn, item, ctx.user_id, reviewer=reviewer),
+    )
+
+
+@registry.operation("QueueItems", "UnsetItemReviewer", namespace=SVC, summary="Unsets the reviewer of items")
+async def unset_item_reviewer(ctx: RequestContext, call: ActionCall) -> Response:
+    return await _bulk(
+        ctx,
+        _ids(require_body(call)),
+        "Transactions.Edit",
+        lambda conn, item: queue_admin.set_review(conn, item, ctx.user_id, reviewer=None),
+    )
+
+
+async def _chain(ctx: RequestContext, key: Any, options: QueryOptions) -> list[dict[str, Any]]:
+    """The item and every retry of it (they share its Key), oldest first."""
+    item = await service.get_entity(ctx, QUEUE_ITEMS, key)
+    options.orderby = options.orderby or "Id asc"
+    page = await service.list_entities(ctx, QUEUE_ITEMS, options, [queue_items.c.key == item["Key"]])
+    return page.rows
+
+
+@registry.operation(
+    "QueueItems",
+    "GetItemProcessingHistory",
+    method="GET",
+    bound_to_entity=True,
+    namespace=SVC,
+    returns="QueueItems",
+    summary="The item and all its retries",
+)
+async def get_item_processing_history(ctx: RequestContext, call: ActionCall) -> Response:
+    return collection(ctx, "QueueItems", await _chain(ctx, call.key, call.options))
+
+
+@registry.operation(
+    "QueueItems",
+    "GetItemLastRetry",
+    method="GET",
+    bound_to_entity=True,
+    returns="QueueItemDto",
+    summary="The last retry of the item",
+)
+async def get_item_last_retry(ctx: RequestContext, call: ActionCall) -> Response:
+    rows = await _chain(ctx, call.key, QueryOptions(top=1, orderby="Id desc", count=False))
+    return entity(ctx, "QueueItems", rows[0])
+
+
+QUEUE_ITEM_EVENTS = registry.add(
+    EntitySet(
+        name="QueueItemEvents",
+        type_name="QueueItemEventDto",
+        table=queue_item_events,
+        scope=Scope.FOLDER,
+        permission="Transactions",
+        insertable=False,
+        updatable=False,
+        deletable=False,
+        fields=[
+            integer("QueueItemId", "queue_item_id", read_only=True),
+            when("Timestamp", "timestamp", read_only=True),
+            choice("Action", QueueItemEventAction, "action", read_only=True),
+            text("Data", "data", read_only=True),
+            integer("UserId", "user_id", read_only=True),
+            text("UserName", "user_name", read_only=True),
+            choice("Status", QueueItemStatus, "status", read_only=True),
+            choice("ReviewStatus", ReviewStatus, "review_status", read_only=True),
+            integer("ReviewerUserId", "reviewer_user_id", read_only=True),
+            text("ReviewerUserName", "reviewer_user_name", read_only=True),
+            text("ExternalClientId", "external_client_id", read_only=True),
+            key_id(),
+        ],
+    )
+)
+
+
+async def _related_ids(ctx: RequestContext, queue_item_id: Any) -> ColumnElement[bool]:
+    """Items related to ``queue_item_id``: it and its retries (same Key)."""
+    try:
+        item_id = int(queue_item_id)
+    except (TypeError, ValueError):
+        raise bad_request("queueItemId must be an integer.") from None
+    async with ctx.services.db.read() as conn:
+        key = (
+            await conn.execute(
+                select(queue_items.c.key).where(
+                    queue_items.c.id == item_id, queue_items.c.tenant_id == ctx.tenant_id
+                )
+            )
+        ).scalar()
+    if key is None:
+        raise not_found("Queue item does not exist.")
+    condition: ColumnElement[bool] = queue_items.c.key == key
+    return condition
+
+
+@registry.operation(
+    "QueueItemEvents",
+    "GetQueueItemEventsHistory",
+    method="GET",
+    parameters=("queueItemId",),
+    returns="QueueItemEvents",
+    summary="Events of an item and of all its retries",
+)
+async def events_history(ctx: RequestContext, call: ActionCall) -> Response:
+    related = await _related_ids(ctx, param(call, "queueItemId"))
+    members = select(queue_items.c.id).where(related)
+    page = await service.list_entities(
+        ctx, QUEUE_ITEM_EVENTS, call.options, [queue_item_events.c.queue_item_id.in_(members)]
+    )
+    return collection(ctx, "QueueItemEvents", page.rows, page.count)
+
+
+async def _comment_item(
+    ctx: RequestContext,
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    existing: Mapping[str, Any] | None,
+    body: Mapping[str, Any],
+) -> None:
+    """A comment lives in its item's folder and records who wrote it."""
+    if existing is not None:
+        values.pop("queue_item_id", None)
+        return
+    item = await item_for_update(conn, ctx.tenant_id, values.get("queue_item_id"))
+    values.update(folder_id=item["folder_id"], user_id=ctx.user_id, user_name=ctx.principal.user_name)
+
+
+QUEUE_ITEM_COMMENTS = registry.add(
+    EntitySet(
+        name="QueueItemComments",
+        type_name="QueueItemCommentDto",
+        table=queue_item_comments,
+        scope=Scope.FOLDER,
+        permission="Transactions",
+        before_write=_comment_item,
+        fields=[
+            text("Text", "text", required=True, nullable=False, max_length=512),
+            integer("QueueItemId", "queue_item_id", required=True, nullable=False),
+            when("CreationTime", "creation_time", read_only=True),
+            integer("UserId", "user_id", read_only=True),
+            text("UserName", "user_name", read_only=True),
+            *[f for f in audit() if f.name.startswith("LastModif")],
+            key_id(),
+        ],
+    )
+)
+
+
+@registry.operation(
+    "QueueItemComments",
+    "GetQueueItemCommentsHistory",
+    method="GET",
+    parameters=("queueItemId",),
+    returns="QueueItemComments",
+    summary="Comments of an item and of all its retries",
+)
+async def comments_history(ctx: RequestContext, call: ActionCall) -> Response:
+    related = await _related_ids(ctx, param(call, "queueItemId"))
+    members = select(queue_items.c.id).where(related)
+    page = await service.list_entities(
+        ctx, QUEUE_ITEM_COMMENTS, call.options, [queue_item_comments.c.queue_item_id.in_(members)]
+    )
+    return collection(ctx, "QueueItemComments", page.rows, page.count)

@@ -1,0 +1,204 @@
+"""Entity declarations of the queues area: QueueDefinitions, QueueItems and Queues (the set the
+transaction actions are bound to), plus ``item_dto`` that turns a queue_items row into a
+QueueItemDto without another query (the hot paths answer from the row they just wrote)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from podium.api.context import RequestContext
+from podium.api.declare import audit, boolean, choice, constant, integer, key_id, text, when
+from podium.db.schema_queues import queue_definitions, queue_items
+from podium.domain import queue_admin
+from podium.domain.queue_enums import (
+    ProcessingExceptionType,
+    QueueItemPriority,
+    QueueItemStatus,
+    ReviewStatus,
+)
+from podium.domain.queue_schemas import check_schema_definition
+from podium.errors import bad_request
+from podium.odata.model import Edm, EntitySet, Field, Navigation, Scope
+from podium.odata.registry import registry
+from podium.odata.serialize import converter
+
+SCHEMAS = {
+    "specific_data_json_schema": "SpecificDataJsonSchema",
+    "output_data_json_schema": "OutputDataJsonSchema",
+    "analytics_data_json_schema": "AnalyticsDataJsonSchema",
+}
+
+
+def _untyped(name: str, column: str) -> Field:
+    return Field(name, Edm.UNTYPED, column, read_only=True)
+
+
+async def _check_queue(
+    ctx: RequestContext,
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    existing: Mapping[str, Any] | None,
+    body: Mapping[str, Any],
+) -> None:
+    """Valid schemas and limits; a renamed queue renames its items' QueueDefinitionName too."""
+    for column, name in SCHEMAS.items():
+        check_schema_definition(values.get(column), name)
+    retries = values.get("max_number_of_retries")
+    if retries is not None and not 0 <= retries <= 50:
+        raise bad_request("MaxNumberOfRetries must be between 0 and 50.")
+    merged = {**(existing or {}), **values}
+    sla, risk = merged.get("sla_in_minutes") or 0, merged.get("risk_sla_in_minutes") or 0
+    if sla < 0 or risk < 0 or (sla and risk and risk >= sla):
+        raise bad_request(
+            "SlaInMinutes and RiskSlaInMinutes must be positive, RiskSlaInMinutes below SlaInMinutes."
+        )
+    if existing is None:
+        return
+    enforce = values.get("enforce_unique_reference")
+    if enforce is not None and bool(enforce) != bool(existing["enforce_unique_reference"]):
+        raise bad_request("EnforceUniqueReference cannot change once the queue exists.")
+    if values.get("name") not in (None, existing["name"]):
+        await conn.execute(
+            update(queue_items)
+            .where(queue_items.c.queue_definition_id == existing["id"])
+            .values(queue_definition_name=values["name"])
+        )
+
+
+QUEUE_DEFINITIONS = registry.add(
+    EntitySet(
+        name="QueueDefinitions",
+        type_name="QueueDefinitionDto",
+        table=queue_definitions,
+        scope=Scope.FOLDER,
+        permission="Queues",
+        unique=("name",),
+        before_write=_check_queue,
+        fields=[
+            text("Key", "key", read_only=True),
+            text("Name", "name", required=True, nullable=False, max_length=512),
+            text("Description", "description", max_length=750),
+            integer("MaxNumberOfRetries", "max_number_of_retries", nullable=False),
+            boolean("AcceptAutomaticallyRetry", "accept_automatically_retry", nullable=False),
+            boolean("EnforceUniqueReference", "enforce_unique_reference", nullable=False),
+            boolean("Encrypted", "encrypted", nullable=False),
+            text("SpecificDataJsonSchema", "specific_data_json_schema"),
+            text("OutputDataJsonSchema", "output_data_json_schema"),
+            text("AnalyticsDataJsonSchema", "analytics_data_json_schema"),
+            when("CreationTime", "creation_time", read_only=True),
+            integer("ProcessScheduleId", "process_schedule_id", read_only=True),
+            integer("SlaInMinutes", "sla_in_minutes", nullable=False),
+            integer("RiskSlaInMinutes", "risk_sla_in_minutes", nullable=False),
+            integer("ReleaseId", "release_id"),
+            constant("IsProcessInCurrentFolder", None, Edm.BOOLEAN),
+            constant("FoldersCount", 1, Edm.INT64),
+            integer("OrganizationUnitId", "folder_id", read_only=True),
+            constant("OrganizationUnitFullyQualifiedName", None),
+            constant("Tags", []),
+            key_id(),
+        ],
+    )
+)
+
+ITEM_FIELDS = [
+    integer("QueueDefinitionId", "queue_definition_id", read_only=True),
+    text("QueueDefinitionName", "queue_definition_name", read_only=True),
+    _untyped("ProcessingException", "processing_exception"),
+    constant("Encrypted", False, Edm.BOOLEAN),
+    _untyped("SpecificContent", "specific_content"),
+    _untyped("Output", "output"),
+    constant("OutputData", None),
+    _untyped("Analytics", "analytics"),
+    constant("AnalyticsData", None),
+    choice("Status", QueueItemStatus, "status", read_only=True),
+    choice("ReviewStatus", ReviewStatus, "review_status", read_only=True),
+    integer("ReviewerUserId", "reviewer_user_id", read_only=True),
+    text("Key", "key", read_only=True),
+    text("Reference", "reference", read_only=True),
+    choice("ProcessingExceptionType", ProcessingExceptionType, "processing_exception_type", read_only=True),
+    when("DueDate", "due_date", read_only=True),
+    when("RiskSlaDate", "risk_sla_date", read_only=True),
+    choice("Priority", QueueItemPriority, "priority", read_only=True),
+    integer("RobotId", "robot_id", read_only=True),
+    when("DeferDate", "defer_date", read_only=True),
+    when("StartProcessing", "start_processing", read_only=True),
+    when("EndProcessing", "end_processing", read_only=True),
+    integer("SecondsInPreviousAttempts", "seconds_in_previous_attempts", read_only=True),
+    integer("AncestorId", "ancestor_id", read_only=True),
+    text("AncestorUniqueKey", "ancestor_unique_key", read_only=True),
+    integer("RetryNumber", "retry_number", read_only=True),
+    integer("ManualAncestorId", "manual_ancestor_id", read_only=True),
+    text("ManualAncestorUniqueKey", "manual_ancestor_unique_key", read_only=True),
+    integer("ManualRetryNumber", "manual_retry_number", read_only=True),
+    text("UniqueKey", "unique_key", read_only=True),
+    constant("HasVideoRecorded", False, Edm.BOOLEAN),
+    constant("SpecificData", None),
+    when("CreationTime", "creation_time", read_only=True),
+    text("Progress", "progress", read_only=True),
+    constant("RowVersion", None),
+    text("Source", "source", read_only=True),
+    text("ParentOperationId", "parent_operation_id", read_only=True),
+    text("OperationId", "operation_id", read_only=True),
+    integer("OrganizationUnitId", "folder_id", read_only=True),
+    constant("OrganizationUnitFullyQualifiedName", None),
+    *[f for f in audit() if f.name.startswith("LastModif")],
+    key_id(),
+]
+ITEM_NAVIGATIONS = [
+    Navigation(
+        "QueueDefinition", "QueueDefinitions", local="queue_definition_id", type_name="QueueDefinitionDto"
+    ),
+    Navigation("Robot", "Robots", local="robot_id", type_name="SimpleRobotDto"),
+    Navigation("ReviewerUser", "Users", local="reviewer_user_id", type_name="SimpleUserDto"),
+]
+
+
+async def _delete_item(ctx: RequestContext, conn: AsyncConnection, row: Mapping[str, Any]) -> None:
+    """DELETE /odata/QueueItems(id): a New item becomes Deleted (the row stays, for history)."""
+    await queue_admin.delete_item(conn, row, ctx.user_id)
+
+
+QUEUE_ITEMS = registry.add(
+    EntitySet(
+        name="QueueItems",
+        type_name="QueueItemDto",
+        table=queue_items,
+        scope=Scope.FOLDER,
+        permission="Transactions",
+        insertable=False,
+        updatable=False,
+        soft_delete=_delete_item,
+        navigations=ITEM_NAVIGATIONS,
+        fields=ITEM_FIELDS,
+    )
+)
+
+# The transaction actions live on /odata/Queues; reading it lists queue items like QueueItems.
+QUEUES = registry.add(
+    EntitySet(
+        name="Queues",
+        type_name="QueueItemDto",
+        table=queue_items,
+        scope=Scope.FOLDER,
+        permission="Transactions",
+        insertable=False,
+        updatable=False,
+        deletable=False,
+        navigations=ITEM_NAVIGATIONS,
+        fields=ITEM_FIELDS,
+    )
+)
+
+_ITEM_CONVERTERS = [
+    (f.name, str(f.column), converter(f)) if f.stored else (f.name, None, lambda _v, c=f.constant: c)
+    for f in ITEM_FIELDS
+]
+
+
+def item_dto(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The QueueItemDto of a queue_items row (without navigation properties)."""
+    return {name: convert(row[column] if column else None) for name, column, convert in _ITEM_CONVERTERS}

@@ -1,0 +1,298 @@
+"""Adding queue items: reading QueueItemDataDto, SLA defaults, unique references, bulk commit types.
+
+Every check runs before anything is written, so a refused item leaves no trace; bulk requests with
+``AllOrNothing`` write all items or none.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+from sqlalchemy import insert, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from podium.db.schema_queues import queue_item_events, queue_items
+from podium.domain import events
+from podium.domain.enums import parse_enum
+from podium.domain.queue_enums import CommitType, QueueItemEventAction, QueueItemPriority, QueueItemStatus
+from podium.domain.queue_schemas import ItemError, validate
+from podium.errors import ErrorCode, bad_request
+from podium.odata.values import parse_datetime
+
+MAX_CONTENT_CHARS = 1_048_576  # SpecificContent / Output / Analytics, serialized
+MAX_BULK_ITEMS = 15_000
+ITEM_FIELDS = frozenset(
+    {
+        "Name",
+        "Priority",
+        "SpecificContent",
+        "DeferDate",
+        "DueDate",
+        "RiskSlaDate",
+        "Reference",
+        "Progress",
+        "Source",
+        "ParentOperationId",
+    }
+)
+
+
+def content_json(value: Any, what: str, failure: str) -> str | None:
+    """A dict(str, object) property as stored JSON text; None for null; 400 when not an object or too big."""
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ItemError(f"{what} must be a JSON object.", "InvalidArgument")
+    text = orjson.dumps(value).decode()
+    if len(text) > MAX_CONTENT_CHARS:
+        raise ItemError(
+            f"{what} is {len(text)} characters long; at most {MAX_CONTENT_CHARS} are accepted.",
+            failure,
+            code=ErrorCode.INPUT_TOO_LONG,
+        )
+    return text
+
+
+def optional_text(data: Mapping[str, Any], name: str, limit: int | None) -> str | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    if not isinstance(value, str) or (limit is not None and len(value) > limit):
+        size = f" of at most {limit} characters" if limit is not None else ""
+        raise ItemError(f"{name} must be a string{size}.", "InvalidArgument")
+    return value
+
+
+def optional_date(data: Mapping[str, Any], name: str) -> dt.datetime | None:
+    value = data.get(name)
+    if value is None:
+        return None
+    try:
+        return parse_datetime(value, name)
+    except Exception as error:
+        raise ItemError(str(error), "InvalidArgument") from None
+
+
+def parse_priority(value: Any) -> QueueItemPriority:
+    if value is None:
+        return QueueItemPriority.Normal
+    try:
+        return QueueItemPriority(int(parse_enum(QueueItemPriority, value)))
+    except ValueError as error:
+        raise ItemError(
+            f"The value '{value}' of 'Priority' is not valid: {error}.", "InvalidArgument"
+        ) from None
+
+
+@dataclass
+class NewItem:
+    """The column values of one item to insert and its position in the request."""
+
+    ordinal: int
+    values: dict[str, Any] = field(default_factory=dict)
+
+
+def item_values(
+    data: Any, queue: Mapping[str, Any], user_id: int | None, now: dt.datetime, *, check_name: bool
+) -> dict[str, Any]:
+    """Column values for a QueueItemDataDto of ``queue``; ItemError (4xx) for anything invalid."""
+    if not isinstance(data, Mapping):
+        raise ItemError("Each queue item must be a JSON object.", "InvalidArgument")
+    unknown = [name for name in data if name not in ITEM_FIELDS and not str(name).startswith("@")]
+    if unknown:
+        raise ItemError(
+            f"The property '{unknown[0]}' does not exist on type 'QueueItemDataDto'.", "InvalidArgument"
+        )
+    if check_name and data.get("Name") not in (None, queue["name"]):
+        raise ItemError("Name must be the queue's name.", "InvalidArgument")
+    content = content_json(data.get("SpecificContent"), "SpecificContent", "QueueItemContentSizeExceeded")
+    validate(queue["specific_data_json_schema"], data.get("SpecificContent") or {}, "SpecificContent")
+    due = optional_date(data, "DueDate")
+    risk = optional_date(data, "RiskSlaDate")
+    if due is None and queue["sla_in_minutes"]:
+        due = now + dt.timedelta(minutes=queue["sla_in_minutes"])
+    if risk is None and queue["risk_sla_in_minutes"]:
+        risk = now + dt.timedelta(minutes=queue["risk_sla_in_minutes"])
+    reference = optional_text(data, "Reference", 128)
+    key = str(uuid.uuid4())
+    return {
+        "tenant_id": queue["tenant_id"],
+        "folder_id": queue["folder_id"],
+        "queue_definition_id": queue["id"],
+        "queue_definition_name": queue["name"],
+        "key": key,
+        "unique_key": key,
+        "status": int(QueueItemStatus.New),
+        "review_status": 0,
+        "priority": int(parse_priority(data.get("Priority"))),
+        "due_order": 0 if due is not None else 1,
+        "reference": reference,
+        "unique_reference": reference if queue["enforce_unique_reference"] and reference else None,
+        "specific_content": content,
+        "progress": optional_text(data, "Progress", None),
+        "defer_date": optional_date(data, "DeferDate"),
+        "due_date": due,
+        "risk_sla_date": risk,
+        "source": optional_text(data, "Source", 128),
+        "parent_operation_id": optional_text(data, "ParentOperationId", 128),
+        "seconds_in_previous_attempts": 0,
+        "retry_number": 0,
+        "manual_retry_number": 0,
+        "creation_time": now,
+        "creator_user_id": user_id,
+    }
+
+
+def duplicate(reference: str) -> ItemError:
+    return ItemError(
+        f"An item with the reference '{reference}' already exists in this queue.",
+        "DuplicateReference",
+        status=409,
+        code=ErrorCode.DUPLICATE,
+    )
+
+
+async def taken_references(conn: AsyncConnection, queue_id: int, references: list[str]) -> set[str]:
+    """References among ``references`` already held by an original item of the queue."""
+    taken: set[str] = set()
+    for start in range(0, len(references), 1000):
+        chunk = references[start : start + 1000]
+        rows = await conn.execute(
+            select(queue_items.c.unique_reference).where(
+                queue_items.c.queue_definition_id == queue_id, queue_items.c.unique_reference.in_(chunk)
+            )
+        )
+        taken.update(row[0] for row in rows)
+    return taken
+
+
+async def insert_items(
+    conn: AsyncConnection, queue: Mapping[str, Any], rows: list[dict[str, Any]], user_id: int | None
+) -> list[int]:
+    """Inserts the rows (one statement), their Create history rows and one domain event."""
+    if not rows:
+        return []
+    try:
+        result = await conn.execute(
+            insert(queue_items).returning(queue_items.c.id, sort_by_parameter_order=True), rows
+        )
+    except IntegrityError:  # a reference taken by another request since the check
+        raise ItemError(
+            "An item with one of these references was just added to this queue.",
+            "DuplicateReference",
+            status=409,
+            code=ErrorCode.DUPLICATE,
+        ) from None
+    ids = [int(row.id) for row in result]
+    history = [
+        {
+            "tenant_id": row["tenant_id"],
+            "folder_id": row["folder_id"],
+            "queue_item_id": item_id,
+            "timestamp": row["creation_time"],
+            "action": int(QueueItemEventAction.Create),
+            "user_id": user_id,
+            "status": int(QueueItemStatus.New),
+            "review_status": 0,
+        }
+        for item_id, row in zip(ids, rows, strict=True)
+    ]
+    await conn.execute(insert(queue_item_events), history)
+    await events.record(
+        conn,
+        queue["tenant_id"],
+        "queueitems.added",
+        queue["key"],
+        {"QueueDefinitionId": queue["id"], "QueueItemIds": ids[:1000], "Count": len(ids)},
+        queue["folder_id"],
+    )
+    return ids
+
+
+async def add_item(
+    conn: AsyncConnection, queue: Mapping[str, Any], data: Any, user_id: int | None, now: dt.datetime
+) -> int:
+    """AddQueueItem: one New item; 409 for a reference the queue already holds."""
+    values = item_values(data, queue, user_id, now, check_name=True)
+    reference = values["unique_reference"]
+    if reference is not None and await taken_references(conn, queue["id"], [reference]):
+        raise duplicate(reference)
+    return (await insert_items(conn, queue, [values], user_id))[0]
+
+
+def parse_commit_type(value: Any) -> CommitType:
+    try:
+        return CommitType(int(parse_enum(CommitType, value)))
+    except ValueError as error:
+        raise bad_request(f"The value '{value}' of 'commitType' is not valid: {error}.") from None
+
+
+@dataclass
+class BulkOutcome:
+    ids: list[int]
+    failed: list[tuple[int, ItemError]]
+    stopped: bool = False
+
+
+async def bulk_add(
+    conn: AsyncConnection,
+    queue: Mapping[str, Any],
+    items: Any,
+    commit: CommitType,
+    user_id: int | None,
+    now: dt.datetime,
+) -> BulkOutcome:
+    """BulkAddQueueItems. AllOrNothing: the first refused item refuses the request (nothing written).
+    StopOnFirstFailure: the items before the first refused one are added. ProcessAllIndependently:
+    every valid item is added and each refused one is reported."""
+    if not isinstance(items, list) or not items:
+        raise bad_request("queueItems must be a non-empty list of queue items.")
+    if len(items) > MAX_BULK_ITEMS:
+        raise bad_request(f"At most {MAX_BULK_ITEMS} queue items can be added at once.")
+    accepted: list[dict[str, Any]] = []
+    failed: list[tuple[int, ItemError]] = []
+    seen: set[str] = set()
+    candidates: list[tuple[int, dict[str, Any]]] = []
+    for ordinal, data in enumerate(items):
+        try:
+            values = item_values(data, queue, user_id, now, check_name=False)
+            reference = values["unique_reference"]
+            if reference is not None:
+                if reference in seen:
+                    raise duplicate(reference)
+                seen.add(reference)
+            candidates.append((ordinal, values))
+        except ItemError as error:
+            failed.append((ordinal, error))
+            if commit is not CommitType.ProcessAllIndependently:
+                break
+    refs = [values["unique_reference"] for _, values in candidates if values["unique_reference"] is not None]
+    taken = await taken_references(conn, queue["id"], refs) if refs else set()
+    first_failure = failed[0][0] if failed else len(items)
+    for ordinal, values in candidates:
+        if values["unique_reference"] in taken:
+            failed.append((ordinal, duplicate(values["unique_reference"])))
+            first_failure = min(first_failure, ordinal)
+            continue
+        accepted.append({**values, "_ordinal": ordinal})
+    failed.sort(key=lambda pair: pair[0])
+    if failed and commit is CommitType.AllOrNothing:
+        first, refused = failed[0]
+        raise ItemError(
+            f"Item {first}: {refused.message} No item was added.",
+            refused.failure,
+            refused.status,
+            refused.code,
+        )
+    if commit is CommitType.StopOnFirstFailure and failed:
+        failed = failed[:1]
+        accepted = [row for row in accepted if row["_ordinal"] < first_failure]
+    rows = [{k: v for k, v in row.items() if k != "_ordinal"} for row in accepted]
+    ids = await insert_items(conn, queue, rows, user_id)
+    return BulkOutcome(ids, failed, stopped=commit is CommitType.StopOnFirstFailure and bool(failed))
