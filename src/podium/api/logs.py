@@ -1,0 +1,193 @@
+"""Logs: ``POST /api/Logs`` and ``/api/Logs/SubmitLogs`` from robots and job processes, and
+``/odata/RobotLogs`` (filters, Export, GetTotalCount)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Request
+from sqlalchemy import insert, select
+from starlette.responses import Response
+
+from podium.api.context import RequestContext, request_context
+from podium.api.declare import choice, integer, key_id, text, when
+from podium.api.services import Services
+from podium.auth.tokens import verify
+from podium.db.schema import exports, jobs, machines, robots
+from podium.db.schema_robots import robot_logs
+from podium.db.types import utcnow
+from podium.domain import enums
+from podium.domain.robot_enums import LogLevel
+from podium.domain.robot_logs import JobFolders, LogSource, parse_batch, write
+from podium.errors import bad_request, forbidden
+from podium.odata import service
+from podium.odata.model import EntitySet, Scope
+from podium.odata.options import parse_options
+from podium.odata.registry import ActionCall, registry
+from podium.odata.serialize import format_datetime
+
+router = APIRouter(tags=["Logs"])
+JOB_FOLDERS = JobFolders()
+_robot_defaults: dict[int, dict[str, Any]] = {}
+
+ROBOT_LOGS = registry.add(
+    EntitySet(
+        name="RobotLogs",
+        type_name="LogDto",
+        table=robot_logs,
+        scope=Scope.FOLDER,
+        permission="Logs",
+        insertable=False,
+        updatable=False,
+        deletable=False,
+        fields=[
+            choice("Level", LogLevel, "level"),
+            text("WindowsIdentity", "windows_identity"),
+            text("ProcessName", "process_name"),
+            when("TimeStamp", "time_stamp"),
+            text("Message", "message"),
+            text("JobKey", "job_key"),
+            text("RawMessage", "raw_message"),
+            text("RobotName", "robot_name"),
+            text("HostMachineName", "host_machine_name"),
+            integer("MachineId", "machine_id"),
+            text("MachineKey", "machine_key"),
+            choice("RuntimeType", enums.RobotType, "runtime_type"),
+            key_id(),
+        ],
+    )
+)
+
+
+async def _robot_source(services: Services, tenant_id: int, robot_id: int) -> LogSource:
+    """A robot token's logs carry its name and machine (looked up once per robot)."""
+    defaults = _robot_defaults.get(robot_id)
+    if defaults is None:
+        async with services.db.read() as conn:
+            row = (
+                await conn.execute(
+                    select(robots.c.name, robots.c.machine_id, robots.c.machine_name, machines.c.key)
+                    .outerjoin(machines, machines.c.id == robots.c.machine_id)
+                    .where(robots.c.id == robot_id)
+                )
+            ).first()
+        defaults = (
+            {
+                "robot_name": row.name,
+                "machine_id": row.machine_id,
+                "machine_key": row.key,
+                "host_machine_name": row.machine_name,
+                "runtime_type": 2,
+            }
+            if row
+            else {}
+        )
+        _robot_defaults[robot_id] = defaults
+    return LogSource(tenant_id, defaults)
+
+
+async def _source(request: Request) -> LogSource:
+    services: Services = request.app.state.services
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    claims = verify(services.signing_key, token.strip()) if scheme.lower() == "bearer" else None
+    if claims is not None and claims.kind == "robot" and claims.robot_id is not None:
+        return await _robot_source(services, claims.tenant_id, int(claims.robot_id))
+    ctx = await request_context(request)
+    folder = ctx.folder.fully_qualified_name if ctx.folder else None
+    if not (ctx.principal.has("Logs.Create", folder) or ctx.principal.folder_grants("Logs.Create")):
+        raise forbidden("You are not authorized! (missing permission Logs.Create)")
+    if ctx.principal.job_id is not None:
+        source = await _robot_source(services, ctx.tenant_id, int(ctx.principal.robot_id or 0))
+        async with services.db.read() as conn:
+            key = (await conn.execute(select(jobs.c.key).where(jobs.c.id == ctx.principal.job_id))).scalar()
+        return LogSource(ctx.tenant_id, source.defaults, key)
+    return LogSource(ctx.tenant_id, {})
+
+
+async def _ingest(request: Request, entries: Any) -> Response:
+    source = await _source(request)
+    rows = parse_batch(entries, source)
+    async with request.app.state.services.db.write() as conn:
+        await write(conn, rows, JOB_FOLDERS)
+    return Response(status_code=204)
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return orjson.loads(await request.body())
+    except orjson.JSONDecodeError:
+        raise bad_request("The body is not valid JSON.") from None
+
+
+@router.post("/api/Logs", summary="Inserts a log entry")
+async def post_log(request: Request) -> Response:
+    return await _ingest(request, [await _json(request)])
+
+
+@router.post("/api/Logs/SubmitLogs", summary="Inserts a batch of log entries (all or nothing)")
+async def submit_logs(request: Request) -> Response:
+    return await _ingest(request, await _json(request))
+
+
+EXPORT_COLUMNS = ("TimeStamp", "Level", "ProcessName", "RobotName", "HostMachineName", "JobKey", "Message")
+
+
+@registry.operation(
+    "RobotLogs", "GetTotalCount", method="GET", summary="The number of logs the filter selects"
+)
+async def total_count(ctx: RequestContext, call: ActionCall) -> Any:
+    options = call.options
+    options.top, options.count, options.select = 1, True, ["Id"]
+    page = await service.list_entities(ctx, ROBOT_LOGS, options)
+    return {"@odata.context": f"{ctx.odata_base}/$metadata#Edm.Int64", "value": page.count}
+
+
+@registry.operation("RobotLogs", "Export", summary="Exports the filtered logs as CSV", returns="ExportModel")
+async def export(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
+    options = parse_options(call.request.query_params)
+    options.top, options.count, options.select = 1000, False, None
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(EXPORT_COLUMNS)
+    skip = 0
+    while True:
+        options.skip = skip
+        page = await service.list_entities(ctx, ROBOT_LOGS, options)
+        for row in page.rows:
+            writer.writerow(["" if row.get(c) is None else row.get(c) for c in EXPORT_COLUMNS])
+        if len(page.rows) < 1000:
+            break
+        skip += 1000
+    content = buffer.getvalue()
+    now = utcnow()
+    name = f"Logs-{now:%Y%m%d%H%M%S}.csv"
+    async with ctx.services.db.write() as conn:
+        export_id = (
+            await conn.execute(
+                insert(exports)
+                .values(
+                    tenant_id=ctx.tenant_id,
+                    name=name,
+                    type=3,
+                    status=2,
+                    requested_at=now,
+                    executed_at=now,
+                    size=len(content.encode()),
+                    content=content,
+                    creator_user_id=ctx.user_id,
+                )
+                .returning(exports.c.id)
+            )
+        ).scalar_one()
+    return {
+        "Id": export_id,
+        "Name": name,
+        "Type": "Logs",
+        "Status": "Completed",
+        "RequestedAt": format_datetime(now),
+        "ExecutedAt": format_datetime(now),
+        "Size": len(content.encode()),
+    }

@@ -1,0 +1,141 @@
+"""Job dispatch: which Pending jobs a robot may take, the atomic claim, and the stop commands it owes.
+
+A robot takes the Pending jobs assigned to it, and the unassigned ones (JobsCount strategy) of the
+releases it may run: the robots of the release's environment, or, for a release without an
+environment, the robots of its folder (as ``domain.jobs.eligible_robot_ids``). It runs at most its
+session's capacity at once (one job unless configured otherwise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from podium.db.schema import environment_robots, folder_robots, folders, jobs, releases, robots
+from podium.db.schema_robots import robot_sessions
+from podium.domain.enums import JobState
+from podium.domain.job_states import claim_pending
+from podium.domain.robot_sessions import ACTIVE, session_gone
+
+
+def _eligible_releases(robot_id: int) -> Select[Any]:
+    environments_of_robot = select(environment_robots.c.environment_id).where(
+        environment_robots.c.robot_id == robot_id
+    )
+    folders_of_robot = select(folder_robots.c.folder_id).where(folder_robots.c.robot_id == robot_id)
+    return select(releases.c.id).where(
+        or_(
+            releases.c.environment_id.in_(environments_of_robot),
+            and_(releases.c.environment_id.is_(None), releases.c.folder_id.in_(folders_of_robot)),
+        )
+    )
+
+
+def candidates(tenant_id: int, robot_id: int, limit: int, dialect: str) -> Select[Any]:
+    """Ids of the Pending jobs the robot may take, highest priority and oldest first."""
+    query = (
+        select(jobs.c.id)
+        .where(
+            jobs.c.tenant_id == tenant_id,
+            jobs.c.state == int(JobState.Pending),
+            or_(
+                jobs.c.robot_id == robot_id,
+                and_(jobs.c.robot_id.is_(None), jobs.c.release_id.in_(_eligible_releases(robot_id))),
+            ),
+        )
+        .order_by(jobs.c.job_priority.desc(), jobs.c.id)
+        .limit(limit)
+    )
+    if dialect == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=jobs)
+    return query
+
+
+async def claim_for_robot(
+    conn: AsyncConnection, tenant_id: int, robot_id: int, agent_id: str
+) -> list[dict[str, Any]]:
+    """Claims (Pending → Running) as many jobs as the robot has free capacity, in this transaction.
+
+    The robot's session row is locked first, so that two long-polls of one robot cannot both fill
+    the same free slot; the claim itself is one UPDATE (``SKIP LOCKED`` on PostgreSQL).
+    """
+    query = (
+        select(robot_sessions, robots.c.enabled, robots.c.name.label("robot_name"))
+        .join(robots, robots.c.id == robot_sessions.c.robot_id)
+        .where(
+            robot_sessions.c.robot_id == robot_id,
+            robot_sessions.c.tenant_id == tenant_id,
+            robot_sessions.c.agent_id == agent_id,
+        )
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(of=robot_sessions)
+    session = (await conn.execute(query)).mappings().first()
+    if session is None:
+        raise session_gone()
+    if not session["enabled"]:
+        return []
+    running = (
+        await conn.execute(
+            select(func.count())
+            .select_from(jobs)
+            .where(jobs.c.robot_id == robot_id, jobs.c.state.in_(ACTIVE))
+        )
+    ).scalar_one()
+    free = int(session["capacity"]) - int(running)
+    if free <= 0:
+        return []
+    return await claim_pending(
+        conn,
+        candidates(tenant_id, robot_id, free, conn.dialect.name),
+        robot_id=robot_id,
+        machine_id=session["machine_id"],
+        host_machine_name=session["host_machine_name"],
+    )
+
+
+async def job_details(conn: AsyncConnection, job_ids: list[int]) -> list[dict[str, Any]]:
+    """What a robot needs to run the claimed jobs: the release's package and the folder."""
+    if not job_ids:
+        return []
+    rows = await conn.execute(
+        select(
+            jobs,
+            releases.c.key.label("release_key"),
+            releases.c.process_key,
+            releases.c.process_version,
+            folders.c.key.label("folder_key"),
+            folders.c.fully_qualified_name.label("folder_path"),
+            robots.c.key.label("robot_key"),
+            robots.c.name.label("robot_name"),
+            robots.c.user_id.label("robot_user_id"),
+        )
+        .join(releases, releases.c.id == jobs.c.release_id)
+        .join(folders, folders.c.id == jobs.c.folder_id)
+        .join(robots, robots.c.id == jobs.c.robot_id)
+        .where(jobs.c.id.in_(job_ids))
+        .order_by(jobs.c.id)
+    )
+    return [dict(row) for row in rows.mappings()]
+
+
+async def commands(conn: AsyncConnection, robot_id: int, known: Mapping[str, str]) -> list[dict[str, str]]:
+    """Stop/Kill requests the agent has not seen yet: its jobs whose state here differs from what the
+    agent reports (``known``: job key → state name as the agent last saw it)."""
+    rows = await conn.execute(
+        select(jobs.c.key, jobs.c.state).where(
+            jobs.c.robot_id == robot_id,
+            jobs.c.state.in_((int(JobState.Stopping), int(JobState.Terminating))),
+        )
+    )
+    wanted = []
+    for key, state in rows:
+        name = JobState(state).name
+        if known.get(key) != name:
+            wanted.append(
+                {"jobKey": key, "state": name, "action": "Kill" if name == "Terminating" else "Stop"}
+            )
+    return wanted

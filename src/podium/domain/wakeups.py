@@ -1,0 +1,81 @@
+"""Wake-ups for robots waiting on ``/api/robot/jobs/next``: noted in a transaction, sent after it commits.
+
+Domain code calls :func:`mark` in the write transaction that creates Pending jobs or asks a robot to
+stop one. The note rides on the connection (``conn.info``); when the transaction commits, the
+listeners installed by :func:`install` hand it to this process's waiters at once. On PostgreSQL the
+same transaction also runs ``pg_notify``, which PostgreSQL delivers to every server process's
+``LISTEN`` only on commit, so robots long-polling on other processes wake too. A rolled-back
+transaction wakes nobody.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+CHANNEL = "podium_robots"
+INFO_KEY = "podium.wakeups"
+ORIGIN = f"{os.getpid()}-{uuid.uuid4().hex[:8]}"  # this process: its own notifications are skipped
+
+
+@dataclass(frozen=True)
+class Wakeup:
+    """Robot ``robot_id`` has news (a job, a stop), or ``count`` jobs any robot of the tenant may take."""
+
+    tenant_id: int
+    robot_id: int | None = None
+    count: int = 0
+
+    def encode(self) -> str:
+        return f"{ORIGIN}:{self.tenant_id}:{self.robot_id or 0}:{self.count}"
+
+    @staticmethod
+    def decode(payload: str) -> tuple[str, Wakeup] | None:
+        try:
+            origin, tenant, robot, count = payload.rsplit(":", 3)
+            return origin, Wakeup(int(tenant), int(robot) or None, int(count))
+        except ValueError:
+            return None
+
+
+async def mark(conn: AsyncConnection, wakeup: Wakeup) -> None:
+    """Notes the wake-up on the transaction of ``conn`` (sent only if it commits)."""
+    conn.info.setdefault(INFO_KEY, []).append(wakeup)
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(func.pg_notify(CHANNEL, wakeup.encode())))
+
+
+def install(engine: AsyncEngine, deliver: Callable[[Wakeup], None]) -> Callable[[], None]:
+    """Delivers the wake-ups of every committed transaction of ``engine``; returns the uninstaller."""
+
+    def on_commit(connection: Any) -> None:
+        for wakeup in connection.info.pop(INFO_KEY, ()):
+            deliver(wakeup)
+
+    def on_rollback(connection: Any) -> None:
+        connection.info.pop(INFO_KEY, None)
+
+    sync = engine.sync_engine
+    event.listen(sync, "commit", on_commit)
+    event.listen(sync, "rollback", on_rollback)
+
+    def uninstall() -> None:
+        event.remove(sync, "commit", on_commit)
+        event.remove(sync, "rollback", on_rollback)
+
+    return uninstall
+
+
+async def announce_jobs(conn: AsyncConnection, tenant_id: int, robot_ids: list[int | None]) -> None:
+    """New Pending jobs: wakes each named robot, and as many free robots as there are unassigned jobs."""
+    for robot_id in sorted({r for r in robot_ids if r is not None}):
+        await mark(conn, Wakeup(tenant_id, robot_id))
+    unassigned = sum(1 for r in robot_ids if r is None)
+    if unassigned:
+        await mark(conn, Wakeup(tenant_id, None, unassigned))

@@ -1,0 +1,1 @@
+"""The robot agent (``podium robot``): protocol client, package cache, process runner."""

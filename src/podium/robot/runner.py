@@ -1,0 +1,244 @@
+"""Runs one job in its own process (its own process group), for the three kinds of package.
+
+The process's output lines are handed to ``on_line`` (level, text); a SoftStop creates the stop file
+(``PODIUM_STOP_FILE``) the job can watch; a Kill ends the whole process tree at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import signal
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
+RUNTIME_SHIM = Path(__file__).resolve().parents[1] / "runtime.py"
+MAX_LINE = 10_000
+LEVEL_PREFIXES = {
+    "TRACE": "Trace",
+    "DEBUG": "Debug",
+    "INFO": "Info",
+    "WARNING": "Warn",
+    "WARN": "Warn",
+    "ERROR": "Error",
+    "CRITICAL": "Fatal",
+    "FATAL": "Fatal",
+}
+SECRET_VARIABLES = ("PODIUM_MACHINE_KEY", "PODIUM_CLIENT_SECRET", "UNATTENDED_USER_ACCESS_TOKEN")
+
+
+@dataclass
+class JobSpec:
+    key: str
+    kind: str  # "python" | "robotframework" | "uipath-python"
+    content_dir: Path
+    entry_point: str
+    python: str
+    input_arguments: dict[str, Any]
+    environment: dict[str, str]
+    work_dir: Path
+    function: str | None = None
+
+
+@dataclass
+class Outcome:
+    state: str  # Successful | Faulted | Stopped
+    output: dict[str, Any] | None = None
+    info: str | None = None
+    stderr_tail: list[str] = field(default_factory=list)
+
+
+def line_level(text: str, stream: str) -> tuple[str, str]:
+    """The log level of an output line: a leading level name (``WARNING:root:…``, ``ERROR …``) wins;
+    otherwise Info for stdout and Error for stderr."""
+    head = text.lstrip()[:9].upper()
+    for prefix, level in LEVEL_PREFIXES.items():
+        if head.startswith(prefix) and text.lstrip()[len(prefix) : len(prefix) + 1] in (":", " ", "]", "|"):
+            return level, text
+    return ("Error" if stream == "stderr" else "Info"), text
+
+
+def job_environment(spec_env: dict[str, str], shim_dir: Path) -> dict[str, str]:
+    """The agent's environment without its secrets or stray UiPath settings, plus the job's."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("UIPATH_") and k not in SECRET_VARIABLES}
+    env.update(spec_env)
+    env["PYTHONUNBUFFERED"] = "1"
+    env["PYTHONPATH"] = os.pathsep.join(p for p in (env.get("PYTHONPATH"), str(shim_dir)) if p)
+    return env
+
+
+def runtime_shim(root: Path) -> Path:
+    """A folder holding ``podium/runtime.py`` only, so job code can ``import podium.runtime``."""
+    target = root / "runtime-shim"
+    package = target / "podium"
+    if not (package / "runtime.py").exists():
+        package.mkdir(parents=True, exist_ok=True)
+        (package / "__init__.py").write_text("")
+        (package / "runtime.py").write_text(RUNTIME_SHIM.read_text())
+    return target
+
+
+def command(spec: JobSpec, files: dict[str, Path]) -> list[str]:
+    entry = str(spec.content_dir / spec.entry_point)
+    if spec.kind == "python":
+        return [spec.python, str(BOOTSTRAP)] if spec.function else [spec.python, entry]
+    if spec.kind == "robotframework":
+        variables: list[str] = []
+        for name, value in spec.input_arguments.items():
+            text = value if isinstance(value, str) else json.dumps(value)
+            variables += ["--variable", f"{name}:{text}"]
+        variables += ["--variable", f"PODIUM_OUTPUT_FILE:{files['output']}"]
+        return [
+            spec.python,
+            "-m",
+            "robot",
+            "--outputdir",
+            str(spec.work_dir / "robot"),
+            "--consolecolors",
+            "off",
+            *variables,
+            entry,
+        ]
+    if spec.kind == "uipath-python":
+        run = "from uipath._cli import cli; cli()"
+        return [
+            spec.python,
+            "-c",
+            run,
+            "run",
+            spec.entry_point,
+            json.dumps(spec.input_arguments),
+            "--output-file",
+            str(files["output"]),
+        ]
+    raise ValueError(f"unknown package kind {spec.kind!r}")
+
+
+def descendants(pid: int) -> list[int]:
+    """Every process below ``pid`` (Linux /proc), even those that left its process group."""
+    children: dict[int, list[int]] = {}
+    for entry in Path("/proc").iterdir() if Path("/proc").exists() else ():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        children.setdefault(parent, []).append(int(entry.name))
+    found, stack = [], [pid]
+    while stack:
+        for child in children.get(stack.pop(), []):
+            found.append(child)
+            stack.append(child)
+    return found
+
+
+def kill_tree(pid: int) -> None:
+    """SIGKILL to the process group and to every descendant."""
+    below = descendants(pid)
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, signal.SIGKILL)
+    for child in below:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.kill(child, signal.SIGKILL)
+
+
+class JobProcess:
+    def __init__(self, spec: JobSpec, on_line: Callable[[str, str], None], shim_dir: Path) -> None:
+        self.spec = spec
+        self.on_line = on_line
+        self.shim_dir = shim_dir
+        spec.work_dir.mkdir(parents=True, exist_ok=True)
+        self.files = {name: spec.work_dir / f"{name}.json" for name in ("input", "output", "error")}
+        self.stop_file = spec.work_dir / "stop"
+        self.stop_asked = False
+        self.killed = False
+        self.process: asyncio.subprocess.Process | None = None
+        self._tail: list[tuple[str, str]] = []  # the last output lines (stream, text)
+
+    def _env(self) -> dict[str, str]:
+        env = dict(self.spec.environment)
+        payload = json.dumps(self.spec.input_arguments)
+        env.update(
+            PODIUM_INPUT=payload,
+            PODIUM_INPUT_FILE=str(self.files["input"]),
+            PODIUM_OUTPUT_FILE=str(self.files["output"]),
+            PODIUM_ERROR_FILE=str(self.files["error"]),
+            PODIUM_STOP_FILE=str(self.stop_file),
+            PODIUM_ENTRY_FILE=str(self.spec.content_dir / self.spec.entry_point),
+        )
+        if self.spec.function:
+            env["PODIUM_FUNCTION"] = self.spec.function
+        return job_environment(env, self.shim_dir)
+
+    async def start(self) -> None:
+        self.files["input"].write_text(json.dumps(self.spec.input_arguments))
+        self.process = await asyncio.create_subprocess_exec(
+            *command(self.spec, self.files),
+            cwd=str(self.spec.content_dir),
+            env=self._env(),
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            start_new_session=True,  # its own process group: a Kill ends the whole tree
+        )
+
+    def request_stop(self) -> None:
+        self.stop_asked = True
+        self.stop_file.write_text("stop")
+
+    def kill(self) -> None:
+        self.killed = True
+        self.stop_file.write_text("kill")
+        if self.process is not None and self.process.returncode is None:
+            kill_tree(self.process.pid)
+
+    async def _pump(self, stream: asyncio.StreamReader | None, name: str) -> None:
+        if stream is None:
+            return
+        while True:
+            raw = await stream.readline()
+            if not raw:
+                return
+            text = raw.decode("utf-8", "replace").rstrip("\r\n")[:MAX_LINE]
+            self._tail = [*self._tail[-199:], (name, text)]
+            if text.strip():
+                self.on_line(*line_level(text, name))
+
+    async def wait(self) -> Outcome:
+        assert self.process is not None
+        await asyncio.gather(
+            self._pump(self.process.stdout, "stdout"), self._pump(self.process.stderr, "stderr")
+        )
+        code = await self.process.wait()
+        if self.killed or (self.stop_asked and code != 0 and code < 0):
+            return Outcome("Stopped", info="The job was stopped.")
+        if code != 0:
+            return Outcome("Faulted", info=self._fault_info(code))
+        output = self._read_json(self.files["output"])
+        return Outcome("Stopped" if self.stop_asked else "Successful", output=output)
+
+    @staticmethod
+    def _read_json(path: Path) -> dict[str, Any] | None:
+        if not path.exists() or not path.read_text().strip():
+            return {}
+        value = json.loads(path.read_text())
+        return value if isinstance(value, dict) else {"result": value}
+
+    def _fault_info(self, code: int) -> str:
+        """The exception's message and traceback (Python), else the last lines of output."""
+        error = self.files["error"]
+        if error.exists():
+            detail = json.loads(error.read_text())
+            return f"{detail['message']}\n{detail['traceback']}".strip()
+        lines = [text for stream, text in self._tail if stream == "stderr"] or [t for _, t in self._tail]
+        message = next((t for t in reversed(lines) if t.strip() and not t.startswith((" ", "\t"))), "")
+        tail = "\n".join(t for _, t in self._tail[-60:]).strip()
+        first = message or f"The process exited with code {code}."
+        return f"{first}\n{tail}".strip()
