@@ -13,6 +13,7 @@ from starlette.responses import Response
 from podium import __version__
 from podium.api import load_areas
 from podium.api.edge import EdgeMiddleware, error_body
+from podium.api.robot_runtime import RobotRuntime
 from podium.api.services import Services
 from podium.config import Settings
 from podium.db.engine import Database
@@ -25,14 +26,24 @@ def _error_response(request: Request, error: PodiumError) -> Response:
     return Response(body, status_code=error.status, media_type="application/json", headers=headers)
 
 
+def start_robot_runtime(app: FastAPI) -> RobotRuntime:
+    """Robots' background work: waking long-polls, LISTEN on PostgreSQL, the heartbeat sweep."""
+    runtime = RobotRuntime(app.state.services)
+    app.state.robot_runtime = runtime
+    runtime.start()
+    return runtime
+
+
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = database or Database(settings.resolved_database_url)
         app.state.services = Services(settings=settings, db=db, signing_key=settings.signing_key())
+        robots = start_robot_runtime(app)
         try:
             yield
         finally:
+            await robots.stop()
             if database is None:
                 await db.dispose()
 
@@ -60,7 +71,9 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, error: HTTPException) -> Response:
         message = "The resource was not found." if error.status_code == 404 else str(error.detail)
-        return _error_response(request, PodiumError(message, status=error.status_code, code=ErrorCode.GENERIC))
+        return _error_response(
+            request, PodiumError(message, status=error.status_code, code=ErrorCode.GENERIC)
+        )
 
     @app.get("/api/status/version", tags=["Status"], summary="Podium's version; answers once Podium is ready")
     async def version() -> dict[str, str]:
@@ -68,5 +81,5 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
     for router in load_areas():
         app.include_router(router)
-    app.add_middleware(EdgeMiddleware)
+    app.add_middleware(EdgeMiddleware, max_body_bytes=settings.max_body_bytes)
     return app

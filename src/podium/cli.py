@@ -1,10 +1,11 @@
-"""The ``podium`` command: ``serve``, ``db upgrade``."""
+"""The ``podium`` command: ``serve``, ``db upgrade``, ``admin rotate-key``."""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
 import logging
+import os
 import sys
 from pathlib import Path
 
@@ -45,8 +46,14 @@ def prepare(settings: Settings) -> list[str]:
 
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     upgrade(settings.resolved_database_url)
+    from podium.domain.crypto import ensure_key
+
+    generated_key = ensure_key(settings)  # before signing_key(): a generated signing key is not "configured"
     settings.signing_key()
-    return asyncio.run(_bootstrap(settings))
+    lines = asyncio.run(_bootstrap(settings))
+    if generated_key is not None:
+        lines.append(f"Generated the encryption key file (mode 0600; back it up): {generated_key.resolve()}")
+    return lines
 
 
 def serve(args: argparse.Namespace) -> None:
@@ -71,9 +78,32 @@ def db_upgrade(args: argparse.Namespace) -> None:
     print("Database is up to date.")
 
 
+def rotate_key(args: argparse.Namespace) -> None:
+    from podium.domain.key_rotation import rotate_key as rotate
+
+    for line in asyncio.run(rotate(_settings(args), retire_old=args.retire_old)):
+        print(line)
+
+
+def robot(args: argparse.Namespace) -> None:
+    from podium.robot.agent import AgentOptions
+    from podium.robot.agent import serve as serve_robot
+    from podium.robot.protocol import Credentials
+
+    if not args.url or not (args.machine_key or (args.client_id and args.client_secret)):
+        raise SystemExit("podium robot: --url and --machine-key (or --client-id/--client-secret) needed")
+    credentials = Credentials(args.machine_key, args.client_id, args.client_secret)
+    options = AgentOptions(args.url, credentials, Path(args.cache_dir), args.capacity, args.robot)
+    if args.venv_dir:
+        options.venv_dir = Path(args.venv_dir)
+    asyncio.run(serve_robot(options))
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="data folder (default ./podium-data, or PODIUM_DATA_DIR)")
-    parser.add_argument("--database-url", help="database URL (default SQLite in the data folder, or PODIUM_DATABASE_URL)")
+    parser.add_argument(
+        "--database-url", help="database URL (default SQLite in the data folder, or PODIUM_DATABASE_URL)"
+    )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -86,11 +116,41 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser.add_argument("--port", type=int, default=8000)
     serve_parser.add_argument("--log-level", default="info")
     serve_parser.set_defaults(func=serve)
+    robot_parser = commands.add_parser("robot", help="run the robot agent (runs the jobs of this machine)")
+    env = os.environ.get
+    robot_parser.add_argument("--url", default=env("PODIUM_URL"), help="Podium's URL (or PODIUM_URL)")
+    robot_parser.add_argument("--machine-key", default=env("PODIUM_MACHINE_KEY"), help="or env")
+    robot_parser.add_argument("--client-id", default=env("PODIUM_CLIENT_ID"), help="or PODIUM_CLIENT_ID")
+    robot_parser.add_argument("--client-secret", default=env("PODIUM_CLIENT_SECRET"), help="or env")
+    robot_parser.add_argument("--robot", default=env("PODIUM_ROBOT_NAME"), help="only this robot")
+    robot_parser.add_argument(
+        "--capacity",
+        type=int,
+        default=int(env("PODIUM_ROBOT_CAPACITY") or 1),
+        help="jobs each robot runs at once (default 1)",
+    )
+    robot_parser.add_argument(
+        "--cache-dir",
+        default=env("PODIUM_ROBOT_CACHE") or "podium-robot",
+        help="packages, environments and job folders (default ./podium-robot)",
+    )
+    robot_parser.add_argument(
+        "--venv-dir", default=env("PODIUM_ROBOT_VENVS"), help="shared virtualenvs folder"
+    )
+    robot_parser.set_defaults(func=robot)
     db_parser = commands.add_parser("db", help="database maintenance")
     db_commands = db_parser.add_subparsers(dest="db_command", required=True)
     upgrade_parser = db_commands.add_parser("upgrade", help="apply migrations")
     _common(upgrade_parser)
     upgrade_parser.set_defaults(func=db_upgrade)
+    admin_parser = commands.add_parser("admin", help="administration")
+    admin_commands = admin_parser.add_subparsers(dest="admin_command", required=True)
+    rotate_parser = admin_commands.add_parser("rotate-key", help="re-encrypt every secret under a new key")
+    _common(rotate_parser)
+    rotate_parser.add_argument(
+        "--retire-old", action="store_true", help="then drop old keys from the key file"
+    )
+    rotate_parser.set_defaults(func=rotate_key)
     args = parser.parse_args(argv)
     args.func(args)
 

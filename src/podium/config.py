@@ -19,9 +19,28 @@ class Settings:
     database_url: str | None = field(default_factory=lambda: os.environ.get("PODIUM_DATABASE_URL"))
     admin_password: str | None = field(default_factory=lambda: os.environ.get("PODIUM_ADMIN_PASSWORD"))
     secret_key: str | None = field(default_factory=lambda: os.environ.get("PODIUM_SECRET_KEY"))
+    # secrets at rest (assets, credentials): see podium.domain.crypto; separate from the signing key
+    encryption_key: str | None = field(default_factory=lambda: os.environ.get("PODIUM_ENCRYPTION_KEY"))
     organization_name: str = field(default_factory=lambda: os.environ.get("PODIUM_ORGANIZATION", "podium"))
     token_lifetime_seconds: int = field(default_factory=lambda: _env_int("PODIUM_TOKEN_LIFETIME", 3600))
     max_body_bytes: int = field(default_factory=lambda: _env_int("PODIUM_MAX_BODY_BYTES", 10 * 1024 * 1024))
+    # largest file accepted into a bucket through Podium (signed upload URIs of local storage)
+    max_blob_bytes: int = field(default_factory=lambda: _env_int("PODIUM_MAX_BLOB_BYTES", 5 * 1024**3))
+    max_package_bytes: int = field(
+        default_factory=lambda: _env_int("PODIUM_MAX_PACKAGE_BYTES", 200 * 1024 * 1024)
+    )
+    # queue items InProgress for longer than this become Abandoned (and are retried when the queue allows)
+    queue_abandon_timeout_seconds: int = field(
+        default_factory=lambda: _env_int("PODIUM_QUEUE_ABANDON_TIMEOUT", 24 * 3600)
+    )
+    # how often each server process looks for abandoned items (0: never)
+    queue_abandon_sweep_seconds: int = field(
+        default_factory=lambda: _env_int("PODIUM_QUEUE_ABANDON_SWEEP", 60)
+    )
+    # robots: a robot that has not reported for this long is Disconnected and its running jobs fault
+    heartbeat_timeout_seconds: int = field(default_factory=lambda: _env_int("PODIUM_HEARTBEAT_TIMEOUT", 120))
+    heartbeat_interval_seconds: int = field(default_factory=lambda: _env_int("PODIUM_HEARTBEAT_INTERVAL", 30))
+    long_poll_seconds: int = field(default_factory=lambda: _env_int("PODIUM_LONG_POLL_SECONDS", 30))
 
     @property
     def resolved_database_url(self) -> str:

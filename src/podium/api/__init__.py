@@ -7,8 +7,43 @@ from fastapi import APIRouter
 
 def load_areas() -> list[APIRouter]:
     """Imports every area (registering its entity sets and operations) and returns the routers."""
-    from podium.api import account, external_apps, folders, jobs, robots, users  # noqa: F401  (registration)
+    from podium.api import (  # noqa: F401  (registration)  # noqa: F401  (sessions: registration)  # noqa: F401  (registration)  # package feeds (before the generic OData route)  # noqa: F401  (registration)
+        account,
+        asset_folders,
+        asset_robots,
+        assets,
+        blob_files,
+        bucket_files,
+        buckets,
+        credential_stores,
+        external_apps,
+        folders,
+        jobs,
+        libraries,
+        logs,
+        processes,
+        queues,
+        robot_protocol,
+        robots,
+        sessions,
+        users,
+    )
     from podium.api.docs import router as docs_router
     from podium.odata.routes import router as odata_router
 
-    return [account.router, external_apps.router, folders.router, jobs.router, users.router, docs_router, odata_router]
+    return [
+        account.router,
+        external_apps.router,
+        folders.router,
+        jobs.router,
+        users.router,
+        queues.router,
+        robot_protocol.router,
+        logs.router,
+        bucket_files.router,
+        blob_files.router,
+        processes.router,
+        libraries.router,
+        docs_router,
+        odata_router,
+    ]

@@ -12,9 +12,18 @@ from fastapi import APIRouter
 from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from podium.api import release_packages, robot_identity
 from podium.api.context import RequestContext
-from podium.api.declare import audit, boolean, choice, constant, entity_key, integer, key_id, text
-from podium.db.schema import environment_robots, environments, folder_robots, folders, machines, releases, robots
+from podium.api.declare import audit, boolean, choice, constant, integer, key_id, text
+from podium.db.schema import (
+    environment_robots,
+    environments,
+    folder_robots,
+    folders,
+    machines,
+    releases,
+    robots,
+)
 from podium.domain import enums
 from podium.errors import bad_request, not_found
 from podium.odata import service
@@ -25,7 +34,13 @@ from podium.odata.routes import collection, param, require_body
 router = APIRouter()
 
 
-async def _machine_name(ctx: RequestContext, conn: AsyncConnection, values: dict[str, Any], existing: Mapping[str, Any] | None, body: Mapping[str, Any]) -> None:
+async def _machine_name(
+    ctx: RequestContext,
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    existing: Mapping[str, Any] | None,
+    body: Mapping[str, Any],
+) -> None:
     machine_id = values.get("machine_id")
     if machine_id is None:
         return
@@ -39,9 +54,14 @@ async def _machine_name(ctx: RequestContext, conn: AsyncConnection, values: dict
     values.setdefault("machine_name", row.name)
 
 
-async def _assign_to_folder(ctx: RequestContext, conn: AsyncConnection, robot_id: int, values: dict[str, Any], body: Mapping[str, Any]) -> None:
+async def _assign_to_folder(
+    ctx: RequestContext, conn: AsyncConnection, robot_id: int, values: dict[str, Any], body: Mapping[str, Any]
+) -> None:
     if ctx.folder is not None:
         await conn.execute(insert(folder_robots).values(folder_id=ctx.folder.id, robot_id=robot_id))
+    await robot_identity.provision_robot_user(
+        conn, ctx.tenant_id, robot_id
+    )  # its user, Robot role in its folders
 
 
 def _robots_of_folder(ctx: RequestContext) -> list[ColumnElement[bool]]:
@@ -59,6 +79,7 @@ MACHINES = registry.add(
         scope=Scope.TENANT,
         permission="Machines",
         unique=("name",),
+        after_insert=robot_identity.machine_credentials,  # ClientId/ClientSecret, answered once
         fields=[
             text("LicenseKey", "license_key", read_only=True),
             text("Name", "name", required=True, nullable=False, max_length=256),
@@ -71,6 +92,7 @@ MACHINES = registry.add(
             constant("TestAutomationSlots", 0, Edm.INT64),
             text("Key", "key", read_only=True),
             constant("Tags", []),
+            constant("ClientSecret", None),
             key_id(),
         ],
     )
@@ -89,8 +111,13 @@ ROBOTS = registry.add(
         read_filter=_robots_of_folder,
         navigations=[
             Navigation("Machine", "Machines", local="machine_id"),
-            Navigation("Environments", "Environments", local="id", many=True,
-                       link=(environment_robots, "robot_id", "environment_id")),
+            Navigation(
+                "Environments",
+                "Environments",
+                local="id",
+                many=True,
+                link=(environment_robots, "robot_id", "environment_id"),
+            ),
         ],
         fields=[
             text("LicenseKey", "license_key"),
@@ -129,7 +156,9 @@ async def _environment_robots_string(conn: AsyncConnection, robot_ids: set[int])
             .order_by(environments.c.name)
         )
         await conn.execute(
-            update(robots).where(robots.c.id == robot_id).values(robot_environments=",".join(r.name for r in names))
+            update(robots)
+            .where(robots.c.id == robot_id)
+            .values(robot_environments=",".join(r.name for r in names))
         )
 
 
@@ -142,7 +171,13 @@ ENVIRONMENTS = registry.add(
         permission="Environments",
         unique=("name",),
         navigations=[
-            Navigation("Robots", "Robots", local="id", many=True, link=(environment_robots, "environment_id", "robot_id"))
+            Navigation(
+                "Robots",
+                "Robots",
+                local="id",
+                many=True,
+                link=(environment_robots, "environment_id", "robot_id"),
+            )
         ],
         fields=[
             text("Name", "name", required=True, nullable=False, max_length=256),
@@ -158,13 +193,19 @@ async def _environment_in_scope(
     ctx: RequestContext, conn: AsyncConnection, key: Any, verb: str = "Edit"
 ) -> Mapping[str, Any]:
     """The environment of the caller's tenant, checked for ``Environments.<verb>`` in its folder."""
+    if isinstance(key, bool) or not isinstance(key, int):
+        raise bad_request("The environment key must be an integer id.")
     row = (
-        await conn.execute(
-            select(environments, folders.c.fully_qualified_name.label("folder_path"))
-            .join(folders, folders.c.id == environments.c.folder_id)
-            .where(environments.c.id == key, environments.c.tenant_id == ctx.tenant_id)
+        (
+            await conn.execute(
+                select(environments, folders.c.fully_qualified_name.label("folder_path"))
+                .join(folders, folders.c.id == environments.c.folder_id)
+                .where(environments.c.id == key, environments.c.tenant_id == ctx.tenant_id)
+            )
         )
-    ).mappings().first()
+        .mappings()
+        .first()
+    )
     if row is None:
         raise not_found("Environment does not exist.")
     ctx.require(f"Environments.{verb}", row["folder_path"])
@@ -175,7 +216,10 @@ async def _tenant_robot_ids(ctx: RequestContext, conn: AsyncConnection, ids: lis
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
         raise bad_request("Robot ids must be integers.")
     found = {
-        r.id for r in await conn.execute(select(robots.c.id).where(robots.c.id.in_(ids), robots.c.tenant_id == ctx.tenant_id))
+        r.id
+        for r in await conn.execute(
+            select(robots.c.id).where(robots.c.id.in_(ids), robots.c.tenant_id == ctx.tenant_id)
+        )
     }
     missing = set(ids) - found
     if missing:
@@ -183,7 +227,9 @@ async def _tenant_robot_ids(ctx: RequestContext, conn: AsyncConnection, ids: lis
     return found
 
 
-async def _set_environment_robots(ctx: RequestContext, key: Any, added: list[Any], removed: list[Any]) -> None:
+async def _set_environment_robots(
+    ctx: RequestContext, key: Any, added: list[Any], removed: list[Any]
+) -> None:
     async with ctx.services.db.write() as conn:
         environment = await _environment_in_scope(ctx, conn, key)
         add_ids = await _tenant_robot_ids(ctx, conn, added)
@@ -191,13 +237,16 @@ async def _set_environment_robots(ctx: RequestContext, key: Any, added: list[Any
         existing = {
             r.robot_id
             for r in await conn.execute(
-                select(environment_robots.c.robot_id).where(environment_robots.c.environment_id == environment["id"])
+                select(environment_robots.c.robot_id).where(
+                    environment_robots.c.environment_id == environment["id"]
+                )
             )
         }
         new = add_ids - existing
         if new:
             await conn.execute(
-                insert(environment_robots), [{"environment_id": environment["id"], "robot_id": r} for r in new]
+                insert(environment_robots),
+                [{"environment_id": environment["id"], "robot_id": r} for r in new],
             )
         if remove_ids:
             await conn.execute(
@@ -209,19 +258,25 @@ async def _set_environment_robots(ctx: RequestContext, key: Any, added: list[Any
         await _environment_robots_string(conn, new | remove_ids)
 
 
-@registry.operation("Environments", "AddRobot", bound_to_entity=True, summary="Associates a robot with the environment")
+@registry.operation(
+    "Environments", "AddRobot", bound_to_entity=True, summary="Associates a robot with the environment"
+)
 async def add_robot(ctx: RequestContext, call: ActionCall) -> None:
     robot_id = require_body(call).get("robotId")
     await _set_environment_robots(ctx, call.key, [robot_id], [])
 
 
-@registry.operation("Environments", "RemoveRobot", bound_to_entity=True, summary="Dissociates a robot from the environment")
+@registry.operation(
+    "Environments", "RemoveRobot", bound_to_entity=True, summary="Dissociates a robot from the environment"
+)
 async def remove_robot(ctx: RequestContext, call: ActionCall) -> None:
     robot_id = require_body(call).get("robotId")
     await _set_environment_robots(ctx, call.key, [], [robot_id])
 
 
-@registry.operation("Environments", "SetRobots", bound_to_entity=True, summary="Adds and removes robots of the environment")
+@registry.operation(
+    "Environments", "SetRobots", bound_to_entity=True, summary="Adds and removes robots of the environment"
+)
 async def set_robots(ctx: RequestContext, call: ActionCall) -> None:
     body = require_body(call)
     added, removed = body.get("addedRobotIds") or [], body.get("removedRobotIds") or []
@@ -231,7 +286,10 @@ async def set_robots(ctx: RequestContext, call: ActionCall) -> None:
 
 
 @registry.operation(
-    "Environments", "GetRobotIdsForEnvironment", method="GET", summary="Ids of the environment's robots",
+    "Environments",
+    "GetRobotIdsForEnvironment",
+    method="GET",
+    summary="Ids of the environment's robots",
     parameters=("key",),
 )
 async def robot_ids_for_environment(ctx: RequestContext, call: ActionCall) -> Any:
@@ -249,8 +307,12 @@ async def robot_ids_for_environment(ctx: RequestContext, call: ActionCall) -> An
 
 
 @registry.operation(
-    "Environments", "GetRobotsForEnvironment", method="GET", summary="Robots of the environment",
-    parameters=("key",), returns="Robots",
+    "Environments",
+    "GetRobotsForEnvironment",
+    method="GET",
+    summary="Robots of the environment",
+    parameters=("key",),
+    returns="Robots",
 )
 async def robots_for_environment(ctx: RequestContext, call: ActionCall) -> Any:
     key = param(call, "key")
@@ -261,7 +323,13 @@ async def robots_for_environment(ctx: RequestContext, call: ActionCall) -> Any:
     return collection(ctx, "Robots", page.rows, page.count)
 
 
-async def _release_environment(ctx: RequestContext, conn: AsyncConnection, values: dict[str, Any], existing: Mapping[str, Any] | None, body: Mapping[str, Any]) -> None:
+async def _release_environment(
+    ctx: RequestContext,
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    existing: Mapping[str, Any] | None,
+    body: Mapping[str, Any],
+) -> None:
     environment_id = values.get("environment_id")
     if environment_id is None:
         return
@@ -278,6 +346,17 @@ async def _release_environment(ctx: RequestContext, conn: AsyncConnection, value
     values["environment_name"] = row.name
 
 
+async def _release_before_write(
+    ctx: RequestContext,
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    existing: Mapping[str, Any] | None,
+    body: Mapping[str, Any],
+) -> None:
+    await _release_environment(ctx, conn, values, existing, body)
+    await release_packages.check_release_package(ctx, conn, values, existing, body)  # package feeds area
+
+
 RELEASES = registry.add(
     EntitySet(
         name="Releases",
@@ -286,7 +365,8 @@ RELEASES = registry.add(
         scope=Scope.FOLDER,
         permission="Processes",
         unique=("name",),
-        before_write=_release_environment,
+        before_write=_release_before_write,
+        after_insert=release_packages.record_first_version,
         navigations=[Navigation("Environment", "Environments", local="environment_id")],
         fields=[
             text("Key", "key", read_only=True),
@@ -314,7 +394,9 @@ RELEASES = registry.add(
 )
 
 
-@registry.operation("Releases", "ListReleases", method="GET", summary="Lists releases (as the uipath CLI asks)")
+@registry.operation(
+    "Releases", "ListReleases", method="GET", summary="Lists releases (as the uipath CLI asks)"
+)
 async def list_releases(ctx: RequestContext, call: ActionCall) -> Any:
     page = await service.list_entities(ctx, RELEASES, call.options)
     return collection(ctx, "Releases", page.rows, page.count)

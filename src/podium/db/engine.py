@@ -2,8 +2,8 @@
 
 SQLite gets two engines on the same file: reads run statement by statement (autocommit; WAL lets them
 run beside a writer), writes start with ``BEGIN IMMEDIATE`` so that two writers queue on the lock
-instead of failing with "database is locked" when a read transaction tries to upgrade. PostgreSQL uses one pooled engine; row claims use
-``FOR UPDATE SKIP LOCKED``.
+instead of failing with "database is locked" when a read transaction tries to upgrade. PostgreSQL
+uses one pooled engine; row claims use ``FOR UPDATE SKIP LOCKED``.
 """
 
 from __future__ import annotations

@@ -245,9 +245,7 @@ environment_robots = Table(
     "environment_robots",
     metadata,
     _id(),
-    Column(
-        "environment_id", BigInteger, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False
-    ),
+    Column("environment_id", BigInteger, ForeignKey("environments.id", ondelete="CASCADE"), nullable=False),
     Column("robot_id", BigInteger, ForeignKey("robots.id", ondelete="CASCADE"), nullable=False, index=True),
     UniqueConstraint("environment_id", "robot_id"),
 )

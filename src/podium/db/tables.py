@@ -2,6 +2,13 @@
 
 from __future__ import annotations
 
-from podium.db import schema
+from podium.db import (
+    schema,
+    schema_assets,  # noqa: F401
+    schema_buckets,  # noqa: F401
+    schema_packages,  # noqa: F401
+    schema_queues,  # noqa: F401
+    schema_robots,  # noqa: F401
+)
 
 metadata = schema.metadata

@@ -9,12 +9,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import Select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import jobs
 from podium.db.types import utcnow
-from podium.domain import events
+from podium.domain import events, wakeups
 from podium.domain.enums import JobState
 from podium.errors import ErrorCode, PodiumError
 
@@ -63,7 +63,9 @@ async def transition(
         update(jobs).where(jobs.c.id == job["id"], jobs.c.state == int(current)).values(**values)
     )
     if result.rowcount != 1:
-        raise PodiumError("The job changed meanwhile; try again.", status=409, code=ErrorCode.INVALID_JOB_STATE)
+        raise PodiumError(
+            "The job changed meanwhile; try again.", status=409, code=ErrorCode.INVALID_JOB_STATE
+        )
     await events.record(
         conn,
         job["tenant_id"],
@@ -72,4 +74,50 @@ async def transition(
         {"JobId": job["id"], "Key": job["key"], "From": current.name, "State": target.name},
         job["folder_id"],
     )
+    if target in (S.Stopping, S.Terminating) and job.get("robot_id") is not None:
+        await wakeups.mark(conn, wakeups.Wakeup(job["tenant_id"], job["robot_id"]))
     return {**job, **values}
+
+
+async def claim_pending(
+    conn: AsyncConnection, candidates: Select[Any], **changes: Any
+) -> list[dict[str, Any]]:
+    """Moves the Pending jobs ``candidates`` selects (ids) to Running in ONE statement, and records the
+    same events as :func:`transition`.
+
+    On PostgreSQL ``candidates`` should lock with ``FOR UPDATE SKIP LOCKED``, so that robots claiming
+    at the same time on several server processes never take the same job; on SQLite the write
+    transaction already holds the database lock (BEGIN IMMEDIATE). The state is checked again by
+    the UPDATE itself.
+    """
+    assert S.Running in ALLOWED[S.Pending]
+    now = utcnow()
+    values: dict[str, Any] = {
+        "state": int(S.Running),
+        "last_modification_time": now,
+        "start_time": now,
+        **changes,
+    }
+    chosen = candidates.cte("claimable")  # evaluated once (an IN subquery with LIMIT may be re-run)
+    claimed = (
+        (
+            await conn.execute(
+                update(jobs)
+                .where(jobs.c.id == chosen.c.id, jobs.c.state == int(S.Pending))
+                .values(**values)
+                .returning(*jobs.c)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    for job in claimed:
+        await events.record(
+            conn,
+            job["tenant_id"],
+            "job.running",
+            job["key"],
+            {"JobId": job["id"], "Key": job["key"], "From": S.Pending.name, "State": S.Running.name},
+            job["folder_id"],
+        )
+    return [dict(job) for job in claimed]

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import environment_robots, folder_robots, jobs, releases, robots
 from podium.db.types import utcnow
-from podium.domain import events
+from podium.domain import events, wakeups
 from podium.domain.enums import JobPriority, JobSourceType, JobState, StartStrategy, StopStrategy, parse_enum
 from podium.domain.job_states import FINAL, transition
 from podium.errors import ErrorCode, PodiumError, bad_request, not_found
@@ -92,7 +92,9 @@ def parse_start_info(info: Mapping[str, Any]) -> StartRequest:
             if info.get("Strategy") is not None
             else (StartStrategy.Specific if robot_ids else StartStrategy.ModernJobsCount)
         )
-        priority = parse_enum(JobPriority, info["JobPriority"]) if info.get("JobPriority") is not None else None
+        priority = (
+            parse_enum(JobPriority, info["JobPriority"]) if info.get("JobPriority") is not None else None
+        )
     except ValueError as error:
         raise bad_request(str(error)) from None
     source = info.get("Source") or "Manual"
@@ -111,7 +113,9 @@ def parse_start_info(info: Mapping[str, Any]) -> StartRequest:
         input_arguments=validate_input_arguments(info.get("InputArguments")),
         source=source,
         priority=JobPriority(int(priority)) if priority is not None else None,
-        specific_priority=info.get("SpecificPriorityValue") if isinstance(info.get("SpecificPriorityValue"), int) else None,
+        specific_priority=info.get("SpecificPriorityValue")
+        if isinstance(info.get("SpecificPriorityValue"), int)
+        else None,
         reference=_optional_text(info, "Reference", 128),
         entry_point_path=_optional_text(info, "EntryPointPath", 512),
         batch_key=batch_key,
@@ -134,7 +138,9 @@ async def eligible_robot_ids(conn: AsyncConnection, release: Mapping[str, Any]) 
     return [row.id for row in rows]
 
 
-async def _robots_for(conn: AsyncConnection, release: Mapping[str, Any], request: StartRequest) -> list[int | None]:
+async def _robots_for(
+    conn: AsyncConnection, release: Mapping[str, Any], request: StartRequest
+) -> list[int | None]:
     """One entry per job to create: a robot id, or None for "any robot"."""
     strategy = request.strategy
     if strategy in (StartStrategy.JobsCount, StartStrategy.ModernJobsCount):
@@ -146,7 +152,8 @@ async def _robots_for(conn: AsyncConnection, release: Mapping[str, Any], request
         unknown = [r for r in request.robot_ids if r not in eligible]
         if unknown:
             raise bad_request(
-                f"Robots {unknown} cannot run this process (not in its environment or folder).", ErrorCode.NO_ROBOTS
+                f"Robots {unknown} cannot run this process (not in its environment or folder).",
+                ErrorCode.NO_ROBOTS,
             )
         return list(dict.fromkeys(request.robot_ids))
     if not eligible:
@@ -156,7 +163,8 @@ async def _robots_for(conn: AsyncConnection, release: Mapping[str, Any], request
     wanted = request.no_of_robots or 1
     if wanted > len(eligible):
         raise bad_request(
-            f"NoOfRobots is {wanted} but only {len(eligible)} robots can run this process.", ErrorCode.NO_ROBOTS
+            f"NoOfRobots is {wanted} but only {len(eligible)} robots can run this process.",
+            ErrorCode.NO_ROBOTS,
         )
     return list(eligible[:wanted])
 
@@ -198,8 +206,14 @@ async def start_jobs(
     ids = [int(row.id) for row in result]
     for job_id, row in zip(ids, rows, strict=True):
         await events.record(
-            conn, row["tenant_id"], "job.created", row["key"], {"JobId": job_id, "Key": row["key"]}, row["folder_id"]
+            conn,
+            row["tenant_id"],
+            "job.created",
+            row["key"],
+            {"JobId": job_id, "Key": row["key"]},
+            row["folder_id"],
         )
+    await wakeups.announce_jobs(conn, release["tenant_id"], targets)
     return ids
 
 
@@ -235,23 +249,56 @@ async def stop_job(conn: AsyncConnection, job: Mapping[str, Any], strategy: Stop
 async def restart_job(conn: AsyncConnection, job: Mapping[str, Any], user_id: int | None) -> int:
     """A new Pending job with the same process, robot and input as a finished one."""
     if JobState(job["state"]) not in FINAL:
-        raise PodiumError("Only a finished job can be restarted.", status=400, code=ErrorCode.INVALID_JOB_STATE)
-    release = (await conn.execute(select(releases).where(releases.c.id == job["release_id"]))).mappings().first()
+        raise PodiumError(
+            "Only a finished job can be restarted.", status=400, code=ErrorCode.INVALID_JOB_STATE
+        )
+    release = (
+        (await conn.execute(select(releases).where(releases.c.id == job["release_id"]))).mappings().first()
+    )
     if release is None:
         raise not_found("The job's process no longer exists.")
-    keep = ("tenant_id", "folder_id", "release_id", "release_name", "robot_id", "source", "source_type", "type",
-            "runtime_type", "input_arguments", "job_priority", "specific_priority_value", "reference",
-            "entry_point_path", "stop_process_expression", "kill_process_expression")
+    keep = (
+        "tenant_id",
+        "folder_id",
+        "release_id",
+        "release_name",
+        "robot_id",
+        "source",
+        "source_type",
+        "type",
+        "runtime_type",
+        "input_arguments",
+        "job_priority",
+        "specific_priority_value",
+        "reference",
+        "entry_point_path",
+        "stop_process_expression",
+        "kill_process_expression",
+    )
     row = {name: job[name] for name in keep}
-    row.update(key=str(uuid.uuid4()), state=int(JobState.Pending), batch_execution_key=str(uuid.uuid4()),
-               creation_time=utcnow(), creator_user_id=user_id)
+    row.update(
+        key=str(uuid.uuid4()),
+        state=int(JobState.Pending),
+        batch_execution_key=str(uuid.uuid4()),
+        creation_time=utcnow(),
+        creator_user_id=user_id,
+    )
     job_id = (await conn.execute(insert(jobs).values(**row).returning(jobs.c.id))).scalar_one()
-    await events.record(conn, row["tenant_id"], "job.created", row["key"], {"JobId": job_id, "RestartOf": job["id"]},
-                        row["folder_id"])
+    await events.record(
+        conn,
+        row["tenant_id"],
+        "job.created",
+        row["key"],
+        {"JobId": job_id, "RestartOf": job["id"]},
+        row["folder_id"],
+    )
+    await wakeups.announce_jobs(conn, row["tenant_id"], [row["robot_id"]])
     return int(job_id)
 
 
 async def resume_job(conn: AsyncConnection, job: Mapping[str, Any]) -> None:
     if JobState(job["state"]) is not JobState.Suspended:
-        raise PodiumError("Only a suspended job can be resumed.", status=400, code=ErrorCode.INVALID_JOB_STATE)
+        raise PodiumError(
+            "Only a suspended job can be resumed.", status=400, code=ErrorCode.INVALID_JOB_STATE
+        )
     await transition(conn, job, JobState.Resumed)

@@ -13,6 +13,7 @@ from podium.auth.passwords import hash_password, new_secret
 from podium.auth.permissions import BUILTIN_ROLES
 from podium.db.schema import folders, role_permissions, roles, tenants, user_roles, users
 from podium.db.types import utcnow
+from podium.domain.credential_stores import ensure_builtin_store
 
 
 @dataclass
@@ -28,7 +29,9 @@ async def find_tenant(conn: AsyncConnection, name: str) -> int | None:
     return None if row is None else int(row.id)
 
 
-async def create_role(conn: AsyncConnection, tenant_id: int, name: str, role_type: int, perms: tuple[str, ...]) -> int:
+async def create_role(
+    conn: AsyncConnection, tenant_id: int, name: str, role_type: int, perms: tuple[str, ...]
+) -> int:
     role_id = (
         await conn.execute(
             insert(roles)
@@ -45,7 +48,9 @@ async def create_role(conn: AsyncConnection, tenant_id: int, name: str, role_typ
         )
     ).scalar_one()
     if perms:
-        await conn.execute(insert(role_permissions), [{"role_id": role_id, "name": p, "is_granted": True} for p in perms])
+        await conn.execute(
+            insert(role_permissions), [{"role_id": role_id, "name": p, "is_granted": True} for p in perms]
+        )
     return int(role_id)
 
 
@@ -90,7 +95,9 @@ async def create_tenant(conn: AsyncConnection, name: str, admin_password: str | 
     if not admin_password:
         admin_password = generated = new_secret(12)
     admin_id = await create_user(conn, tenant_id, "admin", admin_password)
-    await conn.execute(insert(user_roles).values(user_id=admin_id, role_id=role_ids["Administrator"], folder_id=None))
+    await conn.execute(
+        insert(user_roles).values(user_id=admin_id, role_id=role_ids["Administrator"], folder_id=None)
+    )
     shared = (
         await conn.execute(
             insert(folders)
@@ -107,4 +114,5 @@ async def create_tenant(conn: AsyncConnection, name: str, admin_password: str | 
             .returning(folders.c.id)
         )
     ).scalar_one()
+    await ensure_builtin_store(conn, tenant_id)  # the "Orchestrator Database" credential store
     return TenantSeed(int(tenant_id), admin_id, int(shared), generated)

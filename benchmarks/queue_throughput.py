@@ -1,0 +1,314 @@
+#!/usr/bin/env python
+"""Benchmark: queue throughput on PostgreSQL, all in one run (not a test; run by hand)::
+
+    /root/.cache/podium-venv/bin/python benchmarks/queue_throughput.py [--seconds 8] [--big 1000000]
+
+In schema ``podium_bench_queues`` (dropped and created again) of the test database:
+
+(a) raw: the dequeue + complete statements Podium uses (``claim_next`` then ``set_result`` of
+    ``podium.domain``, with their history and outbox rows), driven directly by 16 connections, no HTTP;
+(b) Podium over HTTP (``--servers`` ``podium serve`` processes): StartTransaction + SetTransactionResult
+    pairs with 1, 8, 16 and 32 concurrent consumers; prints pairs/s and the ratio (b)/(a);
+(c) BulkAddQueueItems ingest of 100,000 items in batches of 1,000 (4 clients at once);
+(d) StartTransaction p99 with 10,000 items in the queue, then with ``--big`` items (loaded with SQL).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import datetime as dt
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+from alembic import command
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import make_url
+
+from podium.db.engine import Database, postgres_options, sync_url
+from podium.db.migrate import alembic_config
+from podium.db.tables import metadata
+from podium.domain import queues as transactions
+from podium.domain.queue_item_states import claim_next
+from podium.domain.tenancy import create_tenant
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+SCHEMA = "podium_bench_queues"
+PASSWORD = "podium-bench-admin-1"
+SVC = "/odata/Queues/UiPathODataSvc"
+
+
+def schema_url(base: str) -> str:
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
+    return url.render_as_string(hide_password=False)
+
+
+def reset_schema(base: str) -> str:
+    target, args = postgres_options(sync_url(base))
+    admin = create_engine(target, connect_args=args)
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+    admin.dispose()
+    url = schema_url(base)
+    target, args = postgres_options(sync_url(url))
+    engine = create_engine(target, connect_args=args)
+    metadata.create_all(engine)
+    engine.dispose()
+    command.stamp(alembic_config(url), "head")
+    return url
+
+
+async def seed(url: str) -> tuple[int, int]:
+    db = Database(url)
+    try:
+        async with db.write() as conn:
+            tenant = await create_tenant(conn, "Default", PASSWORD)
+    finally:
+        await db.dispose()
+    return tenant.tenant_id, tenant.shared_folder_id
+
+
+def sql_exec(url: str, statement: str) -> None:
+    target, args = postgres_options(sync_url(url))
+    engine = create_engine(target, connect_args=args, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(statement))
+    engine.dispose()
+
+
+def fill(url: str, queue_id: int, tenant_id: int, folder_id: int, count: int, name: str) -> None:
+    """``count`` New items in the queue, written with one INSERT … SELECT (fast, for the big queue)."""
+    sql_exec(
+        url,
+        f"""
+        INSERT INTO queue_items (tenant_id, folder_id, queue_definition_id, queue_definition_name, key,
+            unique_key, status, review_status, priority, due_order, reference, specific_content,
+            seconds_in_previous_attempts, retry_number, manual_retry_number, creation_time)
+        SELECT {tenant_id}, {folder_id}, {queue_id}, '{name}', md5(g::text || 'k'), md5(g::text || 'k'), 0, 0,
+            g % 3, 1, 'r' || g, '{{"n": ' || g || '}}', 0, 0, 0, now()
+        FROM generate_series(1, {count}) AS g""",
+    )
+    sql_exec(url, "ANALYZE queue_items")
+
+
+def start_servers(url: str, count: int, data_dir: Path) -> tuple[list[str], list[subprocess.Popen[bytes]]]:
+    import socket
+
+    bases, processes = [], []
+    env = {**os.environ, "PODIUM_ADMIN_PASSWORD": PASSWORD, "PODIUM_SECRET_KEY": "bench-" + "k" * 40}
+    for n in range(count):
+        with socket.socket() as sock:
+            sock.bind(("127.0.0.1", 0))
+            port = sock.getsockname()[1]
+        script = Path(sys.executable).with_name("podium")
+        log = open(data_dir / f"server-{n}.log", "wb")  # noqa: SIM115 (kept open for the process)
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(script),
+                    "serve",
+                    "--database-url",
+                    url,
+                    "--data-dir",
+                    str(data_dir / f"s{n}"),
+                    "--port",
+                    str(port),
+                    "--log-level",
+                    "warning",
+                ],
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                env=env,
+            )
+        )
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(300):
+            try:
+                if httpx.get(f"{base}/api/status/version", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                time.sleep(0.1)
+        bases.append(base)
+    return bases, processes
+
+
+async def raw_pairs(
+    url: str, queue: dict[str, Any], user_id: int, seconds: float, connections: int = 16
+) -> float:
+    """(a): claim_next + set_result in their own transactions, ``connections`` at once."""
+    db = Database(url)
+    done = 0
+    deadline = time.monotonic() + seconds
+
+    async def worker() -> None:
+        nonlocal done
+        while time.monotonic() < deadline:
+            async with db.write() as conn:
+                item = await claim_next(conn, queue["id"], [], None, user_id, dt.datetime.now(dt.UTC))
+            if item is None:
+                return
+            async with db.write() as conn:
+                locked = await transactions.item_for_update(conn, item["tenant_id"], item["id"])
+                await transactions.set_result(
+                    conn, locked, {"IsSuccessful": True, "Output": {"ok": 1}}, user_id
+                )
+            done += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(worker() for _ in range(connections)))
+    elapsed = time.monotonic() - started
+    await db.dispose()
+    return done / elapsed
+
+
+async def http_pairs(
+    bases: list[str], token: str, queue: str, consumers: int, seconds: float
+) -> tuple[float, list[float]]:
+    """(b): StartTransaction + SetTransactionResult over HTTP; pairs/s and StartTransaction latencies."""
+    headers = {"Authorization": f"Bearer {token}", "X-UIPATH-FolderPath": "Shared"}
+    latencies: list[float] = []
+    done = 0
+    deadline = time.monotonic() + seconds
+
+    async def consumer(n: int) -> None:
+        nonlocal done
+        limits = httpx.Limits(max_connections=1)
+        async with httpx.AsyncClient(
+            base_url=bases[n % len(bases)], headers=headers, timeout=60, limits=limits
+        ) as http:
+            while time.monotonic() < deadline:
+                t0 = time.perf_counter()
+                answer = await http.post(f"{SVC}.StartTransaction", json={"transactionData": {"Name": queue}})
+                latencies.append(time.perf_counter() - t0)
+                item = answer.json()
+                if item is None:
+                    return
+                body = {"transactionResult": {"IsSuccessful": True, "Output": {"ok": 1}}}
+                result = await http.post(
+                    f"/odata/Queues({item['Id']})/UiPathODataSvc.SetTransactionResult", json=body
+                )
+                assert result.status_code == 200, result.text
+                done += 1
+
+    started = time.monotonic()
+    await asyncio.gather(*(consumer(n) for n in range(consumers)))
+    return done / (time.monotonic() - started), latencies
+
+
+async def ingest(bases: list[str], token: str, queue: str, total: int, clients: int = 4) -> float:
+    """(c): BulkAddQueueItems, batches of 1,000, ``clients`` requests in flight."""
+    headers = {"Authorization": f"Bearer {token}", "X-UIPATH-FolderPath": "Shared"}
+    batches = list(range(0, total, 1000))
+
+    async def client(n: int) -> None:
+        async with httpx.AsyncClient(base_url=bases[n % len(bases)], headers=headers, timeout=120) as http:
+            while batches:
+                start = batches.pop()
+                items = [
+                    {
+                        "Reference": f"bulk-{i}",
+                        "SpecificContent": {"n": i, "text": "invoice"},
+                        "Priority": "Normal",
+                    }
+                    for i in range(start, start + 1000)
+                ]
+                body = {"queueName": queue, "commitType": "AllOrNothing", "queueItems": items}
+                answer = await http.post(f"{SVC}.BulkAddQueueItems", json=body)
+                assert answer.status_code == 200 and answer.json()["success"], answer.text
+
+    started = time.monotonic()
+    await asyncio.gather(*(client(n) for n in range(clients)))
+    return total / (time.monotonic() - started)
+
+
+def cpu_seconds(pids: list[int]) -> float:
+    """User + system CPU time of the processes (Linux /proc), to show where the time goes."""
+    total = 0.0
+    for pid in pids:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total
+
+
+def p99(values: list[float]) -> float:
+    return statistics.quantiles(values, n=100)[98] * 1000 if len(values) > 1 else float("nan")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--database-url", default=os.environ.get("PODIUM_BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument("--seconds", type=float, default=8.0, help="duration of each throughput phase")
+    parser.add_argument("--servers", type=int, default=2, help="podium serve processes for (b)-(d)")
+    parser.add_argument(
+        "--big", type=int, default=1_000_000, help="queue size of the second p99 figure (0: skip)"
+    )
+    args = parser.parse_args()
+    url = reset_schema(args.database_url)
+    tenant_id, folder_id = asyncio.run(seed(url))
+    with tempfile.TemporaryDirectory() as data:
+        bases, processes = start_servers(url, args.servers, Path(data))
+        try:
+            run(args, url, bases, [p.pid for p in processes], tenant_id, folder_id)
+        finally:
+            for process in processes:
+                process.terminate()
+                process.wait(timeout=20)
+
+
+def run(
+    args: argparse.Namespace, url: str, bases: list[str], pids: list[int], tenant_id: int, folder_id: int
+) -> None:
+    login = {"tenancyName": "Default", "usernameOrEmailAddress": "admin", "password": PASSWORD}
+    token = httpx.post(f"{bases[0]}/api/Account/Authenticate", json=login).json()["result"]
+    headers = {"Authorization": f"Bearer {token}", "X-UIPATH-FolderPath": "Shared"}
+    queues = {}
+    for name in ("raw", "http", "bulk", "small", "big"):
+        queues[name] = httpx.post(
+            f"{bases[0]}/odata/QueueDefinitions", json={"Name": name}, headers=headers
+        ).json()
+    admin_id = int(__import__("jwt").decode(token, options={"verify_signature": False})["sub"])
+    load = os.getloadavg()[0]
+    print(
+        f"PostgreSQL, {args.servers} podium serve processes, {os.cpu_count()} CPUs"
+        f" (load average {load:.1f} at start), {args.seconds:.0f} s a phase"
+    )
+    fill(url, queues["raw"]["Id"], tenant_id, folder_id, 200_000, "raw")
+    fill(url, queues["http"]["Id"], tenant_id, folder_id, 200_000, "http")
+    raw = asyncio.run(raw_pairs(url, {"id": queues["raw"]["Id"]}, admin_id, args.seconds))
+    print(f"(a) raw SQL, 16 connections: {raw:8.0f} pairs/s")
+    for consumers in (1, 8, 16, 32):
+        before = cpu_seconds(pids)
+        rate, _ = asyncio.run(http_pairs(bases, token, "http", consumers, args.seconds))
+        per_pair = (cpu_seconds(pids) - before) / max(rate * args.seconds, 1) * 1000
+        print(
+            f"(b) HTTP, {consumers:2d} consumers:      {rate:8.0f} pairs/s   (b)/(a) = {rate / raw:.2f}"
+            f"   server CPU {per_pair:.1f} ms a pair"
+        )
+    rate = asyncio.run(ingest(bases, token, "bulk", 100_000))
+    print(f"(c) BulkAddQueueItems ingest:  {rate:8.0f} items/s (100,000 items, batches of 1,000)")
+    fill(url, queues["small"]["Id"], tenant_id, folder_id, 10_000, "small")
+    _, small = asyncio.run(http_pairs(bases, token, "small", 4, args.seconds))
+    print(f"(d) StartTransaction p99, 10,000 items in the queue:  {p99(small):6.1f} ms ({len(small)} calls)")
+    if args.big:
+        started = time.monotonic()
+        fill(url, queues["big"]["Id"], tenant_id, folder_id, args.big, "big")
+        print(f"    ({args.big:,} items loaded in {time.monotonic() - started:.0f} s)")
+        _, big = asyncio.run(http_pairs(bases, token, "big", 4, args.seconds))
+        print(
+            f"(d) StartTransaction p99, {args.big:,} items in the queue: {p99(big):6.1f} ms"
+            f" ({len(big)} calls)"
+        )
+
+
+if __name__ == "__main__":
+    main()
