@@ -6,7 +6,9 @@ secret access key is sealed at rest."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -15,7 +17,11 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from podium.config import Settings
 from podium.db.schema_buckets import buckets
+from podium.domain.crypto import sealed_key_id
+from podium.domain.key_rotation import rotate_key
+from podium.storage.secrets import unseal
 from tests.buckets_support import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, moto_s3, s3_bucket_body
 from tests.support import Api, assert_error
 
@@ -143,3 +149,24 @@ def test_s3_secret_update_and_bad_credentials(api: Api, db: Engine, s3_endpoint:
     down = api.ok(api.post(B, unreachable, folder="Shared"), 201)
     response = api.get(f"{B}({down['Id']})/{NS}.GetFiles", folder="Shared", params={"directory": "/"})
     assert_error(response, 502)
+
+
+def test_rotate_key_reseals_bucket_secrets(
+    api: Api, db: Engine, database_url: str, tmp_path: Path, s3_endpoint: str
+) -> None:
+    """`podium admin rotate-key --retire-old` re-seals S3 secrets too: retiring the old key loses none."""
+    bucket = api.ok(api.post(B, s3_bucket_body("rotated", s3_endpoint), folder="Shared"), 201)
+    query = select(buckets.c.secret, buckets.c.tenant_id, buckets.c.identifier).where(
+        buckets.c.id == bucket["Id"]
+    )
+    with db.connect() as conn:
+        before = conn.execute(query).one()
+    settings = Settings(
+        data_dir=tmp_path, database_url=database_url, secret_key="test-signing-key-" + "x" * 32
+    )
+    asyncio.run(rotate_key(settings, retire_old=True))
+    with db.connect() as conn:
+        after = conn.execute(query).one()
+    assert sealed_key_id(after.secret) != sealed_key_id(before.secret)
+    fresh = Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-signing-key-" + "x" * 32)
+    assert unseal(fresh, after.tenant_id, after.identifier, after.secret) == S3_SECRET_KEY
