@@ -85,7 +85,8 @@ def test_bad_bucket_bodies_are_4xx_and_write_nothing(api: Api, db: Engine) -> No
         ({"Name": "unique"}, 409),  # duplicate name in the folder
         ({"Name": "x", "Identifier": bucket["Identifier"]}, 409),
         ({"Name": "x", "Identifier": "not-a-guid"}, 400),
-        ({"Name": "x", "CredentialStoreId": 3}, 400),
+        ({"Name": "x", "CredentialStoreId": 987654}, 400),
+        ({"Name": "x", "CredentialStoreId": "abc"}, 400),
         ({"Name": "x", "StorageProvider": "Azure"}, 400),
         ({"Name": "x", "Options": "Sometimes"}, 400),
         ({"Name": "x", "StorageProvider": "Amazon"}, 400),  # no container
@@ -372,3 +373,15 @@ def test_permissions_follow_the_folders_a_bucket_is_shared_to(api: Api) -> None:
     folders = api.ok(api.get(f"{B}/{NS}.GetFoldersForBucket(id={elsewhere['Id']})", token=bob))
     assert [f["FullyQualifiedName"] for f in folders["AccessibleFolders"]] == ["Team"]
     assert folders["TotalFoldersCount"] == 2
+
+
+def test_bucket_names_its_credential_store(api: Api) -> None:
+    """CredentialStoreId takes a store of the tenant; it is answered as text, which the SDK requires."""
+    store = api.ok(api.get("/odata/CredentialStores"))["value"][0]
+    created = api.ok(
+        api.post("/odata/Buckets", {"Name": "stored", "CredentialStoreId": store["Id"]}, folder="Shared"), 201
+    )
+    assert created["CredentialStoreId"] == str(store["Id"])
+    url = f"/odata/Buckets({created['Id']})"
+    cleared = api.ok(api.put(url, {"CredentialStoreId": None}, folder="Shared"))
+    assert cleared["CredentialStoreId"] is None

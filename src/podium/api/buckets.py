@@ -19,11 +19,12 @@ from starlette.responses import Response
 from podium.api.context import RequestContext
 from podium.api.declare import choice, constant, guid, integer, key_id, text
 from podium.db.schema import folders
+from podium.db.schema_assets import credential_stores
 from podium.db.schema_buckets import bucket_folders, buckets
 from podium.domain.buckets import LOCAL_PROVIDER, BucketOptions, check_storage
 from podium.errors import bad_request, conflict, not_found
 from podium.odata import service
-from podium.odata.model import Edm, EntitySet, Scope
+from podium.odata.model import EntitySet, Scope
 from podium.odata.options import QueryOptions
 from podium.odata.registry import ActionCall, registry
 from podium.odata.routes import collection, entity, param, require_body
@@ -38,8 +39,8 @@ async def _before_write(
     existing: Mapping[str, Any] | None,
     body: Mapping[str, Any],
 ) -> None:
-    if body.get("CredentialStoreId") is not None:
-        raise bad_request("CredentialStoreId must be null: bucket secrets are kept in Podium's own database.")
+    if "CredentialStoreId" in body:
+        values["credential_store_id"] = await _credential_store(ctx, conn, body["CredentialStoreId"])
     if existing is None:
         values["identifier"] = values.get("identifier") or str(uuid.uuid4())
         values.setdefault("storage_provider", LOCAL_PROVIDER)
@@ -59,6 +60,26 @@ async def _before_write(
     if given:
         settings = ctx.services.settings
         values["secret"] = seal(settings, ctx.tenant_id, merged["identifier"], secret) if secret else None
+
+
+async def _credential_store(ctx: RequestContext, conn: AsyncConnection, value: Any) -> int | None:
+    """The tenant's credential store that holds the bucket's secret (given as an id or its text)."""
+    if value is None:
+        return None
+    text_value = str(value).strip()
+    if (
+        isinstance(value, bool)
+        or not text_value.isascii()
+        or not text_value.isdigit()
+        or len(text_value) > 18
+    ):
+        raise bad_request("CredentialStoreId must be the id of a credential store.")
+    found = select(credential_stores.c.id).where(
+        credential_stores.c.id == int(text_value), credential_stores.c.tenant_id == ctx.tenant_id
+    )
+    if (await conn.execute(found)).first() is None:
+        raise bad_request(f"Credential store {text_value} does not exist.")
+    return int(text_value)
 
 
 async def _link_creation_folder(
@@ -100,7 +121,8 @@ BUCKETS = registry.add(
             text("StorageParameters", "storage_parameters", max_length=2048),
             text("StorageContainer", "storage_container", max_length=512),
             choice("Options", BucketOptions, "options", nullable=False),
-            constant("CredentialStoreId", None, Edm.INT64),  # the SDK types it str: only null fits both
+            # answered as text: the SDK's Bucket model types it str (Orchestrator's integer breaks it)
+            text("CredentialStoreId", "credential_store_id", read_only=True),
             text("ExternalName", "external_name", max_length=512),
             text("Password", "secret", write_only=True),
             integer("FoldersCount", "folders_count", read_only=True),

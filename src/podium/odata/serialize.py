@@ -35,6 +35,11 @@ def _identity(value: Any) -> Any:
     return value
 
 
+def _text(value: Any) -> Any:
+    """A text property stored in a non-text column (an id the SDK reads as a string)."""
+    return value if value is None or isinstance(value, str) else str(value)
+
+
 def converter(field: Field) -> Converter:
     if field.write_only:
         return lambda _value: None
@@ -43,6 +48,8 @@ def converter(field: Field) -> Converter:
     if field.edm is Edm.ENUM and field.enum is not None:
         names = {member.value: member.name for member in field.enum}
         return lambda value: None if value is None else names.get(value, str(value))
+    if field.edm is Edm.STRING:
+        return _text
     if field.edm is Edm.BOOLEAN:
         return lambda value: None if value is None else bool(value)
     if field.edm is Edm.UNTYPED:
