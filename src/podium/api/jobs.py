@@ -3,29 +3,26 @@ ResumeJob, GetByKey, Export)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import ColumnElement, insert, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from podium.api.context import RequestContext, request_context
 from podium.api.declare import boolean, choice, constant, integer, key_id, text, when
 from podium.db.schema import exports, folders, jobs, releases
-from podium.db.types import utcnow
 from podium.domain import enums
 from podium.domain import jobs as job_rules
 from podium.errors import bad_request, not_found
 from podium.odata import service
+from podium.odata.export import export_csv
 from podium.odata.model import Edm, EntitySet, Navigation, Scope
-from podium.odata.options import QueryOptions
+from podium.odata.options import QueryOptions, parse_options
 from podium.odata.registry import ActionCall, registry
 from podium.odata.routes import collection, entity, param, require_body
-from podium.odata.serialize import format_datetime
 
 router = APIRouter(tags=["Jobs"])
 
@@ -259,51 +256,8 @@ EXPORT_COLUMNS = (
 
 @registry.operation("Jobs", "Export", summary="Exports the filtered jobs as CSV", returns="ExportModel")
 async def export(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
-    from podium.odata.options import parse_options
-
     options = parse_options(call.request.query_params)
-    options.top, options.count, options.select = 1000, False, None
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    skip = 0
-    while True:  # page through everything the filter selects
-        options.skip = skip
-        page = await service.list_entities(ctx, JOBS, options)
-        for row in page.rows:
-            writer.writerow(["" if row.get(c) is None else row.get(c) for c in EXPORT_COLUMNS])
-        if len(page.rows) < 1000:
-            break
-        skip += 1000
-    content = buffer.getvalue()
-    now = utcnow()
-    async with ctx.services.db.write() as conn:
-        export_id = (
-            await conn.execute(
-                insert(exports)
-                .values(
-                    tenant_id=ctx.tenant_id,
-                    name=f"Jobs-{now:%Y%m%d%H%M%S}.csv",
-                    type=4,
-                    status=2,
-                    requested_at=now,
-                    executed_at=now,
-                    size=len(content.encode()),
-                    content=content,
-                    creator_user_id=ctx.user_id,
-                )
-                .returning(exports.c.id)
-            )
-        ).scalar_one()
-    return {
-        "Id": export_id,
-        "Name": f"Jobs-{now:%Y%m%d%H%M%S}.csv",
-        "Type": "Jobs",
-        "Status": "Completed",
-        "RequestedAt": format_datetime(now),
-        "ExecutedAt": format_datetime(now),
-        "Size": len(content.encode()),
-    }
+    return await export_csv(ctx, JOBS, options, EXPORT_COLUMNS, "Jobs")
 
 
 @router.get("/api/Exports/{export_id}/Download", summary="Downloads a finished export (CSV)")

@@ -3,31 +3,28 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from starlette.responses import Response
 
 from podium.api.context import RequestContext, request_context
 from podium.api.declare import choice, integer, key_id, text, when
 from podium.api.services import Services
 from podium.auth.tokens import verify
-from podium.db.schema import exports, jobs, machines, robots
+from podium.db.schema import jobs, machines, robots
 from podium.db.schema_robots import robot_logs
-from podium.db.types import utcnow
 from podium.domain import enums
 from podium.domain.robot_enums import LogLevel
 from podium.domain.robot_logs import JobFolders, LogSource, parse_batch, write
 from podium.errors import bad_request, forbidden
 from podium.odata import service
+from podium.odata.export import export_csv
 from podium.odata.model import EntitySet, Scope
 from podium.odata.options import parse_options
 from podium.odata.registry import ActionCall, registry
-from podium.odata.serialize import format_datetime
 
 router = APIRouter(tags=["Logs"])
 JOB_FOLDERS = JobFolders()
@@ -148,46 +145,4 @@ async def total_count(ctx: RequestContext, call: ActionCall) -> Any:
 @registry.operation("RobotLogs", "Export", summary="Exports the filtered logs as CSV", returns="ExportModel")
 async def export(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
     options = parse_options(call.request.query_params)
-    options.top, options.count, options.select = 1000, False, None
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(EXPORT_COLUMNS)
-    skip = 0
-    while True:
-        options.skip = skip
-        page = await service.list_entities(ctx, ROBOT_LOGS, options)
-        for row in page.rows:
-            writer.writerow(["" if row.get(c) is None else row.get(c) for c in EXPORT_COLUMNS])
-        if len(page.rows) < 1000:
-            break
-        skip += 1000
-    content = buffer.getvalue()
-    now = utcnow()
-    name = f"Logs-{now:%Y%m%d%H%M%S}.csv"
-    async with ctx.services.db.write() as conn:
-        export_id = (
-            await conn.execute(
-                insert(exports)
-                .values(
-                    tenant_id=ctx.tenant_id,
-                    name=name,
-                    type=3,
-                    status=2,
-                    requested_at=now,
-                    executed_at=now,
-                    size=len(content.encode()),
-                    content=content,
-                    creator_user_id=ctx.user_id,
-                )
-                .returning(exports.c.id)
-            )
-        ).scalar_one()
-    return {
-        "Id": export_id,
-        "Name": name,
-        "Type": "Logs",
-        "Status": "Completed",
-        "RequestedAt": format_datetime(now),
-        "ExecutedAt": format_datetime(now),
-        "Size": len(content.encode()),
-    }
+    return await export_csv(ctx, ROBOT_LOGS, options, EXPORT_COLUMNS, "Logs")
