@@ -180,6 +180,19 @@ def _int64(ctx: RequestContext, value: int) -> dict[str, Any]:
     return {"@odata.context": f"{ctx.odata_base}/$metadata#Edm.Int64", "value": value}
 
 
+async def _update_version(ctx: RequestContext, key: Any, version: str | None) -> Any:
+    """Moves the release to ``version`` (None: the latest) and records the move in its history."""
+    async with ctx.services.db.write() as conn:
+        release = await _release(ctx, conn, key)
+        await _move_to(ctx, conn, release, version)
+        new = (
+            await conn.execute(select(releases.c.process_version).where(releases.c.id == release["id"]))
+        ).scalar_one()
+        if new != release["process_version"]:
+            await _append_version(conn, release["id"], new, release["name"])
+    return _int64(ctx, release["id"])
+
+
 @registry.operation(
     "Releases",
     "UpdateToSpecificPackageVersion",
@@ -190,15 +203,7 @@ async def update_to_specific(ctx: RequestContext, call: ActionCall) -> Any:
     version = require_body(call).get("packageVersion")
     if not isinstance(version, str) or not version.strip():
         raise bad_request("packageVersion is required.")
-    async with ctx.services.db.write() as conn:
-        release = await _release(ctx, conn, call.key)
-        await _move_to(ctx, conn, release, version.strip())
-        new = (
-            await conn.execute(select(releases.c.process_version).where(releases.c.id == release["id"]))
-        ).scalar_one()
-        if new != release["process_version"]:
-            await _append_version(conn, release["id"], new, release["name"])
-    return _int64(ctx, release["id"])
+    return await _update_version(ctx, call.key, version.strip())
 
 
 @registry.operation(
@@ -208,15 +213,7 @@ async def update_to_specific(ctx: RequestContext, call: ActionCall) -> Any:
     summary="Moves the release to the latest package version",
 )
 async def update_to_latest(ctx: RequestContext, call: ActionCall) -> Any:
-    async with ctx.services.db.write() as conn:
-        release = await _release(ctx, conn, call.key)
-        await _move_to(ctx, conn, release, None)
-        new = (
-            await conn.execute(select(releases.c.process_version).where(releases.c.id == release["id"]))
-        ).scalar_one()
-        if new != release["process_version"]:
-            await _append_version(conn, release["id"], new, release["name"])
-    return _int64(ctx, release["id"])
+    return await _update_version(ctx, call.key, None)
 
 
 @registry.operation(
