@@ -45,6 +45,7 @@ from typing import Any
 
 import httpx
 import psycopg
+from lean_http import LeanConnection
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
@@ -580,6 +581,21 @@ def cpu_seconds(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / TICKS
 
 
+def tree_cpu_seconds(pid: int) -> float | None:
+    """CPU time of a process and its children (``podium serve --workers N`` forks N workers)."""
+    own = cpu_seconds(pid)
+    if own is None:
+        return None
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[1]) == pid:
+            own += (int(fields[11]) + int(fields[12])) / TICKS
+    return own
+
+
 class BackendCpu:
     """CPU time of the PostgreSQL backends of one application_name (PostgreSQL runs on this machine)."""
 
@@ -627,7 +643,7 @@ class Server:
 
 
 @contextlib.contextmanager
-def podium_server(url: str, data_dir: Path, log_level: str) -> Iterator[Server]:
+def podium_server(url: str, data_dir: Path, log_level: str, workers: int = 1) -> Iterator[Server]:
     port = free_port()
     log = data_dir / "server.log"
     env = {**os.environ, "PODIUM_ADMIN_PASSWORD": ADMIN_PASSWORD}
@@ -642,6 +658,8 @@ def podium_server(url: str, data_dir: Path, log_level: str) -> Iterator[Server]:
         str(data_dir),
         "--log-level",
         log_level,
+        "--workers",
+        str(workers),
     ]
     with log.open("wb") as out:
         process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
@@ -688,6 +706,7 @@ class Run:
     wall: float
     server_cpu: float | None = None
     backend_cpu: float | None = None
+    client_cpu: float | None = None
 
     def p(self, quantile: float) -> float:
         """Nearest-rank percentile in milliseconds."""
@@ -704,20 +723,21 @@ class Run:
 
 
 class ApiClient:
-    """A keep-alive HTTP client with ``concurrency`` connections, kept over every phase of the run."""
+    """``concurrency`` keep-alive connections (lean_http: the client's own CPU stays out of the figures),
+    kept over every phase of the run."""
 
     def __init__(self, base_url: str, token: str, concurrency: int) -> None:
         self.concurrency = concurrency
         self._runner = asyncio.Runner()
-        limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-        headers = {"Authorization": f"Bearer {token}"}
-        self._client = httpx.AsyncClient(base_url=base_url, headers=headers, limits=limits, timeout=120)
+        headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
+        self._connections = [LeanConnection(base_url, headers) for _ in range(concurrency)]
 
     def __enter__(self) -> ApiClient:
         return self
 
     def __exit__(self, *_exc: object) -> None:
-        self._runner.run(self._client.aclose())
+        for connection in self._connections:
+            self._runner.run(connection.close())
         self._runner.close()
 
     def run(self, case: Case, params: Sequence[Params]) -> Run:
@@ -725,20 +745,22 @@ class ApiClient:
 
     async def _run(self, case: Case, params: Sequence[Params]) -> Run:
         latencies: list[float] = []
-        pending = iter(params)
+        queries = iter([case.odata(item) for item in params])
 
-        async def worker() -> None:
-            for item in pending:
+        async def worker(connection: LeanConnection) -> None:
+            for query in queries:
+                request = connection.build("GET", "/odata/Jobs", query)
                 started = time.perf_counter()
-                response = await self._client.get("/odata/Jobs", params=case.odata(item))
-                await response.aread()
+                status, body = await connection.send(request)
                 latencies.append(time.perf_counter() - started)
-                if response.status_code != 200:
-                    raise RuntimeError(f"{case.label}: HTTP {response.status_code}: {response.text[:500]}")
+                if status != 200:
+                    raise RuntimeError(f"{case.label}: HTTP {status}: {body[:500]!r}")
 
-        started = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(self.concurrency)))
-        return Run(latencies, time.perf_counter() - started)
+        started, client_cpu = time.perf_counter(), time.process_time()
+        await asyncio.gather(*(worker(connection) for connection in self._connections))
+        run = Run(latencies, time.perf_counter() - started)
+        run.client_cpu = time.process_time() - client_cpu
+        return run
 
 
 def sql_once(conn: psycopg.Connection[Any], case: Case, params: Params) -> tuple[list[int], int | None]:
@@ -844,10 +866,13 @@ def print_results(results: Sequence[Result], concurrency: int) -> None:
             f"{result.difference:>+8.2f}  {verdict}"
         )
     print()
-    print("Throughput and CPU time per request in ms (server = the podium process; PG = its backends)")
+    print(
+        "Throughput and CPU time per request in ms (server = the podium processes; PG = its backends;"
+        " client = this benchmark's HTTP client)"
+    )
     header = (
         f"{'filter':<38} {'API req/s':>9} {'SQL req/s':>9} {'server CPU':>10} {'PG CPU(API)':>11} "
-        f"{'PG CPU(SQL)':>11}"
+        f"{'PG CPU(SQL)':>11} {'client CPU':>10}"
     )
     print(header)
     print("-" * len(header))
@@ -857,7 +882,8 @@ def print_results(results: Sequence[Result], concurrency: int) -> None:
             f"{result.case.label:<38} {len(api.latencies) / api.wall:>9.0f} "
             f"{len(sql_run.latencies) / sql_run.wall:>9.0f} {_ms(api.per_request_ms(api.server_cpu)):>10} "
             f"{_ms(api.per_request_ms(api.backend_cpu)):>11} "
-            f"{_ms(sql_run.per_request_ms(sql_run.backend_cpu)):>11}"
+            f"{_ms(sql_run.per_request_ms(sql_run.backend_cpu)):>11} "
+            f"{_ms(api.per_request_ms(api.client_cpu)):>10}"
         )
 
 
@@ -885,6 +911,9 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--database-url", default=os.environ.get("PODIUM_BENCH_DATABASE_URL", DEFAULT_URL))
+    parser.add_argument(
+        "--workers", type=int, default=2, help="podium serve --workers (default 2: one per core here)"
+    )
     parser.add_argument(
         "--reuse", action="store_true", help=f"keep the data in schema {SCHEMA} if it matches"
     )
@@ -934,10 +963,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     with contextlib.ExitStack() as stack:
         data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="podium-bench-")))
         api_url = bench_url(args.database_url, APP_API)
-        server = stack.enter_context(podium_server(api_url, data_dir, args.server_log_level))
+        server = stack.enter_context(podium_server(api_url, data_dir, args.server_log_level, args.workers))
         token = authenticate(server.base_url)
         print(
-            f"podium serve (pid {server.process.pid}) at {server.base_url}; {args.requests} requests per "
+            f"podium serve --workers {args.workers} (pid {server.process.pid}) at {server.base_url}; "
+            f"{args.requests} requests per "
             f"filter after {args.warmup} warm-up ones, concurrency {args.concurrency}",
             flush=True,
         )
@@ -950,9 +980,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             measured = case_params(case, meta, rng, args.requests)
             problems += check_same(server.base_url, token, connections[0], case, measured[:3])
             client.run(case, warmup)
-            before_server, before_pg = cpu_seconds(server.process.pid), api_backends.snapshot()
+            before_server, before_pg = tree_cpu_seconds(server.process.pid), api_backends.snapshot()
             api = client.run(case, measured)
-            after_server, after_pg = cpu_seconds(server.process.pid), api_backends.snapshot()
+            after_server, after_pg = tree_cpu_seconds(server.process.pid), api_backends.snapshot()
             if before_server is not None and after_server is not None:
                 api.server_cpu = after_server - before_server
             api.backend_cpu = BackendCpu.used(before_pg, after_pg) if after_pg else None

@@ -66,7 +66,28 @@ def serve(args: argparse.Namespace) -> None:
     for line in prepare(settings):
         print(line, flush=True)
     print(f"Podium listening on http://{args.host}:{args.port}", flush=True)
-    uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level, workers=1)
+    if args.workers <= 1:
+        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+        return
+    if settings.database_url is None:
+        print(
+            "Several workers on SQLite: writes queue on the database lock and robots' long-polls are only"
+            " woken by jobs started through the same worker (others wait for the poll to end);"
+            " PostgreSQL is the database for several workers.",
+            flush=True,
+        )
+    # each worker process builds its own app from the environment (uvicorn needs an import string)
+    os.environ["PODIUM_DATA_DIR"] = str(settings.data_dir.resolve())
+    if settings.database_url is not None:
+        os.environ["PODIUM_DATABASE_URL"] = settings.database_url
+    uvicorn.run(
+        "podium.app:app_from_environment",
+        factory=True,
+        host=args.host,
+        port=args.port,
+        log_level=args.log_level,
+        workers=args.workers,
+    )
 
 
 def db_upgrade(args: argparse.Namespace) -> None:
@@ -115,6 +136,12 @@ def main(argv: list[str] | None = None) -> None:
     serve_parser.add_argument("--host", default="127.0.0.1")
     serve_parser.add_argument("--port", type=int, default=8000)
     serve_parser.add_argument("--log-level", default="info")
+    serve_parser.add_argument(
+        "--workers",
+        type=int,
+        default=int(os.environ.get("PODIUM_WORKERS") or 1),
+        help="server processes sharing the port (default 1, or PODIUM_WORKERS); use PostgreSQL for more",
+    )
     serve_parser.set_defaults(func=serve)
     robot_parser = commands.add_parser("robot", help="run the robot agent (runs the jobs of this machine)")
     env = os.environ.get

@@ -12,6 +12,7 @@ import uuid
 from typing import Any
 
 import orjson
+from starlette.responses import Response
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from podium.errors import ErrorCode, PodiumError
@@ -24,6 +25,13 @@ SERVICE_ROOTS = {"odata", "api"}
 
 def error_body(message: str, code: int, trace_id: str) -> bytes:
     return orjson.dumps({"message": message, "errorCode": code, "traceId": trace_id})
+
+
+def error_response(error: PodiumError, scope: Scope) -> Response:
+    """Orchestrator's error body for ``error`` (401 also names the Bearer scheme)."""
+    body = error_body(error.message, error.code, scope.get("podium.trace_id", ""))
+    headers = {"WWW-Authenticate": "Bearer"} if error.status == 401 else None
+    return Response(body, status_code=error.status, media_type="application/json", headers=headers)
 
 
 def _split_prefix(path: str) -> tuple[str, str, str | None] | None:

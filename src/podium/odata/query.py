@@ -200,16 +200,23 @@ class EntityQuery:
     def page(
         self, options: QueryOptions, conditions: list[ColumnElement[bool]]
     ) -> tuple[Select[Any], Select[Any] | None, Shape]:
-        """The page query, the count query (with $count=true) and the shape of the rows."""
+        """The page query, the count query (with $count=true) and the shape of the rows.
+
+        With $count the page query also carries the count, as its last column (an uncorrelated scalar
+        subquery, evaluated once): one statement and one round trip answer both. The separate count
+        query is only needed when the page is empty (``$skip`` past the end, ``$top=0``).
+        """
         shape, labels = self._projection(options)  # first: the filter's joins continue its alias numbering
         where = conditions + self.where_filter(options.filter)
         count_query = None
+        columns: list[Any] = list(labels)
         if options.count:
             count_from = self.from_clause(self._filter_paths)
             count_query = select(func.count()).select_from(count_from).where(and_(*where))
+            columns.append(count_query.correlate(None).scalar_subquery().label("__count"))
         order = self.order_by(options.orderby)
         limit = options.top if options.top is not None else DEFAULT_PAGE
-        query = select(*labels).select_from(self.from_clause()).where(and_(*where)).order_by(*order)
+        query = select(*columns).select_from(self.from_clause()).where(and_(*where)).order_by(*order)
         query = query.limit(limit).offset(options.skip or None)
         return query, count_query, shape
 

@@ -11,8 +11,10 @@ from typing import Any
 import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
+from starlette.types import Receive, Scope, Send
 
 from podium.api.context import RequestContext, request_context
+from podium.api.edge import error_response
 from podium.errors import ErrorCode, PodiumError, invalid_odata, not_found
 from podium.odata import service
 from podium.odata.options import QueryOptions, parse_options
@@ -134,6 +136,17 @@ async def odata(request: Request) -> Response:
         await service.delete_entity(ctx, entity_set, resource.key)
         return Response(status_code=204)
     raise PodiumError(f"The method {method} is not allowed here.", status=405, code=ErrorCode.GENERIC)
+
+
+async def serve_odata(scope: Scope, receive: Receive, send: Send) -> None:
+    """The OData route as a plain ASGI app (the edge calls it directly: see ``podium.app.PodiumApp``).
+    Podium's errors become Orchestrator's error body; anything else reaches the edge, which answers 500."""
+    request = Request(scope, receive)
+    try:
+        response = await odata(request)
+    except PodiumError as error:
+        response = error_response(error, scope)
+    await response(scope, receive, send)
 
 
 async def _operation(ctx: RequestContext, request: Request, resource: ResourcePath, method: str) -> Response:

@@ -16,11 +16,11 @@ Converter = Callable[[Any], Any]
 def format_datetime(value: dt.datetime) -> str:
     """``2018-01-15T18:18:02.79Z``: UTC, trailing zeros of the fraction dropped, as Orchestrator does."""
     if value.tzinfo is not None:
-        value = value.astimezone(dt.UTC)
-    text = value.strftime("%Y-%m-%dT%H:%M:%S")
-    if value.microsecond:
-        text += f".{value.microsecond:06d}".rstrip("0")
-    return text + "Z"
+        if value.utcoffset():
+            value = value.astimezone(dt.UTC)
+        value = value.replace(tzinfo=None)
+    text = value.isoformat()  # C code, several times faster than strftime
+    return (text.rstrip("0") if value.microsecond else text) + "Z"
 
 
 def _datetime(value: Any) -> Any:

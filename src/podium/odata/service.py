@@ -95,7 +95,14 @@ async def run_page(
     dtos = [shape.read(row) or {} for row in rows]
     if shape.collections:
         await load_collections(ctx, conn, shape, [shape.key(row) for row in rows], dtos)
-    count = (await conn.execute(count_query)).scalar_one() if count_query is not None else None
+    count = None
+    if count_query is not None:
+        if rows:
+            count = rows[0][-1]  # the page query carries the count as its last column
+        elif options.skip or options.top == 0:
+            count = (await conn.execute(count_query)).scalar_one()
+        else:
+            count = 0  # an empty first page: nothing matches
     return Page(dtos, count)
 
 
