@@ -37,6 +37,10 @@ class Settings:
     queue_abandon_sweep_seconds: int = field(
         default_factory=lambda: _env_int("PODIUM_QUEUE_ABANDON_SWEEP", 60)
     )
+    # how often the queue retention sweep runs (one server process per interval does it; 0: never)
+    queue_retention_sweep_seconds: int = field(
+        default_factory=lambda: _env_int("PODIUM_QUEUE_RETENTION_SWEEP", 3600)
+    )
     # robots: a robot that has not reported for this long is Disconnected and its running jobs fault
     heartbeat_timeout_seconds: int = field(default_factory=lambda: _env_int("PODIUM_HEARTBEAT_TIMEOUT", 120))
     heartbeat_interval_seconds: int = field(default_factory=lambda: _env_int("PODIUM_HEARTBEAT_INTERVAL", 30))

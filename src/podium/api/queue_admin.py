@@ -1,5 +1,6 @@
 """Users' queue item operations: DeleteBulk, review status and reviewer (SetItemReviewStatus with
-``Retried`` is the manual retry), processing history, and the QueueItemEvents / QueueItemComments sets.
+``Retried`` is the manual retry), GetReviewers, processing history, the QueueItemEvents /
+QueueItemComments sets, and a queue's CSV export.
 """
 
 from __future__ import annotations
@@ -7,22 +8,25 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from podium.api.context import RequestContext
 from podium.api.declare import audit, choice, integer, key_id, text, when
-from podium.api.queue_sets import QUEUE_ITEMS
-from podium.db.schema import users
+from podium.api.queue_sets import QUEUE_DEFINITIONS, QUEUE_ITEMS
+from podium.api.users import USERS
+from podium.db.schema import folders, role_permissions, user_roles, users
 from podium.db.schema_queues import queue_item_comments, queue_item_events, queue_items
 from podium.domain import queue_admin
+from podium.domain.enums import UserType
 from podium.domain.queue_enums import QueueItemEventAction, QueueItemStatus, ReviewStatus
 from podium.domain.queues import item_for_update
 from podium.errors import PodiumError, bad_request, not_found
 from podium.odata import service
+from podium.odata.export import export_csv
 from podium.odata.model import EntitySet, Scope
-from podium.odata.options import QueryOptions
+from podium.odata.options import QueryOptions, parse_options
 from podium.odata.registry import ActionCall, registry
 from podium.odata.routes import collection, entity, json_response, param, require_body
 
@@ -270,3 +274,83 @@ async def comments_history(ctx: RequestContext, call: ActionCall) -> Response:
         ctx, QUEUE_ITEM_COMMENTS, call.options, [queue_item_comments.c.queue_item_id.in_(members)]
     )
     return collection(ctx, "QueueItemComments", page.rows, page.count)
+
+
+REVIEW_PERMISSIONS = ("Transactions.View", "Transactions.Edit")
+HUMAN_USERS = (int(UserType.User), int(UserType.DirectoryUser))
+
+
+def _folder_and_ancestors(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+
+
+@registry.operation(
+    "QueueItems",
+    "GetReviewers",
+    method="GET",
+    returns="Users",
+    summary="Active users who may review queue items (Transactions.View and Edit) in the folder",
+)
+async def get_reviewers(ctx: RequestContext, call: ActionCall) -> Response:
+    """Reviewers hold both permissions through tenant roles or roles in the folder of the headers (or
+    a folder above it); without a folder header, anywhere in the tenant."""
+    async with ctx.services.db.read() as conn:
+        await ctx.readable_folder_ids(conn, "Transactions.View")  # 403 unless the caller may see items
+    scope: list[ColumnElement[bool]] = []
+    if ctx.folder is not None:
+        in_folder = folders.c.fully_qualified_name.in_(_folder_and_ancestors(ctx.folder.fully_qualified_name))
+        scope.append(or_(user_roles.c.folder_id.is_(None), in_folder))
+    holders = (
+        select(user_roles.c.user_id)
+        .join(role_permissions, role_permissions.c.role_id == user_roles.c.role_id)
+        .outerjoin(folders, folders.c.id == user_roles.c.folder_id)
+        .where(
+            role_permissions.c.name.in_(REVIEW_PERMISSIONS), role_permissions.c.is_granted.is_(True), *scope
+        )
+        .group_by(user_roles.c.user_id)
+        .having(func.count(distinct(role_permissions.c.name)) == len(REVIEW_PERMISSIONS))
+    )
+    conditions: list[ColumnElement[bool]] = [
+        users.c.id.in_(holders),
+        users.c.is_active.is_(True),
+        users.c.type.in_(HUMAN_USERS),
+    ]
+    page = await service.list_entities_unchecked(ctx, USERS, call.options, conditions)
+    return collection(ctx, "Users", page.rows, page.count)
+
+
+EXPORT_COLUMNS = (
+    "Id",
+    "Status",
+    "ReviewStatus",
+    "Reference",
+    "Priority",
+    "ProcessingExceptionType",
+    "DeferDate",
+    "DueDate",
+    "StartProcessing",
+    "EndProcessing",
+    "RetryNumber",
+    "Progress",
+    "CreationTime",
+    "SpecificContent",
+    "Output",
+    "ProcessingException",
+)
+
+
+@registry.operation(
+    "QueueDefinitions",
+    "Export",
+    bound_to_entity=True,
+    namespace=SVC,
+    returns="ExportModel",
+    summary="Exports the queue's items (filtered by $filter) as CSV",
+)
+async def export(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
+    queue = await service.get_entity(ctx, QUEUE_DEFINITIONS, call.key)  # 404 unless the caller sees it
+    options = parse_options(call.request.query_params)
+    own = f"QueueDefinitionId eq {int(queue['Id'])}"
+    options.filter = f"({options.filter}) and {own}" if options.filter else own
+    return await export_csv(ctx, QUEUE_ITEMS, options, EXPORT_COLUMNS, "Queues")

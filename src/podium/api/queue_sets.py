@@ -7,21 +7,22 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.api.context import RequestContext
 from podium.api.declare import audit, boolean, choice, constant, integer, key_id, text, when
-from podium.db.schema_queues import queue_definitions, queue_items
+from podium.db.schema_queues import queue_definition_folders, queue_definitions, queue_items, queue_retention
 from podium.domain import queue_admin
 from podium.domain.queue_enums import (
+    RETENTION_DELETE,
     ProcessingExceptionType,
     QueueItemPriority,
     QueueItemStatus,
     ReviewStatus,
 )
 from podium.domain.queue_schemas import check_schema_definition
-from podium.errors import bad_request
+from podium.errors import bad_request, conflict
 from podium.odata.model import Edm, EntitySet, Field, Navigation, Scope
 from podium.odata.registry import registry
 from podium.odata.serialize import converter
@@ -56,6 +57,7 @@ async def _check_queue(
         raise bad_request(
             "SlaInMinutes and RiskSlaInMinutes must be positive, RiskSlaInMinutes below SlaInMinutes."
         )
+    await _check_name_in_shared_folders(conn, values, existing)
     if existing is None:
         return
     enforce = values.get("enforce_unique_reference")
@@ -69,6 +71,44 @@ async def _check_queue(
         )
 
 
+DEFAULT_RETENTION_DAYS = 30  # Orchestrator's built-in policy: finished items deleted after 30 days
+
+
+async def _queue_created(
+    ctx: RequestContext, conn: AsyncConnection, queue_id: int, values: dict[str, Any], body: Mapping[str, Any]
+) -> None:
+    """A new queue is seen in its folder and gets the built-in retention policy."""
+    common = {"queue_definition_id": queue_id, "folder_id": values["folder_id"], "tenant_id": ctx.tenant_id}
+    await conn.execute(insert(queue_definition_folders).values(**common))
+    await conn.execute(
+        insert(queue_retention).values(**common, action=RETENTION_DELETE, period=DEFAULT_RETENTION_DAYS)
+    )
+
+
+async def _check_name_in_shared_folders(
+    conn: AsyncConnection, values: dict[str, Any], existing: Mapping[str, Any] | None
+) -> None:
+    """A name is unique among the queues a folder sees, shared ones included (409)."""
+    name = values.get("name")
+    if name is None or (existing is not None and name == existing["name"]):
+        return
+    links, seen = queue_definition_folders.c, queue_definition_folders.alias("seen")
+    seen_in: ColumnElement[bool] = (
+        links.folder_id == values["folder_id"]
+        if existing is None
+        else links.folder_id.in_(select(seen.c.folder_id).where(seen.c.queue_definition_id == existing["id"]))
+    )
+    clash = (
+        select(queue_definitions.c.id)
+        .join(queue_definition_folders, links.queue_definition_id == queue_definitions.c.id)
+        .where(seen_in, queue_definitions.c.name == name)
+    )
+    if existing is not None:
+        clash = clash.where(queue_definitions.c.id != existing["id"])
+    if (await conn.execute(clash.limit(1))).first() is not None:
+        raise conflict(f"QueueDefinition '{name}' already exists in a folder that sees this queue.")
+
+
 QUEUE_DEFINITIONS = registry.add(
     EntitySet(
         name="QueueDefinitions",
@@ -77,7 +117,9 @@ QUEUE_DEFINITIONS = registry.add(
         scope=Scope.FOLDER,
         permission="Queues",
         unique=("name",),
+        shared_through=(queue_definition_folders, "queue_definition_id"),
         before_write=_check_queue,
+        after_insert=_queue_created,
         fields=[
             text("Key", "key", read_only=True),
             text("Name", "name", required=True, nullable=False, max_length=512),
@@ -95,7 +137,7 @@ QUEUE_DEFINITIONS = registry.add(
             integer("RiskSlaInMinutes", "risk_sla_in_minutes", nullable=False),
             integer("ReleaseId", "release_id"),
             constant("IsProcessInCurrentFolder", None, Edm.BOOLEAN),
-            constant("FoldersCount", 1, Edm.INT64),
+            integer("FoldersCount", "folders_count", read_only=True),
             integer("OrganizationUnitId", "folder_id", read_only=True),
             constant("OrganizationUnitFullyQualifiedName", None),
             constant("Tags", []),
@@ -162,6 +204,11 @@ async def _delete_item(ctx: RequestContext, conn: AsyncConnection, row: Mapping[
     await queue_admin.delete_item(conn, row, ctx.user_id)
 
 
+async def _edit_item(ctx: RequestContext, conn: AsyncConnection, row: Mapping[str, Any], body: Any) -> None:
+    """PUT /odata/QueueItems(id) with a QueueItemDataDto: edits a New item."""
+    await queue_admin.edit_item(conn, row, body, ctx.user_id)
+
+
 QUEUE_ITEMS = registry.add(
     EntitySet(
         name="QueueItems",
@@ -170,7 +217,7 @@ QUEUE_ITEMS = registry.add(
         scope=Scope.FOLDER,
         permission="Transactions",
         insertable=False,
-        updatable=False,
+        edit=_edit_item,
         soft_delete=_delete_item,
         navigations=ITEM_NAVIGATIONS,
         fields=ITEM_FIELDS,

@@ -1,5 +1,5 @@
-"""Tables of the queues area: queue definitions, their items, the items' history and comments,
-and per-queue retention settings.
+"""Tables of the queues area: queue definitions (and the folders they are shared to), their items,
+the items' history and comments, and per-queue retention settings.
 
 The dequeue reads one index: ``ix_queue_items_dequeue`` orders a queue's ``New`` items exactly as
 StartTransaction hands them out (items with a DueDate first, then by Priority, DueDate, Id), so
@@ -48,9 +48,26 @@ queue_definitions = Table(
     Column("risk_sla_in_minutes", Integer, nullable=False, default=0),
     Column("release_id", BigInteger),
     Column("process_schedule_id", BigInteger),
+    Column("folders_count", Integer, nullable=False, default=1),  # rows of queue_definition_folders
     *_audit(),
     UniqueConstraint("folder_id", "name"),
 )
+
+# every folder that sees a queue (its creation folder included): reads of QueueDefinitions are scoped
+# by it (EntitySet.shared_through), as bucket_folders does for buckets
+queue_definition_folders = Table(
+    "queue_definition_folders",
+    metadata,
+    Column(
+        "queue_definition_id",
+        BigInteger,
+        ForeignKey("queue_definitions.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("folder_id", BigInteger, ForeignKey("folders.id", ondelete="CASCADE"), primary_key=True),
+    _tenant(),
+)
+Index("ix_queue_definition_folders_folder", queue_definition_folders.c.folder_id)
 
 queue_items = Table(
     "queue_items",
@@ -149,11 +166,14 @@ queue_item_comments = Table(
 )
 Index("ix_queue_item_comments_item", queue_item_comments.c.queue_item_id)
 
+# one row per queue, written when the queue is created (Orchestrator's built-in 30 days + Delete);
+# folder_id is the queue's folder, so that the generic OData layer scopes QueueRetention like queues
 queue_retention = Table(
     "queue_retention",
     metadata,
     _id(),
     _tenant(),
+    _folder(),
     Column(
         "queue_definition_id",
         BigInteger,

@@ -133,6 +133,9 @@ class EntitySet:
     )
     # replaces removing the row, for entities that are marked deleted instead (queue items become Deleted)
     soft_delete: Callable[[RequestContext, AsyncConnection, Mapping[str, Any]], Awaitable[None]] | None = None
+    # replaces the generic column update, for entities whose PUT body is another DTO (a queue item is
+    # edited with a QueueItemDataDto); called in the write transaction after the Edit permission check
+    edit: Callable[[RequestContext, AsyncConnection, Mapping[str, Any], Any], Awaitable[None]] | None = None
     unique: tuple[str, ...] = ()  # column names unique within the scope (name clash -> 409)
     # extra read conditions, e.g. robots of the folder named by the headers
     read_filter: Callable[[RequestContext], list[ColumnElement[bool]]] | None = None

@@ -261,6 +261,12 @@ async def update_entity(
 ) -> dict[str, Any]:
     if not entity_set.updatable:
         raise invalid(f"{entity_set.name} cannot be edited this way.")
+    if entity_set.edit is not None:
+        async with ctx.services.db.write() as conn:
+            row = await _existing(ctx, conn, entity_set, key)
+            await _require_write(ctx, conn, entity_set, "Edit", row.get("folder_id"))
+            await entity_set.edit(ctx, conn, row, body)
+        return await get_entity(ctx, entity_set, row[entity_set.key_column])
     values = values_from_body(entity_set, body, creating=False)
     table = entity_set.table
     async with ctx.services.db.write() as conn:

@@ -1,0 +1,172 @@
+"""Queue retention: finished items older than their queue's period are deleted, or archived first.
+
+Each queue has one ``queue_retention`` row (Orchestrator's built-in policy when none was set: 30 days,
+Delete). An item is finished when Successful, Failed, Abandoned, Retried or Deleted; its age counts from
+when it finished (EndProcessing, else its last change, else its creation). ``Archive`` writes the
+items as JSON lines (their QueueItemDto) to ``<data dir>/queue-archive/<tenant id>/<queue id>/`` and
+deletes them only once the file is on disk: a crash in between archives them again next time (at
+least once), never loses one. Their events and comments go with them (foreign keys ON DELETE CASCADE).
+
+The sweep runs on one server process at a time: it first takes the ``queue-retention`` lease for the
+sweep interval (``domain/leases.py``), in its own committed transaction, so every other process that
+tries in that interval finds it held and does nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from podium.db.engine import Database
+from podium.db.schema_queues import queue_definitions, queue_items, queue_retention
+from podium.db.types import utcnow
+from podium.domain import leases
+from podium.domain.queue_enums import RETENTION_ARCHIVE, RETENTION_DELETE, RETENTION_NONE
+from podium.domain.queue_item_states import FINAL
+
+LEASE = "queue-retention"
+DEFAULT_ACTION, DEFAULT_PERIOD = RETENTION_DELETE, 30
+MAX_PERIOD_DAYS = 36_500
+BATCH = 1000
+FINISHED = sorted(int(status) for status in FINAL)
+FINISHED_AT = func.coalesce(
+    queue_items.c.end_processing, queue_items.c.last_modification_time, queue_items.c.creation_time
+)
+log = logging.getLogger("podium.queues.retention")
+
+ItemToJson = Callable[[Mapping[str, Any]], dict[str, Any]]
+
+
+@dataclass
+class SweepReport:
+    """What one sweep did: items deleted (archived ones included) and archived, per queue id."""
+
+    deleted: dict[int, int] = field(default_factory=dict)
+    archived: dict[int, int] = field(default_factory=dict)
+    files: list[Path] = field(default_factory=list)
+
+
+def archive_folder(data_dir: Path, tenant_id: int, queue_id: int) -> Path:
+    return data_dir / "queue-archive" / str(tenant_id) / str(queue_id)
+
+
+async def _policies(conn: AsyncConnection) -> list[Mapping[str, Any]]:
+    """Every queue with its action and period (the built-in policy where no row exists)."""
+    qd, qr = queue_definitions.c, queue_retention.c
+    query = (
+        select(
+            qd.id,
+            qd.tenant_id,
+            func.coalesce(qr.action, DEFAULT_ACTION).label("action"),
+            func.coalesce(qr.period, DEFAULT_PERIOD).label("period"),
+        )
+        .select_from(queue_definitions.outerjoin(queue_retention, qr.queue_definition_id == qd.id))
+        .order_by(qd.id)
+    )
+    return [dict(row._mapping) for row in await conn.execute(query)]
+
+
+def _write_archive(folder: Path, now: dt.datetime, rows: list[dict[str, Any]]) -> Path:
+    """Writes the JSON lines to a new file, flushed to disk before the rows are deleted."""
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{now:%Y%m%dT%H%M%S%fZ}-{rows[0]['Id']}.jsonl"
+    with open(path, "xb") as handle:
+        for row in rows:
+            handle.write(orjson.dumps(row) + b"\n")
+        handle.flush()
+        os.fsync(handle.fileno())
+    return path
+
+
+async def _sweep_batch(
+    db: Database,
+    policy: Mapping[str, Any],
+    cutoff: dt.datetime,
+    data_dir: Path,
+    to_json: ItemToJson,
+    report: SweepReport,
+) -> int:
+    """Deletes (archiving first) up to BATCH expired items of one queue; returns how many."""
+    queue_id = int(policy["id"])
+    async with db.write() as conn:
+        rows = (
+            (
+                await conn.execute(
+                    select(queue_items)
+                    .where(
+                        queue_items.c.queue_definition_id == queue_id,
+                        queue_items.c.status.in_(FINISHED),
+                        cutoff > FINISHED_AT,
+                    )
+                    .order_by(queue_items.c.id)
+                    .limit(BATCH)
+                    .with_for_update(skip_locked=True)
+                )
+            )
+            .mappings()
+            .all()
+        )
+        if not rows:
+            return 0
+        ids = [int(row["id"]) for row in rows]
+        if policy["action"] == RETENTION_ARCHIVE:
+            folder = archive_folder(data_dir, int(policy["tenant_id"]), queue_id)
+            report.files.append(_write_archive(folder, utcnow(), [to_json(dict(row)) for row in rows]))
+            report.archived[queue_id] = report.archived.get(queue_id, 0) + len(ids)
+        await conn.execute(delete(queue_items).where(queue_items.c.id.in_(ids)))
+    report.deleted[queue_id] = report.deleted.get(queue_id, 0) + len(ids)
+    return len(ids)
+
+
+async def apply_retention(
+    db: Database, data_dir: Path, to_json: ItemToJson, now: dt.datetime | None = None
+) -> SweepReport:
+    """Applies every queue's policy once (whoever calls it; :func:`sweep` adds the lease)."""
+    now = now or utcnow()
+    report = SweepReport()
+    async with db.read() as conn:
+        policies = await _policies(conn)
+    for policy in policies:
+        if policy["action"] == RETENTION_NONE:
+            continue
+        cutoff = now - dt.timedelta(days=int(policy["period"]))
+        while await _sweep_batch(db, policy, cutoff, data_dir, to_json, report) == BATCH:
+            pass
+        async with db.write() as conn:
+            await conn.execute(
+                update(queue_retention)
+                .where(queue_retention.c.queue_definition_id == policy["id"])
+                .values(last_run_time=now)
+            )
+    return report
+
+
+async def sweep(
+    db: Database,
+    data_dir: Path,
+    to_json: ItemToJson,
+    holder: str,
+    interval: dt.timedelta,
+    now: dt.datetime | None = None,
+) -> SweepReport | None:
+    """The retention sweep of this interval, if this holder gets the lease (None when another has it)."""
+    async with db.write() as conn:
+        if not await leases.acquire(conn, LEASE, holder, interval):
+            return None
+    report = await apply_retention(db, data_dir, to_json, now)
+    if report.deleted:
+        log.info(
+            "queue retention: %d items deleted, %d archived",
+            sum(report.deleted.values()),
+            sum(report.archived.values()),
+        )
+    return report
