@@ -30,7 +30,7 @@ from typing import Any, cast
 
 import sqlalchemy as sa
 from sqlalchemy import ColumnElement
-from sqlalchemy.sql.elements import Cast, Grouping, UnaryExpression
+from sqlalchemy.sql.elements import BindParameter, Cast, Grouping, UnaryExpression
 from sqlalchemy.sql.functions import FunctionElement
 
 from podium.db.types import UTCDateTime
@@ -54,7 +54,7 @@ from podium.odata.lexer import (
 )
 from podium.odata.model import Edm, FieldResolver
 
-__all__ = ["Node", "compile_filter", "parse_filter", "parse_orderby"]
+__all__ = ["Node", "Slots", "compile_filter", "parse_filter", "parse_orderby", "template"]
 
 
 def parse_filter(text: str) -> Node:
@@ -64,6 +64,87 @@ def parse_filter(text: str) -> Node:
     parser.expect(Tok.EOF)
     check_size(node)
     return node
+
+
+Template = tuple[Any, ...]
+_STRUCTURAL = (LitKind.NULL, LitKind.BOOL)  # literals whose value is part of the template
+
+
+def template(node: Node) -> tuple[Template, list[Literal]]:
+    """The filter with its literal values taken out, and those literals in order.
+
+    Two filters with the same template compile to the same SQL but for their parameters' values:
+    ``Robot/Id eq 7 and State eq 'Successful'`` and ``Robot/Id eq 9 and State eq 'Faulted'`` share one.
+    ``null``/``true``/``false`` stay in the template (they decide the SQL's shape).
+    """
+    literals: list[Literal] = []
+
+    def walk(item: Node) -> Any:
+        if isinstance(item, Literal):
+            if item.kind in _STRUCTURAL:
+                return ("L", item.kind, item.value)
+            literals.append(item)
+            return ("L", item.kind, item.type_name)
+        if isinstance(item, Path):
+            return ("P", item.segments)
+        if isinstance(item, BoolOp):
+            return ("O", item.op, tuple(walk(part) for part in item.operands))
+        if isinstance(item, Binary):
+            return ("B", item.op, walk(item.left), walk(item.right))
+        if isinstance(item, Call):
+            return ("C", item.name, tuple(walk(arg) for arg in item.args))
+        if isinstance(item, Unary):
+            return ("U", item.op, walk(item.operand))
+        return ("I", walk(item.operand), tuple(walk(part) for part in item.items))
+
+    return walk(node), literals
+
+
+class Slots:
+    """Records, while one filter compiles, which literal became which named parameter and how its value
+    was converted (an enum name to its number, a GUID to lower case...), so that a later filter of the
+    same template needs only the conversions, not a new compile.
+
+    A literal whose value is used any other way (``contains`` patterns, ``substring`` bounds, ``has``)
+    is not recorded, and the template is then not reusable: ``complete`` says so.
+    """
+
+    def __init__(self, literals: list[Literal]) -> None:
+        self._literals = len(literals)
+        self._position = {id(lit): index for index, lit in enumerate(literals)}
+        self._converters: dict[int, tuple[Callable[[Literal], ColumnElement[Any]], type[Any]]] = {}
+        self._spoiled = False
+
+    def record(
+        self, lit: Literal, sql: ColumnElement[Any], convert: Callable[[Literal], ColumnElement[Any]]
+    ) -> ColumnElement[Any]:
+        if lit.kind in _STRUCTURAL:
+            return sql
+        index = self._position.get(id(lit))
+        if index is None or index in self._converters or not isinstance(sql, BindParameter):
+            self._spoiled = True
+            return sql
+        self._converters[index] = (convert, type(sql.type))
+        return sa.bindparam(self.name(index), sql.value, type_=sql.type)
+
+    @property
+    def complete(self) -> bool:
+        return not self._spoiled and len(self._converters) == self._literals
+
+    @staticmethod
+    def name(index: int) -> str:
+        return f"odata_filter_{index}"
+
+    def values(self, literals: list[Literal]) -> dict[str, Any] | None:
+        """The parameters for another filter of the same template (400 for a bad literal, as a compile
+        would); None when a conversion took another path than the recorded one."""
+        params: dict[str, Any] = {}
+        for index, (convert, type_class) in self._converters.items():
+            sql = convert(literals[index])
+            if not isinstance(sql, BindParameter) or type(sql.type) is not type_class:
+                return None
+            params[self.name(index)] = sql.value
+        return params
 
 
 def parse_orderby(text: str) -> list[tuple[list[str], bool]]:
@@ -83,12 +164,18 @@ def parse_orderby(text: str) -> list[tuple[list[str], bool]]:
         parser.expect(Tok.COMMA)
 
 
-def compile_filter(node: Node, resolve: FieldResolver, dialect: str) -> ColumnElement[bool]:
-    """Compile a parsed ``$filter`` to a condition; ``dialect`` is ``"sqlite"`` or ``"postgresql"``."""
+def compile_filter(
+    node: Node, resolve: FieldResolver, dialect: str, slots: Slots | None = None
+) -> ColumnElement[bool]:
+    """Compile a parsed ``$filter`` to a condition; ``dialect`` is ``"sqlite"`` or ``"postgresql"``.
+
+    With ``slots`` (from :func:`template`), each literal becomes a *named* parameter and ``slots``
+    records how its value was converted, so that the compiled condition can serve every later filter
+    of the same template with new values (see ``Slots.values``)."""
     if dialect not in ("sqlite", "postgresql"):
         raise ValueError(f"unsupported dialect {dialect!r}")
     try:
-        value = _Compiler(resolve, dialect == "postgresql").value(node)
+        value = _Compiler(resolve, dialect == "postgresql", slots).value(node)
     except RecursionError:  # pragma: no cover - parse_filter bounds the depth
         raise invalid_odata("The $filter expression is too complex.") from None
     if value.kind is not Kind.BOOL:
@@ -198,13 +285,35 @@ _Operand = _Value | Literal  # a literal stays unbound until the other side's ty
 
 
 class _Compiler:
-    def __init__(self, resolve: FieldResolver, pg: bool) -> None:
+    def __init__(self, resolve: FieldResolver, pg: bool, slots: Slots | None = None) -> None:
         self._resolve = resolve
         self._pg = pg
+        self._slots = slots
+
+    def _param(
+        self, lit: Literal, sql: ColumnElement[Any], convert: Callable[[Literal], ColumnElement[Any]]
+    ) -> ColumnElement[Any]:
+        """The literal's bound value, as a named parameter when slots are being recorded."""
+        return sql if self._slots is None else self._slots.record(lit, sql, convert)
+
+    def _bound(self, lit: Literal) -> _Value:
+        bound = _bind(lit)
+        return _Value(self._param(lit, bound.sql, _bound_sql), bound.kind, bound.enum)
+
+    def _typed_pair(self, left: _Operand, right: _Operand) -> tuple[_Value, _Value]:
+        if isinstance(left, Literal):
+            if isinstance(right, Literal):
+                return self._bound(left), self._bound(right)
+            convert_left = _coercer(right)
+            return _Value(self._param(left, convert_left(left), convert_left), right.kind, right.enum), right
+        if isinstance(right, Literal):
+            convert_right = _coercer(left)
+            return left, _Value(self._param(right, convert_right(right), convert_right), left.kind, left.enum)
+        return left, right
 
     def value(self, node: Node) -> _Value:
         if isinstance(node, Literal):
-            return _bind(node)
+            return self._bound(node)
         if isinstance(node, Path):
             return self._path(node)
         if isinstance(node, BoolOp):
@@ -246,7 +355,7 @@ class _Compiler:
         # A property may be null, and OData's `null ne 'x'` is true: eq/ne on properties are null-aware.
         null_aware = isinstance(node.left, Path) or isinstance(node.right, Path)
         with_literal = isinstance(left, Literal) or isinstance(right, Literal)
-        a, b = _typed_pair(left, right)
+        a, b = self._typed_pair(left, right)
         _check_comparable(node.op, a, b)
         if node.op == "eq":
             sql = a.sql.is_not_distinct_from(b.sql) if null_aware and not with_literal else a.sql == b.sql
@@ -258,7 +367,7 @@ class _Compiler:
 
     def _in(self, node: In) -> _Value:
         first = self.operand(node.operand)
-        left = _bind(first) if isinstance(first, Literal) else first
+        left = self._bound(first) if isinstance(first, Literal) else first
         if left.kind is Kind.NULL:
             raise invalid_odata("'null in (...)' is not supported; use 'eq null'.")
         values: list[ColumnElement[Any]] = []
@@ -268,7 +377,7 @@ class _Compiler:
             if _is_null(operand):
                 clauses = [left.sql.is_(None)]
                 continue
-            value = _typed_pair(left, operand)[1]
+            value = self._typed_pair(left, operand)[1]
             _check_comparable("eq", left, value)
             values.append(value.sql)
         if values:
@@ -391,14 +500,12 @@ def _null_compare(op: str, left: _Operand, right: _Operand) -> ColumnElement[boo
     return other.sql.is_(None) if op == "eq" else other.sql.is_not(None)
 
 
-def _typed_pair(left: _Operand, right: _Operand) -> tuple[_Value, _Value]:
-    if isinstance(left, Literal):
-        if isinstance(right, Literal):
-            return _bind(left), _bind(right)
-        return _Value(_coerce(left, right), right.kind, right.enum), right
-    if isinstance(right, Literal):
-        return left, _Value(_coerce(right, left), left.kind, left.enum)
-    return left, right
+def _bound_sql(lit: Literal) -> ColumnElement[Any]:
+    return _bind(lit).sql
+
+
+def _coercer(target: _Value) -> Callable[[Literal], ColumnElement[Any]]:
+    return lambda lit: _coerce(lit, target)
 
 
 def _check_comparable(op: str, a: _Value, b: _Value) -> None:

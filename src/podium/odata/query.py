@@ -7,6 +7,7 @@ query per page. No query per row.
 
 from __future__ import annotations
 
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy import ColumnElement, FromClause, Select, and_, func, literal, s
 from sqlalchemy.sql.elements import Label
 
 from podium.errors import invalid_odata
-from podium.odata.filter import compile_filter, parse_filter, parse_orderby
+from podium.odata.filter import Node, Slots, compile_filter, parse_filter, parse_orderby, template
 from podium.odata.model import Edm, EntitySet, Field, Navigation, ResolvedField
 from podium.odata.options import ExpandItem, QueryOptions
 from podium.odata.registry import Registry
@@ -144,10 +145,10 @@ class EntityQuery:
         return clause
 
     # -- options -------------------------------------------------------------------------------------
-    def where_filter(self, text: str | None) -> list[ColumnElement[bool]]:
-        if text is None:
+    def where_filter(self, node: Node | None, slots: Slots | None = None) -> list[ColumnElement[bool]]:
+        if node is None:
             return []
-        return [compile_filter(parse_filter(text), self.resolve, self.dialect)]
+        return [compile_filter(node, self.resolve, self.dialect, slots)]
 
     def order_by(self, text: str | None) -> list[ColumnElement[Any]]:
         key = self.table.c[self.root.key_column]
@@ -199,15 +200,30 @@ class EntityQuery:
 
     def page(
         self, options: QueryOptions, conditions: list[ColumnElement[bool]]
-    ) -> tuple[Select[Any], Select[Any] | None, Shape]:
-        """The page query, the count query (with $count=true) and the shape of the rows.
+    ) -> tuple[Select[Any], Select[Any] | None, Shape, dict[str, Any]]:
+        """The page query, the count query (with $count=true), the shape of the rows and the parameter
+        values to execute both with.
 
         With $count the page query also carries the count, as its last column (an uncorrelated scalar
         subquery, evaluated once): one statement and one round trip answer both. The separate count
         query is only needed when the page is empty (``$skip`` past the end, ``$top=0``).
+
+        Statements are kept per template (the filter without its literal values, the other options and
+        the scope conditions with their values): a request of a known template only converts its
+        literals, which spares building the statement and SQLAlchemy's cache key for it, most of a
+        request's Python time.
         """
+        node = parse_filter(options.filter) if options.filter is not None else None
+        shape_of_filter, literals = template(node) if node is not None else (None, [])
+        key = _page_key(self.root.name, self.dialect, shape_of_filter, options, conditions)
+        cached = _PAGES.get(key) if key is not None else None
+        if cached is not None:
+            params = cached.slots.values(literals)
+            if params is not None:
+                return cached.query, cached.count_query, cached.shape, params
+        slots = Slots(literals)
         shape, labels = self._projection(options)  # first: the filter's joins continue its alias numbering
-        where = conditions + self.where_filter(options.filter)
+        where = conditions + self.where_filter(node, slots)
         count_query = None
         columns: list[Any] = list(labels)
         if options.count:
@@ -218,7 +234,11 @@ class EntityQuery:
         limit = options.top if options.top is not None else DEFAULT_PAGE
         query = select(*columns).select_from(self.from_clause()).where(and_(*where)).order_by(*order)
         query = query.limit(limit).offset(options.skip or None)
-        return query, count_query, shape
+        if key is not None and slots.complete:
+            if len(_PAGES) >= MAX_CACHED_PAGES:
+                _PAGES.popitem(last=False)
+            _PAGES[key] = _CachedPage(query, count_query, shape, slots)
+        return query, count_query, shape, {}  # this statement's parameters hold this request's values
 
     def _projection(self, options: QueryOptions) -> tuple[Shape, list[Label[Any]]]:
         """The columns and Shape for $select/$expand, built once per distinct combination: they do not
@@ -241,6 +261,57 @@ class EntityQuery:
 
 
 _PROJECTIONS: dict[tuple[Any, ...], tuple[dict[tuple[str, ...], _Join], Shape, list[Label[Any]]]] = {}
+
+
+@dataclass(frozen=True)
+class _CachedPage:
+    query: Select[Any]
+    count_query: Select[Any] | None
+    shape: Shape
+    slots: Slots
+
+
+MAX_CACHED_PAGES = 1024
+_PAGES: OrderedDict[tuple[Any, ...], _CachedPage] = OrderedDict()  # oldest first; statements are immutable
+
+
+def _page_key(
+    entity_set: str,
+    dialect: str,
+    filter_template: Any,
+    options: QueryOptions,
+    conditions: list[ColumnElement[bool]],
+) -> tuple[Any, ...] | None:
+    """What makes two requests' statements the same but for the filter's literals; None when a
+    condition cannot be keyed (then nothing is cached)."""
+    keyed: list[Any] = []
+    for condition in conditions:
+        cache_key = condition._generate_cache_key()  # SQLAlchemy's own statement cache key
+        if cache_key is None:
+            return None
+        values = tuple(
+            tuple(value) if isinstance(value, list) else value
+            for value in (param.effective_value for param in cache_key.bindparams)
+        )
+        keyed.append((cache_key.key, values))
+    select_names = tuple(options.select) if options.select is not None else None
+    key = (
+        entity_set,
+        dialect,
+        filter_template,
+        select_names,
+        repr(options.expand),
+        options.orderby,
+        options.top,
+        options.skip,
+        options.count,
+        tuple(keyed),
+    )
+    try:
+        hash(key)
+    except TypeError:
+        return None
+    return key
 
 
 def _selected_fields(entity_set: EntitySet, names: list[str] | None, expanded: set[str]) -> list[Field]:

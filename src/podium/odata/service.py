@@ -86,9 +86,9 @@ async def run_page(
     conditions: list[ColumnElement[bool]],
 ) -> Page:
     builder = EntityQuery(registry, entity_set, ctx.services.db.dialect)
-    query, count_query, shape = builder.page(options, conditions)
+    query, count_query, shape, params = builder.page(options, conditions)
     try:
-        rows = (await conn.execute(query)).all()
+        rows = (await conn.execute(query, params)).all()
     except DataError:
         # e.g. arithmetic in $filter overflowing on values stored in the rows
         raise invalid_odata("The query could not be evaluated on the stored values.") from None
@@ -100,7 +100,7 @@ async def run_page(
         if rows:
             count = rows[0][-1]  # the page query carries the count as its last column
         elif options.skip or options.top == 0:
-            count = (await conn.execute(count_query)).scalar_one()
+            count = (await conn.execute(count_query, params)).scalar_one()
         else:
             count = 0  # an empty first page: nothing matches
     return Page(dtos, count)

@@ -1,0 +1,94 @@
+"""Statements kept per filter template (odata/query.py) answer every request with its own values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from sqlalchemy.engine import Engine
+
+from podium.domain.enums import JobState
+from podium.odata import query
+from tests.seeding import Seeder
+from tests.support import Api, assert_error
+
+# robot id -> states of its jobs
+JOBS = {
+    1: [JobState.Successful, JobState.Successful, JobState.Faulted],
+    2: [JobState.Successful, JobState.Faulted, JobState.Faulted, JobState.Faulted],
+    3: [JobState.Pending],
+}
+
+
+@pytest.fixture
+def seeded(api: Api, db: Engine) -> Api:
+    seeder = Seeder(db, api.tenant.tenant_id, api.tenant.shared_folder_id)
+    seeder.release(1, "7b2f0a8e-0f7c-4f0b-9d0e-5f1a2c3b4d5e", "Invoices")
+    next_id = 1
+    for robot_id, states in JOBS.items():
+        seeder.robot(robot_id, f"robot-{robot_id}")
+        for state in states:
+            seeder.job(next_id, robot_id=robot_id, release_id=1, state=int(state), info=f"job of {robot_id}")
+            next_id += 1
+    seeder.finish()
+    return api
+
+
+def jobs(api: Api, filter_text: str, **options: str) -> dict[str, Any]:
+    params = "&".join(f"${name}={value}" for name, value in options.items())
+    body: dict[str, Any] = api.ok(api.get(f"/odata/Jobs?$filter={filter_text}&{params}"))
+    return body
+
+
+def expected(robot_id: int, state: JobState) -> int:
+    return sum(1 for found in JOBS.get(robot_id, []) if found is state)
+
+
+def test_one_template_answers_each_request_with_its_values(seeded: Api) -> None:
+    query._PAGES.clear()
+    for robot_id, state in [
+        (1, JobState.Successful),
+        (2, JobState.Faulted),
+        (2, JobState.Successful),
+        (3, JobState.Faulted),
+        (9, JobState.Successful),
+        (1, JobState.Faulted),
+    ]:
+        body = jobs(seeded, f"Robot/Id eq {robot_id} and State eq '{state.name}'", top="10", count="true")
+        assert body["@odata.count"] == expected(robot_id, state)
+        assert len(body["value"]) == expected(robot_id, state)
+        assert {job["State"] for job in body["value"]} <= {state.name}
+        assert {job["Info"] for job in body["value"]} <= {f"job of {robot_id}"}
+    assert len(query._PAGES) == 1  # every request above shared one statement
+
+
+def test_enum_by_number_and_by_name_share_a_template(seeded: Api) -> None:
+    by_name = jobs(seeded, "Robot/Id eq 2 and State eq 'Faulted'")
+    by_number = jobs(seeded, f"Robot/Id eq 2 and State eq '{int(JobState.Faulted)}'")
+    assert by_name["@odata.count"] == by_number["@odata.count"] == 3
+
+
+def test_a_bad_literal_in_a_known_template_is_still_400(seeded: Api) -> None:
+    jobs(seeded, "Robot/Id eq 1 and State eq 'Successful'")
+    response = seeded.get("/odata/Jobs?$filter=Robot/Id eq 1 and State eq 'Sleeping'")
+    assert_error(response, 400)
+    response = seeded.get("/odata/Jobs?$filter=Robot/Id eq 99999999999999999999 and State eq 'Successful'")
+    assert_error(response, 400)
+
+
+def test_filters_whose_literals_shape_the_sql_are_not_reused_wrongly(seeded: Api) -> None:
+    assert jobs(seeded, "contains(Info,'of 1')")["@odata.count"] == 3
+    assert jobs(seeded, "contains(Info,'of 2')")["@odata.count"] == 4
+    assert jobs(seeded, "substring(Info,7) eq '3'")["@odata.count"] == 1
+    assert jobs(seeded, "substring(Info,4) eq '3'")["@odata.count"] == 0
+    assert jobs(seeded, "Robot/Id eq null")["@odata.count"] == 0
+    assert jobs(seeded, "Robot/Id ne null")["@odata.count"] == 8
+
+
+def test_skip_and_top_are_part_of_the_statement(seeded: Api) -> None:
+    first = jobs(seeded, "Robot/Id eq 2", top="2", orderby="Id")
+    second = jobs(seeded, "Robot/Id eq 2", top="2", skip="2", orderby="Id")
+    beyond = jobs(seeded, "Robot/Id eq 2", top="2", skip="10", orderby="Id")
+    ids = [job["Id"] for job in first["value"]] + [job["Id"] for job in second["value"]]
+    assert ids == sorted(ids) and len(set(ids)) == 4
+    assert beyond["value"] == [] and beyond["@odata.count"] == 4
