@@ -46,9 +46,9 @@ def prepare_database(database_url: str) -> None:
 
 @contextmanager
 def podium_server(
-    database_url: str, data_dir: Path, **settings: str
+    database_url: str, data_dir: Path, workers: int = 1, **settings: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``podium serve`` on a free port; ``settings`` become PODIUM_* variables; always ended."""
+    """``podium serve --workers N`` on a free port; ``settings`` become PODIUM_* variables; always ended."""
     port = free_port()
     env = {**os.environ, "PODIUM_ADMIN_PASSWORD": ADMIN_PASSWORD, "PODIUM_SECRET_KEY": SIGNING_KEY}
     for name in ("PODIUM_DATABASE_URL", "PODIUM_DATA_DIR"):
@@ -69,6 +69,8 @@ def podium_server(
         str(port),
         "--log-level",
         "warning",
+        "--workers",
+        str(workers),
     ]
     base = f"http://127.0.0.1:{port}"
     with open(log_path, "wb") as log:
