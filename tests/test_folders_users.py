@@ -166,6 +166,8 @@ def test_folder_rename_propagates_to_children_only(api: Api) -> None:
     team, loud = folder(api, "Team"), folder(api, "TEAM")
     sub_team, sub_loud = folder(api, "Sub", team["Id"]), folder(api, "Sub", loud["Id"])
 
+    # the old path is looked up (and remembered by this process) before the rename
+    assert api.ok(api.get("/odata/Releases", folder="Parent/Child/Grand"))["value"] == []
     renamed = api.ok(api.put(f"/odata/Folders({parent['Id']})", {"DisplayName": "Moved"}))
     assert renamed["FullyQualifiedName"] == "Moved"
     api.ok(api.put(f"/odata/Folders({child['Id']})", {"DisplayName": "Kept"}))

@@ -9,7 +9,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 
-from podium.api.folders_header import FolderRef, below, folder_error, folder_from_headers
+from podium.api.folders_header import FolderRef, below, folder_by_header, folder_error, selected_header
 from podium.api.services import Services
 from podium.auth.principal import Principal, principal_for_token
 from podium.auth.tokens import PAT_PREFIX, verify
@@ -136,9 +136,13 @@ async def request_context(request: Request) -> RequestContext:
     if url_tenant is not None and url_tenant.lower() != principal.tenant_name.lower():
         raise unauthorized("You are not authenticated! (the token belongs to another tenant)")
     folder = None
-    if any(h in request.headers for h in _FOLDER_HEADERS):
-        async with services.db.read() as conn:
-            folder = await folder_from_headers(conn, request.headers, principal.tenant_id)
+    header = selected_header(request.headers)
+    if header is not None:
+        folder = services.folders.get(principal.tenant_id, header)
+        if folder is None:
+            async with services.db.read() as conn:
+                folder = await folder_by_header(conn, header, principal.tenant_id)
+            services.folders.put(principal.tenant_id, header, folder)
     return RequestContext(
         services=services,
         principal=principal,
@@ -147,10 +151,3 @@ async def request_context(request: Request) -> RequestContext:
         base_url=base_url(request),
     )
 
-
-_FOLDER_HEADERS = (
-    "x-uipath-folderkey",
-    "x-uipath-folderpath-encoded",
-    "x-uipath-folderpath",
-    "x-uipath-organizationunitid",
-)

@@ -207,7 +207,7 @@ async def assign_users(ctx: RequestContext, call: ActionCall) -> None:
                 await _ensure_row(conn, folder_users, folder_id=folder.id, user_id=user_id)
                 for role_id in role_ids:
                     await _ensure_row(conn, user_roles, folder_id=folder.id, user_id=user_id, role_id=role_id)
-    ctx.services.principals.clear()  # the users' folder roles changed
+    ctx.services.forget_access()  # the users' folder roles changed
 
 
 async def _ensure_row(conn: AsyncConnection, table: Any, **values: Any) -> None:
@@ -234,7 +234,7 @@ async def remove_user(ctx: RequestContext, call: ActionCall) -> None:
         await conn.execute(
             delete(user_roles).where(user_roles.c.folder_id == folder.id, user_roles.c.user_id == user_id)
         )
-    ctx.services.principals.clear()
+    ctx.services.forget_access()
 
 
 def _path_aware(row: Mapping[str, Any]) -> dict[str, Any]:

@@ -219,7 +219,7 @@ async def assign_roles(ctx: RequestContext, call: ActionCall) -> None:
             )
         ]
         await _set_tenant_roles(conn, user_id, role_ids, [r for r in current if r not in role_ids])
-    ctx.services.principals.clear()
+    ctx.services.forget_access()
 
 
 @registry.operation("Users", "ToggleRole", bound_to_entity=True, summary="Adds or removes one tenant role")
@@ -236,7 +236,7 @@ async def toggle_role(ctx: RequestContext, call: ActionCall) -> None:
             raise bad_request("The role does not exist.")
         add = body.get("toggle") is True
         await _set_tenant_roles(conn, user_id, [role_id] if add else [], [] if add else [role_id])
-    ctx.services.principals.clear()
+    ctx.services.forget_access()
 
 
 @registry.operation("Users", "SetActive", bound_to_entity=True, summary="Activates or deactivates the user")
@@ -248,7 +248,7 @@ async def set_active(ctx: RequestContext, call: ActionCall) -> None:
     async with ctx.services.db.write() as conn:
         user_id = (await _tenant_ids(conn, users, ctx.tenant_id, [call.key], "the user"))[0]
         await conn.execute(update(users).where(users.c.id == user_id).values(is_active=active))
-    ctx.services.principals.clear()
+    ctx.services.forget_access()
 
 
 @registry.operation("Roles", "SetUsers", bound_to_entity=True, summary="Adds and removes users of the role")
@@ -265,7 +265,7 @@ async def role_set_users(ctx: RequestContext, call: ActionCall) -> None:
             conn, users, ctx.tenant_id, body.get("removedUserIds") or [], "removedUserIds"
         ):
             await _set_tenant_roles(conn, user_id, [], [role_id])
-    ctx.services.principals.clear()
+    ctx.services.forget_access()
 
 
 @registry.operation(
@@ -391,5 +391,5 @@ async def revoke_token(token_id: int, request: Request) -> Response:
         )
     if result.rowcount != 1:
         raise not_found("Token does not exist.")
-    ctx.services.principals.clear()
+    ctx.services.forget_access()
     return Response(status_code=204)

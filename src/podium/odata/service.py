@@ -300,7 +300,7 @@ def _forget_principals(ctx: RequestContext, entity_set: EntitySet) -> None:
     """Cached principals hold a user's state, roles, permissions and folder paths: once a row deciding
     them changes (after the commit), they are loaded afresh."""
     if entity_set.table.name in PERMISSION_TABLES:
-        ctx.services.principals.clear()
+        ctx.services.forget_access()
 
 
 def _scope_cols(entity_set: EntitySet) -> tuple[str, ...]:
