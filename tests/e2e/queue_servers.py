@@ -7,7 +7,6 @@ so that ``serve``'s migration step has nothing to do whichever tables the migrat
 
 from __future__ import annotations
 
-import os
 import subprocess
 import time
 from collections.abc import Iterator
@@ -16,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import jwt
-import pytest
 from alembic import command
 from sqlalchemy import inspect, select
 
@@ -25,12 +23,10 @@ from podium.db.migrate import alembic_config
 from podium.db.schema import robots
 from podium.db.tables import metadata
 from tests.conftest import sync_engine
-from tests.e2e.test_sdk_jobs import free_port, ok, podium_command
+from tests.e2e.servers import ADMIN_PASSWORD, ok, podium_process
 
-ADMIN_PASSWORD = "e2e-admin-password-1"
 SIGNING_KEY = "e2e-queue-signing-key-" + "k" * 32
 ODATA = "/podium/Default/orchestrator_/odata"
-STARTUP_SECONDS = 30
 
 
 def prepare_database(database_url: str) -> None:
@@ -48,43 +44,11 @@ def prepare_database(database_url: str) -> None:
 def podium_server(
     database_url: str, data_dir: Path, workers: int = 1, **settings: str
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
-    """``podium serve --workers N`` on a free port; ``settings`` become PODIUM_* variables; always ended."""
-    port = free_port()
-    env = {**os.environ, "PODIUM_ADMIN_PASSWORD": ADMIN_PASSWORD, "PODIUM_SECRET_KEY": SIGNING_KEY}
-    for name in ("PODIUM_DATABASE_URL", "PODIUM_DATA_DIR"):
-        env.pop(name, None)
-    env.update({f"PODIUM_{name.upper()}": value for name, value in settings.items()})
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log_path = data_dir / f"server-{port}.log"
-    command_line = [
-        *podium_command(),
-        "serve",
-        "--database-url",
-        database_url,
-        "--data-dir",
-        str(data_dir),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-        "--workers",
-        str(workers),
-    ]
-    base = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(command_line, stdout=log, stderr=subprocess.STDOUT, env=env)
-        try:
-            _wait_ready(process, base, log_path)
-            yield base, process
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
+    """``podium serve --workers N`` with the e2e signing key; ``settings`` become PODIUM_* variables."""
+    with podium_process(
+        database_url, data_dir, workers=workers, signing_key=SIGNING_KEY, log_name="server.log", **settings
+    ) as served:
+        yield served
 
 
 @contextmanager
@@ -97,20 +61,6 @@ def podium_servers(database_url: str, data_dir: Path, count: int, **settings: st
             for i in range(count)
         ]
         yield bases
-
-
-def _wait_ready(process: subprocess.Popen[bytes], base: str, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"podium serve exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"{base}/api/status/version", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"podium serve did not answer within {STARTUP_SECONDS} s:\n{log_path.read_text()}")
 
 
 def admin_token(base: str) -> str:

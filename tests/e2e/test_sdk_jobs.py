@@ -10,11 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,14 +21,15 @@ import pytest
 from alembic import command
 
 from podium.db.migrate import alembic_config
+from tests.e2e.servers import ADMIN_PASSWORD, free_port, ok, podium_command, podium_process
 from tests.package_builders import nupkg  # a release must name an uploaded package
+
+__all__ = ["ADMIN_PASSWORD", "ODATA", "SDK_ENVIRONMENT", "free_port", "ok", "podium_command", "podium_server"]
 
 pytestmark = pytest.mark.e2e
 
-ADMIN_PASSWORD = "e2e-admin-password-1"
 ODATA = "/podium/Default/orchestrator_/odata"
 OTHER = "Équipe"
-STARTUP_SECONDS = 25
 SDK_ENVIRONMENT = (  # what could leak from the caller's shell and change what the SDK sends
     "UIPATH_URL",
     "UIPATH_ACCESS_TOKEN",
@@ -50,18 +46,6 @@ SDK_ENVIRONMENT = (  # what could leak from the caller's shell and change what t
 )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
-def podium_command() -> list[str]:
-    script = Path(sys.executable).with_name("podium")
-    return [str(script)] if script.exists() else [sys.executable, "-m", "podium.cli"]
-
-
 @contextmanager
 def podium_server(database_url: str, data_dir: Path) -> Iterator[str]:
     """``podium serve`` on a free port; yields its base URL; the process is always ended."""
@@ -69,59 +53,8 @@ def podium_server(database_url: str, data_dir: Path) -> Iterator[str]:
     # database as migrated (tests/test_migrations.py checks both give the same schema), else
     # ``serve`` would run the initial migration on top of the existing tables.
     command.stamp(alembic_config(database_url), "head")
-    port = free_port()
-    env = {**os.environ, "PODIUM_ADMIN_PASSWORD": ADMIN_PASSWORD}
-    for name in ("PODIUM_DATABASE_URL", "PODIUM_DATA_DIR", "PODIUM_SECRET_KEY"):
-        env.pop(name, None)
-    data_dir.mkdir(parents=True, exist_ok=True)
-    log_path = data_dir / "server.log"
-    argv = [
-        *podium_command(),
-        "serve",
-        "--database-url",
-        database_url,
-        "--data-dir",
-        str(data_dir),
-        "--host",
-        "127.0.0.1",
-        "--port",
-        str(port),
-        "--log-level",
-        "warning",
-    ]
-    base = f"http://127.0.0.1:{port}"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, env=env)
-        try:
-            _wait_ready(process, base, log_path)
-            yield base
-        finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=10)
-
-
-def _wait_ready(process: subprocess.Popen[bytes], base: str, log_path: Path) -> None:
-    deadline = time.monotonic() + STARTUP_SECONDS
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            pytest.fail(f"podium serve exited with {process.returncode}:\n{log_path.read_text()}")
-        try:
-            if httpx.get(f"{base}/api/status/version", timeout=1).status_code == 200:
-                return
-        except httpx.TransportError:
-            pass
-        time.sleep(0.1)
-    pytest.fail(f"podium serve did not answer within {STARTUP_SECONDS} s:\n{log_path.read_text()}")
-
-
-def ok(response: httpx.Response, status: int = 200) -> Any:
-    where = f"{response.request.method} {response.request.url}"
-    assert response.status_code == status, f"{where}: {response.status_code} {response.text}"
-    return response.json() if response.content else None
+    with podium_process(database_url, data_dir) as (base, _process):
+        yield base
 
 
 def seed_process(base: str) -> tuple[str, dict[str, Any], dict[str, Any]]:
