@@ -9,7 +9,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter
-from sqlalchemy import ColumnElement, delete, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.api import release_packages, robot_identity
@@ -147,19 +147,23 @@ ROBOTS = registry.add(
 
 
 async def _environment_robots_string(conn: AsyncConnection, robot_ids: set[int]) -> None:
-    """Keeps each robot's ``RobotEnvironments`` (comma-separated environment names) current."""
-    for robot_id in robot_ids:
-        names = await conn.execute(
-            select(environments.c.name)
-            .join(environment_robots, environment_robots.c.environment_id == environments.c.id)
-            .where(environment_robots.c.robot_id == robot_id)
-            .order_by(environments.c.name)
-        )
-        await conn.execute(
-            update(robots)
-            .where(robots.c.id == robot_id)
-            .values(robot_environments=",".join(r.name for r in names))
-        )
+    """Keeps each robot's ``RobotEnvironments`` (comma-separated environment names) current: one read
+    for all the robots, one batched update."""
+    if not robot_ids:
+        return
+    rows = await conn.execute(
+        select(environment_robots.c.robot_id, environments.c.name)
+        .join(environment_robots, environment_robots.c.environment_id == environments.c.id)
+        .where(environment_robots.c.robot_id.in_(sorted(robot_ids)))
+        .order_by(environment_robots.c.robot_id, environments.c.name)
+    )
+    names: dict[int, list[str]] = {robot_id: [] for robot_id in robot_ids}
+    for row in rows:
+        names[row.robot_id].append(row.name)
+    await conn.execute(
+        update(robots).where(robots.c.id == bindparam("robot")).values(robot_environments=bindparam("names")),
+        [{"robot": robot_id, "names": ",".join(found)} for robot_id, found in sorted(names.items())],
+    )
 
 
 ENVIRONMENTS = registry.add(
