@@ -31,7 +31,7 @@ def _json(value: Any) -> Any:
     return None if value is None else orjson.loads(value)
 
 
-def _identity(value: Any) -> Any:
+def identity(value: Any) -> Any:
     return value
 
 
@@ -54,7 +54,7 @@ def converter(field: Field) -> Converter:
         return lambda value: None if value is None else bool(value)
     if field.edm is Edm.UNTYPED:
         return _json
-    return _identity
+    return identity
 
 
 def dumps(payload: Any) -> bytes:
