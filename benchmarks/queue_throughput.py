@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dt
 import os
 import statistics
@@ -28,6 +29,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+import orjson
 from alembic import command
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
@@ -43,6 +45,7 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 SCHEMA = "podium_bench_queues"
 PASSWORD = "podium-bench-admin-1"
 SVC = "/odata/Queues/UiPathODataSvc"
+APPLICATION = "podium_bench_queues"  # the servers' application_name: their backends' CPU is counted
 
 
 def schema_url(base: str) -> str:
@@ -203,30 +206,79 @@ async def http_pairs(
     return done / (time.monotonic() - started), latencies
 
 
-async def ingest(bases: list[str], token: str, queue: str, total: int, clients: int = 4) -> float:
-    """(c): BulkAddQueueItems, batches of 1,000, ``clients`` requests in flight."""
-    headers = {"Authorization": f"Bearer {token}", "X-UIPATH-FolderPath": "Shared"}
-    batches = list(range(0, total, 1000))
+def bulk_bodies(queue: str, total: int) -> list[bytes]:
+    """(c)'s request bodies, built before the clock starts (the client's JSON work is not measured)."""
+    bodies = []
+    for start in range(0, total, 1000):
+        items = [
+            {"Reference": f"bulk-{i}", "SpecificContent": {"n": i, "text": "invoice"}, "Priority": "Normal"}
+            for i in range(start, min(start + 1000, total))
+        ]
+        bodies.append(orjson.dumps({"queueName": queue, "commitType": "AllOrNothing", "queueItems": items}))
+    return bodies
+
+
+async def ingest(bases: list[str], token: str, bodies: list[bytes], clients: int = 4) -> float:
+    """(c): BulkAddQueueItems of the prepared bodies, ``clients`` requests in flight; seconds taken."""
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "X-UIPATH-FolderPath": "Shared",
+        "Content-Type": "application/json",
+    }
+    pending = list(bodies)
 
     async def client(n: int) -> None:
         async with httpx.AsyncClient(base_url=bases[n % len(bases)], headers=headers, timeout=120) as http:
-            while batches:
-                start = batches.pop()
-                items = [
-                    {
-                        "Reference": f"bulk-{i}",
-                        "SpecificContent": {"n": i, "text": "invoice"},
-                        "Priority": "Normal",
-                    }
-                    for i in range(start, start + 1000)
-                ]
-                body = {"queueName": queue, "commitType": "AllOrNothing", "queueItems": items}
-                answer = await http.post(f"{SVC}.BulkAddQueueItems", json=body)
+            while pending:
+                answer = await http.post(f"{SVC}.BulkAddQueueItems", content=pending.pop())
                 assert answer.status_code == 200 and answer.json()["success"], answer.text
 
     started = time.monotonic()
     await asyncio.gather(*(client(n) for n in range(clients)))
-    return total / (time.monotonic() - started)
+    return time.monotonic() - started
+
+
+def bulk(args: argparse.Namespace, url: str, bases: list[str], pids: list[int], token: str) -> None:
+    """(c), with the CPU time per batch of 1,000 of the servers, their PostgreSQL backends and this
+    client process, and the load average."""
+    bodies = bulk_bodies("bulk", args.bulk_items)
+    load = os.getloadavg()[0]
+    backends = backend_pids(url)
+    before = cpu_seconds(pids), cpu_of(backends), time.process_time()
+    seconds = asyncio.run(ingest(bases, token, bodies, args.bulk_clients))
+    backends = backend_pids(url)  # the pools open connections during the run: those count from 0
+    server, client = cpu_seconds(pids) - before[0], time.process_time() - before[2]
+    database = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in cpu_of(backends).items())
+    rate = args.bulk_items / seconds
+    per_batch = 1000 / max(len(bodies), 1)
+    print(
+        f"(c) BulkAddQueueItems ingest:  {rate:8.0f} items/s ({args.bulk_items:,} items, batches of 1,000,"
+        f" {args.bulk_clients} in flight; target >= 20,000: {'met' if rate >= 20_000 else 'NOT met'})\n"
+        f"    CPU a batch: servers {server * per_batch:.1f} ms, PostgreSQL {database * per_batch:.1f} ms,"
+        f" client {client * per_batch:.1f} ms ({seconds:.1f} s)"
+        f"   load average {load:.1f} -> {os.getloadavg()[0]:.1f}"
+    )
+
+
+def backend_pids(url: str) -> list[int]:
+    """The PostgreSQL backends of the servers (by their application_name)."""
+    target, args = postgres_options(sync_url(url))
+    engine = create_engine(target, connect_args=args)
+    with engine.connect() as conn:
+        rows = conn.execute(
+            text("SELECT pid FROM pg_stat_activity WHERE application_name = :name"), {"name": APPLICATION}
+        )
+        pids = [int(row[0]) for row in rows]
+    engine.dispose()
+    return pids
+
+
+def cpu_of(pids: list[int]) -> dict[int, float]:
+    found = {}
+    for pid in pids:
+        with contextlib.suppress(OSError):  # gone, or not visible in this /proc
+            found[pid] = cpu_seconds([pid])
+    return found
 
 
 def cpu_seconds(pids: list[int]) -> float:
@@ -252,11 +304,18 @@ def main() -> None:
     parser.add_argument(
         "--big", type=int, default=1_000_000, help="queue size of the second p99 figure (0: skip)"
     )
+    parser.add_argument(
+        "--only", choices=("bulk",), default=None, help="run only one part: bulk = (c) BulkAddQueueItems"
+    )
+    parser.add_argument("--bulk-items", type=int, default=100_000, help="items of (c), in batches of 1,000")
+    parser.add_argument("--bulk-clients", type=int, default=4, help="requests of (c) in flight at once")
     args = parser.parse_args()
     url = reset_schema(args.database_url)
     tenant_id, folder_id = asyncio.run(seed(url))
     with tempfile.TemporaryDirectory() as data:
-        bases, processes = start_servers(url, args.servers, Path(data))
+        served = make_url(url).update_query_dict({"application_name": APPLICATION})
+        served_url = served.render_as_string(hide_password=False)
+        bases, processes = start_servers(served_url, args.servers, Path(data))
         try:
             run(args, url, bases, [p.pid for p in processes], tenant_id, folder_id)
         finally:
@@ -282,6 +341,9 @@ def run(
         f"PostgreSQL, {args.servers} podium serve processes, {os.cpu_count()} CPUs"
         f" (load average {load:.1f} at start), {args.seconds:.0f} s a phase"
     )
+    if args.only == "bulk":
+        bulk(args, url, bases, pids, token)
+        return
     fill(url, queues["raw"]["Id"], tenant_id, folder_id, 200_000, "raw")
     fill(url, queues["http"]["Id"], tenant_id, folder_id, 200_000, "http")
     raw = asyncio.run(raw_pairs(url, {"id": queues["raw"]["Id"]}, admin_id, args.seconds))
@@ -294,8 +356,7 @@ def run(
             f"(b) HTTP, {consumers:2d} consumers:      {rate:8.0f} pairs/s   (b)/(a) = {rate / raw:.2f}"
             f"   server CPU {per_pair:.1f} ms a pair"
         )
-    rate = asyncio.run(ingest(bases, token, "bulk", 100_000))
-    print(f"(c) BulkAddQueueItems ingest:  {rate:8.0f} items/s (100,000 items, batches of 1,000)")
+    bulk(args, url, bases, pids, token)
     fill(url, queues["small"]["Id"], tenant_id, folder_id, 10_000, "small")
     _, small = asyncio.run(http_pairs(bases, token, "small", 4, args.seconds))
     print(f"(d) StartTransaction p99, 10,000 items in the queue:  {p99(small):6.1f} ms ({len(small)} calls)")

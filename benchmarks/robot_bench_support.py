@@ -9,7 +9,7 @@ import subprocess
 import sys
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -28,19 +28,20 @@ SCHEMA = "podium_robot_bench"
 ADMIN_PASSWORD = "robot-bench-admin-1"
 
 
-def schema_url(base: str) -> str:
-    url = make_url(base).update_query_dict({"options": f"-csearch_path={SCHEMA}"})
+def schema_url(base: str, schema: str = SCHEMA) -> str:
+    url = make_url(base).update_query_dict({"options": f"-csearch_path={schema}"})
     return url.render_as_string(hide_password=False)
 
 
-def fresh_schema(base: str) -> str:
-    """Drops and creates the benchmark schema with every table (from the metadata), stamped migrated."""
+def fresh_schema(base: str, schema: str = SCHEMA) -> str:
+    """Drops and creates the benchmark schema (``podium_robot_bench`` unless told: a benchmark that may
+    run beside another passes its own) with every table (from the metadata), stamped migrated."""
     admin = create_engine(sync_url(base))
     with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {SCHEMA} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {SCHEMA}"))
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
     admin.dispose()
-    url = schema_url(base)
+    url = schema_url(base, schema)
     target, args = postgres_options(sync_url(url))
     engine = create_engine(target, connect_args=args)
     metadata.create_all(engine)
@@ -66,8 +67,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, data_dir: Path, **settings: str) -> Iterator[tuple[str, int]]:
-    """``podium serve`` (one process) on the schema; yields (base URL, pid)."""
+def server(
+    url: str, data_dir: Path, *, serve_args: Sequence[str] = (), **settings: str
+) -> Iterator[tuple[str, int]]:
+    """``podium serve`` (one process, unless ``serve_args`` asks for workers) on the schema; yields
+    (base URL, pid). ``serve_args`` are appended to the command line."""
     port = free_port()
     env = {**os.environ, "PODIUM_ADMIN_PASSWORD": ADMIN_PASSWORD, "PODIUM_SECRET_KEY": "bench-" + "k" * 40}
     env.update({f"PODIUM_{k.upper()}": v for k, v in settings.items()})
@@ -83,6 +87,7 @@ def server(url: str, data_dir: Path, **settings: str) -> Iterator[tuple[str, int
         str(port),
         "--log-level",
         "warning",
+        *serve_args,
     ]
     base = f"http://127.0.0.1:{port}"
     log = open(data_dir / "server.log", "wb")  # noqa: SIM115  (closed below)

@@ -18,7 +18,7 @@ from podium.db.schema import jobs, machines, robots
 from podium.db.schema_robots import robot_logs
 from podium.domain import enums
 from podium.domain.robot_enums import LogLevel
-from podium.domain.robot_logs import JobFolders, LogSource, parse_batch, write
+from podium.domain.robot_logs import JobFolders, LogSource, parse_batch, store
 from podium.errors import bad_request, forbidden
 from podium.odata import service
 from podium.odata.export import export_csv
@@ -107,8 +107,7 @@ async def _source(request: Request) -> LogSource:
 async def _ingest(request: Request, entries: Any) -> Response:
     source = await _source(request)
     rows = parse_batch(entries, source)
-    async with request.app.state.services.db.write() as conn:
-        await write(conn, rows, JOB_FOLDERS)
+    await store(request.app.state.services.db, source.tenant_id, rows, JOB_FOLDERS)
     return Response(status_code=204)
 
 
