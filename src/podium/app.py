@@ -13,13 +13,13 @@ from starlette.types import Receive, Scope, Send
 
 from podium import __version__
 from podium.api import load_areas
+from podium.api.direct import DirectRoutes, serve
 from podium.api.edge import EdgeMiddleware, error_response
 from podium.api.robot_runtime import RobotRuntime
 from podium.api.services import Services
 from podium.config import Settings
 from podium.db.engine import Database
 from podium.errors import ErrorCode, PodiumError
-from podium.odata.routes import serve_odata
 
 
 def _error_response(request: Request, error: PodiumError) -> Response:
@@ -27,15 +27,11 @@ def _error_response(request: Request, error: PodiumError) -> Response:
 
 
 class PodiumApp(FastAPI):
-    """FastAPI behind Podium's edge, with the OData surface served straight from the edge.
-
-    Every ``/odata/...`` request goes to one handler (``odata.routes``) that parses the raw path itself;
-    FastAPI's route matching over the ``/api`` routes and its middleware layers added a third of a
-    millisecond to each OData call, which is most of what Podium costs over the SQL it runs.
-    """
+    """FastAPI behind Podium's edge; the routes in ``direct`` are served from the edge without FastAPI's
+    routing and middleware (see ``podium.api.direct``)."""
 
     edge: EdgeMiddleware | None = None
-    routed_odata: frozenset[str] = frozenset()  # names under /odata/ with FastAPI routes of their own
+    direct: DirectRoutes | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if self.edge is None or scope["type"] != "http":
@@ -44,20 +40,12 @@ class PodiumApp(FastAPI):
         await self.edge(scope, receive, send)
 
     async def _behind_edge(self, scope: Scope, receive: Receive, send: Send) -> None:
-        path: str = scope["path"]
-        if path.startswith("/odata/") and _first_segment(path) not in self.routed_odata:
+        endpoint = self.direct.find(scope["method"], scope["path"]) if self.direct is not None else None
+        if endpoint is not None:
             scope["app"] = self
-            await serve_odata(scope, receive, send)
+            await serve(endpoint, scope, receive, send)
             return
         await super().__call__(scope, receive, send)
-
-
-def _first_segment(path: str) -> str:
-    """``Processes`` for ``/odata/Processes('x')/...`` or ``/odata/Processes``."""
-    rest = path[len("/odata/") :]
-    for stop in ("(", "/"):
-        rest = rest.split(stop, 1)[0]
-    return rest
 
 
 def start_robot_runtime(app: FastAPI) -> RobotRuntime:
@@ -113,14 +101,10 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     async def version() -> dict[str, str]:
         return {"version": __version__, "product": "Podium"}
 
-    routed: set[str] = set()
-    for router in load_areas():
+    routers = load_areas()
+    for router in routers:
         app.include_router(router)
-        paths = (getattr(route, "path", "") for route in router.routes)
-        routed.update(
-            _first_segment(path) for path in paths if path.startswith("/odata/") and "{rest" not in path
-        )
-    app.routed_odata = frozenset(routed)
+    app.direct = DirectRoutes(routers)
     app.edge = EdgeMiddleware(app._behind_edge, max_body_bytes=settings.max_body_bytes)
     return app
 

@@ -1,0 +1,58 @@
+"""Which routes the edge serves itself (podium.api.direct) and that they answer like FastAPI would."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+from pydantic import BaseModel
+from starlette.requests import Request
+from starlette.responses import Response
+
+from podium.api.direct import DirectRoutes
+from podium.odata.routes import odata
+from tests.support import Api, assert_error
+
+
+class Body(BaseModel):
+    name: str
+
+
+def test_only_request_only_endpoints_are_taken() -> None:
+    router = APIRouter()
+
+    @router.post("/api/raw")
+    async def raw(request: Request) -> Response:
+        return Response()
+
+    @router.post("/api/validated")
+    async def validated(body: Body) -> Response:
+        return Response()
+
+    @router.get("/api/item/{key}")
+    async def item(request: Request) -> Response:
+        return Response()
+
+    @router.get("/api/serialised")
+    async def serialised(request: Request) -> dict[str, str]:
+        return {}
+
+    @router.get("/odata/Permissions")
+    async def permissions(request: Request) -> Response:
+        return Response()
+
+    direct = DirectRoutes([router])
+    assert set(direct.exact) == {("POST", "/api/raw")}
+    assert direct.find("POST", "/api/raw") is raw
+    assert direct.find("GET", "/api/raw") is None
+    assert direct.find("GET", "/odata/Jobs") is odata
+    assert direct.find("GET", "/odata/Permissions") is None  # FastAPI serves it
+
+
+def test_direct_routes_answer_errors_with_the_error_body(api: Api) -> None:
+    response = api.client.post(
+        "/api/Logs/SubmitLogs",
+        content=b"not json",
+        headers={**api.headers(), "Content-Type": "application/json"},
+    )
+    assert_error(response, 400)
+    assert_error(api.client.post("/api/Logs/SubmitLogs", json=[]), 401)
+    assert_error(api.client.get("/odata/Jobs"), 401)
