@@ -178,3 +178,49 @@ def test_export_queue_items(api: Api) -> None:
     assert [r["Reference"] for r in csv.DictReader(io.StringIO(download.text))] == ["B"]
     assert_error(api.post(f"{ODATA}/QueueDefinitions(999999)/{SVC}.Export", folder="Shared"), 404)
     assert_error(api.post(f"{url}?$filter=Nope eq 1", folder="Shared"), 400)
+
+
+def test_a_shared_queue_is_worked_from_the_folder_it_is_shared_to(api: Api) -> None:
+    """A user whose only role is in Team adds, takes, finishes and lists items of a queue of Shared that
+    is shared to Team; unshared, the queue is gone from Team."""
+    team = api.ok(api.post("/odata/Folders", {"DisplayName": "Team"}), 201)
+    queue = create_queue(api)
+    share = f"{ODATA}/QueueDefinitions/{NS}.ShareToFolders"
+    api.ok(
+        api.post(share, {"QueueIds": [queue["Id"]], "ToAddFolderIds": [team["Id"]], "ToRemoveFolderIds": []}),
+        204,
+    )
+    dora = api.ok(api.post("/odata/Users", {"UserName": "dora", "Password": "dora-password"}), 201)["Id"]
+    [automation] = api.ok(api.get("/odata/Roles?$filter=Name eq 'Automation User'"))["value"]
+    assignment = {
+        "UserIds": [dora],
+        "RolesPerFolder": [{"FolderId": team["Id"], "RoleIds": [automation["Id"]]}],
+    }
+    api.ok(api.post(f"/odata/Folders/{NS}.AssignUsers", {"assignments": assignment}), 204)
+    token = api.login("dora", "dora-password")
+
+    def as_dora(path: str, body: Any = None) -> Any:
+        return api.post(path, body, folder=team["Id"], token=token)
+
+    added = api.ok(as_dora(f"{ODATA}/Queues/{SVC}.AddQueueItem", {"itemData": {"Name": "invoices"}}), 201)
+    assert added["OrganizationUnitId"] == queue["OrganizationUnitId"]  # the item lives with its queue
+    taken = api.ok(
+        as_dora(f"{ODATA}/Queues/{SVC}.StartTransaction", {"transactionData": {"Name": "invoices"}})
+    )
+    assert taken["Id"] == added["Id"]
+    done = as_dora(
+        f"{ODATA}/Queues({taken['Id']})/{SVC}.SetTransactionResult",
+        {"transactionResult": {"IsSuccessful": True}},
+    )
+    assert api.ok(done)["Status"] == "Successful"
+    listed = api.ok(api.get(f"{ODATA}/QueueItems", folder=team["Id"], token=token))["value"]
+    assert [found["Id"] for found in listed] == [added["Id"]]
+    # dora has no role in Shared, where the queue lives
+    assert_error(api.get(f"{ODATA}/QueueItems", folder="Shared", token=token), 403)
+
+    api.ok(
+        api.post(share, {"QueueIds": [queue["Id"]], "ToAddFolderIds": [], "ToRemoveFolderIds": [team["Id"]]}),
+        204,
+    )
+    assert_error(as_dora(f"{ODATA}/Queues/{SVC}.AddQueueItem", {"itemData": {"Name": "invoices"}}), 404)
+    assert api.ok(api.get(f"{ODATA}/QueueItems", folder=team["Id"], token=token))["value"] == []

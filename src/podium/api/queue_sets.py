@@ -209,6 +209,9 @@ async def _edit_item(ctx: RequestContext, conn: AsyncConnection, row: Mapping[st
     await queue_admin.edit_item(conn, row, body, ctx.user_id)
 
 
+# items are seen in every folder their queue is shared to
+ITEMS_SHARED_THROUGH = (queue_definition_folders, "queue_definition_id", "queue_definition_id")
+
 QUEUE_ITEMS = registry.add(
     EntitySet(
         name="QueueItems",
@@ -217,6 +220,7 @@ QUEUE_ITEMS = registry.add(
         scope=Scope.FOLDER,
         permission="Transactions",
         insertable=False,
+        shared_through=ITEMS_SHARED_THROUGH,
         edit=_edit_item,
         soft_delete=_delete_item,
         navigations=ITEM_NAVIGATIONS,
@@ -235,6 +239,7 @@ QUEUES = registry.add(
         insertable=False,
         updatable=False,
         deletable=False,
+        shared_through=ITEMS_SHARED_THROUGH,
         navigations=ITEM_NAVIGATIONS,
         fields=ITEM_FIELDS,
     )

@@ -22,7 +22,7 @@ from starlette.responses import Response
 from podium.api import queue_admin  # noqa: F401  (registers the users' item operations)
 from podium.api.context import RequestContext
 from podium.api.queue_sets import QUEUE_DEFINITIONS, SCHEMAS, item_dto
-from podium.db.schema_queues import queue_definitions
+from podium.db.schema_queues import queue_definition_folders, queue_definitions
 from podium.db.types import utcnow
 from podium.domain import queue_items as adding
 from podium.domain import queues as transactions
@@ -37,16 +37,20 @@ log = logging.getLogger(__name__)
 
 
 async def _queue(ctx: RequestContext, conn: AsyncConnection, name: Any, permission: str) -> dict[str, Any]:
-    """The queue named ``name`` in the folder of the headers; 404 when there is none."""
+    """The queue named ``name`` among those the folder of the headers sees (its own and those shared to
+    it: names are unique among them); 404 when there is none."""
     folder = ctx.require_folder()
     ctx.require(permission, folder.fully_qualified_name)
     if not isinstance(name, str) or not name:
         raise bad_request("The queue name is required.")
+    seen = select(queue_definition_folders.c.queue_definition_id).where(
+        queue_definition_folders.c.folder_id == folder.id
+    )
     row = (
         (
             await conn.execute(
                 select(queue_definitions).where(
-                    queue_definitions.c.folder_id == folder.id,
+                    queue_definitions.c.id.in_(seen),
                     queue_definitions.c.name == name,
                     queue_definitions.c.tenant_id == ctx.tenant_id,
                 )
@@ -138,8 +142,20 @@ async def start_transaction(ctx: RequestContext, call: ActionCall) -> Response:
 
 
 async def _held_item(ctx: RequestContext, conn: AsyncConnection, key: Any) -> dict[str, Any]:
+    """The InProgress item the caller holds, locked; the caller needs Transactions.Edit in the item's
+    folder, or in the folder of the headers when the item's queue is shared to it."""
     item = await transactions.item_for_update(conn, ctx.tenant_id, key)
-    ctx.require("Transactions.Edit", item["folder_path"])
+    folder_path = item["folder_path"]
+    if ctx.folder is not None and ctx.folder.id != item["folder_id"]:
+        links = queue_definition_folders.c
+        shared = await conn.execute(
+            select(links.folder_id).where(
+                links.queue_definition_id == item["queue_definition_id"], links.folder_id == ctx.folder.id
+            )
+        )
+        if shared.first() is not None:
+            folder_path = ctx.folder.fully_qualified_name
+    ctx.require("Transactions.Edit", folder_path)
     transactions.check_holder(item, ctx.user_id, ctx.principal.robot_id)
     return item
 

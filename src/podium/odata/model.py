@@ -142,8 +142,11 @@ class EntitySet:
     # reads need no tenant-wide View permission: read_filter shows each caller the rows it may see
     read_filter_decides_visibility: bool = False
     # rows shared to several folders (Buckets, Assets): a link table ``(table, column to this row)`` whose
-    # ``folder_id`` rows make the row visible in those folders, instead of its own ``folder_id``
-    shared_through: tuple[Table, str] | None = None
+    # ``folder_id`` rows make the row visible in those folders, instead of its own ``folder_id``; a third
+    # element names this table's column the link points at when it is not ``id`` (queue items are
+    # visible where their queue is: ``(queue_definition_folders, "queue_definition_id",
+    # "queue_definition_id")``)
+    shared_through: tuple[Table, str] | tuple[Table, str, str] | None = None
 
     def __post_init__(self) -> None:
         self.by_name: dict[str, Field] = {f.name: f for f in self.fields}

@@ -63,8 +63,10 @@ def in_folders(entity_set: EntitySet, folder_ids: list[int]) -> ColumnElement[bo
     table = entity_set.table
     if entity_set.shared_through is None:
         return table.c.folder_id.in_(folder_ids)
-    link, column = entity_set.shared_through
-    return table.c.id.in_(select(link.c[column]).where(link.c.folder_id.in_(folder_ids)))
+    link, column, *local = entity_set.shared_through
+    return table.c[local[0] if local else "id"].in_(
+        select(link.c[column]).where(link.c.folder_id.in_(folder_ids))
+    )
 
 
 def _key_condition(entity_set: EntitySet, key: Any) -> ColumnElement[bool]:
