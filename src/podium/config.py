@@ -45,6 +45,8 @@ class Settings:
     heartbeat_timeout_seconds: int = field(default_factory=lambda: _env_int("PODIUM_HEARTBEAT_TIMEOUT", 120))
     heartbeat_interval_seconds: int = field(default_factory=lambda: _env_int("PODIUM_HEARTBEAT_INTERVAL", 30))
     long_poll_seconds: int = field(default_factory=lambda: _env_int("PODIUM_LONG_POLL_SECONDS", 30))
+    # a job handed to a robot and not acknowledged within this time goes back to Pending
+    claim_ack_timeout_seconds: int = field(default_factory=lambda: _env_int("PODIUM_CLAIM_ACK_TIMEOUT", 15))
 
     @property
     def resolved_database_url(self) -> str:

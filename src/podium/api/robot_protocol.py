@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import time
 from dataclasses import dataclass
 from typing import Any
@@ -20,12 +21,14 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from podium.api.context import base_url
+from podium.api.heartbeat_batches import HeartbeatBatcher
 from podium.api.robot_runtime import RobotRuntime
 from podium.api.services import Services
 from podium.auth.tokens import TokenClaims, issue, verify
+from podium.auth.verified_tokens import robot_tokens
 from podium.db.schema import jobs as jobs_table
 from podium.db.schema import machines, robots, tenants
-from podium.domain import dispatch, job_results, robot_identity, robot_sessions
+from podium.domain import dispatch, job_claims, job_results, robot_identity, robot_sessions
 from podium.domain.enums import JobState
 from podium.domain.robot_hub import Waiter
 from podium.errors import bad_request, unauthorized
@@ -67,9 +70,10 @@ def _bearer(request: Request) -> str | None:
 
 
 def robot_caller(request: Request) -> RobotCaller:
-    """The robot behind a robot token (signature and expiry checked; no database round trip)."""
+    """The robot behind a robot token (signature and expiry checked, the signature once per token
+    string: ``auth.verified_tokens``; no database round trip)."""
     token = _bearer(request)
-    claims = verify(_services(request).signing_key, token) if token else None
+    claims = robot_tokens.verify(_services(request).signing_key, token) if token else None
     if claims is None or claims.kind != "robot" or claims.robot_id is None:
         raise unauthorized("A robot token is required (POST /api/robot/connect).")
     return RobotCaller(claims.tenant_id, int(claims.robot_id), claims.user_id)
@@ -173,14 +177,30 @@ async def connect(request: Request) -> Response:
     )
 
 
+def _heartbeats(request: Request) -> HeartbeatBatcher:
+    """The process's heartbeat batcher (made on first use, beside the app's services)."""
+    state = request.app.state
+    batcher: HeartbeatBatcher | None = getattr(state, "heartbeat_batcher", None)
+    if batcher is None or batcher.db is not _services(request).db:
+        batcher = state.heartbeat_batcher = HeartbeatBatcher(_services(request).db)
+    return batcher
+
+
 @router.post("/heartbeat", summary="The robot is alive; answers stop requests for its jobs")
 async def heartbeat(request: Request) -> Response:
     caller = robot_caller(request)
     body = await _body(request)
     agent_id, known = _agent_id(body), _known_jobs(body)
     services = _services(request)
-    async with services.db.write() as conn:
-        await robot_sessions.heartbeat(conn, caller.tenant_id, caller.robot_id, agent_id, busy=bool(known))
+    busy = bool(known)
+    stopping = await _heartbeats(request).stamp(
+        robot_sessions.Beat(caller.tenant_id, caller.robot_id, agent_id, busy)
+    )
+    if stopping is None:  # the robot's state changes, or its session is gone (409)
+        async with services.db.write() as conn:
+            await robot_sessions.heartbeat(conn, caller.tenant_id, caller.robot_id, agent_id, busy)
+    if stopping is False:
+        return _json({"commands": []})
     async with services.db.read() as conn:
         commands = await dispatch.commands(conn, caller.robot_id, known)
     return _json({"commands": commands})
@@ -224,16 +244,21 @@ def _assignment(services: Services, job: dict[str, Any]) -> dict[str, Any]:
         "tokenExpiresAt": expires,
         "stopProcessExpression": job["stop_process_expression"],
         "killProcessExpression": job["kill_process_expression"],
+        "claim": job["claim"],
     }
 
 
 async def _claim(services: Services, caller: RobotCaller, agent_id: str) -> list[dict[str, Any]]:
+    ack_timeout = dt.timedelta(seconds=services.settings.claim_ack_timeout_seconds)
     async with services.db.write() as conn:
-        claimed = await dispatch.claim_for_robot(conn, caller.tenant_id, caller.robot_id, agent_id)
+        claimed = await dispatch.claim_for_robot(
+            conn, caller.tenant_id, caller.robot_id, agent_id, ack_timeout=ack_timeout
+        )
         if not claimed:
             return []
         await robot_sessions.refresh_busy(conn, caller.tenant_id, caller.robot_id)
-        return await dispatch.job_details(conn, [job["id"] for job in claimed])
+        tokens = {job["id"]: job["claim"] for job in claimed}
+        return [{**job, "claim": tokens[job["id"]]} for job in await dispatch.job_details(conn, list(tokens))]
 
 
 @router.post("/jobs/next", summary="Long poll: the robot's next jobs and stop requests")
@@ -254,6 +279,8 @@ async def next_jobs(request: Request) -> Response:
     try:
         while True:
             waiter.event.clear()
+            if await request.is_disconnected():  # nobody would receive a job: leave it to others
+                return Response(status_code=204)
             jobs = await _claim(services, caller, agent_id) if free else []
             if jobs:
                 runtime.hub.took_something(waiter, len(jobs))
@@ -272,10 +299,20 @@ async def next_jobs(request: Request) -> Response:
 
 @router.post("/jobs/{job_key}/state", summary="The robot reports on the job it holds")
 async def job_state(job_key: str, request: Request) -> Response:
+    """``{"state": "Running", "claim": <token>}`` acknowledges a job just received (409: its claim was
+    withdrawn, do not run it); other reports also acknowledge the robot's claim, and fail with 409
+    once the job went back to Pending."""
     caller = robot_caller(request)
     body = await _body(request)
+    claim = body.get("claim")
+    if claim is not None and (not isinstance(claim, str) or body.get("state") != "Running"):
+        raise bad_request("claim (a string) goes with state Running only.")
     async with _services(request).db.write() as conn:
-        state = await job_results.report(conn, caller.tenant_id, caller.robot_id, job_key, body)
+        if claim is not None:
+            state = await job_claims.acknowledge(conn, caller.tenant_id, caller.robot_id, job_key, claim)
+        else:
+            await job_claims.settle(conn, caller.tenant_id, caller.robot_id, job_key)
+            state = await job_results.report(conn, caller.tenant_id, caller.robot_id, job_key, body)
     return _json({"state": state.name})
 
 

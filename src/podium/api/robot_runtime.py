@@ -1,5 +1,6 @@
 """The robots' background work in each server process: the waiters' hub, PostgreSQL LISTEN, and the
-sweep that disconnects silent robots and enforces jobs' time limits (run by one process at a time)."""
+sweep (run by one process at a time) that returns jobs whose claim was never acknowledged to Pending,
+disconnects silent robots and enforces jobs' time limits."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ import logging
 from sqlalchemy.engine import make_url
 
 from podium.api.services import Services
-from podium.domain import job_limits, leases, robot_sessions, wakeups
+from podium.domain import job_claims, job_limits, leases, robot_sessions, wakeups
 from podium.domain.robot_hub import Hub
 
 log = logging.getLogger("podium.robots")
@@ -32,7 +33,10 @@ class RobotRuntime:
 
     @property
     def sweep_seconds(self) -> float:
-        return max(0.5, min(5.0, self.services.settings.heartbeat_timeout_seconds / 4))
+        settings = self.services.settings
+        return max(
+            0.5, min(5.0, settings.heartbeat_timeout_seconds / 4, settings.claim_ack_timeout_seconds / 2)
+        )
 
     def start(self) -> None:
         if not self.services.db.is_sqlite:
@@ -73,6 +77,8 @@ class RobotRuntime:
             ttl = dt.timedelta(seconds=self.sweep_seconds * 3)
             if not await leases.acquire(conn, SWEEP_LEASE, wakeups.ORIGIN, ttl):
                 return
+            # claims never acknowledged first: those jobs never started and go back to Pending
+            await job_claims.withdraw_expired(conn)
             timeout = dt.timedelta(seconds=settings.heartbeat_timeout_seconds)
             await robot_sessions.disconnect_silent(conn, timeout)
             await job_limits.enforce(conn)

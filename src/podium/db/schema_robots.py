@@ -2,7 +2,8 @@
 
 A session is the live connection of one robot: which machine it runs on, when it last reported and
 its state (``RobotState``). Robot logs are written in bulk by robots and job processes. A lease row
-lets one server process of several run a periodic sweep.
+lets one server process of several run a periodic sweep. A job claim is a job handed to a robot that the
+robot has not yet acknowledged (``domain.job_claims``).
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ robot_sessions = Table(
     Column("version", String(64)),
     Column("platform", SmallInteger, nullable=False, default=0),
     Column("info", Text),
+    # MaintenanceMode: Enabled takes the session out of dispatch (SetMaintenanceMode)
+    Column("maintenance_mode", SmallInteger, nullable=False, default=0, server_default="0"),
 )
 Index("ix_robot_sessions_state_time", robot_sessions.c.state, robot_sessions.c.reporting_time)
 Index("ix_robot_sessions_tenant", robot_sessions.c.tenant_id, robot_sessions.c.id)
@@ -62,3 +65,18 @@ leases = Table(
     Column("holder", String(64), nullable=False),
     Column("expires_at", UTCDateTime, nullable=False),
 )
+
+# A job handed to a robot by jobs/next: the robot acknowledges it with the token (expires_at becomes
+# NULL); unacknowledged after expires_at, the job returns to Pending (to assigned_robot_id, its robot
+# before the claim; NULL: any eligible robot). Rows of ended jobs are removed by the sweep.
+job_claims = Table(
+    "job_claims",
+    metadata,
+    Column("job_id", BigInteger, ForeignKey("jobs.id", ondelete="CASCADE"), primary_key=True),
+    _tenant(),
+    Column("robot_id", BigInteger, nullable=False),
+    Column("assigned_robot_id", BigInteger),
+    Column("token", String(36), nullable=False),
+    Column("expires_at", UTCDateTime),
+)
+Index("ix_job_claims_expires_at", job_claims.c.expires_at)

@@ -8,6 +8,7 @@ session's capacity at once (one job unless configured otherwise).
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -16,9 +17,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import environment_robots, folder_robots, folders, jobs, releases, robots
 from podium.db.schema_robots import robot_sessions
+from podium.domain import job_claims
 from podium.domain.enums import JobState
 from podium.domain.job_states import claim_pending
 from podium.domain.robot_sessions import ACTIVE, session_gone
+
+DEFAULT_ACK_TIMEOUT = dt.timedelta(seconds=15)
 
 
 def _eligible_releases(robot_id: int) -> Select[Any]:
@@ -35,9 +39,10 @@ def _eligible_releases(robot_id: int) -> Select[Any]:
 
 
 def candidates(tenant_id: int, robot_id: int, limit: int, dialect: str) -> Select[Any]:
-    """Ids of the Pending jobs the robot may take, highest priority and oldest first."""
+    """Ids (and robot, if started for one) of the Pending jobs the robot may take, highest priority and
+    oldest first."""
     query = (
-        select(jobs.c.id)
+        select(jobs.c.id, jobs.c.robot_id)
         .where(
             jobs.c.tenant_id == tenant_id,
             jobs.c.state == int(JobState.Pending),
@@ -55,12 +60,18 @@ def candidates(tenant_id: int, robot_id: int, limit: int, dialect: str) -> Selec
 
 
 async def claim_for_robot(
-    conn: AsyncConnection, tenant_id: int, robot_id: int, agent_id: str
+    conn: AsyncConnection,
+    tenant_id: int,
+    robot_id: int,
+    agent_id: str,
+    ack_timeout: dt.timedelta = DEFAULT_ACK_TIMEOUT,
 ) -> list[dict[str, Any]]:
-    """Claims (Pending → Running) as many jobs as the robot has free capacity, in this transaction.
+    """Claims (Pending → Running) as many jobs as the robot has free capacity, in this transaction;
+    each job answered carries ``claim``, the token the robot acknowledges it with (``job_claims``).
 
     The robot's session row is locked first, so that two long-polls of one robot cannot both fill
-    the same free slot; the claim itself is one UPDATE (``SKIP LOCKED`` on PostgreSQL).
+    the same free slot; the candidates are locked (``SKIP LOCKED`` on PostgreSQL) and claimed by one
+    UPDATE that checks the state again.
     """
     query = (
         select(robot_sessions, robots.c.enabled, robots.c.name.label("robot_name"))
@@ -76,7 +87,7 @@ async def claim_for_robot(
     session = (await conn.execute(query)).mappings().first()
     if session is None:
         raise session_gone()
-    if not session["enabled"]:
+    if not session["enabled"] or session["maintenance_mode"]:  # maintenance: no new jobs
         return []
     running = (
         await conn.execute(
@@ -88,13 +99,22 @@ async def claim_for_robot(
     free = int(session["capacity"]) - int(running)
     if free <= 0:
         return []
-    return await claim_pending(
+    picked = dict(
+        (await conn.execute(candidates(tenant_id, robot_id, free, conn.dialect.name))).tuples().all()
+    )
+    if not picked:
+        return []
+    claimed = await claim_pending(
         conn,
-        candidates(tenant_id, robot_id, free, conn.dialect.name),
+        select(jobs.c.id).where(jobs.c.id.in_(list(picked))),
         robot_id=robot_id,
         machine_id=session["machine_id"],
         host_machine_name=session["host_machine_name"],
     )
+    tokens = await job_claims.record(
+        conn, tenant_id, robot_id, [(job["id"], picked[job["id"]]) for job in claimed], ack_timeout
+    )
+    return [{**job, "claim": tokens[job["id"]]} for job in claimed]
 
 
 async def job_details(conn: AsyncConnection, job_ids: list[int]) -> list[dict[str, Any]]:

@@ -23,7 +23,10 @@ FINAL = frozenset({S.Faulted, S.Successful, S.Stopped})
 
 ALLOWED: dict[JobState, frozenset[JobState]] = {
     S.Pending: frozenset({S.Running, S.Stopped, S.Faulted}),
-    S.Running: frozenset({S.Stopping, S.Terminating, S.Successful, S.Faulted, S.Stopped, S.Suspended}),
+    # Running -> Pending: only a robot's claim that was never acknowledged (domain.job_claims)
+    S.Running: frozenset(
+        {S.Pending, S.Stopping, S.Terminating, S.Successful, S.Faulted, S.Stopped, S.Suspended}
+    ),
     S.Stopping: frozenset({S.Terminating, S.Stopped, S.Successful, S.Faulted}),
     S.Terminating: frozenset({S.Stopped, S.Faulted}),
     S.Suspended: frozenset({S.Resumed, S.Stopped, S.Faulted}),

@@ -106,7 +106,8 @@ async def folder_feeds(conn: AsyncConnection, tenant_id: int) -> list[tuple[str,
 async def refresh_latest(
     conn: AsyncConnection, tenant_id: int, feed: str, package_id_lower: str
 ) -> str | None:
-    """Marks the highest version of the package as the latest one; returns it (None: no version left)."""
+    """Marks the highest version of the package as the latest one, and refreshes ``IsLatestVersion`` of
+    the releases that run the package from this feed; returns it (None: no version left)."""
     rows = (
         await conn.execute(
             select(package_versions.c.id, package_versions.c.version).where(
@@ -116,15 +117,51 @@ async def refresh_latest(
             )
         )
     ).all()
-    if not rows:
-        return None
-    best = max(rows, key=lambda r: versions.sort_key(r.version))
-    scope = (package_versions.c.tenant_id == tenant_id) & (package_versions.c.feed == feed)
-    scope = scope & (package_versions.c.package_id_lower == package_id_lower)
-    await conn.execute(
-        update(package_versions).where(scope).values(is_latest_version=package_versions.c.id == best.id)
+    best = max(rows, key=lambda r: versions.sort_key(r.version)) if rows else None
+    if best is not None:
+        scope = (package_versions.c.tenant_id == tenant_id) & (package_versions.c.feed == feed)
+        scope = scope & (package_versions.c.package_id_lower == package_id_lower)
+        await conn.execute(
+            update(package_versions).where(scope).values(is_latest_version=package_versions.c.id == best.id)
+        )
+    latest = None if best is None else str(best.version)
+    await _refresh_releases(conn, tenant_id, feed, package_id_lower, latest)
+    return latest
+
+
+async def _refresh_releases(
+    conn: AsyncConnection, tenant_id: int, feed: str, package_id_lower: str, latest: str | None
+) -> None:
+    """``releases.is_latest_version`` of the releases running the package from ``feed``: whether their
+    version is ``latest`` (stored, so that lists and ``$filter=IsLatestVersion eq false`` stay one query)."""
+    rows = await conn.execute(
+        select(
+            releases.c.id,
+            releases.c.process_version,
+            releases.c.is_latest_version,
+            folders.c.fully_qualified_name,
+        )
+        .join(folders, folders.c.id == releases.c.folder_id)
+        .where(releases.c.tenant_id == tenant_id, func.lower(releases.c.process_key) == package_id_lower)
     )
-    return str(best.version)
+    wanted = versions.normalize(latest) if latest else None
+    feeds: dict[str, str] = {}  # top-level folder -> feed name
+    changes: dict[bool, list[int]] = {True: [], False: []}
+    for row in rows:
+        top = row.fully_qualified_name.split("/", 1)[0]
+        if top not in feeds:
+            feeds[top] = (await feed_of_folder(conn, tenant_id, top)).name
+        if feeds[top] != feed:
+            continue
+        version = row.process_version
+        is_latest = (
+            wanted is not None and versions.is_valid(version) and versions.normalize(version) == wanted
+        )
+        if bool(row.is_latest_version) != is_latest:
+            changes[is_latest].append(row.id)
+    for value, ids in changes.items():
+        if ids:
+            await conn.execute(update(releases).where(releases.c.id.in_(ids)).values(is_latest_version=value))
 
 
 async def releases_using(

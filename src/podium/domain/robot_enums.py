@@ -24,3 +24,8 @@ class Platform(enum.IntEnum):
 class RobotSessionType(enum.IntEnum):
     LongLived = 0
     Ephemeral = 1
+
+
+class MaintenanceMode(enum.IntEnum):
+    Default = 0
+    Enabled = 1

@@ -9,10 +9,11 @@ place that changes it, recording a ``robot.<state>`` event in the same transacti
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, insert, select, update
+from sqlalchemy import RowMapping, and_, bindparam, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import jobs, robots
@@ -25,6 +26,80 @@ from podium.errors import PodiumError
 
 ACTIVE_JOB_STATES = (JobState.Running, JobState.Stopping, JobState.Terminating)
 ACTIVE = tuple(int(s) for s in ACTIVE_JOB_STATES)
+STOP_REQUESTED = (int(JobState.Stopping), int(JobState.Terminating))
+
+# The heartbeats' statements, built once (no expression building or cache-key work per beat). The
+# UPDATE stamps the sessions of a batch of beats, each when the session is the beating agent's and its
+# state is already the one the beat implies (``b_beats``: (robot_id, tenant_id, agent_id, state)); the
+# SELECT finds which of the stamped robots have a job asked to stop (only for those are the stop
+# commands looked up). Two statements, not an EXISTS in RETURNING: SQLite does not correlate a
+# subquery of RETURNING with the updated row.
+_STAMP = (
+    update(robot_sessions)
+    .where(
+        tuple_(
+            robot_sessions.c.robot_id,
+            robot_sessions.c.tenant_id,
+            robot_sessions.c.agent_id,
+            robot_sessions.c.state,
+        ).in_(bindparam("b_beats", expanding=True))
+    )
+    .values(reporting_time=bindparam("b_now"))
+    .returning(
+        robot_sessions.c.robot_id,
+        robot_sessions.c.tenant_id,
+        robot_sessions.c.agent_id,
+        robot_sessions.c.state,
+    )
+)
+_STOPPING = (  # ``b_robots``: (tenant_id, robot_id), the leading columns of ix_jobs_robot_state
+    select(jobs.c.robot_id)
+    .where(
+        tuple_(jobs.c.tenant_id, jobs.c.robot_id).in_(bindparam("b_robots", expanding=True)),
+        jobs.c.state.in_(STOP_REQUESTED),
+    )
+    .distinct()
+)
+
+
+@dataclass(frozen=True)
+class Beat:
+    """One heartbeat: the robot (of the token's tenant), the agent holding its session, and whether
+    the agent reports running jobs (Busy) or none (Available)."""
+
+    tenant_id: int
+    robot_id: int
+    agent_id: str
+    busy: bool
+
+    @property
+    def state(self) -> int:
+        return int(RobotState.Busy if self.busy else RobotState.Available)
+
+
+async def stamp(conn: AsyncConnection, beats: Sequence[Beat]) -> list[bool | None]:
+    """Heartbeats' fast path: one UPDATE for the whole batch, then one SELECT (each atomic on its own,
+    so PostgreSQL runs them in autocommit). For each beat: None when nothing was stamped (its state
+    changes, or the session is not this agent's: :func:`heartbeat` handles both in a transaction),
+    else whether a job of the robot is asked to stop."""
+    if not beats:
+        return []
+    rows = await conn.execute(
+        _STAMP,
+        {
+            "b_beats": [(b.robot_id, b.tenant_id, b.agent_id, b.state) for b in beats],
+            "b_now": utcnow(),
+        },
+    )
+    stamped = set(rows.tuples().all())
+    if not stamped:
+        return [None] * len(beats)
+    robots_ = sorted({(row[1], row[0]) for row in stamped})
+    stopping = set((await conn.execute(_STOPPING, {"b_robots": robots_})).scalars().all())
+    return [
+        (b.robot_id in stopping) if (b.robot_id, b.tenant_id, b.agent_id, b.state) in stamped else None
+        for b in beats
+    ]
 
 
 def session_gone() -> PodiumError:
@@ -133,7 +208,8 @@ async def open_session(
 
 
 async def heartbeat(conn: AsyncConnection, tenant_id: int, robot_id: int, agent_id: str, busy: bool) -> None:
-    """Stamps the session's reporting time; one UPDATE unless the state changes."""
+    """Stamps the session's reporting time, moving it to Busy/Available when that changed; one UPDATE
+    unless the state changes."""
     target = RobotState.Busy if busy else RobotState.Available
     condition = and_(
         robot_sessions.c.robot_id == robot_id,

@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import shutil
 import signal
 import socket
 import subprocess
@@ -24,6 +25,15 @@ from podium.robot.runner import JobProcess, JobSpec, runtime_shim
 
 log = logging.getLogger("podium.robot")
 LOG_BATCH = 100
+
+
+def job_copy(content_dir: Path, work_dir: Path) -> Path:
+    """The job's own copy of the package's files, its working directory: what the job (or the
+    ``uipath`` runtime's ``__uipath`` folder) writes there stays out of the cache and other jobs."""
+    target = work_dir / "content"
+    shutil.rmtree(target, ignore_errors=True)
+    shutil.copytree(content_dir, target, symlinks=False)
+    return target
 
 
 @dataclass
@@ -108,6 +118,10 @@ class RobotWorker:
 
     async def run(self, job: dict[str, Any]) -> None:
         key = job["key"]
+        if not await self.protocol.acknowledge(self.robot, job):  # withdrawn: another robot runs it
+            self.robot.running.pop(key, None)
+            self.changed.set()
+            return
         try:
             state, output, info = await self._execute(job)
         except Exception as error:  # preparing the job failed: it cannot run here
@@ -116,6 +130,7 @@ class RobotWorker:
         self.log(job, "Info" if state == "Successful" else "Error", f"Job {state.lower()}.")
         await self.flush_logs()
         await self.protocol.report(self.robot, key, state, output, info)
+        await asyncio.to_thread(shutil.rmtree, self.agent.options.cache_dir / "jobs" / key / "content", True)
         self.processes.pop(key, None)
         self.robot.running.pop(key, None)
         self.changed.set()
@@ -130,15 +145,16 @@ class RobotWorker:
             return "Faulted", None, f"Installing the package's dependencies failed:\n{error.stderr or error}"
         entry = job.get("entryPointPath") or prepared.info.main_entry_point
         arguments = orjson.loads(job["inputArguments"]) if job.get("inputArguments") else {}
+        work_dir = agent.options.cache_dir / "jobs" / job["key"]
         spec = JobSpec(
             key=job["key"],
             kind=prepared.info.kind,
-            content_dir=prepared.content_dir,
+            content_dir=await asyncio.to_thread(job_copy, prepared.content_dir, work_dir),
             entry_point=entry,
             python=prepared.python,
             input_arguments=arguments,
             environment=agent.job_environment(job),
-            work_dir=agent.options.cache_dir / "jobs" / job["key"],
+            work_dir=work_dir,
             function=agent.function_of(prepared.content_dir),
         )
         process = JobProcess(spec, lambda level, text: self.log(job, level, text), agent.shim)

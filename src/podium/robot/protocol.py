@@ -148,6 +148,30 @@ class Protocol:
                 log.warning("Podium refused the %s report of job %s: %s", state, key, response.text)
             return
 
+    async def acknowledge(self, robot: RobotSession, job: dict[str, Any]) -> bool:
+        """Confirms the job was received (its first ``Running`` report, with the claim's token); False
+        when Podium withdrew the claim meanwhile: the job must not run here. Retried while Podium cannot
+        be reached (acknowledging twice is harmless)."""
+        body = {"state": "Running", "claim": job.get("claim")}
+        for attempt in range(60):
+            try:
+                response = await self.http.post(
+                    f"/api/robot/jobs/{job['key']}/state",
+                    json=body,
+                    headers={"Authorization": f"Bearer {robot.token}"},
+                )
+            except httpx.TransportError:
+                await asyncio.sleep(min(5, 0.5 * (attempt + 1)))
+                continue
+            if response.status_code >= 500:
+                await asyncio.sleep(1)
+                continue
+            if response.status_code >= 400:
+                log.warning("job %s not taken: %s", job["key"], response.text)
+                return False
+            return True
+        return False
+
     async def submit_logs(self, robot: RobotSession, entries: list[dict[str, Any]]) -> None:
         try:
             response = await self.http.post(

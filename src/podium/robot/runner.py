@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from podium.robot import uipath_run
+
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 RUNTIME_SHIM = Path(__file__).resolve().parents[1] / "runtime.py"
 MAX_LINE = 10_000
@@ -105,17 +107,7 @@ def command(spec: JobSpec, files: dict[str, Path]) -> list[str]:
             entry,
         ]
     if spec.kind == "uipath-python":
-        run = "from uipath._cli import cli; cli()"
-        return [
-            spec.python,
-            "-c",
-            run,
-            "run",
-            spec.entry_point,
-            json.dumps(spec.input_arguments),
-            "--output-file",
-            str(files["output"]),
-        ]
+        return uipath_run.command(spec.python, spec.entry_point, files["input"], files["output"])
     raise ValueError(f"unknown package kind {spec.kind!r}")
 
 
@@ -160,6 +152,7 @@ class JobProcess:
         self.stop_asked = False
         self.killed = False
         self.process: asyncio.subprocess.Process | None = None
+        self.uipath_files = uipath_run.runtime_files(spec.content_dir)
         self._tail: list[tuple[str, str]] = []  # the last output lines (stream, text)
 
     def _env(self) -> dict[str, str]:
@@ -175,6 +168,8 @@ class JobProcess:
         )
         if self.spec.function:
             env["PODIUM_FUNCTION"] = self.spec.function
+        if self.spec.kind == "uipath-python":
+            env = {**uipath_run.ENVIRONMENT, **env}
         return job_environment(env, self.shim_dir)
 
     async def start(self) -> None:
@@ -211,12 +206,42 @@ class JobProcess:
             if text.strip():
                 self.on_line(*line_level(text, name))
 
+    async def _follow(self, path: Path, ended: asyncio.Event) -> None:
+        """Log records the job's process appends to ``path`` (``uipath run`` in a job), until it ends."""
+        records, offset = uipath_run.LogRecords(), 0
+        while True:
+            finished = ended.is_set()
+            try:
+                with open(path, "rb") as handle:
+                    handle.seek(offset)
+                    chunk = handle.read()
+            except FileNotFoundError:
+                chunk = b""
+            offset += len(chunk)
+            found = records.feed(chunk.decode("utf-8", "replace"))
+            if finished or not chunk:  # quiet (or over): the record held back is complete
+                found += records.flush(final=finished)
+            for level, message in found:
+                self._tail = [*self._tail[-199:], ("log", message)]
+                self.on_line(level, message[:MAX_LINE])
+            if finished:
+                return
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(ended.wait(), timeout=0.25)
+
     async def wait(self) -> Outcome:
         assert self.process is not None
+        ended = asyncio.Event()
+        follow = None
+        if self.spec.kind == "uipath-python":
+            follow = asyncio.ensure_future(self._follow(self.uipath_files.log, ended))
         await asyncio.gather(
             self._pump(self.process.stdout, "stdout"), self._pump(self.process.stderr, "stderr")
         )
         code = await self.process.wait()
+        ended.set()
+        if follow is not None:
+            await follow
         if self.killed or (self.stop_asked and code != 0 and code < 0):
             return Outcome("Stopped", info="The job was stopped.")
         if code != 0:
@@ -237,6 +262,10 @@ class JobProcess:
         if error.exists():
             detail = json.loads(error.read_text())
             return f"{detail['message']}\n{detail['traceback']}".strip()
+        if self.spec.kind == "uipath-python":
+            reported = uipath_run.fault(self.uipath_files.result)
+            if reported:
+                return reported
         lines = [text for stream, text in self._tail if stream == "stderr"] or [t for _, t in self._tail]
         message = next((t for t in reversed(lines) if t.strip() and not t.startswith((" ", "\t"))), "")
         tail = "\n".join(t for _, t in self._tail[-60:]).strip()
