@@ -8,20 +8,20 @@ built-in one (30 days, Delete). Every server process runs the sweep loop every
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.api.context import RequestContext
 from podium.api.declare import choice, integer
+from podium.api.periodic import every
 from podium.api.queue_sets import item_dto
+from podium.api.services import Services
 from podium.db.schema_buckets import buckets
 from podium.db.schema_queues import queue_retention
 from podium.domain import queue_retention as retention
@@ -86,30 +86,16 @@ QUEUE_RETENTION = registry.add(
 )
 
 
-async def sweep_retention(app: FastAPI) -> None:
-    """Every ``queue_retention_sweep_seconds``: the retention sweep, if this process gets the lease."""
-    services = app.state.services
+async def sweep_retention(services: Services) -> None:
+    """One round of the retention sweep, if this process gets the lease for the interval."""
     settings = services.settings
     interval = dt.timedelta(seconds=settings.queue_retention_sweep_seconds)
-    while True:
-        await asyncio.sleep(settings.queue_retention_sweep_seconds)
-        try:
-            await retention.sweep(services.db, settings.data_dir, item_dto, wakeups.ORIGIN, interval)
-        except Exception:  # keep sweeping: a failed round is retried at the next one
-            log.exception("the queue retention sweep failed")
+    await retention.sweep(services.db, settings.data_dir, item_dto, wakeups.ORIGIN, interval)
 
 
-@contextlib.asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings = app.state.services.settings
-    task = asyncio.create_task(sweep_retention(app)) if settings.queue_retention_sweep_seconds > 0 else None
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-router = APIRouter(tags=["Queues"], lifespan=_lifespan)
+router = APIRouter(
+    tags=["Queues"],
+    lifespan=every(
+        lambda settings: settings.queue_retention_sweep_seconds, sweep_retention, "the retention sweep"
+    ),
+)

@@ -7,21 +7,21 @@ the domain in one write transaction. Queue actions are in the ``UiPathODataSvc``
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import datetime as dt
 import logging
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, FastAPI
+from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from podium.api import queue_admin  # noqa: F401  (registers the users' item operations)
 from podium.api.context import RequestContext
+from podium.api.periodic import every
 from podium.api.queue_sets import QUEUE_DEFINITIONS, SCHEMAS, item_dto
+from podium.api.services import Services
 from podium.db.schema_queues import queue_definition_folders, queue_definitions
 from podium.db.types import utcnow
 from podium.domain import queue_items as adding
@@ -225,32 +225,17 @@ async def get_json_schema_definition(ctx: RequestContext, call: ActionCall) -> R
     )
 
 
-async def sweep_abandoned(app: FastAPI) -> None:
-    """Every ``queue_abandon_sweep_seconds``: abandon (and retry) stale InProgress items."""
-    services = app.state.services
-    settings = services.settings
-    while True:
-        await asyncio.sleep(settings.queue_abandon_sweep_seconds)
-        try:
-            timeout = dt.timedelta(seconds=settings.queue_abandon_timeout_seconds)
-            done = await transactions.abandon_stale_items(services.db, timeout)
-            if done:
-                log.info("abandoned %d stale queue items", len(done))
-        except Exception:  # keep sweeping: a failed round is retried at the next one
-            log.exception("the abandon sweep failed")
+async def sweep_abandoned(services: Services) -> None:
+    """Abandons (and retries) InProgress items older than the abandon timeout."""
+    timeout = dt.timedelta(seconds=services.settings.queue_abandon_timeout_seconds)
+    done = await transactions.abandon_stale_items(services.db, timeout)
+    if done:
+        log.info("abandoned %d stale queue items", len(done))
 
 
-@contextlib.asynccontextmanager
-async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
-    settings = app.state.services.settings
-    task = asyncio.create_task(sweep_abandoned(app)) if settings.queue_abandon_sweep_seconds > 0 else None
-    try:
-        yield
-    finally:
-        if task is not None:
-            task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
-
-
-router = APIRouter(tags=["Queues"], lifespan=_lifespan)
+router = APIRouter(
+    tags=["Queues"],
+    lifespan=every(
+        lambda settings: settings.queue_abandon_sweep_seconds, sweep_abandoned, "the abandon sweep"
+    ),
+)
