@@ -131,6 +131,25 @@ class Protocol:
     ) -> None:
         """Reports a job's state, retrying while Podium cannot be reached (a result is not dropped)."""
         body: dict[str, Any] = {"state": state, "outputArguments": output, "info": info}
+        response = await self._post_state(robot, key, body)
+        if response is not None and response.status_code >= 400:
+            log.warning("Podium refused the %s report of job %s: %s", state, key, response.text)
+
+    async def acknowledge(self, robot: RobotSession, job: dict[str, Any]) -> bool:
+        """Confirms the job was received (its first ``Running`` report, with the claim's token); False
+        when Podium withdrew the claim meanwhile: the job must not run here. Retried while Podium cannot
+        be reached (acknowledging twice is harmless)."""
+        response = await self._post_state(robot, job["key"], {"state": "Running", "claim": job.get("claim")})
+        if response is None or response.status_code >= 400:
+            log.warning(
+                "job %s not taken: %s", job["key"], "no answer" if response is None else response.text
+            )
+            return False
+        return True
+
+    async def _post_state(self, robot: RobotSession, key: str, body: dict[str, Any]) -> httpx.Response | None:
+        """POSTs a job state, retried on transport errors and 5xx for about a minute; None if it never
+        got a 4xx/2xx answer."""
         for attempt in range(60):
             try:
                 response = await self.http.post(
@@ -144,33 +163,8 @@ class Protocol:
             if response.status_code >= 500:
                 await asyncio.sleep(1)
                 continue
-            if response.status_code >= 400:
-                log.warning("Podium refused the %s report of job %s: %s", state, key, response.text)
-            return
-
-    async def acknowledge(self, robot: RobotSession, job: dict[str, Any]) -> bool:
-        """Confirms the job was received (its first ``Running`` report, with the claim's token); False
-        when Podium withdrew the claim meanwhile: the job must not run here. Retried while Podium cannot
-        be reached (acknowledging twice is harmless)."""
-        body = {"state": "Running", "claim": job.get("claim")}
-        for attempt in range(60):
-            try:
-                response = await self.http.post(
-                    f"/api/robot/jobs/{job['key']}/state",
-                    json=body,
-                    headers={"Authorization": f"Bearer {robot.token}"},
-                )
-            except httpx.TransportError:
-                await asyncio.sleep(min(5, 0.5 * (attempt + 1)))
-                continue
-            if response.status_code >= 500:
-                await asyncio.sleep(1)
-                continue
-            if response.status_code >= 400:
-                log.warning("job %s not taken: %s", job["key"], response.text)
-                return False
-            return True
-        return False
+            return response
+        return None
 
     async def submit_logs(self, robot: RobotSession, entries: list[dict[str, Any]]) -> None:
         try:
