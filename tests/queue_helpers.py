@@ -11,11 +11,10 @@ from sqlalchemy.engine import Engine
 from podium.auth.tokens import TokenClaims, issue
 from podium.db.schema import robots
 from podium.db.schema_queues import queue_item_events, queue_items
-from tests.support import Api
+from tests.support import SIGNING_KEY, Api
 
 ODATA = "/odata"
 SVC = "UiPathODataSvc"
-SIGNING_KEY = "test-signing-key-" + "x" * 32  # tests.support.start_app's key
 
 
 def create_queue(api: Api, name: str = "invoices", **fields: Any) -> dict[str, Any]:

@@ -16,6 +16,8 @@ from podium.config import Settings
 from podium.db.engine import Database
 from podium.domain.tenancy import TenantSeed, create_tenant
 
+SIGNING_KEY = "test-signing-key-" + "x" * 32  # the token signing key of every test app
+
 ADMIN_PASSWORD = "admin-password-1"
 
 
@@ -89,7 +91,7 @@ def start_app(
     url: str, data_dir: Path, tenant_name: str = "Default", max_body_bytes: int | None = None
 ) -> Iterator[Api]:
     tenant = create_tenant_sync(url, tenant_name)
-    settings = Settings(data_dir=data_dir, database_url=url, secret_key="test-signing-key-" + "x" * 32)
+    settings = Settings(data_dir=data_dir, database_url=url, secret_key=SIGNING_KEY)
     if max_body_bytes is not None:
         settings.max_body_bytes = max_body_bytes
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:

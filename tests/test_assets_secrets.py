@@ -19,7 +19,7 @@ from podium.domain.crypto import Keyring, KeyringError, ensure_key, key_file, re
 from podium.domain.key_rotation import rotate_key
 from podium.domain.sealed import SEALED_COLUMNS
 from tests.assets_support import NS, ODATA, create_asset, robot_read, robot_with_token
-from tests.support import ADMIN_PASSWORD, Api, assert_error
+from tests.support import ADMIN_PASSWORD, SIGNING_KEY, Api, assert_error
 
 PASSWORDS = ("global-pa55word-xyz", "robot-pa55word-abc", "secret-value-qrs")
 
@@ -195,7 +195,7 @@ def test_rotate_key_reencrypts_everything_and_old_key_goes(
     before = {sealed_key_id(t) for t in _all_sealed(db)}
     assert len(before) == 1
     settings = Settings(
-        data_dir=tmp_path, database_url=database_url, secret_key="test-signing-key-" + "x" * 32
+        data_dir=tmp_path, database_url=database_url, secret_key=SIGNING_KEY
     )
     lines = asyncio.run(rotate_key(settings, retire_old=True))
     new_id = Keyring(settings).primary

@@ -26,10 +26,9 @@ from sqlalchemy.engine import Engine
 
 from podium.auth import passwords
 from tests.package_builders import nupkg
-from tests.support import ADMIN_PASSWORD, Api, assert_error, start_app
+from tests.support import ADMIN_PASSWORD, SIGNING_KEY, Api, assert_error, start_app
 
 NS = "UiPath.Server.Configuration.OData"
-SIGNING_KEY = "test-signing-key-" + "x" * 32  # the key tests.support gives the app
 TABLES = (
     "tenants",
     "jobs",

@@ -13,11 +13,10 @@ from sqlalchemy.engine import Engine
 
 from podium.db.schema_buckets import bucket_folders, buckets
 from podium.storage.signing import BlobGrant, derive_key, sign
-from tests.support import Api, assert_error
+from tests.support import SIGNING_KEY, Api, assert_error
 
 B = "/odata/Buckets"
 NS = "UiPath.Server.Configuration.OData"
-SIGNING_KEY = "test-signing-key-" + "x" * 32  # what tests.support.start_app configures
 
 
 def create(api: Api, name: str, folder: str = "Shared", **extra: Any) -> dict[str, Any]:
@@ -305,7 +304,7 @@ def test_read_only_buckets_refuse_writes(api: Api) -> None:
 
 
 def test_uploads_over_the_limit_are_refused_and_nothing_is_kept(api: Api, tmp_path: Path) -> None:
-    api.client.app.state.services.settings.max_blob_bytes = 1000  # type: ignore[attr-defined]
+    api.client.app.state.podium.settings.max_blob_bytes = 1000  # type: ignore[attr-defined]
     bucket = create(api, "small")
     uri = api.ok(
         api.get(f"{B}({bucket['Id']})/{NS}.GetWriteUri", folder="Shared", params={"path": "big.bin"})

@@ -23,7 +23,7 @@ from podium.domain.crypto import sealed_key_id
 from podium.domain.key_rotation import rotate_key
 from podium.storage.secrets import unseal
 from tests.buckets_support import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, moto_s3, s3_bucket_body
-from tests.support import Api, assert_error
+from tests.support import SIGNING_KEY, Api, assert_error
 
 B = "/odata/Buckets"
 NS = "UiPath.Server.Configuration.OData"
@@ -162,11 +162,11 @@ def test_rotate_key_reseals_bucket_secrets(
     with db.connect() as conn:
         before = conn.execute(query).one()
     settings = Settings(
-        data_dir=tmp_path, database_url=database_url, secret_key="test-signing-key-" + "x" * 32
+        data_dir=tmp_path, database_url=database_url, secret_key=SIGNING_KEY
     )
     asyncio.run(rotate_key(settings, retire_old=True))
     with db.connect() as conn:
         after = conn.execute(query).one()
     assert sealed_key_id(after.secret) != sealed_key_id(before.secret)
-    fresh = Settings(data_dir=tmp_path, database_url=database_url, secret_key="test-signing-key-" + "x" * 32)
+    fresh = Settings(data_dir=tmp_path, database_url=database_url, secret_key=SIGNING_KEY)
     assert unseal(fresh, after.tenant_id, after.identifier, after.secret) == S3_SECRET_KEY

@@ -1,4 +1,4 @@
-"""Which routes the edge serves itself (podium.api.direct) and that they answer like FastAPI would."""
+"""Which routes the edge serves itself (podium.http.direct) and that they answer like FastAPI would."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pydantic import BaseModel
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium.api.direct import DirectRoutes
+from podium.http.direct import DirectRoutes
 from podium.odata.routes import odata
 from tests.support import Api, assert_error
 
@@ -39,7 +39,7 @@ def test_only_request_only_endpoints_are_taken() -> None:
     async def permissions(request: Request) -> Response:
         return Response()
 
-    direct = DirectRoutes([router])
+    direct = DirectRoutes([router], odata)
     assert set(direct.exact) == {("POST", "/api/raw")}
     assert direct.find("POST", "/api/raw") is raw
     assert direct.find("GET", "/api/raw") is None

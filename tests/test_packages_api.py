@@ -28,7 +28,7 @@ def upload(
 
 
 def feed_files(api: Api) -> list[str]:
-    root = api.client.app.state.services.settings.data_dir / "packages"  # type: ignore[attr-defined]
+    root = api.client.app.state.podium.settings.data_dir / "packages"  # type: ignore[attr-defined]
     return sorted(str(p.relative_to(root)) for p in Path(root).rglob("*") if p.is_file())
 
 

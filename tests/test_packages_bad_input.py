@@ -93,7 +93,7 @@ BAD_PACKAGES = {
 def assert_nothing_written(api: Api, db: Engine) -> None:
     with db.connect() as conn:
         assert conn.execute(select(func.count()).select_from(package_versions)).scalar_one() == 0
-    root = Path(api.client.app.state.services.settings.data_dir) / "packages"  # type: ignore[attr-defined]
+    root = Path(api.client.app.state.podium.settings.data_dir) / "packages"  # type: ignore[attr-defined]
     assert [p for p in root.rglob("*") if p.is_file()] == []
 
 
@@ -132,12 +132,12 @@ def test_duplicate_version_is_409_and_keeps_the_first(api: Api, db: Engine) -> N
         assert conn.execute(select(func.count()).select_from(package_versions)).scalar_one() == 1
     download = api.get(f"/odata/Processes/{NS}.DownloadPackage(key='Hello:1.0.0')")
     assert download.content == first
-    root = Path(api.client.app.state.services.settings.data_dir) / "packages"  # type: ignore[attr-defined]
+    root = Path(api.client.app.state.podium.settings.data_dir) / "packages"  # type: ignore[attr-defined]
     assert len([p for p in root.rglob("*") if p.is_file()]) == 1
 
 
 def test_oversized_upload_is_413(api: Api, db: Engine) -> None:
-    api.client.app.state.services.settings.max_package_bytes = 4096  # type: ignore[attr-defined]
+    api.client.app.state.podium.settings.max_package_bytes = 4096  # type: ignore[attr-defined]
     big = nupkg(files={"content/data.bin": os.urandom(20_000)})  # incompressible
     assert_error(post(api, files={"file": ("big.nupkg", big)}), 413)
     big_stream = (os.urandom(16_384) for _ in range(50))  # no Content-Length: counted while streaming

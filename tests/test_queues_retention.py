@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -13,12 +14,16 @@ from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
 from podium.api.queue_sets import item_dto
+from podium.config import Settings
 from podium.db.engine import Database
 from podium.db.schema_queues import queue_item_comments, queue_item_events, queue_items
 from podium.domain import queue_retention as retention
 from podium.domain.queue_enums import QueueItemStatus
+from podium.http.state import AppState
+from podium.services.base import run_round
+from podium.services.queue_retention import SERVICE as RETENTION
 from tests.queue_helpers import ODATA, add_item, create_queue
-from tests.support import Api, assert_error
+from tests.support import SIGNING_KEY, Api, assert_error
 
 S = QueueItemStatus
 NOW = dt.datetime.now(dt.UTC)
@@ -53,17 +58,24 @@ def populate(api: Api, db: Engine, queue: str, days_old: float, days_new: float)
 
 
 def run_sweep(url: str, data_dir: Path, holder: str = "test", count: int = 1) -> list[Any]:
+    """``count`` concurrent rounds of the retention service, each as another server process (holder):
+    the report of each round that got the lease, None for the others."""
+
     async def go() -> list[Any]:
         db = Database(url)
+        state = AppState(settings=Settings(data_dir=data_dir), db=db, signing_key=SIGNING_KEY)
+        reports: dict[str, retention.SweepReport] = {}
+
+        async def round_of(name: str) -> Any:
+            async def apply(state: AppState) -> None:
+                reports[name] = await retention.apply_retention(state.db, data_dir, item_dto)
+
+            service = replace(RETENTION, run_once=apply)
+            got = await run_round(service, state, name, interval=3600)
+            return reports[name] if got else None
+
         try:
-            return list(
-                await asyncio.gather(
-                    *(
-                        retention.sweep(db, data_dir, item_dto, f"{holder}-{n}", dt.timedelta(hours=1))
-                        for n in range(count)
-                    )
-                )
-            )
+            return list(await asyncio.gather(*(round_of(f"{holder}-{n}") for n in range(count))))
         finally:
             await db.dispose()
 

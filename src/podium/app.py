@@ -12,14 +12,17 @@ from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
 from podium import __version__
-from podium.api import load_areas
-from podium.api.direct import DirectRoutes, serve
-from podium.api.edge import EdgeMiddleware, error_response
-from podium.api.robot_runtime import RobotRuntime
-from podium.api.services import Services
+from podium.api import areas
 from podium.config import Settings
 from podium.db.engine import Database
+from podium.domain import wakeups
 from podium.errors import ErrorCode, PodiumError
+from podium.http.direct import DirectRoutes, serve
+from podium.http.edge import EdgeMiddleware, error_response
+from podium.http.state import AppState
+from podium.odata.routes import odata
+from podium.services.all import SERVICES
+from podium.services.runner import ServiceRunner
 
 
 def _error_response(request: Request, error: PodiumError) -> Response:
@@ -28,7 +31,7 @@ def _error_response(request: Request, error: PodiumError) -> Response:
 
 class PodiumApp(FastAPI):
     """FastAPI behind Podium's edge; the routes in ``direct`` are served from the edge without FastAPI's
-    routing and middleware (see ``podium.api.direct``)."""
+    routing and middleware (see ``podium.http.direct``)."""
 
     edge: EdgeMiddleware | None = None
     direct: DirectRoutes | None = None
@@ -48,24 +51,21 @@ class PodiumApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def start_robot_runtime(app: FastAPI) -> RobotRuntime:
-    """Robots' background work: waking long-polls, LISTEN on PostgreSQL, the heartbeat sweep."""
-    runtime = RobotRuntime(app.state.services)
-    app.state.robot_runtime = runtime
-    runtime.start()
-    return runtime
-
-
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = database or Database(settings.resolved_database_url)
-        app.state.services = Services(settings=settings, db=db, signing_key=settings.signing_key())
-        robots = start_robot_runtime(app)
+        state = AppState(settings=settings, db=db, signing_key=settings.signing_key())
+        app.state.podium = state
+        # jobs and stop requests committed in this process wake its long-polling robots at once
+        uninstall_wakeups = wakeups.install(db.write_engine, state.hub.deliver)
+        runner = app.state.services = ServiceRunner(state, SERVICES)
+        runner.start()
         try:
             yield
         finally:
-            await robots.stop()
+            await runner.stop()
+            uninstall_wakeups()
             if database is None:
                 await db.dispose()
 
@@ -101,10 +101,10 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     async def version() -> dict[str, str]:
         return {"version": __version__, "product": "Podium"}
 
-    routers = load_areas()
+    routers = areas.install()
     for router in routers:
         app.include_router(router)
-    app.direct = DirectRoutes(routers)
+    app.direct = DirectRoutes(routers, odata)
     app.edge = EdgeMiddleware(app._behind_edge, max_body_bytes=settings.max_body_bytes)
     return app
 

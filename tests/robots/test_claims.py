@@ -23,7 +23,7 @@ def _expire_claims(api: Api, db: Engine) -> None:
             .where(job_claims.c.expires_at.is_not(None))
             .values(expires_at=utcnow().replace(year=2000))
         )
-    api.client.portal.call(api.client.app.state.robot_runtime.sweep_once)  # type: ignore[attr-defined]
+    api.client.portal.call(api.client.app.state.services.run_now, "robot-sweep")  # type: ignore[attr-defined]
 
 
 def _ack(robot: RobotClient, assignment: dict[str, str], token: str | None = None) -> object:

@@ -57,7 +57,7 @@ def test_sessions_follow_heartbeats_and_disconnect(api: Api, db: Engine) -> None
     # silent robots: the sweep disconnects them
     with db.begin() as conn:
         conn.execute(update(robot_sessions).values(reporting_time=utcnow().replace(year=2000)))
-    api.client.portal.call(api.client.app.state.robot_runtime.sweep_once)  # type: ignore[attr-defined]
+    api.client.portal.call(api.client.app.state.services.run_now, "robot-sweep")  # type: ignore[attr-defined]
     states = {s["State"] for s in api.ok(api.get("/odata/Sessions"))["value"]}
     assert states == {"Disconnected"}
 
@@ -160,7 +160,7 @@ def test_silent_robot_faults_its_job(api: Api, db: Engine) -> None:
     robot.next()
     with db.begin() as conn:
         conn.execute(update(robot_sessions).values(reporting_time=utcnow().replace(year=2000)))
-    api.client.portal.call(api.client.app.state.robot_runtime.sweep_once)  # type: ignore[attr-defined]
+    api.client.portal.call(api.client.app.state.services.run_now, "robot-sweep")  # type: ignore[attr-defined]
     faulted = job(api, started["Id"])
     assert faulted["State"] == "Faulted" and "stopped reporting" in faulted["Info"]
     # it restarts (a new agent): connects again and takes new work
@@ -189,5 +189,5 @@ def test_job_token_is_scoped_and_ends_with_the_job(api: Api, db: Engine) -> None
     should = api.client.get("/api/robot/jobs/current/stop", headers={"Authorization": f"Bearer {token}"})
     assert api.ok(should) == {"shouldStop": False, "state": "Running"}
     api.ok(robot.report(assignment["key"], "Successful"))
-    api.client.app.state.services.principals.clear()  # type: ignore[attr-defined]
+    api.client.app.state.podium.principals.clear()  # type: ignore[attr-defined]
     assert_error(api.get("/odata/Jobs", token=token), 401)

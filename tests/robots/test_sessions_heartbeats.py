@@ -8,11 +8,11 @@ from typing import Any
 from sqlalchemy import event, select
 from sqlalchemy.engine import Engine
 
-from podium.api.heartbeat_batches import HeartbeatBatcher
 from podium.auth.tokens import TokenClaims, issue
 from podium.auth.verified_tokens import VerifiedTokens
 from podium.db.engine import Database
 from podium.db.schema_robots import robot_sessions
+from podium.domain.heartbeat_batches import HeartbeatBatcher
 from podium.domain.robot_sessions import Beat
 from tests.robots.helpers import FOLDER, connect, seed_machine, start_jobs
 from tests.support import Api, assert_error

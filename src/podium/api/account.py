@@ -10,14 +10,16 @@ from pydantic import BaseModel
 from sqlalchemy import and_, func, select, update
 from starlette.responses import JSONResponse
 
-from podium.api.services import Services
 from podium.auth.passwords import verify_password
 from podium.auth.tokens import TokenClaims, issue
 from podium.db.schema import external_apps, machines, robots, tenants, users
 from podium.db.types import utcnow
 from podium.errors import ErrorCode, PodiumError
+from podium.http.state import AppState
+from podium.odata.registry import Area
 
 router = APIRouter(tags=["Account"])
+area = Area("Account", router)
 
 
 class LoginModel(BaseModel):
@@ -26,16 +28,16 @@ class LoginModel(BaseModel):
     password: str
 
 
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.podium
+    return state
 
 
-async def _check_user(services: Services, tenant: str, login: str, password: str) -> tuple[int, int] | None:
+async def _check_user(state: AppState, tenant: str, login: str, password: str) -> tuple[int, int] | None:
     """(user id, tenant id) for valid credentials of an active user of an active tenant."""
     if "\x00" in tenant + login + password:  # never valid, and PostgreSQL cannot compare it
         return None
-    async with services.db.read() as conn:
+    async with state.db.read() as conn:
         row = (
             await conn.execute(
                 select(users.c.id, users.c.tenant_id, users.c.password_hash)
@@ -51,27 +53,27 @@ async def _check_user(services: Services, tenant: str, login: str, password: str
         ).first()
     if row is None or not verify_password(row.password_hash, password):
         return None
-    async with services.db.write() as conn:
+    async with state.db.write() as conn:
         await conn.execute(update(users).where(users.c.id == row.id).values(last_login_time=utcnow()))
     return int(row.id), int(row.tenant_id)
 
 
 def _token(
-    services: Services, user_id: int, tenant_id: int, kind: str, robot_id: int | None = None
+    state: AppState, user_id: int, tenant_id: int, kind: str, robot_id: int | None = None
 ) -> tuple[str, int]:
-    lifetime = services.settings.token_lifetime_seconds
+    lifetime = state.settings.token_lifetime_seconds
     claims = TokenClaims(user_id, tenant_id, kind, int(time.time()) + lifetime, robot_id=robot_id)
-    return issue(services.signing_key, claims), lifetime
+    return issue(state.signing_key, claims), lifetime
 
 
 @router.post("/api/Account/Authenticate", summary="Authenticates the user based on user name and password")
 async def authenticate(login: LoginModel, request: Request) -> JSONResponse:
-    services = _services(request)
+    state = _state(request)
     tenant = login.tenancyName or request.scope.get("podium.tenant_name") or "Default"
-    checked = await _check_user(services, tenant, login.usernameOrEmailAddress, login.password)
+    checked = await _check_user(state, tenant, login.usernameOrEmailAddress, login.password)
     if checked is None:
         raise PodiumError("Invalid user name or password.", status=400, code=ErrorCode.GENERIC)
-    token, _ = _token(services, checked[0], checked[1], "user")
+    token, _ = _token(state, checked[0], checked[1], "user")
     return JSONResponse(
         {
             "result": token,
@@ -96,11 +98,11 @@ def _oauth_error(error: str, description: str, status: int = 400) -> JSONRespons
     return JSONResponse({"error": error, "error_description": description}, status_code=status)
 
 
-async def _client_credentials(services: Services, client_id: str, secret: str) -> tuple[str, int] | None:
+async def _client_credentials(state: AppState, client_id: str, secret: str) -> tuple[str, int] | None:
     """A token for an external application, or for the robot of a machine (machine client id/secret)."""
     if "\x00" in client_id:
         return None
-    async with services.db.read() as conn:
+    async with state.db.read() as conn:
         app = (
             (await conn.execute(select(external_apps).where(external_apps.c.client_id == client_id)))
             .mappings()
@@ -109,7 +111,7 @@ async def _client_credentials(services: Services, client_id: str, secret: str) -
         if app is not None:
             if not verify_password(app["secret_hash"], secret):
                 return None
-            return _token(services, app["user_id"], app["tenant_id"], "app")
+            return _token(state, app["user_id"], app["tenant_id"], "app")
         machine = (
             (await conn.execute(select(machines).where(machines.c.client_id == client_id))).mappings().first()
         )
@@ -124,28 +126,28 @@ async def _client_credentials(services: Services, client_id: str, secret: str) -
         ).first()
     if robot is None:
         return None
-    return _token(services, robot.user_id, machine["tenant_id"], "robot", robot_id=robot.id)
+    return _token(state, robot.user_id, machine["tenant_id"], "robot", robot_id=robot.id)
 
 
 @router.post("/identity_/connect/token", summary="OAuth2 token endpoint (client_credentials, password)")
 async def token(request: Request) -> JSONResponse:
-    services = _services(request)
+    state = _state(request)
     form = await _form(request)
     grant = str(form.get("grant_type", ""))
     if grant == "client_credentials":
         issued = await _client_credentials(
-            services, str(form.get("client_id", "")), str(form.get("client_secret", ""))
+            state, str(form.get("client_id", "")), str(form.get("client_secret", ""))
         )
         if issued is None:
             return _oauth_error("invalid_client", "Unknown client or wrong secret.", 401)
     elif grant == "password":
         tenant = str(form.get("tenant") or form.get("acr_values", "").removeprefix("tenant:") or "Default")
         checked = await _check_user(
-            services, tenant, str(form.get("username", "")), str(form.get("password", ""))
+            state, tenant, str(form.get("username", "")), str(form.get("password", ""))
         )
         if checked is None:
             return _oauth_error("invalid_grant", "Invalid user name or password.")
-        issued = _token(services, checked[0], checked[1], "user")
+        issued = _token(state, checked[0], checked[1], "user")
     else:
         return _oauth_error("unsupported_grant_type", "Use client_credentials or password.")
     access_token, lifetime = issued

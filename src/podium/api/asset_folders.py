@@ -9,22 +9,24 @@ from sqlalchemy import ColumnElement, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.api.assets import ASSETS, name_clash
-from podium.api.context import RequestContext
 from podium.db.schema import folders
 from podium.db.schema_assets import asset_folders, assets
 from podium.errors import bad_request, conflict, not_found
+from podium.http.context import RequestContext
 from podium.odata import service
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, param, require_body
 
+area = Area("Assets")
 
-@registry.operation("Assets", "GetFiltered", method="GET", summary="Get Filtered Assets", returns="Assets")
+
+@area.operation("Assets", "GetFiltered", method="GET", summary="Get Filtered Assets", returns="Assets")
 async def get_filtered(ctx: RequestContext, call: ActionCall) -> Any:
     page = await service.list_entities(ctx, ASSETS, call.options)
     return collection(ctx, "Assets", page.rows, page.count)
 
 
-@registry.operation(
+@area.operation(
     "Assets",
     "GetAssetsAcrossFolders",
     method="GET",
@@ -121,7 +123,7 @@ async def _share_one(
     )
 
 
-@registry.operation(
+@area.operation(
     "Assets", "ShareToFolders", summary="Adds the assets to folders and removes them from others"
 )
 async def share_to_folders(ctx: RequestContext, call: ActionCall) -> None:
@@ -130,13 +132,13 @@ async def share_to_folders(ctx: RequestContext, call: ActionCall) -> None:
     add, remove = set(_ids(body, "ToAddFolderIds")), set(_ids(body, "ToRemoveFolderIds"))
     if add & remove:
         raise bad_request("A folder cannot be both added and removed.")
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         paths = await _folder_paths(ctx, conn, add | remove)
         for asset_id in dict.fromkeys(asset_ids):
             await _share_one(ctx, conn, asset_id, add, remove, paths)
 
 
-@registry.operation(
+@area.operation(
     "Assets",
     "GetFoldersForAsset",
     method="GET",
@@ -150,7 +152,7 @@ async def folders_for_asset(ctx: RequestContext, call: ActionCall) -> Any:
         asset_id = int(asset_id)
     if not isinstance(asset_id, int) or isinstance(asset_id, bool):
         raise bad_request("id must be an asset id.")
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         rows = (
             await conn.execute(
                 select(folders.c.id, folders.c.display_name, folders.c.fully_qualified_name)

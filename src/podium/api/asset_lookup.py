@@ -9,12 +9,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.api.context import RequestContext
 from podium.db.schema import folder_robots, folders, robots
 from podium.db.schema_assets import asset_folders, asset_robot_values, asset_user_values, assets
 from podium.domain.assets import AssetErrorCode, AssetValueScope
 from podium.domain.sealed import asset_aad, robot_value_aad, user_value_aad
 from podium.errors import ErrorCode, PodiumError, forbidden, not_found
+from podium.http.context import RequestContext
 
 
 @dataclass(frozen=True)

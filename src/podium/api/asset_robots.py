@@ -16,22 +16,24 @@ from starlette.responses import Response
 
 from podium.api.asset_lookup import Reader, find_asset, global_value, robot_row, value_for_robot
 from podium.api.asset_values import write_robot_values
-from podium.api.context import RequestContext
 from podium.db.schema_assets import asset_robot_values, assets
 from podium.db.types import utcnow
 from podium.domain.assets import AssetErrorCode, AssetValueScope, AssetValueType, parse_value, value_from_row
 from podium.domain.crypto import keyring_for
 from podium.domain.sealed import asset_aad
 from podium.errors import PodiumError, bad_request, forbidden
-from podium.odata.registry import ActionCall, registry
+from podium.http.context import RequestContext
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import json_response, param, require_body
+
+area = Area("Assets")
 
 
 def robot_asset_dto(
     ctx: RequestContext, asset: Mapping[str, Any], value: Mapping[str, Any], aad: str | None
 ) -> Response:
     """A RobotAssetDto; the secret opened only when ``aad`` is given (the caller may see it)."""
-    keyring = keyring_for(ctx.services.settings)
+    keyring = keyring_for(ctx.state.settings)
     opener = (lambda token: keyring.open(token, aad)) if aad is not None else None
     dto = {
         "@odata.context": f"{ctx.odata_base}/$metadata#UiPath.Application.Dto.Assets.RobotAssetDto",
@@ -47,7 +49,7 @@ def robot_asset_dto(
 
 
 async def _robot_read(ctx: RequestContext, robot: Mapping[str, Any], name: str) -> Response:
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         reader = Reader.of(ctx, robot)
         asset = await find_asset(ctx, conn, name, reader)
         value, aad = await value_for_robot(conn, ctx.tenant_id, asset, robot)
@@ -68,7 +70,7 @@ def _asset_name(call: ActionCall) -> str:
     return name
 
 
-@registry.operation(
+@area.operation(
     "Assets",
     "GetRobotAsset",
     method="GET",
@@ -80,7 +82,7 @@ async def get_robot_asset(ctx: RequestContext, call: ActionCall) -> Response:
     return await _by_robot_id(ctx, call)
 
 
-@registry.operation(
+@area.operation(
     "Assets",
     "GetRobotAssetByRobotId",
     method="GET",
@@ -93,12 +95,12 @@ async def get_robot_asset_by_robot_id(ctx: RequestContext, call: ActionCall) -> 
 
 
 async def _by_robot_id(ctx: RequestContext, call: ActionCall) -> Response:
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         robot = await robot_row(conn, ctx.tenant_id, robot_id=_robot_id(param(call, "robotId")))
     return await _robot_read(ctx, robot, _asset_name(call))
 
 
-@registry.operation(
+@area.operation(
     "Assets",
     "GetRobotAssetByNameForRobotKey",
     returns="RobotAssetDto",
@@ -113,11 +115,11 @@ async def get_by_robot_key(ctx: RequestContext, call: ActionCall) -> Response:
     if robot_key is not None:
         if not isinstance(robot_key, str):
             raise bad_request("robotKey must be a string.")
-        async with ctx.services.db.read() as conn:
+        async with ctx.state.db.read() as conn:
             robot = await robot_row(conn, ctx.tenant_id, robot_key=robot_key)
         return await _robot_read(ctx, robot, name)
     if ctx.principal.robot_id is not None:  # a robot (or job) token: its own robot
-        async with ctx.services.db.read() as conn:
+        async with ctx.state.db.read() as conn:
             robot = await robot_row(conn, ctx.tenant_id, robot_id=ctx.principal.robot_id)
         return await _robot_read(ctx, robot, name)
     return await _direct_read(ctx, name)
@@ -125,7 +127,7 @@ async def get_by_robot_key(ctx: RequestContext, call: ActionCall) -> Response:
 
 async def _direct_read(ctx: RequestContext, name: str) -> Response:
     """No robot: a user reads the global value; secrets only when the asset allows direct API access."""
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         asset = await find_asset(ctx, conn, name, Reader.of(ctx, None))
     sealed = AssetValueType(asset["value_type"]) not in (
         AssetValueType.Text,
@@ -139,7 +141,7 @@ async def _direct_read(ctx: RequestContext, name: str) -> Response:
     return robot_asset_dto(ctx, asset, value, aad)
 
 
-@registry.operation(
+@area.operation(
     "Assets",
     "SetRobotAssetByRobotKey",
     summary="Sets the asset's value for the robot with this key (its own value for a per-robot asset)",
@@ -151,7 +153,7 @@ async def set_by_robot_key(ctx: RequestContext, call: ActionCall) -> Response:
         raise bad_request("robotKey is required.")
     if not isinstance(robot_asset, Mapping) or not isinstance(robot_asset.get("Name"), str):
         raise bad_request("robotAsset with a Name is required.")
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         robot = await robot_row(conn, ctx.tenant_id, robot_key=robot_key)
         reader = Reader.of(ctx, robot)
         asset = await find_asset(ctx, conn, robot_asset["Name"], reader, permission="Assets.Edit")
@@ -197,7 +199,7 @@ async def _set_global_value(
         raise PodiumError(
             "The type of an asset cannot change.", status=400, code=AssetErrorCode.TYPE_NOT_UPDATABLE
         )
-    keyring = keyring_for(ctx.services.settings)
+    keyring = keyring_for(ctx.state.settings)
     aad = asset_aad(ctx.tenant_id, asset["key"])
     parsed = parse_value(value_type, robot_asset, has_secret=asset["secret"] is not None)
     columns = parsed.columns(lambda clear: keyring.seal(clear, aad), asset["secret"])

@@ -14,7 +14,6 @@ from typing import Any
 from sqlalchemy import Table, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.api.context import RequestContext
 from podium.db.schema import machines, robots, users
 from podium.db.schema_assets import asset_robot_values, asset_user_values
 from podium.domain.assets import AssetValueType, parse_value
@@ -22,6 +21,7 @@ from podium.domain.crypto import Keyring, keyring_for
 from podium.domain.enums import parse_enum
 from podium.domain.sealed import robot_value_aad, user_value_aad
 from podium.errors import bad_request
+from podium.http.context import RequestContext
 
 
 def _sealer(keyring: Keyring, aad: str) -> Callable[[str], str]:
@@ -100,7 +100,7 @@ async def write_robot_values(
         raise bad_request("RobotValues names a robot twice.")
     names = await _names(conn, robots, ctx.tenant_id, {r for r in robot_ids if r is not None}, "Robots")
     kept = await _kept_secrets(conn, asset_robot_values, asset_id, ("robot_id",))
-    keyring = keyring_for(ctx.services.settings)
+    keyring = keyring_for(ctx.state.settings)
     rows = []
     for index, (item, robot_id) in enumerate(zip(parsed, robot_ids, strict=True)):
         assert robot_id is not None
@@ -149,7 +149,7 @@ async def write_user_values(
         conn, machines, ctx.tenant_id, {m for _, m in pairs if m is not None}, "Machines"
     )
     kept = await _kept_secrets(conn, asset_user_values, asset_id, ("user_id", "machine_id"))
-    keyring = keyring_for(ctx.services.settings)
+    keyring = keyring_for(ctx.state.settings)
     rows = []
     for index, (item, (user_id, machine_id)) in enumerate(zip(parsed, pairs, strict=True)):
         assert user_id is not None

@@ -14,8 +14,6 @@ from sqlalchemy import ColumnElement, false, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.api.asset_values import write_robot_values, write_user_values
-from podium.api.context import RequestContext
-from podium.api.declare import audit, boolean, choice, constant, entity_key, integer, key_id, text
 from podium.db.schema import folder_robots
 from podium.db.schema_assets import (
     asset_folders,
@@ -30,8 +28,12 @@ from podium.domain.crypto import keyring_for
 from podium.domain.events import record
 from podium.domain.sealed import asset_aad
 from podium.errors import PodiumError, bad_request, conflict
+from podium.http.context import RequestContext
+from podium.odata.declare import audit, boolean, choice, constant, entity_key, integer, key_id, text
 from podium.odata.model import Edm, EntitySet, Field, Navigation, Scope
-from podium.odata.registry import registry
+from podium.odata.registry import Area
+
+area = Area("Assets")
 
 VALUE_PROPERTIES = (
     "Value",
@@ -64,7 +66,7 @@ def _value_fields(password: bool = True) -> list[Field]:
     ]
 
 
-registry.add(
+area.add(
     EntitySet(
         name="AssetRobotValues",
         type_name="AssetRobotValueDto",
@@ -84,7 +86,7 @@ registry.add(
         ],
     )
 )
-registry.add(
+area.add(
     EntitySet(
         name="AssetUserValues",
         type_name="AssetUserValueDto",
@@ -195,7 +197,7 @@ async def _before_write(
         values["tags"] = tags or "[]"
     tenant_id = ctx.tenant_id
     key = values.get("key") or (existing or {}).get("key")
-    keyring = keyring_for(ctx.services.settings)
+    keyring = keyring_for(ctx.state.settings)
     if not has_default:
         values.update(
             value=None, string_value=None, credential_username=None, secret=None, key_value_list="[]"
@@ -242,7 +244,7 @@ async def _before_delete(ctx: RequestContext, conn: AsyncConnection, row: Mappin
     await record(conn, ctx.tenant_id, "AssetDeleted", row["key"], {"name": row["name"]}, row["folder_id"])
 
 
-ASSETS = registry.add(
+ASSETS = area.add(
     EntitySet(
         name="Assets",
         type_name="AssetDto",

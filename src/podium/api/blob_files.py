@@ -16,26 +16,28 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from podium.api.services import Services
 from podium.db.schema_buckets import buckets
 from podium.domain.buckets import READ_ONLY
 from podium.errors import bad_request, not_found
+from podium.http.state import AppState
+from podium.odata.registry import Area
 from podium.storage.base import file_missing, guess_type, too_large
 from podium.storage.factory import bucket_store
 from podium.storage.local import BLOCK, LocalStore
 from podium.storage.signing import BlobGrant, derive_key, verify
 
 router = APIRouter(tags=["Buckets"], include_in_schema=False)
+area = Area("Buckets", router)
 
 
 class BlockFileResponse(FileResponse):
     chunk_size = BLOCK
 
 
-async def _grant(request: Request, token: str) -> tuple[Services, BlobGrant, Mapping[str, Any]]:
-    services: Services = request.app.state.services
-    grant = verify(derive_key(services.signing_key), token, request.method)
-    async with services.db.read() as conn:
+async def _grant(request: Request, token: str) -> tuple[AppState, BlobGrant, Mapping[str, Any]]:
+    state: AppState = request.app.state.podium
+    grant = verify(derive_key(state.signing_key), token, request.method)
+    async with state.db.read() as conn:
         row = (
             (
                 await conn.execute(
@@ -49,13 +51,13 @@ async def _grant(request: Request, token: str) -> tuple[Services, BlobGrant, Map
         )
     if row is None:
         raise not_found("Bucket does not exist.")
-    return services, grant, dict(row)
+    return state, grant, dict(row)
 
 
 @router.api_route("/api/BlobFiles/{token}", methods=["GET", "HEAD"])
 async def download(token: str, request: Request) -> Response:
-    services, grant, row = await _grant(request, token)
-    store = bucket_store(services.settings, row)
+    state, grant, row = await _grant(request, token)
+    store = bucket_store(state.settings, row)
     if isinstance(store, LocalStore):
         target = store.local_file(grant.path)
         if await store.head(grant.path) is None:
@@ -68,14 +70,14 @@ async def download(token: str, request: Request) -> Response:
 
 @router.put("/api/BlobFiles/{token}")
 async def upload(token: str, request: Request) -> Response:
-    services, grant, row = await _grant(request, token)
+    state, grant, row = await _grant(request, token)
     if row["options"] & READ_ONLY:
         raise bad_request("The bucket is read-only.")
-    limit = services.settings.max_blob_bytes
+    limit = state.settings.max_blob_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise too_large(limit)
     content_type = request.headers.get("content-type") or grant.content_type
-    store = bucket_store(services.settings, row)
+    store = bucket_store(state.settings, row)
     await store.write(grant.path, request.stream(), content_type=content_type, max_bytes=limit)
     return Response(status_code=201)

@@ -17,12 +17,12 @@ from sqlalchemy import select
 from starlette.responses import Response
 
 from podium.api.buckets import BUCKETS
-from podium.api.context import RequestContext, request_context
 from podium.db.schema_buckets import buckets
 from podium.domain.buckets import READ_ONLY, THROUGH_PODIUM
 from podium.errors import PodiumError, bad_request, forbidden, not_found
+from podium.http.context import RequestContext, request_context
 from podium.odata import service
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, json_response, param
 from podium.odata.serialize import format_datetime
 from podium.storage import paths
@@ -31,6 +31,7 @@ from podium.storage.factory import bucket_store
 from podium.storage.signing import ROUTE, BlobGrant, derive_key, sign
 
 router = APIRouter(tags=["Buckets"])
+area = Area("Buckets", router)
 
 DEFAULT_EXPIRY_MINUTES = 60
 MAX_EXPIRY_MINUTES = 7 * 24 * 60  # S3's limit for pre-signed URLs
@@ -43,7 +44,7 @@ async def bucket_row(ctx: RequestContext, key: Any, verb: str = "View") -> Mappi
         if not (isinstance(key, str) and key.isdigit()):
             raise bad_request("The key of a bucket is an integer.")
         key = int(key)
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         row = None
         for needed in dict.fromkeys(("View", verb)):
             conditions = await service.scope_conditions(ctx, conn, BUCKETS, needed)
@@ -61,7 +62,7 @@ async def bucket_row(ctx: RequestContext, key: Any, verb: str = "View") -> Mappi
 
 
 def _store(ctx: RequestContext, row: Mapping[str, Any]) -> BlobStore:
-    return bucket_store(ctx.services.settings, row)
+    return bucket_store(ctx.state.settings, row)
 
 
 def file_dto(info: BlobInfo) -> dict[str, Any]:
@@ -98,7 +99,7 @@ def _page(call: ActionCall, items: list[dict[str, Any]]) -> list[dict[str, Any]]
     return items[skip:] if top is None else items[skip : skip + top]
 
 
-@registry.operation(
+@area.operation(
     "Buckets",
     "GetFiles",
     method="GET",
@@ -117,7 +118,7 @@ async def get_files(ctx: RequestContext, call: ActionCall) -> Response:
     return collection(ctx, "BlobFiles", _page(call, items), len(items) if call.options.count else None)
 
 
-@registry.operation(
+@area.operation(
     "Buckets",
     "GetDirectories",
     method="GET",
@@ -135,7 +136,7 @@ async def get_directories(ctx: RequestContext, call: ActionCall) -> Response:
     return collection(ctx, "BlobFiles", _page(call, items), len(items) if call.options.count else None)
 
 
-@registry.operation(
+@area.operation(
     "Buckets",
     "GetFile",
     method="GET",
@@ -153,7 +154,7 @@ async def get_file(ctx: RequestContext, call: ActionCall) -> Response:
     return json_response(file_dto(info))
 
 
-@registry.operation(
+@area.operation(
     "Buckets",
     "DeleteFile",
     method="DELETE",
@@ -196,7 +197,7 @@ async def _access(ctx: RequestContext, call: ActionCall, verb: str) -> dict[str,
         grant = BlobGrant(
             ctx.tenant_id, row["id"], path, verb, int(time.time() + expiry.total_seconds()), content_type
         )
-        token = sign(derive_key(ctx.services.signing_key), grant)
+        token = sign(derive_key(ctx.state.signing_key), grant)
         url = call.request.url
         uri, headers = f"{url.scheme}://{url.netloc}{ROUTE}{token}", {}
     return {
@@ -207,7 +208,7 @@ async def _access(ctx: RequestContext, call: ActionCall, verb: str) -> dict[str,
     }
 
 
-@registry.operation(
+@area.operation(
     "Buckets",
     "GetReadUri",
     method="GET",
@@ -220,7 +221,7 @@ async def get_read_uri(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
     return await _access(ctx, call, "GET")
 
 
-@registry.operation(
+@area.operation(
     "Buckets",
     "GetWriteUri",
     method="GET",

@@ -17,20 +17,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from podium.api import folder_sharing
-from podium.api.context import RequestContext
-from podium.api.declare import choice, constant, guid, integer, key_id, text
 from podium.api.folder_sharing import Sharing
 from podium.db.schema_assets import credential_stores
 from podium.db.schema_buckets import bucket_folders, buckets
 from podium.domain.buckets import LOCAL_PROVIDER, BucketOptions, check_storage
 from podium.errors import bad_request, conflict, not_found
+from podium.http.context import RequestContext
 from podium.odata import service
+from podium.odata.declare import choice, constant, guid, integer, key_id, text
 from podium.odata.model import EntitySet, Scope
 from podium.odata.options import QueryOptions
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import entity, param
 from podium.storage.factory import bucket_store
 from podium.storage.secrets import seal
+
+area = Area("Buckets")
 
 
 async def _before_write(
@@ -59,7 +61,7 @@ async def _before_write(
     secret = values.pop("secret", None)
     check_storage(merged, bool(secret) if given else bool(existing and existing.get("secret")))
     if given:
-        settings = ctx.services.settings
+        settings = ctx.state.settings
         values["secret"] = seal(settings, ctx.tenant_id, merged["identifier"], secret) if secret else None
 
 
@@ -99,10 +101,10 @@ async def _link_creation_folder(
 
 async def _before_delete(ctx: RequestContext, conn: AsyncConnection, row: Mapping[str, Any]) -> None:
     await conn.execute(delete(bucket_folders).where(bucket_folders.c.bucket_id == row["id"]))
-    await bucket_store(ctx.services.settings, row).remove_all()
+    await bucket_store(ctx.state.settings, row).remove_all()
 
 
-BUCKETS = registry.add(
+BUCKETS = area.add(
     EntitySet(
         name="Buckets",
         type_name="BucketDto",
@@ -139,7 +141,7 @@ SHARING = Sharing(
 )
 
 
-@registry.operation(
+@area.operation(
     "Buckets",
     "GetByKey",
     method="GET",
@@ -157,7 +159,7 @@ async def get_by_key(ctx: RequestContext, call: ActionCall) -> Response:
     return entity(ctx, "Buckets", page.rows[0])
 
 
-@registry.operation(
+@area.operation(
     "Buckets",
     "GetBucketsAcrossFolders",
     method="GET",
@@ -169,7 +171,7 @@ async def across_folders(ctx: RequestContext, call: ActionCall) -> Response:
     return await folder_sharing.across_folders(ctx, call, SHARING)
 
 
-@registry.operation(
+@area.operation(
     "Buckets",
     "GetFoldersForBucket",
     method="GET",
@@ -181,7 +183,7 @@ async def folders_for_bucket(ctx: RequestContext, call: ActionCall) -> dict[str,
     return await folder_sharing.folders_of(ctx, call, SHARING)
 
 
-@registry.operation(
+@area.operation(
     "Buckets", "ShareToFolders", summary="Adds buckets to folders and removes them from others"
 )
 async def share_to_folders(ctx: RequestContext, call: ActionCall) -> None:

@@ -8,8 +8,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, false, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.api.context import RequestContext
-from podium.api.declare import audit, choice, constant, integer, key_id, text
 from podium.db.schema_assets import assets, credential_store_defaults, credential_stores
 from podium.domain.credential_stores import (
     AVAILABLE_TYPES,
@@ -18,16 +16,20 @@ from podium.domain.credential_stores import (
 )
 from podium.domain.enums import parse_enum
 from podium.errors import bad_request, conflict, not_found
+from podium.http.context import RequestContext
+from podium.odata.declare import audit, choice, constant, integer, key_id, text
 from podium.odata.model import Edm, EntitySet, Navigation, Scope
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import param, require_body
+
+area = Area("CredentialStores")
 
 
 def _hidden(ctx: RequestContext) -> list[ColumnElement[bool]]:
     return [false()]  # read only through $expand of its owner
 
 
-registry.add(
+area.add(
     EntitySet(
         name="DefaultCredentialStores",
         type_name="DefaultCredentialStoreDto",
@@ -72,7 +74,7 @@ async def _before_delete(ctx: RequestContext, conn: AsyncConnection, row: Mappin
         raise conflict("The credential store still holds credentials.")
 
 
-CREDENTIAL_STORES = registry.add(
+CREDENTIAL_STORES = area.add(
     EntitySet(
         name="CredentialStores",
         type_name="CredentialStoreDto",
@@ -113,7 +115,7 @@ def _resource_type(value: Any) -> CredentialResourceType:
         raise bad_request(f"resourceType is not valid: {error}.") from None
 
 
-@registry.operation(
+@area.operation(
     "CredentialStores",
     "GetAvailableCredentialStoreTypes",
     method="GET",
@@ -127,7 +129,7 @@ async def available_types(ctx: RequestContext, call: ActionCall) -> Any:
     }
 
 
-@registry.operation(
+@area.operation(
     "CredentialStores",
     "GetDefaultStoreForResourceType",
     method="GET",
@@ -137,12 +139,12 @@ async def available_types(ctx: RequestContext, call: ActionCall) -> Any:
 async def default_for_type(ctx: RequestContext, call: ActionCall) -> Any:
     ctx.require("Settings.View")
     resource_type = _resource_type(param(call, "resourceType"))
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         store_id = await default_store(conn, ctx.tenant_id, resource_type)
     return {"@odata.context": f"{ctx.odata_base}/$metadata#Edm.Int64", "value": store_id}
 
 
-@registry.operation(
+@area.operation(
     "CredentialStores",
     "SetDefaultStoreForResourceType",
     bound_to_entity=True,
@@ -151,7 +153,7 @@ async def default_for_type(ctx: RequestContext, call: ActionCall) -> Any:
 async def set_default(ctx: RequestContext, call: ActionCall) -> None:
     ctx.require("Settings.Edit")
     resource_type = _resource_type(require_body(call).get("resourceType"))
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         store = (
             await conn.execute(
                 select(credential_stores.c.id).where(
@@ -174,7 +176,7 @@ async def set_default(ctx: RequestContext, call: ActionCall) -> None:
         )
 
 
-@registry.operation(
+@area.operation(
     "CredentialStores",
     "GetResourcesForCredentialStoreTypes",
     method="GET",
@@ -186,7 +188,7 @@ async def resources(ctx: RequestContext, call: ActionCall) -> Any:
     resource_type = _resource_type(param(call, "resourceType"))
     rows: list[dict[str, Any]] = []
     if resource_type is CredentialResourceType.AssetCredential:
-        async with ctx.services.db.read() as conn:
+        async with ctx.state.db.read() as conn:
             found = await conn.execute(
                 select(assets.c.id, assets.c.name)
                 .where(
@@ -201,7 +203,7 @@ async def resources(ctx: RequestContext, call: ActionCall) -> Any:
     }
 
 
-@registry.operation(
+@area.operation(
     "CredentialStores",
     "GetResourcesForCredentialsProxyResourceTypes",
     method="GET",

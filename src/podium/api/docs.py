@@ -16,9 +16,10 @@ from starlette.responses import HTMLResponse, JSONResponse
 
 from podium import __version__
 from podium.odata.openapi import registry_openapi
-from podium.odata.registry import registry
+from podium.odata.registry import Area, registry
 
 router = APIRouter(include_in_schema=False)
+area = Area("Docs", router)
 OPENAPI_PATH = "/swagger/v1/swagger.json"
 # Routes answered without a token (everything else wants ``Authorization: Bearer <token>``).
 ANONYMOUS = (

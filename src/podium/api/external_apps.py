@@ -9,15 +9,17 @@ from pydantic import BaseModel, Field
 from sqlalchemy import insert, select
 from starlette.responses import JSONResponse
 
-from podium.api.context import request_context
 from podium.auth.passwords import hash_password, new_secret
 from podium.db.schema import external_apps, roles, user_roles
 from podium.db.types import utcnow
 from podium.domain.enums import UserType
 from podium.domain.tenancy import create_user
 from podium.errors import bad_request
+from podium.http.context import request_context
+from podium.odata.registry import Area
 
 router = APIRouter(tags=["External applications"])
+area = Area("ExternalApps", router)
 
 
 class NewExternalApp(BaseModel):
@@ -35,7 +37,7 @@ async def create_external_app(new: NewExternalApp, request: Request) -> JSONResp
     ctx.require("Users.Create")
     client_id = str(uuid.uuid4())
     secret = new_secret(32)
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         found = {
             r.id
             for r in await conn.execute(

@@ -11,9 +11,9 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from podium.api import package_feeds, package_uploads
-from podium.api.context import request_context
 from podium.api.package_feeds import FeedArea
 from podium.db.schema_packages import package_versions
+from podium.http.context import request_context
 from podium.odata.options import parse_options
 from podium.odata.path import parse_key
 from podium.odata.routes import collection, entity

@@ -18,10 +18,10 @@ from sqlalchemy import ColumnElement, Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from podium.api.context import RequestContext
-from podium.api.folders_header import FolderRef
 from podium.db.schema import folders
 from podium.errors import bad_request, conflict
+from podium.http.context import RequestContext
+from podium.http.folders_header import FolderRef
 from podium.odata import service
 from podium.odata.model import EntitySet
 from podium.odata.registry import ActionCall
@@ -95,7 +95,7 @@ async def folders_of(ctx: RequestContext, call: ActionCall, sharing: Sharing) ->
     """AccessibleFoldersDto: the folders the row is shared to that the caller may see, and how many in all."""
     row_id = _folder_id(param(call, "id"), "id")
     await service.get_entity(unscoped(ctx), sharing.entity_set, row_id)  # 404 unless visible
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         linked = await linked_folders(conn, sharing, row_id)
     view = f"{sharing.area}.View"
     visible = [row for row in linked if ctx.principal.has(view, row["fully_qualified_name"])]
@@ -119,7 +119,7 @@ async def share_to_folders(ctx: RequestContext, call: ActionCall, sharing: Shari
         raise bad_request("A folder cannot be both added and removed.")
     for row_id in row_ids:
         await service.get_entity(unscoped(ctx), sharing.entity_set, row_id)  # 404 unless visible
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         added = [await ctx.folder_by_id(conn, folder_id) for folder_id in to_add]
         removed = [await ctx.folder_by_id(conn, folder_id) for folder_id in to_remove]
         for folder in added:

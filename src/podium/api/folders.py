@@ -10,9 +10,6 @@ from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import JSONResponse
 
-from podium.api.context import RequestContext, request_context
-from podium.api.declare import choice, constant, integer, key_id, text
-from podium.api.folders_header import below
 from podium.db.schema import (
     environments,
     folder_robots,
@@ -26,12 +23,16 @@ from podium.db.schema import (
 )
 from podium.domain import enums
 from podium.errors import bad_request, conflict, not_found
+from podium.http.context import RequestContext, request_context
+from podium.http.folders_header import below
 from podium.odata import service
+from podium.odata.declare import choice, constant, integer, key_id, text
 from podium.odata.model import Edm, EntitySet, Navigation, Scope
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import entity, param, require_body
 
 router = APIRouter(tags=["Folders"])
+area = Area("Folders", router)
 
 
 async def _folder_names(
@@ -120,7 +121,7 @@ FOLDER_FIELDS = [
 
 
 def _folder_set(name: str, type_name: str) -> EntitySet:
-    return registry.add(
+    return area.add(
         EntitySet(
             name=name,
             type_name=type_name,
@@ -152,7 +153,7 @@ FOLDERS = _folder_set("Folders", "FolderDto")
 ORGANIZATION_UNITS = _folder_set("OrganizationUnits", "OrganizationUnitDto")
 
 
-@registry.operation(
+@area.operation(
     "Folders", "GetByKey", method="GET", summary="Gets a folder by its key", parameters=("identifier",)
 )
 async def folder_by_key(ctx: RequestContext, call: ActionCall) -> Any:
@@ -177,7 +178,7 @@ async def _role_ids(conn: AsyncConnection, tenant_id: int, ids: Any) -> list[int
     return found
 
 
-@registry.operation("Folders", "AssignUsers", summary="Assigns users to folders with roles per folder")
+@area.operation("Folders", "AssignUsers", summary="Assigns users to folders with roles per folder")
 async def assign_users(ctx: RequestContext, call: ActionCall) -> None:
     """Body: {"assignments": {"UserIds": [...], "RolesPerFolder": [{"FolderId": n, "RoleIds": [...]}]}}."""
     ctx.require("Folders.Edit")
@@ -189,7 +190,7 @@ async def assign_users(ctx: RequestContext, call: ActionCall) -> None:
         raise bad_request("assignments needs UserIds and RolesPerFolder lists.")
     if not all(isinstance(i, int) and not isinstance(i, bool) for i in user_ids):
         raise bad_request("UserIds must be a list of user ids.")
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         known = {
             r.id
             for r in await conn.execute(
@@ -207,7 +208,7 @@ async def assign_users(ctx: RequestContext, call: ActionCall) -> None:
                 await _ensure_row(conn, folder_users, folder_id=folder.id, user_id=user_id)
                 for role_id in role_ids:
                     await _ensure_row(conn, user_roles, folder_id=folder.id, user_id=user_id, role_id=role_id)
-    ctx.services.forget_access()  # the users' folder roles changed
+    ctx.state.forget_access()  # the users' folder roles changed
 
 
 async def _ensure_row(conn: AsyncConnection, table: Any, **values: Any) -> None:
@@ -216,7 +217,7 @@ async def _ensure_row(conn: AsyncConnection, table: Any, **values: Any) -> None:
         await conn.execute(insert(table).values(**values))
 
 
-@registry.operation(
+@area.operation(
     "Folders", "RemoveUserFromFolder", bound_to_entity=True, summary="Removes a user from the folder"
 )
 async def remove_user(ctx: RequestContext, call: ActionCall) -> None:
@@ -224,7 +225,7 @@ async def remove_user(ctx: RequestContext, call: ActionCall) -> None:
     user_id = require_body(call).get("userId")
     if isinstance(user_id, bool) or not isinstance(user_id, int):
         raise bad_request("userId must be a user id.")
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         folder = await ctx.folder_by_id(conn, call.key)
         await conn.execute(
             delete(folder_users).where(
@@ -234,7 +235,7 @@ async def remove_user(ctx: RequestContext, call: ActionCall) -> None:
         await conn.execute(
             delete(user_roles).where(user_roles.c.folder_id == folder.id, user_roles.c.user_id == user_id)
         )
-    ctx.services.forget_access()
+    ctx.state.forget_access()
 
 
 def _path_aware(row: Mapping[str, Any]) -> dict[str, Any]:
@@ -274,7 +275,7 @@ async def folders_for_current_user(request: Request) -> JSONResponse:
     conditions = [folders.c.tenant_id == ctx.tenant_id, *_visible_folders(ctx)]
     if search:
         conditions.append(folders.c.display_name.contains(search, autoescape=True))
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         total = (
             await conn.execute(select(func.count()).select_from(folders).where(*conditions))
         ).scalar_one()
@@ -299,7 +300,7 @@ async def folders_for_current_user(request: Request) -> JSONResponse:
 )
 async def all_folders_for_current_user(request: Request) -> JSONResponse:
     ctx = await request_context(request)
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         rows = (
             (
                 await conn.execute(

@@ -11,22 +11,23 @@ from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from podium.api.context import RequestContext, request_context
-from podium.api.declare import boolean, choice, constant, integer, key_id, text, when
 from podium.db.schema import exports, folders, jobs, releases
 from podium.domain import enums
 from podium.domain import jobs as job_rules
 from podium.errors import bad_request, not_found
+from podium.http.context import RequestContext, request_context
 from podium.odata import service
+from podium.odata.declare import boolean, choice, constant, integer, key_id, text, when
 from podium.odata.export import export_csv
 from podium.odata.model import Edm, EntitySet, Navigation, Scope
 from podium.odata.options import QueryOptions, parse_options
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, entity, param, require_body
 
 router = APIRouter(tags=["Jobs"])
+area = Area("Jobs", router)
 
-JOBS = registry.add(
+JOBS = area.add(
     EntitySet(
         name="Jobs",
         type_name="JobDto",
@@ -140,7 +141,7 @@ async def _jobs_by_ids(ctx: RequestContext, ids: list[int]) -> list[dict[str, An
     return page.rows
 
 
-@registry.operation(
+@area.operation(
     "Jobs", "StartJobs", summary="Adds Pending jobs for the robots the strategy selects", returns="Jobs"
 )
 async def start_jobs(ctx: RequestContext, call: ActionCall) -> Response:
@@ -149,7 +150,7 @@ async def start_jobs(ctx: RequestContext, call: ActionCall) -> Response:
     if not isinstance(info, dict):
         raise bad_request("startInfo is required.")
     request = job_rules.parse_start_info(info)
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         release = await _find_release(ctx, conn, info)
         ids = await job_rules.start_jobs(conn, release, request, ctx.user_id)
     rows = await _jobs_by_ids(ctx, ids)
@@ -168,7 +169,7 @@ def _ids(value: Any, name: str) -> list[int]:
 
 async def _stop(ctx: RequestContext, ids: list[int], strategy: Any) -> None:
     parsed = job_rules.parse_stop_strategy(strategy)
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         rows = await _job_rows(ctx, conn, jobs.c.id.in_(ids), "Edit")
         missing = set(ids) - {row["id"] for row in rows}
         if missing:
@@ -177,14 +178,14 @@ async def _stop(ctx: RequestContext, ids: list[int], strategy: Any) -> None:
             await job_rules.stop_job(conn, row, parsed)
 
 
-@registry.operation("Jobs", "StopJobs", summary="Cancels (SoftStop) or terminates (Kill) the jobs")
+@area.operation("Jobs", "StopJobs", summary="Cancels (SoftStop) or terminates (Kill) the jobs")
 async def stop_jobs(ctx: RequestContext, call: ActionCall) -> Response:
     body = require_body(call)
     await _stop(ctx, _ids(body.get("jobIds"), "jobIds"), body.get("strategy"))
     return Response(status_code=200)  # as documented: 200 OK with no body
 
 
-@registry.operation("Jobs", "StopJob", bound_to_entity=True, summary="Cancels or terminates the job")
+@area.operation("Jobs", "StopJob", bound_to_entity=True, summary="Cancels or terminates the job")
 async def stop_job(ctx: RequestContext, call: ActionCall) -> Response:
     if isinstance(call.key, bool) or not isinstance(call.key, int):
         raise bad_request("The job key must be an integer id.")
@@ -192,11 +193,11 @@ async def stop_job(ctx: RequestContext, call: ActionCall) -> Response:
     return Response(status_code=200)
 
 
-@registry.operation("Jobs", "RestartJob", summary="Starts a finished job again", returns="JobDto")
+@area.operation("Jobs", "RestartJob", summary="Starts a finished job again", returns="JobDto")
 async def restart_job(ctx: RequestContext, call: ActionCall) -> Response:
     job_id = require_body(call).get("jobId")
     ids = _ids([job_id], "jobId")
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         rows = await _job_rows(ctx, conn, jobs.c.id == ids[0], "Create")
         if not rows:
             raise not_found("Job does not exist.")
@@ -204,12 +205,12 @@ async def restart_job(ctx: RequestContext, call: ActionCall) -> Response:
     return entity(ctx, "Jobs", await service.get_entity(ctx, JOBS, new_id))
 
 
-@registry.operation("Jobs", "ResumeJob", summary="Resumes a suspended job", returns="JobDto")
+@area.operation("Jobs", "ResumeJob", summary="Resumes a suspended job", returns="JobDto")
 async def resume_job(ctx: RequestContext, call: ActionCall) -> Response:
     key = require_body(call).get("jobKey")
     if not isinstance(key, str):
         raise bad_request("jobKey must be the job's key.")
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         rows = await _job_rows(ctx, conn, jobs.c.key == key.lower(), "Edit")
         if not rows:
             raise not_found("Job does not exist.")
@@ -217,7 +218,7 @@ async def resume_job(ctx: RequestContext, call: ActionCall) -> Response:
     return entity(ctx, "Jobs", await service.get_entity(ctx, JOBS, rows[0]["id"]))
 
 
-@registry.operation(
+@area.operation(
     "Jobs",
     "GetByKey",
     method="GET",
@@ -254,7 +255,7 @@ EXPORT_COLUMNS = (
 )
 
 
-@registry.operation("Jobs", "Export", summary="Exports the filtered jobs as CSV", returns="ExportModel")
+@area.operation("Jobs", "Export", summary="Exports the filtered jobs as CSV", returns="ExportModel")
 async def export(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
     options = parse_options(call.request.query_params)
     return await export_csv(ctx, JOBS, options, EXPORT_COLUMNS, "Jobs")
@@ -265,7 +266,7 @@ async def download_export(export_id: int, request: Request) -> Response:
     ctx = await request_context(request)
     if not 0 < export_id < 2**63:
         raise not_found("Export does not exist.")
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         row = (
             await conn.execute(
                 select(exports.c.name, exports.c.content).where(

@@ -9,20 +9,21 @@ from typing import Any
 from fastapi import APIRouter
 
 from podium.api import package_feeds, package_uploads
-from podium.api.context import RequestContext
-from podium.api.declare import boolean, constant, integer, text, when
 from podium.api.feed_routes import add_feed_routes
 from podium.api.package_feeds import FeedArea
 from podium.api.processes import package_fields, tenant_feed_latest
 from podium.db.schema_packages import package_versions as pv
 from podium.domain.package_feeds import LIBRARIES
+from podium.http.context import RequestContext
+from podium.odata.declare import boolean, constant, integer, text, when
 from podium.odata.model import EntitySet, Scope
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, param
 
 router = APIRouter(tags=["Libraries"])
+area = Area("Libraries", router)
 
-LIBRARY_PACKAGES = registry.add(
+LIBRARY_PACKAGES = area.add(
     EntitySet(
         name="Libraries",
         type_name="LibraryDto",
@@ -50,7 +51,7 @@ AREA = FeedArea(LIBRARY_PACKAGES, LIBRARIES, "Libraries")
 add_feed_routes(router, AREA)
 
 
-@registry.operation(
+@area.operation(
     "Libraries",
     "UploadPackage",
     raw_body=True,
@@ -61,7 +62,7 @@ async def upload_library(ctx: RequestContext, call: ActionCall) -> Any:
     return await package_uploads.upload(ctx, AREA, call.request)
 
 
-@registry.operation(
+@area.operation(
     "Libraries",
     "GetVersions",
     method="GET",
@@ -77,7 +78,7 @@ async def get_versions(ctx: RequestContext, call: ActionCall) -> Any:
     return collection(ctx, "Libraries", rows, count)
 
 
-@registry.operation(
+@area.operation(
     "Libraries", "DownloadPackage", method="GET", parameters=("key",), summary="A library's .nupkg"
 )
 async def download_library(ctx: RequestContext, call: ActionCall) -> Any:

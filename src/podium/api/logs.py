@@ -10,9 +10,6 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from podium.api.context import RequestContext, request_context
-from podium.api.declare import choice, integer, key_id, text, when
-from podium.api.services import Services
 from podium.auth.tokens import verify
 from podium.db.schema import jobs, machines, robots
 from podium.db.schema_robots import robot_logs
@@ -20,17 +17,21 @@ from podium.domain import enums
 from podium.domain.robot_enums import LogLevel
 from podium.domain.robot_logs import JobFolders, LogSource, parse_batch, store
 from podium.errors import bad_request, forbidden
+from podium.http.context import RequestContext, request_context
+from podium.http.state import AppState
 from podium.odata import service
+from podium.odata.declare import choice, integer, key_id, text, when
 from podium.odata.export import export_csv
 from podium.odata.model import EntitySet, Scope
 from podium.odata.options import parse_options
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 
 router = APIRouter(tags=["Logs"])
+area = Area("Logs", router)
 JOB_FOLDERS = JobFolders()
 _robot_defaults: dict[int, dict[str, Any]] = {}
 
-ROBOT_LOGS = registry.add(
+ROBOT_LOGS = area.add(
     EntitySet(
         name="RobotLogs",
         type_name="LogDto",
@@ -59,11 +60,11 @@ ROBOT_LOGS = registry.add(
 )
 
 
-async def _robot_source(services: Services, tenant_id: int, robot_id: int) -> LogSource:
+async def _robot_source(state: AppState, tenant_id: int, robot_id: int) -> LogSource:
     """A robot token's logs carry its name and machine (looked up once per robot)."""
     defaults = _robot_defaults.get(robot_id)
     if defaults is None:
-        async with services.db.read() as conn:
+        async with state.db.read() as conn:
             row = (
                 await conn.execute(
                     select(robots.c.name, robots.c.machine_id, robots.c.machine_name, machines.c.key)
@@ -87,18 +88,18 @@ async def _robot_source(services: Services, tenant_id: int, robot_id: int) -> Lo
 
 
 async def _source(request: Request) -> LogSource:
-    services: Services = request.app.state.services
+    state: AppState = request.app.state.podium
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    claims = verify(services.signing_key, token.strip()) if scheme.lower() == "bearer" else None
+    claims = verify(state.signing_key, token.strip()) if scheme.lower() == "bearer" else None
     if claims is not None and claims.kind == "robot" and claims.robot_id is not None:
-        return await _robot_source(services, claims.tenant_id, int(claims.robot_id))
+        return await _robot_source(state, claims.tenant_id, int(claims.robot_id))
     ctx = await request_context(request)
     folder = ctx.folder.fully_qualified_name if ctx.folder else None
     if not (ctx.principal.has("Logs.Create", folder) or ctx.principal.folder_grants("Logs.Create")):
         raise forbidden("You are not authorized! (missing permission Logs.Create)")
     if ctx.principal.job_id is not None:
-        source = await _robot_source(services, ctx.tenant_id, int(ctx.principal.robot_id or 0))
-        async with services.db.read() as conn:
+        source = await _robot_source(state, ctx.tenant_id, int(ctx.principal.robot_id or 0))
+        async with state.db.read() as conn:
             key = (await conn.execute(select(jobs.c.key).where(jobs.c.id == ctx.principal.job_id))).scalar()
         return LogSource(ctx.tenant_id, source.defaults, key)
     return LogSource(ctx.tenant_id, {})
@@ -107,7 +108,7 @@ async def _source(request: Request) -> LogSource:
 async def _ingest(request: Request, entries: Any) -> Response:
     source = await _source(request)
     rows = parse_batch(entries, source)
-    await store(request.app.state.services.db, source.tenant_id, rows, JOB_FOLDERS)
+    await store(request.app.state.podium.db, source.tenant_id, rows, JOB_FOLDERS)
     return Response(status_code=204)
 
 
@@ -131,7 +132,7 @@ async def submit_logs(request: Request) -> Response:
 EXPORT_COLUMNS = ("TimeStamp", "Level", "ProcessName", "RobotName", "HostMachineName", "JobKey", "Message")
 
 
-@registry.operation(
+@area.operation(
     "RobotLogs", "GetTotalCount", method="GET", summary="The number of logs the filter selects"
 )
 async def total_count(ctx: RequestContext, call: ActionCall) -> Any:
@@ -141,7 +142,7 @@ async def total_count(ctx: RequestContext, call: ActionCall) -> Any:
     return {"@odata.context": f"{ctx.odata_base}/$metadata#Edm.Int64", "value": page.count}
 
 
-@registry.operation("RobotLogs", "Export", summary="Exports the filtered logs as CSV", returns="ExportModel")
+@area.operation("RobotLogs", "Export", summary="Exports the filtered logs as CSV", returns="ExportModel")
 async def export(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
     options = parse_options(call.request.query_params)
     return await export_csv(ctx, ROBOT_LOGS, options, EXPORT_COLUMNS, "Logs")

@@ -19,10 +19,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 from starlette.responses import FileResponse
 
-from podium.api.context import RequestContext
 from podium.db.schema_packages import package_versions as pv
 from podium.domain.package_feeds import Feed, resolve_feed
 from podium.errors import bad_request, not_found
+from podium.http.context import RequestContext
 from podium.odata import service
 from podium.odata.model import EntitySet
 from podium.odata.options import QueryOptions
@@ -111,7 +111,7 @@ async def page(
     extra: list[ColumnElement[bool]],
 ) -> tuple[list[dict[str, Any]], int | None]:
     """A page of the request's feed (``feedId``) with OData options and ``searchTerm``."""
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         feed = await request_feed(ctx, conn, area, request)
         require(ctx, area, feed, "View")
         conditions = in_feed(ctx, feed) + extra
@@ -136,7 +136,7 @@ async def one(
     ctx: RequestContext, area: FeedArea, request: Request, key: Any, options: QueryOptions
 ) -> dict[str, Any]:
     name, version = split_key(key)
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         feed = await request_feed(ctx, conn, area, request)
         require(ctx, area, feed, "View")
         row = await find_version(ctx, conn, feed, name, version)
@@ -148,11 +148,11 @@ async def one(
 async def download(ctx: RequestContext, area: FeedArea, request: Request, key: Any) -> FileResponse:
     """Streams the stored ``.nupkg`` of ``'<id>:<version>'`` (or of the latest version)."""
     name, version = split_key(key)
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         feed = await request_feed(ctx, conn, area, request)
         require_read(ctx, area, feed)
         row = await find_version(ctx, conn, feed, name, version)
-    path = PackageStore.of(ctx.services.settings).path(row["file_name"])
+    path = PackageStore.of(ctx.state.settings).path(row["file_name"])
     if not path.is_file():
         raise not_found(f"The file of package '{row['key']}' is missing from the feed folder.")
     return FileResponse(
@@ -162,7 +162,7 @@ async def download(ctx: RequestContext, area: FeedArea, request: Request, key: A
 
 async def arguments(ctx: RequestContext, area: FeedArea, request: Request, key: Any) -> dict[str, Any]:
     name, version = split_key(key)
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         feed = await request_feed(ctx, conn, area, request)
         require_read(ctx, area, feed)
         row = await find_version(ctx, conn, feed, name, version)

@@ -17,14 +17,14 @@ from sqlalchemy.exc import IntegrityError
 from starlette.requests import Request
 from starlette.responses import Response
 
-from podium.api.context import RequestContext
 from podium.api.package_feeds import FeedArea, find_version, in_feed, request_feed, require, split_key
-from podium.api.uploads import receive_file
 from podium.db.schema_packages import package_versions as pv
 from podium.db.types import utcnow
 from podium.domain import events
 from podium.domain.package_feeds import PROCESSES, Feed, refresh_latest, releases_using
 from podium.errors import bad_request, conflict, not_found
+from podium.http.context import RequestContext
+from podium.http.uploads import receive_file
 from podium.odata.routes import json_response
 from podium.packages import PackageError, read_nuspec, read_package, versions
 from podium.storage.packages import PackageStore, discard
@@ -104,7 +104,7 @@ async def _record(
 ) -> None:
     placed = False
     try:
-        async with ctx.services.db.write() as conn:
+        async with ctx.state.db.write() as conn:
             exists = select(pv.c.id).where(
                 *in_feed(ctx, feed),
                 pv.c.package_id_lower == values["package_id_lower"],
@@ -135,10 +135,10 @@ async def _record(
 
 async def upload(ctx: RequestContext, area: FeedArea, request: Request) -> Response:
     """Stores one ``.nupkg``; answers Orchestrator's BulkItemDto list with ``Body`` = {"Id","Version"}."""
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         feed = await request_feed(ctx, conn, area, request)
     require(ctx, area, feed, "Create")
-    settings = ctx.services.settings
+    settings = ctx.state.settings
     store = PackageStore.of(settings)
     incoming = store.incoming_path()
     try:
@@ -164,7 +164,7 @@ async def upload(ctx: RequestContext, area: FeedArea, request: Request) -> Respo
 async def remove(ctx: RequestContext, area: FeedArea, request: Request, key: Any) -> None:
     """Deletes every version of ``'<id>'``, or one of ``'<id>:<version>'``; 409 while a release uses it."""
     name, version = split_key(key)
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         feed = await request_feed(ctx, conn, area, request)
         require(ctx, area, feed, "Delete")
         if version is not None:
@@ -185,7 +185,7 @@ async def remove(ctx: RequestContext, area: FeedArea, request: Request, key: Any
         await events.record(
             conn, ctx.tenant_id, "package.deleted", str(key), {"Id": name, "Version": version}, feed.folder_id
         )
-    store = PackageStore.of(ctx.services.settings)
+    store = PackageStore.of(ctx.state.settings)
     for row in rows:
         store.remove(row["file_name"])
 
@@ -212,7 +212,7 @@ async def set_arguments(ctx: RequestContext, area: FeedArea, request: Request, b
         "Output": _argument(arguments.get("Output"), "Output"),
     }
     name, version = split_key(body.get("key"))
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         feed = await request_feed(ctx, conn, area, request)
         require(ctx, area, feed, "Edit")
         row = await find_version(ctx, conn, feed, name, version)

@@ -13,17 +13,18 @@ from fastapi import APIRouter, Request
 from sqlalchemy import ColumnElement
 
 from podium.api import package_feeds, package_uploads
-from podium.api.context import RequestContext, request_context
-from podium.api.declare import boolean, constant, text, when
 from podium.api.feed_routes import add_feed_routes
 from podium.api.package_feeds import FeedArea
 from podium.db.schema_packages import package_versions as pv
 from podium.domain.package_feeds import LIBRARIES, PROCESSES, folder_feeds, resolve_feed, tenant_feed
+from podium.http.context import RequestContext, request_context
+from podium.odata.declare import boolean, constant, text, when
 from podium.odata.model import Edm, EntitySet, Field, Scope
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, param, require_body
 
 router = APIRouter(tags=["Packages"])
+area = Area("Packages", router)
 
 
 def tenant_feed_latest(feed: str) -> Any:
@@ -57,7 +58,7 @@ def package_fields(project_type: str) -> list[Field]:
     ]
 
 
-PROCESS_PACKAGES = registry.add(
+PROCESS_PACKAGES = area.add(
     EntitySet(
         name="Processes",
         type_name="ProcessDto",
@@ -86,7 +87,7 @@ AREA = FeedArea(PROCESS_PACKAGES, PROCESSES, "Packages")
 add_feed_routes(router, AREA)
 
 
-@registry.operation(
+@area.operation(
     "Processes",
     "UploadPackage",
     raw_body=True,
@@ -97,7 +98,7 @@ async def upload_package(ctx: RequestContext, call: ActionCall) -> Any:
     return await package_uploads.upload(ctx, AREA, call.request)
 
 
-@registry.operation(
+@area.operation(
     "Processes",
     "GetProcessVersions",
     method="GET",
@@ -113,7 +114,7 @@ async def get_process_versions(ctx: RequestContext, call: ActionCall) -> Any:
     return collection(ctx, "Processes", rows, count)
 
 
-@registry.operation(
+@area.operation(
     "Processes",
     "DownloadPackage",
     method="GET",
@@ -124,7 +125,7 @@ async def download_package(ctx: RequestContext, call: ActionCall) -> Any:
     return await package_feeds.download(ctx, AREA, call.request, param(call, "key"))
 
 
-@registry.operation(
+@area.operation(
     "Processes",
     "GetArguments",
     method="GET",
@@ -136,7 +137,7 @@ async def get_arguments(ctx: RequestContext, call: ActionCall) -> Any:
     return await package_feeds.arguments(ctx, AREA, call.request, param(call, "key"))
 
 
-@registry.operation("Processes", "SetArguments", summary="Saves the argument metadata of a package version")
+@area.operation("Processes", "SetArguments", summary="Saves the argument metadata of a package version")
 async def set_arguments(ctx: RequestContext, call: ActionCall) -> None:
     await package_uploads.set_arguments(ctx, AREA, call.request, require_body(call))
 
@@ -147,7 +148,7 @@ async def get_feeds(request: Request) -> list[dict[str, str]]:
     ``Orchestrator <folder path> Feed`` with the id of the feed that folder uses (``uipath publish
     --folder NAME`` matches on it)."""
     ctx = await request_context(request)
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         feeds = [
             await tenant_feed(conn, ctx.tenant_id, PROCESSES),
             await tenant_feed(conn, ctx.tenant_id, LIBRARIES),
@@ -162,7 +163,7 @@ async def get_feeds(request: Request) -> list[dict[str, str]]:
 @router.get("/api/PackageFeeds/GetFolderFeed", summary="The id of the feed a folder uses")
 async def get_folder_feed(request: Request, folderId: int) -> str:
     ctx = await request_context(request)
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         folder = await ctx.folder_by_id(conn, folderId)
         ctx.require("Packages.View", folder.fully_qualified_name)
         feed = await resolve_feed(conn, ctx.tenant_id, PROCESSES, folder.key)

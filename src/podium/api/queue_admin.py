@@ -12,8 +12,6 @@ from sqlalchemy import ColumnElement, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from podium.api.context import RequestContext
-from podium.api.declare import audit, choice, integer, key_id, text, when
 from podium.api.queue_sets import QUEUE_DEFINITIONS, QUEUE_ITEMS
 from podium.api.users import USERS
 from podium.db.schema import folders, role_permissions, user_roles, users
@@ -23,12 +21,16 @@ from podium.domain.enums import UserType
 from podium.domain.queue_enums import QueueItemEventAction, QueueItemStatus, ReviewStatus
 from podium.domain.queues import item_for_update
 from podium.errors import PodiumError, bad_request, not_found
+from podium.http.context import RequestContext
 from podium.odata import service
+from podium.odata.declare import audit, choice, integer, key_id, text, when
 from podium.odata.export import export_csv
 from podium.odata.model import EntitySet, Scope
 from podium.odata.options import QueryOptions, parse_options
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, entity, json_response, param, require_body
+
+area = Area("Queues")
 
 SVC = "UiPathODataSvc"
 ItemAction = Callable[[AsyncConnection, dict[str, Any]], Awaitable[Any]]
@@ -49,7 +51,7 @@ async def _bulk(ctx: RequestContext, ids: list[int], permission: str, action: It
     failed: list[int] = []
     for item_id in ids:
         try:
-            async with ctx.services.db.write() as conn:
+            async with ctx.state.db.write() as conn:
                 item = await item_for_update(conn, ctx.tenant_id, item_id)
                 ctx.require(permission, item["folder_path"])
                 await action(conn, item)
@@ -59,7 +61,7 @@ async def _bulk(ctx: RequestContext, ids: list[int], permission: str, action: It
     return json_response({"Success": not failed, "Message": message, "FailedItems": failed})
 
 
-@registry.operation(
+@area.operation(
     "QueueItems", "DeleteBulk", namespace=SVC, summary="Sets the given New items' status to Deleted"
 )
 async def delete_bulk(ctx: RequestContext, call: ActionCall) -> Response:
@@ -71,7 +73,7 @@ async def delete_bulk(ctx: RequestContext, call: ActionCall) -> Response:
     )
 
 
-@registry.operation(
+@area.operation(
     "QueueItems",
     "SetItemReviewStatus",
     namespace=SVC,
@@ -91,7 +93,7 @@ async def set_item_review_status(ctx: RequestContext, call: ActionCall) -> Respo
 async def _reviewer(ctx: RequestContext, user_id: Any) -> int:
     if isinstance(user_id, bool) or not isinstance(user_id, int):
         raise bad_request("userId must be a user's id.")
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         found = (
             await conn.execute(
                 select(users.c.id).where(users.c.id == user_id, users.c.tenant_id == ctx.tenant_id)
@@ -102,7 +104,7 @@ async def _reviewer(ctx: RequestContext, user_id: Any) -> int:
     return user_id
 
 
-@registry.operation("QueueItems", "SetItemReviewer", namespace=SVC, summary="Sets the reviewer of items")
+@area.operation("QueueItems", "SetItemReviewer", namespace=SVC, summary="Sets the reviewer of items")
 async def set_item_reviewer(ctx: RequestContext, call: ActionCall) -> Response:
     body = require_body(call)
     reviewer = await _reviewer(ctx, body.get("userId"))
@@ -114,7 +116,7 @@ async def set_item_reviewer(ctx: RequestContext, call: ActionCall) -> Response:
     )
 
 
-@registry.operation("QueueItems", "UnsetItemReviewer", namespace=SVC, summary="Unsets the reviewer of items")
+@area.operation("QueueItems", "UnsetItemReviewer", namespace=SVC, summary="Unsets the reviewer of items")
 async def unset_item_reviewer(ctx: RequestContext, call: ActionCall) -> Response:
     return await _bulk(
         ctx,
@@ -132,7 +134,7 @@ async def _chain(ctx: RequestContext, key: Any, options: QueryOptions) -> list[d
     return page.rows
 
 
-@registry.operation(
+@area.operation(
     "QueueItems",
     "GetItemProcessingHistory",
     method="GET",
@@ -145,7 +147,7 @@ async def get_item_processing_history(ctx: RequestContext, call: ActionCall) -> 
     return collection(ctx, "QueueItems", await _chain(ctx, call.key, call.options))
 
 
-@registry.operation(
+@area.operation(
     "QueueItems",
     "GetItemLastRetry",
     method="GET",
@@ -158,7 +160,7 @@ async def get_item_last_retry(ctx: RequestContext, call: ActionCall) -> Response
     return entity(ctx, "QueueItems", rows[0])
 
 
-QUEUE_ITEM_EVENTS = registry.add(
+QUEUE_ITEM_EVENTS = area.add(
     EntitySet(
         name="QueueItemEvents",
         type_name="QueueItemEventDto",
@@ -192,7 +194,7 @@ async def _related_ids(ctx: RequestContext, queue_item_id: Any) -> ColumnElement
         item_id = int(queue_item_id)
     except (TypeError, ValueError):
         raise bad_request("queueItemId must be an integer.") from None
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         key = (
             await conn.execute(
                 select(queue_items.c.key).where(
@@ -206,7 +208,7 @@ async def _related_ids(ctx: RequestContext, queue_item_id: Any) -> ColumnElement
     return condition
 
 
-@registry.operation(
+@area.operation(
     "QueueItemEvents",
     "GetQueueItemEventsHistory",
     method="GET",
@@ -238,7 +240,7 @@ async def _comment_item(
     values.update(folder_id=item["folder_id"], user_id=ctx.user_id, user_name=ctx.principal.user_name)
 
 
-QUEUE_ITEM_COMMENTS = registry.add(
+QUEUE_ITEM_COMMENTS = area.add(
     EntitySet(
         name="QueueItemComments",
         type_name="QueueItemCommentDto",
@@ -259,7 +261,7 @@ QUEUE_ITEM_COMMENTS = registry.add(
 )
 
 
-@registry.operation(
+@area.operation(
     "QueueItemComments",
     "GetQueueItemCommentsHistory",
     method="GET",
@@ -285,7 +287,7 @@ def _folder_and_ancestors(path: str) -> list[str]:
     return ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
 
 
-@registry.operation(
+@area.operation(
     "QueueItems",
     "GetReviewers",
     method="GET",
@@ -295,7 +297,7 @@ def _folder_and_ancestors(path: str) -> list[str]:
 async def get_reviewers(ctx: RequestContext, call: ActionCall) -> Response:
     """Reviewers hold both permissions through tenant roles or roles in the folder of the headers (or
     a folder above it); without a folder header, anywhere in the tenant."""
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         await ctx.readable_folder_ids(conn, "Transactions.View")  # 403 unless the caller may see items
     scope: list[ColumnElement[bool]] = []
     if ctx.folder is not None:
@@ -340,7 +342,7 @@ EXPORT_COLUMNS = (
 )
 
 
-@registry.operation(
+@area.operation(
     "QueueDefinitions",
     "Export",
     bound_to_entity=True,

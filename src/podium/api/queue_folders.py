@@ -12,11 +12,13 @@ from typing import Any
 from starlette.responses import Response
 
 from podium.api import folder_sharing
-from podium.api.context import RequestContext
 from podium.api.folder_sharing import Sharing
 from podium.api.queue_sets import QUEUE_DEFINITIONS
 from podium.db.schema_queues import queue_definition_folders
-from podium.odata.registry import ActionCall, registry
+from podium.http.context import RequestContext
+from podium.odata.registry import ActionCall, Area
+
+area = Area("Queues")
 
 SHARING = Sharing(
     QUEUE_DEFINITIONS,
@@ -28,7 +30,7 @@ SHARING = Sharing(
 )
 
 
-@registry.operation(
+@area.operation(
     "QueueDefinitions",
     "GetQueuesAcrossFolders",
     method="GET",
@@ -40,7 +42,7 @@ async def across_folders(ctx: RequestContext, call: ActionCall) -> Response:
     return await folder_sharing.across_folders(ctx, call, SHARING)
 
 
-@registry.operation(
+@area.operation(
     "QueueDefinitions",
     "GetFoldersForQueue",
     method="GET",
@@ -52,7 +54,7 @@ async def folders_for_queue(ctx: RequestContext, call: ActionCall) -> dict[str, 
     return await folder_sharing.folders_of(ctx, call, SHARING)
 
 
-@registry.operation(
+@area.operation(
     "QueueDefinitions", "ShareToFolders", summary="Makes the queues visible in folders (or no longer)"
 )
 async def share_to_folders(ctx: RequestContext, call: ActionCall) -> None:

@@ -8,28 +8,24 @@ built-in one (30 days, Delete). Every server process runs the sweep loop every
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.api.context import RequestContext
-from podium.api.declare import choice, integer
-from podium.api.periodic import every
-from podium.api.queue_sets import item_dto
-from podium.api.services import Services
 from podium.db.schema_buckets import buckets
 from podium.db.schema_queues import queue_retention
 from podium.domain import queue_retention as retention
-from podium.domain import wakeups
 from podium.domain.queue_enums import RetentionAction
 from podium.errors import bad_request
+from podium.http.context import RequestContext
+from podium.odata.declare import choice, integer
 from podium.odata.model import EntitySet, Scope
-from podium.odata.registry import registry
+from podium.odata.registry import Area
+
+area = Area("Queues")
 
 log = logging.getLogger("podium.queues.retention")
 
@@ -65,7 +61,7 @@ async def _reset(ctx: RequestContext, conn: AsyncConnection, row: Mapping[str, A
     )
 
 
-QUEUE_RETENTION = registry.add(
+QUEUE_RETENTION = area.add(
     EntitySet(
         name="QueueRetention",
         type_name="QueueRetentionSettingDto",
@@ -83,19 +79,4 @@ QUEUE_RETENTION = registry.add(
             integer("BucketId", "bucket_id"),
         ],
     )
-)
-
-
-async def sweep_retention(services: Services) -> None:
-    """One round of the retention sweep, if this process gets the lease for the interval."""
-    settings = services.settings
-    interval = dt.timedelta(seconds=settings.queue_retention_sweep_seconds)
-    await retention.sweep(services.db, settings.data_dir, item_dto, wakeups.ORIGIN, interval)
-
-
-router = APIRouter(
-    tags=["Queues"],
-    lifespan=every(
-        lambda settings: settings.queue_retention_sweep_seconds, sweep_retention, "the retention sweep"
-    ),
 )

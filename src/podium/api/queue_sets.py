@@ -10,8 +10,6 @@ from typing import Any
 from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.api.context import RequestContext
-from podium.api.declare import audit, boolean, choice, constant, integer, key_id, text, when
 from podium.db.schema_queues import queue_definition_folders, queue_definitions, queue_items, queue_retention
 from podium.domain import queue_admin
 from podium.domain.queue_enums import (
@@ -23,9 +21,13 @@ from podium.domain.queue_enums import (
 )
 from podium.domain.queue_schemas import check_schema_definition
 from podium.errors import bad_request, conflict
+from podium.http.context import RequestContext
+from podium.odata.declare import audit, boolean, choice, constant, integer, key_id, text, when
 from podium.odata.model import Edm, EntitySet, Field, Navigation, Scope
-from podium.odata.registry import registry
+from podium.odata.registry import Area
 from podium.odata.serialize import converter
+
+area = Area("Queues")
 
 SCHEMAS = {
     "specific_data_json_schema": "SpecificDataJsonSchema",
@@ -109,7 +111,7 @@ async def _check_name_in_shared_folders(
         raise conflict(f"QueueDefinition '{name}' already exists in a folder that sees this queue.")
 
 
-QUEUE_DEFINITIONS = registry.add(
+QUEUE_DEFINITIONS = area.add(
     EntitySet(
         name="QueueDefinitions",
         type_name="QueueDefinitionDto",
@@ -212,7 +214,7 @@ async def _edit_item(ctx: RequestContext, conn: AsyncConnection, row: Mapping[st
 # items are seen in every folder their queue is shared to
 ITEMS_SHARED_THROUGH = (queue_definition_folders, "queue_definition_id", "queue_definition_id")
 
-QUEUE_ITEMS = registry.add(
+QUEUE_ITEMS = area.add(
     EntitySet(
         name="QueueItems",
         type_name="QueueItemDto",
@@ -229,7 +231,7 @@ QUEUE_ITEMS = registry.add(
 )
 
 # The transaction actions live on /odata/Queues; reading it lists queue items like QueueItems.
-QUEUES = registry.add(
+QUEUES = area.add(
     EntitySet(
         name="Queues",
         type_name="QueueItemDto",

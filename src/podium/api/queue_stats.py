@@ -13,18 +13,20 @@ from typing import Any, cast
 from sqlalchemy import Table
 from starlette.responses import Response
 
-from podium.api.context import RequestContext
-from podium.api.declare import boolean, constant, integer, text, when
 from podium.api.queue_sets import QUEUE_DEFINITIONS
 from podium.db.schema_queues import queue_definition_folders
 from podium.db.types import utcnow
 from podium.domain import queue_stats
 from podium.errors import bad_request
+from podium.http.context import RequestContext
 from podium.odata import service
+from podium.odata.declare import boolean, constant, integer, text, when
 from podium.odata.model import Edm, EntitySet, Field, Scope
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, param
 from podium.odata.serialize import format_datetime
+
+area = Area("Queues")
 
 SVC = "UiPathODataSvc"
 # the grouped subquery stands where the generic layer expects a table: it reads only ``.c`` from it
@@ -83,7 +85,7 @@ QUEUE_PROCESSING_STATUS = EntitySet(  # not registered: served by RetrieveQueues
     ],
 )
 
-QUEUE_PROCESSING_RECORDS = registry.add(
+QUEUE_PROCESSING_RECORDS = area.add(
     EntitySet(
         name="QueueProcessingRecords",
         type_name="QueueProcessingRecordDto",
@@ -115,7 +117,7 @@ QUEUE_PROCESSING_RECORDS = registry.add(
 )
 
 
-@registry.operation(
+@area.operation(
     "QueueProcessingRecords",
     "RetrieveQueuesProcessingStatus",
     method="GET",
@@ -151,7 +153,7 @@ RECORD_TIMES = {
 }
 
 
-@registry.operation(
+@area.operation(
     "QueueProcessingRecords",
     "RetrieveLastDaysProcessingRecords",
     method="GET",
@@ -164,7 +166,7 @@ async def retrieve_last_days_processing_records(ctx: RequestContext, call: Actio
     days = _positive(call, "daysNo", queue_stats.MAX_DAYS)
     queue_id = _positive(call, "queueDefinitionId", 2**63 - 1)
     queue = await service.get_entity(ctx, QUEUE_DEFINITIONS, queue_id)  # 404 unless the caller sees it
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         records = await queue_stats.last_days(conn, queue_id, days, utcnow().date())
     rows: list[dict[str, Any]] = []
     for number, record in enumerate(records, start=1):

@@ -7,33 +7,29 @@ the domain in one write transaction. Queue actions are in the ``UiPathODataSvc``
 
 from __future__ import annotations
 
-import datetime as dt
 import logging
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from podium.api import queue_admin  # noqa: F401  (registers the users' item operations)
-from podium.api.context import RequestContext
-from podium.api.periodic import every
 from podium.api.queue_sets import QUEUE_DEFINITIONS, SCHEMAS, item_dto
-from podium.api.services import Services
 from podium.db.schema_queues import queue_definition_folders, queue_definitions
 from podium.db.types import utcnow
 from podium.domain import queue_items as adding
 from podium.domain import queues as transactions
 from podium.errors import bad_request, not_found
+from podium.http.context import RequestContext
 from podium.odata import service
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import entity, json_response, param, require_body
 
 SVC = "UiPathODataSvc"
 BULK_RESPONSE = "UiPath.Server.Configuration.OData.BulkOperationResponseDtoOfFailedQueueItemDto"
 log = logging.getLogger(__name__)
+area = Area("Queues")
 
 
 async def _queue(ctx: RequestContext, conn: AsyncConnection, name: Any, permission: str) -> dict[str, Any]:
@@ -75,19 +71,19 @@ def _item_entity(ctx: RequestContext, row: Mapping[str, Any], status: int = 200)
     return entity(ctx, "QueueItems", item_dto(row), status)
 
 
-@registry.operation(
+@area.operation(
     "Queues", "AddQueueItem", namespace=SVC, summary="Adds a new queue item", returns="QueueItemDto"
 )
 async def add_queue_item(ctx: RequestContext, call: ActionCall) -> Response:
     data = _object(require_body(call), "itemData")
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         queue = await _queue(ctx, conn, data.get("Name"), "Transactions.Create")
         item_id = await adding.add_item(conn, queue, data, ctx.user_id, utcnow())
         item = await transactions.item_for_update(conn, ctx.tenant_id, item_id)
     return _item_entity(ctx, item, 201)
 
 
-@registry.operation(
+@area.operation(
     "Queues",
     "BulkAddQueueItems",
     namespace=SVC,
@@ -97,7 +93,7 @@ async def add_queue_item(ctx: RequestContext, call: ActionCall) -> Response:
 async def bulk_add_queue_items(ctx: RequestContext, call: ActionCall) -> Response:
     body = require_body(call)
     commit = adding.parse_commit_type(body.get("commitType"))
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         queue = await _queue(ctx, conn, body.get("queueName"), "Transactions.Create")
         outcome = await adding.bulk_add(conn, queue, body.get("queueItems"), commit, ctx.user_id, utcnow())
     failed = [
@@ -119,7 +115,7 @@ async def bulk_add_queue_items(ctx: RequestContext, call: ActionCall) -> Respons
     )
 
 
-@registry.operation(
+@area.operation(
     "Queues",
     "StartTransaction",
     namespace=SVC,
@@ -129,7 +125,7 @@ async def bulk_add_queue_items(ctx: RequestContext, call: ActionCall) -> Respons
 async def start_transaction(ctx: RequestContext, call: ActionCall) -> Response:
     data = _object(require_body(call), "transactionData")
     transactions.reject_start_fields(data)
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         queue = await _queue(ctx, conn, data.get("Name"), "Transactions.Edit")
         robot_id = await transactions.resolve_robot(
             conn, ctx.tenant_id, data.get("RobotIdentifier"), ctx.principal.robot_id
@@ -160,7 +156,7 @@ async def _held_item(ctx: RequestContext, conn: AsyncConnection, key: Any) -> di
     return item
 
 
-@registry.operation(
+@area.operation(
     "Queues",
     "SetTransactionResult",
     bound_to_entity=True,
@@ -170,13 +166,13 @@ async def _held_item(ctx: RequestContext, conn: AsyncConnection, key: Any) -> di
 )
 async def set_transaction_result(ctx: RequestContext, call: ActionCall) -> Response:
     result = _object(require_body(call), "transactionResult")
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         item = await _held_item(ctx, conn, call.key)
         updated = await transactions.set_result(conn, item, result, ctx.user_id)
     return _item_entity(ctx, updated)
 
 
-@registry.operation(
+@area.operation(
     "QueueItems",
     "SetTransactionProgress",
     bound_to_entity=True,
@@ -186,13 +182,13 @@ async def set_transaction_result(ctx: RequestContext, call: ActionCall) -> Respo
 )
 async def set_transaction_progress(ctx: RequestContext, call: ActionCall) -> Response:
     body = require_body(call)
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         item = await _held_item(ctx, conn, call.key)
         updated = await transactions.set_progress(conn, item, body.get("progress"), ctx.user_id)
     return _item_entity(ctx, updated)
 
 
-@registry.operation(
+@area.operation(
     "QueueDefinitions",
     "GetJsonSchemaDefinition",
     method="GET",
@@ -223,19 +219,3 @@ async def get_json_schema_definition(ctx: RequestContext, call: ActionCall) -> R
         media_type="application/json",
         headers={"Content-Disposition": f'attachment; filename="{queue["Name"]}-{kind}.json"'},
     )
-
-
-async def sweep_abandoned(services: Services) -> None:
-    """Abandons (and retries) InProgress items older than the abandon timeout."""
-    timeout = dt.timedelta(seconds=services.settings.queue_abandon_timeout_seconds)
-    done = await transactions.abandon_stale_items(services.db, timeout)
-    if done:
-        log.info("abandoned %d stale queue items", len(done))
-
-
-router = APIRouter(
-    tags=["Queues"],
-    lifespan=every(
-        lambda settings: settings.queue_abandon_sweep_seconds, sweep_abandoned, "the abandon sweep"
-    ),
-)

@@ -16,7 +16,6 @@ import orjson
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.api.context import RequestContext
 from podium.db.schema import folders, releases
 from podium.db.schema_packages import package_versions as pv
 from podium.db.schema_packages import release_versions
@@ -24,9 +23,12 @@ from podium.db.types import utcnow
 from podium.domain import events
 from podium.domain.package_feeds import feed_of_folder
 from podium.errors import bad_request, not_found
-from podium.odata.registry import ActionCall, registry
+from podium.http.context import RequestContext
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import require_body
 from podium.packages import versions
+
+area = Area("Releases")
 
 
 async def _folder_path(conn: AsyncConnection, folder_id: int) -> str:
@@ -182,7 +184,7 @@ def _int64(ctx: RequestContext, value: int) -> dict[str, Any]:
 
 async def _update_version(ctx: RequestContext, key: Any, version: str | None) -> Any:
     """Moves the release to ``version`` (None: the latest) and records the move in its history."""
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         release = await _release(ctx, conn, key)
         await _move_to(ctx, conn, release, version)
         new = (
@@ -193,7 +195,7 @@ async def _update_version(ctx: RequestContext, key: Any, version: str | None) ->
     return _int64(ctx, release["id"])
 
 
-@registry.operation(
+@area.operation(
     "Releases",
     "UpdateToSpecificPackageVersion",
     bound_to_entity=True,
@@ -206,7 +208,7 @@ async def update_to_specific(ctx: RequestContext, call: ActionCall) -> Any:
     return await _update_version(ctx, call.key, version.strip())
 
 
-@registry.operation(
+@area.operation(
     "Releases",
     "UpdateToLatestPackageVersion",
     bound_to_entity=True,
@@ -216,14 +218,14 @@ async def update_to_latest(ctx: RequestContext, call: ActionCall) -> Any:
     return await _update_version(ctx, call.key, None)
 
 
-@registry.operation(
+@area.operation(
     "Releases",
     "RollbackToPreviousReleaseVersion",
     bound_to_entity=True,
     summary="Back to the version before the current one",
 )
 async def rollback(ctx: RequestContext, call: ActionCall) -> Any:
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         release = await _release(ctx, conn, call.key)
         history = (
             await conn.execute(

@@ -16,11 +16,11 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.api.context import RequestContext
 from podium.auth.passwords import hash_password, new_secret
 from podium.db.schema import folder_robots, machines, robots, roles, user_roles
 from podium.domain.enums import UserType
 from podium.domain.tenancy import create_user
+from podium.http.context import RequestContext
 
 ROBOT_ROLE = "Robot"
 

@@ -20,10 +20,6 @@ from fastapi import APIRouter, Request
 from sqlalchemy import select
 from starlette.responses import Response
 
-from podium.api.context import base_url
-from podium.api.heartbeat_batches import HeartbeatBatcher
-from podium.api.robot_runtime import RobotRuntime
-from podium.api.services import Services
 from podium.auth.tokens import TokenClaims, issue, verify
 from podium.auth.verified_tokens import robot_tokens
 from podium.db.schema import jobs as jobs_table
@@ -32,8 +28,12 @@ from podium.domain import dispatch, job_claims, job_results, robot_identity, rob
 from podium.domain.enums import JobState
 from podium.domain.robot_hub import Waiter
 from podium.errors import bad_request, unauthorized
+from podium.http.context import base_url
+from podium.http.state import AppState
+from podium.odata.registry import Area
 
 router = APIRouter(prefix="/api/robot", tags=["Robot protocol"])
+area = Area("Robot protocol", router)
 JOB_TOKEN_SECONDS = 24 * 3600
 SQLITE_RECHECK_SECONDS = 5.0  # other processes' jobs on SQLite (no NOTIFY): looked for this often
 
@@ -45,9 +45,9 @@ class RobotCaller:
     user_id: int
 
 
-def _services(request: Request) -> Services:
-    services: Services = request.app.state.services
-    return services
+def _state(request: Request) -> AppState:
+    state: AppState = request.app.state.podium
+    return state
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -73,7 +73,7 @@ def robot_caller(request: Request) -> RobotCaller:
     """The robot behind a robot token (signature and expiry checked, the signature once per token
     string: ``auth.verified_tokens``; no database round trip)."""
     token = _bearer(request)
-    claims = robot_tokens.verify(_services(request).signing_key, token) if token else None
+    claims = robot_tokens.verify(_state(request).signing_key, token) if token else None
     if claims is None or claims.kind != "robot" or claims.robot_id is None:
         raise unauthorized("A robot token is required (POST /api/robot/connect).")
     return RobotCaller(claims.tenant_id, int(claims.robot_id), claims.user_id)
@@ -95,14 +95,14 @@ def _known_jobs(body: dict[str, Any]) -> dict[str, str]:
     return running
 
 
-async def _machine_for(request: Request, services: Services, body: dict[str, Any]) -> dict[str, Any]:
+async def _machine_for(request: Request, state: AppState, body: dict[str, Any]) -> dict[str, Any]:
     """By machine key in the body, else by a client-credentials robot token."""
-    async with services.db.read() as conn:
+    async with state.db.read() as conn:
         key = body.get("machineKey")
         if isinstance(key, str):
             return await robot_identity.machine_by_key(conn, key)
         token = _bearer(request)
-        claims = verify(services.signing_key, token) if token else None
+        claims = verify(state.signing_key, token) if token else None
         if claims is None or claims.kind != "robot" or claims.robot_id is None:
             raise robot_identity.unknown_machine()
         machine_id = (
@@ -116,7 +116,7 @@ async def _machine_for(request: Request, services: Services, body: dict[str, Any
 
 @router.post("/connect", summary="Opens a session for each robot of the machine; answers robot tokens")
 async def connect(request: Request) -> Response:
-    services = _services(request)
+    state = _state(request)
     body = await _body(request)
     agent_id = _agent_id(body)
     host = body.get("hostMachineName")
@@ -128,10 +128,10 @@ async def connect(request: Request) -> Response:
         raise bad_request("capacity must be an integer from 1 to 64.")
     if name is not None and not isinstance(name, str):
         raise bad_request("robotName must be a string.")
-    machine = await _machine_for(request, services, body)
+    machine = await _machine_for(request, state, body)
     version = str(body.get("version") or "")[:64] or None
     answered = []
-    async with services.db.write() as conn:
+    async with state.db.write() as conn:
         tenant_name = (
             await conn.execute(select(tenants.c.name).where(tenants.c.id == machine["tenant_id"]))
         ).scalar()
@@ -148,9 +148,9 @@ async def connect(request: Request) -> Response:
                 capacity=robot_capacity,
                 version=version,
             )
-            expires = int(time.time()) + services.settings.token_lifetime_seconds
+            expires = int(time.time()) + state.settings.token_lifetime_seconds
             token = issue(
-                services.signing_key,
+                state.signing_key,
                 TokenClaims(user_id, robot["tenant_id"], "robot", expires, robot_id=robot["id"]),
             )
             answered.append(
@@ -164,7 +164,7 @@ async def connect(request: Request) -> Response:
                     "tokenExpiresAt": expires,
                 }
             )
-    settings = services.settings
+    settings = state.settings
     return _json(
         {
             "machineId": machine["id"],
@@ -177,31 +177,22 @@ async def connect(request: Request) -> Response:
     )
 
 
-def _heartbeats(request: Request) -> HeartbeatBatcher:
-    """The process's heartbeat batcher (made on first use, beside the app's services)."""
-    state = request.app.state
-    batcher: HeartbeatBatcher | None = getattr(state, "heartbeat_batcher", None)
-    if batcher is None or batcher.db is not _services(request).db:
-        batcher = state.heartbeat_batcher = HeartbeatBatcher(_services(request).db)
-    return batcher
-
-
 @router.post("/heartbeat", summary="The robot is alive; answers stop requests for its jobs")
 async def heartbeat(request: Request) -> Response:
     caller = robot_caller(request)
     body = await _body(request)
     agent_id, known = _agent_id(body), _known_jobs(body)
-    services = _services(request)
+    state = _state(request)
     busy = bool(known)
-    stopping = await _heartbeats(request).stamp(
+    stopping = await _state(request).heartbeats.stamp(
         robot_sessions.Beat(caller.tenant_id, caller.robot_id, agent_id, busy)
     )
     if stopping is None:  # the robot's state changes, or its session is gone (409)
-        async with services.db.write() as conn:
+        async with state.db.write() as conn:
             await robot_sessions.heartbeat(conn, caller.tenant_id, caller.robot_id, agent_id, busy)
     if stopping is False:
         return _json({"commands": []})
-    async with services.db.read() as conn:
+    async with state.db.read() as conn:
         commands = await dispatch.commands(conn, caller.robot_id, known)
     return _json({"commands": commands})
 
@@ -210,12 +201,12 @@ async def heartbeat(request: Request) -> Response:
 async def disconnect(request: Request) -> Response:
     caller = robot_caller(request)
     agent_id = _agent_id(await _body(request))
-    async with _services(request).db.write() as conn:
+    async with _state(request).db.write() as conn:
         await robot_sessions.close_session(conn, caller.tenant_id, caller.robot_id, agent_id)
     return Response(status_code=204)
 
 
-def _assignment(services: Services, job: dict[str, Any]) -> dict[str, Any]:
+def _assignment(state: AppState, job: dict[str, Any]) -> dict[str, Any]:
     expires = int(time.time()) + JOB_TOKEN_SECONDS
     claims = TokenClaims(
         int(job["robot_user_id"]),
@@ -240,7 +231,7 @@ def _assignment(services: Services, job: dict[str, Any]) -> dict[str, Any]:
         "folderPath": job["folder_path"],
         "robotKey": job["robot_key"],
         "robotName": job["robot_name"],
-        "accessToken": issue(services.signing_key, claims),
+        "accessToken": issue(state.signing_key, claims),
         "tokenExpiresAt": expires,
         "stopProcessExpression": job["stop_process_expression"],
         "killProcessExpression": job["kill_process_expression"],
@@ -248,9 +239,9 @@ def _assignment(services: Services, job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
-async def _claim(services: Services, caller: RobotCaller, agent_id: str) -> list[dict[str, Any]]:
-    ack_timeout = dt.timedelta(seconds=services.settings.claim_ack_timeout_seconds)
-    async with services.db.write() as conn:
+async def _claim(state: AppState, caller: RobotCaller, agent_id: str) -> list[dict[str, Any]]:
+    ack_timeout = dt.timedelta(seconds=state.settings.claim_ack_timeout_seconds)
+    async with state.db.write() as conn:
         claimed = await dispatch.claim_for_robot(
             conn, caller.tenant_id, caller.robot_id, agent_id, ack_timeout=ack_timeout
         )
@@ -266,27 +257,27 @@ async def next_jobs(request: Request) -> Response:
     caller = robot_caller(request)
     body = await _body(request)
     agent_id, known = _agent_id(body), _known_jobs(body)
-    services = _services(request)
-    runtime: RobotRuntime = request.app.state.robot_runtime
-    wait = body.get("wait", services.settings.long_poll_seconds)
+    state = _state(request)
+    hub = state.hub
+    wait = body.get("wait", state.settings.long_poll_seconds)
     if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 <= wait <= 120:
         raise bad_request("wait must be a number of seconds from 0 to 120.")
     free = body.get("free", 1)
-    recheck = SQLITE_RECHECK_SECONDS if services.db.is_sqlite else float(wait)
+    recheck = SQLITE_RECHECK_SECONDS if state.db.is_sqlite else float(wait)
     waiter = Waiter(caller.tenant_id, caller.robot_id)
-    runtime.hub.add(waiter)
+    hub.add(waiter)
     deadline = time.monotonic() + float(wait)
     try:
         while True:
             waiter.event.clear()
             if await request.is_disconnected():  # nobody would receive a job: leave it to others
                 return Response(status_code=204)
-            jobs = await _claim(services, caller, agent_id) if free else []
+            jobs = await _claim(state, caller, agent_id) if free else []
             if jobs:
-                runtime.hub.took_something(waiter, len(jobs))
-                return _json({"jobs": [_assignment(services, j) for j in jobs], "commands": []})
-            runtime.hub.took_nothing(waiter)
-            async with services.db.read() as conn:
+                hub.took_something(waiter, len(jobs))
+                return _json({"jobs": [_assignment(state, j) for j in jobs], "commands": []})
+            hub.took_nothing(waiter)
+            async with state.db.read() as conn:
                 commands = await dispatch.commands(conn, caller.robot_id, known)
             remaining = deadline - time.monotonic()
             if commands or remaining <= 0:
@@ -294,7 +285,7 @@ async def next_jobs(request: Request) -> Response:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(waiter.event.wait(), timeout=min(remaining, recheck))
     finally:
-        runtime.hub.remove(waiter)
+        hub.remove(waiter)
 
 
 @router.post("/jobs/{job_key}/state", summary="The robot reports on the job it holds")
@@ -307,7 +298,7 @@ async def job_state(job_key: str, request: Request) -> Response:
     claim = body.get("claim")
     if claim is not None and (not isinstance(claim, str) or body.get("state") != "Running"):
         raise bad_request("claim (a string) goes with state Running only.")
-    async with _services(request).db.write() as conn:
+    async with _state(request).db.write() as conn:
         if claim is not None:
             state = await job_claims.acknowledge(conn, caller.tenant_id, caller.robot_id, job_key, claim)
         else:
@@ -319,10 +310,10 @@ async def job_state(job_key: str, request: Request) -> Response:
 @router.get("/jobs/current/stop", summary="For a job's process (job token): whether it is asked to stop")
 async def should_stop(request: Request) -> Response:
     token = _bearer(request)
-    claims = verify(_services(request).signing_key, token) if token else None
+    claims = verify(_state(request).signing_key, token) if token else None
     if claims is None or claims.kind != "job" or claims.job_id is None:
         raise unauthorized("A job token is required (UIPATH_ACCESS_TOKEN of the job's process).")
-    async with _services(request).db.read() as conn:
+    async with _state(request).db.read() as conn:
         state = (
             await conn.execute(
                 select(jobs_table.c.state).where(

@@ -13,8 +13,6 @@ from sqlalchemy import ColumnElement, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.api import release_packages, robot_identity
-from podium.api.context import RequestContext
-from podium.api.declare import audit, boolean, choice, constant, integer, key_id, text
 from podium.db.schema import (
     environment_robots,
     environments,
@@ -26,12 +24,15 @@ from podium.db.schema import (
 )
 from podium.domain import enums
 from podium.errors import bad_request, not_found
+from podium.http.context import RequestContext
 from podium.odata import service
+from podium.odata.declare import audit, boolean, choice, constant, integer, key_id, text
 from podium.odata.model import Edm, EntitySet, Navigation, Scope
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, param, require_body
 
 router = APIRouter()
+area = Area("Robots", router)
 
 
 async def _machine_name(
@@ -71,7 +72,7 @@ def _robots_of_folder(ctx: RequestContext) -> list[ColumnElement[bool]]:
     return [robots.c.id.in_(members)]
 
 
-MACHINES = registry.add(
+MACHINES = area.add(
     EntitySet(
         name="Machines",
         type_name="MachineDto",
@@ -98,7 +99,7 @@ MACHINES = registry.add(
     )
 )
 
-ROBOTS = registry.add(
+ROBOTS = area.add(
     EntitySet(
         name="Robots",
         type_name="RobotDto",
@@ -166,7 +167,7 @@ async def _environment_robots_string(conn: AsyncConnection, robot_ids: set[int])
     )
 
 
-ENVIRONMENTS = registry.add(
+ENVIRONMENTS = area.add(
     EntitySet(
         name="Environments",
         type_name="EnvironmentDto",
@@ -234,7 +235,7 @@ async def _tenant_robot_ids(ctx: RequestContext, conn: AsyncConnection, ids: lis
 async def _set_environment_robots(
     ctx: RequestContext, key: Any, added: list[Any], removed: list[Any]
 ) -> None:
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         environment = await _environment_in_scope(ctx, conn, key)
         add_ids = await _tenant_robot_ids(ctx, conn, added)
         remove_ids = await _tenant_robot_ids(ctx, conn, removed)
@@ -262,7 +263,7 @@ async def _set_environment_robots(
         await _environment_robots_string(conn, new | remove_ids)
 
 
-@registry.operation(
+@area.operation(
     "Environments", "AddRobot", bound_to_entity=True, summary="Associates a robot with the environment"
 )
 async def add_robot(ctx: RequestContext, call: ActionCall) -> None:
@@ -270,7 +271,7 @@ async def add_robot(ctx: RequestContext, call: ActionCall) -> None:
     await _set_environment_robots(ctx, call.key, [robot_id], [])
 
 
-@registry.operation(
+@area.operation(
     "Environments", "RemoveRobot", bound_to_entity=True, summary="Dissociates a robot from the environment"
 )
 async def remove_robot(ctx: RequestContext, call: ActionCall) -> None:
@@ -278,7 +279,7 @@ async def remove_robot(ctx: RequestContext, call: ActionCall) -> None:
     await _set_environment_robots(ctx, call.key, [], [robot_id])
 
 
-@registry.operation(
+@area.operation(
     "Environments", "SetRobots", bound_to_entity=True, summary="Adds and removes robots of the environment"
 )
 async def set_robots(ctx: RequestContext, call: ActionCall) -> None:
@@ -289,7 +290,7 @@ async def set_robots(ctx: RequestContext, call: ActionCall) -> None:
     await _set_environment_robots(ctx, call.key, added, removed)
 
 
-@registry.operation(
+@area.operation(
     "Environments",
     "GetRobotIdsForEnvironment",
     method="GET",
@@ -297,7 +298,7 @@ async def set_robots(ctx: RequestContext, call: ActionCall) -> None:
     parameters=("key",),
 )
 async def robot_ids_for_environment(ctx: RequestContext, call: ActionCall) -> Any:
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         environment = await _environment_in_scope(ctx, conn, param(call, "key"), "View")
         ids = [
             r.robot_id
@@ -310,7 +311,7 @@ async def robot_ids_for_environment(ctx: RequestContext, call: ActionCall) -> An
     return {"@odata.context": f"{ctx.odata_base}/$metadata#Collection(Edm.Int64)", "value": ids}
 
 
-@registry.operation(
+@area.operation(
     "Environments",
     "GetRobotsForEnvironment",
     method="GET",
@@ -321,7 +322,7 @@ async def robot_ids_for_environment(ctx: RequestContext, call: ActionCall) -> An
 async def robots_for_environment(ctx: RequestContext, call: ActionCall) -> Any:
     key = param(call, "key")
     members = select(environment_robots.c.robot_id).where(environment_robots.c.environment_id == key)
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         await _environment_in_scope(ctx, conn, key, "View")
     page = await service.list_entities(ctx, ROBOTS, call.options, [robots.c.id.in_(members)])
     return collection(ctx, "Robots", page.rows, page.count)
@@ -361,7 +362,7 @@ async def _release_before_write(
     await release_packages.check_release_package(ctx, conn, values, existing, body)  # package feeds area
 
 
-RELEASES = registry.add(
+RELEASES = area.add(
     EntitySet(
         name="Releases",
         type_name="ReleaseDto",
@@ -398,7 +399,7 @@ RELEASES = registry.add(
 )
 
 
-@registry.operation(
+@area.operation(
     "Releases", "ListReleases", method="GET", summary="Lists releases (as the uipath CLI asks)"
 )
 async def list_releases(ctx: RequestContext, call: ActionCall) -> Any:

@@ -9,19 +9,21 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, select
 from starlette.responses import Response
 
-from podium.api.context import RequestContext
-from podium.api.declare import choice, constant, integer, key_id, text, when
 from podium.db.schema import folder_robots, robots
 from podium.db.schema_robots import robot_sessions
 from podium.domain import enums, session_admin
 from podium.domain.enums import RobotState, StopStrategy, parse_enum
 from podium.domain.robot_enums import MaintenanceMode, Platform
 from podium.errors import bad_request
+from podium.http.context import RequestContext
 from podium.odata import service
+from podium.odata.declare import choice, constant, integer, key_id, text, when
 from podium.odata.model import Edm, EntitySet, Navigation, Scope
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, json_response, param, require_body
 from podium.odata.serialize import format_datetime
+
+area = Area("Sessions")
 
 
 def _sessions_of_folder(ctx: RequestContext) -> list[ColumnElement[bool]]:
@@ -49,7 +51,7 @@ def _fields() -> list[Any]:
     ]
 
 
-SESSIONS = registry.add(
+SESSIONS = area.add(
     EntitySet(
         name="Sessions",
         type_name="SessionDto",
@@ -66,7 +68,7 @@ SESSIONS = registry.add(
 )
 
 
-@registry.operation(
+@area.operation(
     "Sessions", "GetGlobalSessions", method="GET", summary="All the tenant's sessions", returns="Sessions"
 )
 async def global_sessions(ctx: RequestContext, call: ActionCall) -> Any:
@@ -75,7 +77,7 @@ async def global_sessions(ctx: RequestContext, call: ActionCall) -> Any:
     return collection(ctx, "Sessions", page.rows, page.count)
 
 
-@registry.operation(
+@area.operation(
     "Sessions",
     "GetMachineSessions",
     method="GET",
@@ -135,7 +137,7 @@ def _session_ids(value: Any) -> list[int]:
     return value
 
 
-@registry.operation(
+@area.operation(
     "Sessions",
     "DeleteInactiveUnattendedSessions",
     summary="Deletes disconnected or unresponsive sessions (all or none)",
@@ -143,9 +145,9 @@ def _session_ids(value: Any) -> list[int]:
 async def delete_inactive(ctx: RequestContext, call: ActionCall) -> Response:
     ctx.require("Robots.Delete")
     ids = _session_ids(require_body(call).get("sessionIds"))
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         await session_admin.delete_inactive(
-            conn, ctx.tenant_id, ids, ctx.services.settings.heartbeat_interval_seconds
+            conn, ctx.tenant_id, ids, ctx.state.settings.heartbeat_interval_seconds
         )
     return Response(status_code=204)
 
@@ -167,7 +169,7 @@ def _maintenance(body: dict[str, Any]) -> tuple[int, MaintenanceMode, StopStrate
         raise bad_request("stopJobsStrategy must be SoftStop or Kill (or null).") from None
 
 
-@registry.operation(
+@area.operation(
     "Sessions",
     "SetMaintenanceMode",
     summary="Takes a host out of dispatch (Enabled) or back in (Default); may stop its running jobs",
@@ -175,12 +177,12 @@ def _maintenance(body: dict[str, Any]) -> tuple[int, MaintenanceMode, StopStrate
 async def set_maintenance_mode(ctx: RequestContext, call: ActionCall) -> Response:
     ctx.require("Robots.Edit")
     session_id, mode, strategy = _maintenance(require_body(call))
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         await session_admin.set_maintenance(conn, ctx.tenant_id, session_id, mode, strategy)
     return Response(status_code=204)
 
 
-@registry.operation(
+@area.operation(
     "Sessions", "GetUsernames", method="GET", summary="Usernames of the robots with a session"
 )
 async def usernames(ctx: RequestContext, call: ActionCall) -> Response:
@@ -193,7 +195,7 @@ async def usernames(ctx: RequestContext, call: ActionCall) -> Response:
         .distinct()
         .order_by(robots.c.username)
     )
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         names = [row[0] for row in await conn.execute(query)]
     return json_response(
         {"@odata.context": f"{ctx.odata_base}/$metadata#Collection(Edm.String)", "value": names}
@@ -208,14 +210,14 @@ async def _runtimes(ctx: RequestContext, call: ActionCall, conditions: list[Colu
         except ValueError as error:
             raise bad_request(f"runtimeType: {error}") from None
     skip, top = call.options.skip or 0, call.options.top
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         rows = await session_admin.runtimes(conn, ctx.tenant_id, conditions, skip, top)
-    limit = session_admin.unresponsive_since(ctx.services.settings.heartbeat_interval_seconds)
+    limit = session_admin.unresponsive_since(ctx.state.settings.heartbeat_interval_seconds)
     dtos = [runtime_dto(row, limit) for row in rows]
     return collection(ctx, "Collection(UiPath.Server.Configuration.OData.MachineSessionRuntimeDto)", dtos)
 
 
-@registry.operation(
+@area.operation(
     "Sessions",
     "GetMachineSessionRuntimes",
     method="GET",
@@ -227,7 +229,7 @@ async def machine_session_runtimes(ctx: RequestContext, call: ActionCall) -> Res
     return await _runtimes(ctx, call, [])
 
 
-@registry.operation(
+@area.operation(
     "Sessions",
     "GetMachineSessionRuntimesByFolderId",
     method="GET",

@@ -12,8 +12,6 @@ from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import JSONResponse, Response
 
-from podium.api.context import RequestContext, request_context
-from podium.api.declare import audit, boolean, choice, constant, integer, key_id, text, when
 from podium.auth.passwords import hash_password, new_secret, token_digest
 from podium.auth.permissions import ALL_PERMISSIONS, is_known
 from podium.auth.tokens import PAT_PREFIX
@@ -21,12 +19,15 @@ from podium.db.schema import access_tokens, role_permissions, roles, user_roles,
 from podium.db.types import utcnow
 from podium.domain import enums
 from podium.errors import bad_request, not_found
+from podium.http.context import RequestContext, request_context
 from podium.odata import service
+from podium.odata.declare import audit, boolean, choice, constant, integer, key_id, text, when
 from podium.odata.model import EntitySet, Navigation, Scope
-from podium.odata.registry import ActionCall, registry
+from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, entity, param, require_body
 
 router = APIRouter(tags=["Users"])
+area = Area("Users", router)
 
 
 async def _hash_password(
@@ -43,7 +44,7 @@ async def _hash_password(
         values["password_hash"] = hash_password(password)
 
 
-USERS = registry.add(
+USERS = area.add(
     EntitySet(
         name="Users",
         type_name="UserDto",
@@ -78,7 +79,7 @@ def _permissions_of_tenant_roles(ctx: RequestContext) -> list[ColumnElement[bool
     return [role_permissions.c.role_id.in_(select(roles.c.id).where(roles.c.tenant_id == ctx.tenant_id))]
 
 
-ROLE_PERMISSIONS = registry.add(
+ROLE_PERMISSIONS = area.add(
     EntitySet(
         name="RolePermissions",
         type_name="PermissionDto",
@@ -147,7 +148,7 @@ async def _role_before_delete(ctx: RequestContext, conn: AsyncConnection, row: M
         raise bad_request("A built-in role cannot be deleted.")
 
 
-ROLES = registry.add(
+ROLES = area.add(
     EntitySet(
         name="Roles",
         type_name="RoleDto",
@@ -204,10 +205,10 @@ async def _set_tenant_roles(conn: AsyncConnection, user_id: int, add: list[int],
         )
 
 
-@registry.operation("Users", "AssignRoles", bound_to_entity=True, summary="Sets the user's tenant roles")
+@area.operation("Users", "AssignRoles", bound_to_entity=True, summary="Sets the user's tenant roles")
 async def assign_roles(ctx: RequestContext, call: ActionCall) -> None:
     ctx.require("Users.Edit")
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         user_id = (await _tenant_ids(conn, users, ctx.tenant_id, [call.key], "the user"))[0]
         role_ids = await _tenant_ids(conn, roles, ctx.tenant_id, require_body(call).get("roleIds"), "roleIds")
         current = [
@@ -219,16 +220,16 @@ async def assign_roles(ctx: RequestContext, call: ActionCall) -> None:
             )
         ]
         await _set_tenant_roles(conn, user_id, role_ids, [r for r in current if r not in role_ids])
-    ctx.services.forget_access()
+    ctx.state.forget_access()
 
 
-@registry.operation("Users", "ToggleRole", bound_to_entity=True, summary="Adds or removes one tenant role")
+@area.operation("Users", "ToggleRole", bound_to_entity=True, summary="Adds or removes one tenant role")
 async def toggle_role(ctx: RequestContext, call: ActionCall) -> None:
     ctx.require("Users.Edit")
     body = require_body(call)
     if not isinstance(body.get("role"), str):
         raise bad_request("role must be the name of a role.")
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         user_id = (await _tenant_ids(conn, users, ctx.tenant_id, [call.key], "the user"))[0]
         role = select(roles.c.id).where(roles.c.name == body.get("role"), roles.c.tenant_id == ctx.tenant_id)
         role_id = (await conn.execute(role)).scalar_one_or_none()
@@ -236,26 +237,26 @@ async def toggle_role(ctx: RequestContext, call: ActionCall) -> None:
             raise bad_request("The role does not exist.")
         add = body.get("toggle") is True
         await _set_tenant_roles(conn, user_id, [role_id] if add else [], [] if add else [role_id])
-    ctx.services.forget_access()
+    ctx.state.forget_access()
 
 
-@registry.operation("Users", "SetActive", bound_to_entity=True, summary="Activates or deactivates the user")
+@area.operation("Users", "SetActive", bound_to_entity=True, summary="Activates or deactivates the user")
 async def set_active(ctx: RequestContext, call: ActionCall) -> None:
     ctx.require("Users.Edit")
     active = require_body(call).get("active")
     if not isinstance(active, bool):
         raise bad_request("active must be true or false.")
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         user_id = (await _tenant_ids(conn, users, ctx.tenant_id, [call.key], "the user"))[0]
         await conn.execute(update(users).where(users.c.id == user_id).values(is_active=active))
-    ctx.services.forget_access()
+    ctx.state.forget_access()
 
 
-@registry.operation("Roles", "SetUsers", bound_to_entity=True, summary="Adds and removes users of the role")
+@area.operation("Roles", "SetUsers", bound_to_entity=True, summary="Adds and removes users of the role")
 async def role_set_users(ctx: RequestContext, call: ActionCall) -> None:
     ctx.require("Roles.Edit")
     body = require_body(call)
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         role_id = (await _tenant_ids(conn, roles, ctx.tenant_id, [call.key], "the role"))[0]
         for user_id in await _tenant_ids(
             conn, users, ctx.tenant_id, body.get("addedUserIds") or [], "addedUserIds"
@@ -265,15 +266,15 @@ async def role_set_users(ctx: RequestContext, call: ActionCall) -> None:
             conn, users, ctx.tenant_id, body.get("removedUserIds") or [], "removedUserIds"
         ):
             await _set_tenant_roles(conn, user_id, [], [role_id])
-    ctx.services.forget_access()
+    ctx.state.forget_access()
 
 
-@registry.operation(
+@area.operation(
     "Roles", "GetUserIdsForRole", method="GET", summary="Ids of the role's users", parameters=("key",)
 )
 async def user_ids_for_role(ctx: RequestContext, call: ActionCall) -> Any:
     ctx.require("Roles.View")
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         role_id = (await _tenant_ids(conn, roles, ctx.tenant_id, [param(call, "key")], "the role"))[0]
         ids = sorted(
             {
@@ -293,12 +294,12 @@ async def _current_user(ctx: RequestContext, call: ActionCall) -> dict[str, Any]
     return page.rows[0]
 
 
-@registry.operation("Users", "GetCurrentUser", method="GET", summary="The user calling", returns="UserDto")
+@area.operation("Users", "GetCurrentUser", method="GET", summary="The user calling", returns="UserDto")
 async def current_user(ctx: RequestContext, call: ActionCall) -> Response:
     return entity(ctx, "Users", await _current_user(ctx, call))
 
 
-@registry.operation(
+@area.operation(
     "Users", "GetCurrentUserExtended", method="GET", summary="The user calling, with workspace"
 )
 async def current_user_extended(ctx: RequestContext, call: ActionCall) -> Response:
@@ -348,7 +349,7 @@ async def create_token(new: NewToken, request: Request) -> JSONResponse:
     secret = PAT_PREFIX + new_secret(32)
     now = utcnow()
     expires = now + dt.timedelta(days=new.ExpiresInDays) if new.ExpiresInDays else None
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         token_id = (
             await conn.execute(
                 insert(access_tokens)
@@ -383,7 +384,7 @@ async def revoke_token(token_id: int, request: Request) -> Response:
     ctx = await request_context(request)
     if not 0 < token_id < 2**63:
         raise not_found("Token does not exist.")
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         result = await conn.execute(
             update(access_tokens)
             .where(access_tokens.c.id == token_id, access_tokens.c.user_id == ctx.user_id)
@@ -391,5 +392,5 @@ async def revoke_token(token_id: int, request: Request) -> Response:
         )
     if result.rowcount != 1:
         raise not_found("Token does not exist.")
-    ctx.services.forget_access()
+    ctx.state.forget_access()
     return Response(status_code=204)

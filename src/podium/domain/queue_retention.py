@@ -7,15 +7,13 @@ items as JSON lines (their QueueItemDto) to ``<data dir>/queue-archive/<tenant i
 deletes them only once the file is on disk: a crash in between archives them again next time (at
 least once), never loses one. Their events and comments go with them (foreign keys ON DELETE CASCADE).
 
-The sweep runs on one server process at a time: it first takes the ``queue-retention`` lease for the
-sweep interval (``domain/leases.py``), in its own committed transaction, so every other process that
-tries in that interval finds it held and does nothing.
+The sweep runs on one server process at a time: ``services/queue_retention.py`` runs it under the
+``queue-retention`` lease (``services/base.py``).
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import logging
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -29,11 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from podium.db.engine import Database
 from podium.db.schema_queues import queue_definitions, queue_items, queue_retention
 from podium.db.types import utcnow
-from podium.domain import leases
 from podium.domain.queue_enums import RETENTION_ARCHIVE, RETENTION_DELETE, RETENTION_NONE
 from podium.domain.queue_item_states import FINAL
 
-LEASE = "queue-retention"
 DEFAULT_ACTION, DEFAULT_PERIOD = RETENTION_DELETE, 30
 MAX_PERIOD_DAYS = 36_500
 BATCH = 1000
@@ -41,7 +37,6 @@ FINISHED = sorted(int(status) for status in FINAL)
 FINISHED_AT = func.coalesce(
     queue_items.c.end_processing, queue_items.c.last_modification_time, queue_items.c.creation_time
 )
-log = logging.getLogger("podium.queues.retention")
 
 ItemToJson = Callable[[Mapping[str, Any]], dict[str, Any]]
 
@@ -130,7 +125,7 @@ async def _sweep_batch(
 async def apply_retention(
     db: Database, data_dir: Path, to_json: ItemToJson, now: dt.datetime | None = None
 ) -> SweepReport:
-    """Applies every queue's policy once (whoever calls it; :func:`sweep` adds the lease)."""
+    """Applies every queue's policy once (whoever calls it; the service adds the lease)."""
     now = now or utcnow()
     report = SweepReport()
     async with db.read() as conn:
@@ -147,26 +142,4 @@ async def apply_retention(
                 .where(queue_retention.c.queue_definition_id == policy["id"])
                 .values(last_run_time=now)
             )
-    return report
-
-
-async def sweep(
-    db: Database,
-    data_dir: Path,
-    to_json: ItemToJson,
-    holder: str,
-    interval: dt.timedelta,
-    now: dt.datetime | None = None,
-) -> SweepReport | None:
-    """The retention sweep of this interval, if this holder gets the lease (None when another has it)."""
-    async with db.write() as conn:
-        if not await leases.acquire(conn, LEASE, holder, interval):
-            return None
-    report = await apply_retention(db, data_dir, to_json, now)
-    if report.deleted:
-        log.info(
-            "queue retention: %d items deleted, %d archived",
-            sum(report.deleted.values()),
-            sum(report.archived.values()),
-        )
     return report

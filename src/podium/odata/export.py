@@ -9,9 +9,9 @@ from typing import Any
 
 from sqlalchemy import insert
 
-from podium.api.context import RequestContext
 from podium.db.schema import exports
 from podium.db.types import utcnow
+from podium.http.context import RequestContext
 from podium.odata import service
 from podium.odata.model import EntitySet
 from podium.odata.options import QueryOptions
@@ -43,7 +43,7 @@ async def export_csv(
     size = len(content.encode())
     now = utcnow()
     name = f"{kind}-{now:%Y%m%d%H%M%S}.csv"
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         values = {
             "tenant_id": ctx.tenant_id,
             "name": name,

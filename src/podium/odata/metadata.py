@@ -204,8 +204,8 @@ def _json_edm(schema: object) -> str:
 def build_csdl(source: Registry) -> str:
     """The ``$metadata`` document (CSDL 4.0 XML) of every entity set and operation of ``source``."""
     root = ET.Element("edmx:Edmx", {"Version": "4.0", "xmlns:edmx": EDMX_NS})
-    services = ET.SubElement(root, "edmx:DataServices")
-    schema = ET.SubElement(services, "Schema", {"Namespace": NAMESPACE, "xmlns": EDM_NS})
+    state = ET.SubElement(root, "edmx:DataServices")
+    schema = ET.SubElement(state, "Schema", {"Namespace": NAMESPACE, "xmlns": EDM_NS})
     enums = enum_names(source)
     for enum_type, name in enums.items():
         element = ET.SubElement(schema, "EnumType", {"Name": name, "UnderlyingType": "Edm.Int32"})

@@ -17,7 +17,7 @@ from sqlalchemy import ColumnElement, Table
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
 
-    from podium.api.context import RequestContext
+    from podium.http.context import RequestContext
 
 
 class Edm(enum.StrEnum):

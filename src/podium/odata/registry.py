@@ -1,4 +1,8 @@
-"""The registry of entity sets and their actions/functions, filled by the ``podium.api`` modules."""
+"""The registry of entity sets and their actions/functions.
+
+Each area module (``podium.api``) declares its entity sets and operations on an :class:`Area` of its
+own, which touches nothing global; ``podium.api.areas.install`` copies the areas of its one explicit
+list into :data:`registry`, which the OData routes, ``$metadata`` and OpenAPI read."""
 
 from __future__ import annotations
 
@@ -6,12 +10,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from fastapi import APIRouter
+
 from podium.odata.model import EntitySet
 
 if TYPE_CHECKING:
     from starlette.requests import Request
 
-    from podium.api.context import RequestContext
+    from podium.http.context import RequestContext
     from podium.odata.options import QueryOptions
 
 NAMESPACE = "UiPath.Server.Configuration.OData"
@@ -99,6 +105,20 @@ class Registry:
     def find_operation(self, entity_set: str, name: str, bound_to_entity: bool) -> Operation | None:
         short = name.rsplit(".", 1)[-1]
         return self.operations.get((entity_set.lower(), short.lower(), bound_to_entity))
+
+    def include(self, other: Registry) -> None:
+        """Adds another registry's (an area's) entity sets and operations to this one."""
+        self.entity_sets.update(other.entity_sets)
+        self.operations.update(other.operations)
+
+
+class Area(Registry):
+    """One area's declarations: its entity sets, its OData operations and its router of plain routes."""
+
+    def __init__(self, name: str, router: APIRouter | None = None) -> None:
+        super().__init__()
+        self.name = name
+        self.router = router if router is not None else APIRouter(tags=[name])
 
 
 registry = Registry()

@@ -13,8 +13,8 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from podium.api.context import RequestContext, request_context
 from podium.errors import ErrorCode, PodiumError, invalid_odata, not_found
+from podium.http.context import RequestContext, request_context
 from podium.odata import service
 from podium.odata.options import QueryOptions, parse_options
 from podium.odata.path import ResourcePath, parse_resource_path
@@ -45,7 +45,7 @@ def entity(ctx: RequestContext, name: str, dto: dict[str, Any], status: int = 20
 
 async def read_json(request: Request) -> Any:
     """The JSON body, or None when there is none; 400 for malformed JSON, 413 when too large."""
-    limit: int = request.app.state.services.settings.max_body_bytes
+    limit: int = request.app.state.podium.settings.max_body_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:
         raise PodiumError("The request body is too large.", status=413, code=ErrorCode.PAYLOAD_TOO_LARGE)

@@ -15,10 +15,10 @@ from sqlalchemy import ColumnElement, FromClause, and_, delete, insert, select, 
 from sqlalchemy.exc import DataError, IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.api.context import RequestContext
 from podium.db.schema import folders
 from podium.db.types import utcnow
 from podium.errors import conflict, invalid_odata, not_found
+from podium.http.context import RequestContext
 from podium.odata.model import EntitySet, Scope
 from podium.odata.options import QueryOptions
 from podium.odata.query import EntityQuery, Shape
@@ -87,7 +87,7 @@ async def run_page(
     options: QueryOptions,
     conditions: list[ColumnElement[bool]],
 ) -> Page:
-    builder = EntityQuery(registry, entity_set, ctx.services.db.dialect)
+    builder = EntityQuery(registry, entity_set, ctx.state.db.dialect)
     query, count_query, shape, params = builder.page(options, conditions)
     try:
         rows = (await conn.execute(query, params)).all()
@@ -114,7 +114,7 @@ async def list_entities(
     options: QueryOptions,
     extra: list[ColumnElement[bool]] | None = None,
 ) -> Page:
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         conditions = await scope_conditions(ctx, conn, entity_set)
         return await run_page(ctx, conn, entity_set, options, conditions + (extra or []))
 
@@ -126,7 +126,7 @@ async def list_entities_unchecked(
     extra: list[ColumnElement[bool]],
 ) -> Page:
     """A page of the caller's tenant without a permission check (the caller's own user record)."""
-    async with ctx.services.db.read() as conn:
+    async with ctx.state.db.read() as conn:
         conditions = [] if entity_set.scope is Scope.HOST else [entity_set.table.c.tenant_id == ctx.tenant_id]
         return await run_page(ctx, conn, entity_set, options, conditions + extra)
 
@@ -150,7 +150,7 @@ async def load_collections(
         target = registry.get(nav.target)
         if target is None:
             continue
-        builder = EntityQuery(registry, target, ctx.services.db.dialect)
+        builder = EntityQuery(registry, target, ctx.state.db.dialect)
         nested, labels = builder.shape(item.select, item.expand)
         if nav.link is not None:
             link, to_owner, to_target = nav.link
@@ -204,7 +204,7 @@ async def create_entity(ctx: RequestContext, entity_set: EntitySet, body: Any) -
         raise invalid(f"{entity_set.name} cannot be created this way.")
     values = values_from_body(entity_set, body, creating=True)
     table = entity_set.table
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         if entity_set.scope is not Scope.HOST:
             values["tenant_id"] = ctx.tenant_id
         if entity_set.scope is Scope.FOLDER:
@@ -264,14 +264,14 @@ async def update_entity(
     if not entity_set.updatable:
         raise invalid(f"{entity_set.name} cannot be edited this way.")
     if entity_set.edit is not None:
-        async with ctx.services.db.write() as conn:
+        async with ctx.state.db.write() as conn:
             row = await _existing(ctx, conn, entity_set, key)
             await _require_write(ctx, conn, entity_set, "Edit", row.get("folder_id"))
             await entity_set.edit(ctx, conn, row, body)
         return await get_entity(ctx, entity_set, row[entity_set.key_column])
     values = values_from_body(entity_set, body, creating=False)
     table = entity_set.table
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         row = await _existing(ctx, conn, entity_set, key)
         await _require_write(ctx, conn, entity_set, "Edit", row.get("folder_id"))
         if entity_set.before_write is not None:
@@ -302,7 +302,7 @@ def _forget_principals(ctx: RequestContext, entity_set: EntitySet) -> None:
     """Cached principals hold a user's state, roles, permissions and folder paths: once a row deciding
     them changes (after the commit), they are loaded afresh."""
     if entity_set.table.name in PERMISSION_TABLES:
-        ctx.services.forget_access()
+        ctx.state.forget_access()
 
 
 def _scope_cols(entity_set: EntitySet) -> tuple[str, ...]:
@@ -315,7 +315,7 @@ async def delete_entity(ctx: RequestContext, entity_set: EntitySet, key: Any) ->
     if not entity_set.deletable:
         raise invalid(f"{entity_set.name} cannot be deleted this way.")
     table = entity_set.table
-    async with ctx.services.db.write() as conn:
+    async with ctx.state.db.write() as conn:
         row = await _existing(ctx, conn, entity_set, key)
         await _require_write(ctx, conn, entity_set, "Delete", row.get("folder_id"))
         if entity_set.before_delete is not None:

@@ -9,17 +9,17 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 
-from podium.api.folders_header import FolderRef, below, folder_by_header, folder_error, selected_header
-from podium.api.services import Services
 from podium.auth.principal import Principal, principal_for_token
 from podium.auth.tokens import PAT_PREFIX, verify
 from podium.db.schema import folders
 from podium.errors import ErrorCode, PodiumError, forbidden, unauthorized
+from podium.http.folders_header import FolderRef, below, folder_by_header, folder_error, selected_header
+from podium.http.state import AppState
 
 
 @dataclass
 class RequestContext:
-    services: Services
+    state: AppState
     principal: Principal
     folder: FolderRef | None
     trace_id: str
@@ -102,22 +102,22 @@ def _bearer(request: Request) -> str:
     return token.strip()
 
 
-async def _principal(request: Request, services: Services, conn: AsyncConnection | None) -> Principal | None:
+async def _principal(request: Request, state: AppState, conn: AsyncConnection | None) -> Principal | None:
     token = _bearer(request)
-    cached = services.principals.get(token)
+    cached = state.principals.get(token)
     if cached is not None:
         # this exact token string was verified when it was cached; its expiry is checked every time
         expires = cached.token_expires_at
         return cached if expires is None or expires > time.time() else None
-    if not token.startswith(PAT_PREFIX) and verify(services.signing_key, token) is None:
+    if not token.startswith(PAT_PREFIX) and verify(state.signing_key, token) is None:
         return None
     if conn is None:
-        async with services.db.read() as own:
-            principal = await principal_for_token(own, services.signing_key, token)
+        async with state.db.read() as own:
+            principal = await principal_for_token(own, state.signing_key, token)
     else:
-        principal = await principal_for_token(conn, services.signing_key, token)
+        principal = await principal_for_token(conn, state.signing_key, token)
     if principal is not None:
-        services.principals.put(token, principal)
+        state.principals.put(token, principal)
     return principal
 
 
@@ -128,8 +128,8 @@ def base_url(request: Request) -> str:
 
 async def request_context(request: Request) -> RequestContext:
     """Authenticates the call and resolves its folder; 401 without a valid token."""
-    services: Services = request.app.state.services
-    principal = await _principal(request, services, None)
+    state: AppState = request.app.state.podium
+    principal = await _principal(request, state, None)
     if principal is None:
         raise unauthorized()
     url_tenant = request.scope.get("podium.tenant_name")
@@ -138,13 +138,13 @@ async def request_context(request: Request) -> RequestContext:
     folder = None
     header = selected_header(request.headers)
     if header is not None:
-        folder = services.folders.get(principal.tenant_id, header)
+        folder = state.folders.get(principal.tenant_id, header)
         if folder is None:
-            async with services.db.read() as conn:
+            async with state.db.read() as conn:
                 folder = await folder_by_header(conn, header, principal.tenant_id)
-            services.folders.put(principal.tenant_id, header, folder)
+            state.folders.put(principal.tenant_id, header, folder)
     return RequestContext(
-        services=services,
+        state=state,
         principal=principal,
         folder=folder,
         trace_id=request.scope.get("podium.trace_id", ""),

@@ -26,9 +26,8 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from podium.api.edge import error_response
 from podium.errors import PodiumError
-from podium.odata.routes import odata
+from podium.http.edge import error_response
 
 Endpoint = Callable[[Request], Awaitable[Response]]
 
@@ -60,7 +59,8 @@ def _request_only(endpoint: Callable[..., Any]) -> bool:
 
 
 class DirectRoutes:
-    def __init__(self, routers: Iterable[APIRouter]) -> None:
+    def __init__(self, routers: Iterable[APIRouter], odata: Endpoint) -> None:
+        self.odata = odata  # the one handler of every other ``/odata/...`` path
         self.routed_odata: set[str] = set()
         self.exact: dict[tuple[str, str], Endpoint] = {}
         for router in routers:
@@ -78,7 +78,7 @@ class DirectRoutes:
 
     def find(self, method: str, path: str) -> Endpoint | None:
         if path.startswith("/odata/"):
-            return None if first_odata_segment(path) in self.routed_odata else odata
+            return None if first_odata_segment(path) in self.routed_odata else self.odata
         return self.exact.get((method, path))
 
 

@@ -1,0 +1,75 @@
+"""The one explicit list of areas. An area module declares its entity sets, operations and plain
+routes on its own ``area`` (:class:`~podium.odata.registry.Area`); :func:`install` puts them in the
+OData registry and returns the routers in this order (routes of FastAPI are tried in order, and the
+generic OData route comes last)."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from podium.api import (
+    account,
+    asset_folders,
+    asset_robots,
+    assets,
+    blob_files,
+    bucket_files,
+    buckets,
+    credential_stores,
+    docs,
+    external_apps,
+    folders,
+    jobs,
+    libraries,
+    logs,
+    processes,
+    queue_admin,
+    queue_folders,
+    queue_retention,
+    queue_sets,
+    queue_stats,
+    queues,
+    release_packages,
+    robot_protocol,
+    robots,
+    sessions,
+    users,
+)
+from podium.odata.registry import Area, Registry, registry
+from podium.odata.routes import router as odata_router
+
+AREAS: tuple[Area, ...] = (
+    account.area,
+    external_apps.area,
+    users.area,
+    folders.area,
+    robots.area,
+    release_packages.area,
+    jobs.area,
+    sessions.area,
+    robot_protocol.area,
+    logs.area,
+    processes.area,
+    libraries.area,
+    queue_sets.area,
+    queues.area,
+    queue_admin.area,
+    queue_folders.area,
+    queue_stats.area,
+    queue_retention.area,
+    credential_stores.area,
+    assets.area,
+    asset_folders.area,
+    asset_robots.area,
+    buckets.area,
+    bucket_files.area,
+    blob_files.area,
+    docs.area,
+)
+
+
+def install(target: Registry = registry) -> list[APIRouter]:
+    """Registers every area's declarations in ``target`` and returns the routers to include."""
+    for area in AREAS:
+        target.include(area)
+    return [area.router for area in AREAS] + [odata_router]

@@ -1,0 +1,13 @@
+"""The one list of background services every server process starts (see ``runner.py``)."""
+
+from __future__ import annotations
+
+from podium.services import queue_abandon, queue_retention, robot_sweep, robot_wakeups
+from podium.services.base import Service
+
+SERVICES: tuple[Service, ...] = (
+    robot_wakeups.SERVICE,
+    robot_sweep.SERVICE,
+    queue_abandon.SERVICE,
+    queue_retention.SERVICE,
+)
