@@ -18,7 +18,7 @@ from podium.db.engine import Database
 from podium.domain import wakeups
 from podium.errors import ErrorCode, PodiumError
 from podium.http.direct import DirectRoutes, serve
-from podium.http.edge import EdgeMiddleware, error_response
+from podium.http.edge import UNEXPECTED, BodyLimits, EdgeMiddleware, error_response
 from podium.http.state import AppState
 from podium.odata.routes import odata
 from podium.services.all import SERVICES
@@ -97,6 +97,11 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
             request, PodiumError(message, status=error.status_code, code=ErrorCode.GENERIC)
         )
 
+    @app.exception_handler(Exception)
+    async def unexpected_error(request: Request, error: Exception) -> Response:
+        """FastAPI's routes: the JSON body instead of Starlette's plain-text 500 (the edge logs the stack)."""
+        return _error_response(request, UNEXPECTED)
+
     @app.get("/api/status/version", tags=["Status"], summary="Podium's version; answers once Podium is ready")
     async def version() -> dict[str, str]:
         return {"version": __version__, "product": "Podium"}
@@ -105,7 +110,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     for router in routers:
         app.include_router(router)
     app.direct = DirectRoutes(routers, odata)
-    app.edge = EdgeMiddleware(app._behind_edge, max_body_bytes=settings.max_body_bytes)
+    limits = BodyLimits(settings.max_body_bytes, settings.max_blob_bytes, settings.max_package_bytes)
+    app.edge = EdgeMiddleware(app._behind_edge, limits)
     return app
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 import orjson
@@ -21,6 +22,8 @@ log = logging.getLogger("podium.edge")
 
 TOP_LEVEL = {"odata", "api", "identity_", "swagger", "orchestrator_", "robot", "docs", "favicon.ico"}
 SERVICE_ROOTS = {"odata", "api"}
+UNEXPECTED = PodiumError("An unexpected error occurred.", status=500)
+TOO_LARGE = PodiumError("The request body is too large.", status=413, code=ErrorCode.PAYLOAD_TOO_LARGE)
 
 
 def error_body(message: str, code: int, trace_id: str) -> bytes:
@@ -56,11 +59,12 @@ def _strip_segments(raw_path: bytes, count: int) -> bytes:
 
 
 class EdgeMiddleware:
-    """Strips cloud prefixes, stamps a trace id, and turns stray exceptions into a 500 error body."""
+    """Strips cloud prefixes, stamps a trace id, limits bodies, and turns stray exceptions into a 500
+    error body (logged with the stack and the trace id the client sees)."""
 
-    def __init__(self, app: ASGIApp, max_body_bytes: int | None = None) -> None:
+    def __init__(self, app: ASGIApp, limits: BodyLimits | None = None) -> None:
         self.app = app
-        self.max_body_bytes = max_body_bytes
+        self.limits = limits
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -74,55 +78,80 @@ class EdgeMiddleware:
             scope["raw_path"] = _strip_segments(scope.get("raw_path") or b"", prefix.count("/"))
             scope["podium.prefix"] = prefix
             scope["podium.tenant_name"] = tenant
-        if self.max_body_bytes is not None:
-            limited = await _limit_body(scope, receive, self.max_body_bytes)
+        if self.limits is not None:
+            limited = await _limit_body(scope, receive, self.limits)
             if limited is None:
-                too_large = PodiumError(
-                    "The request body is too large.", status=413, code=ErrorCode.PAYLOAD_TOO_LARGE
-                )
-                await _send_error(send, too_large, scope)
+                await _send_error(send, TOO_LARGE, scope)
                 return
             receive = limited
-        started: dict[str, Any] = {"value": False}
+        progress = {"started": False, "complete": False}
 
         async def send_wrapper(message: Any) -> None:
             if message["type"] == "http.response.start":
-                started["value"] = True
+                progress["started"] = True
+            elif message["type"] == "http.response.body" and not message.get("more_body", False):
+                progress["complete"] = True
             await send(message)
 
         try:
             await self.app(scope, receive, send_wrapper)
+        except BodyTooLarge:
+            if progress["started"]:
+                raise
+            await _send_error(send, TOO_LARGE, scope)
         except Exception:
             log.exception("unhandled error (trace %s)", scope["podium.trace_id"])
-            if started["value"]:
+            if progress["complete"]:  # the app's own error handler has answered (the JSON 500 body)
+                return
+            if progress["started"]:
                 raise
-            await _send_error(send, PodiumError("An unexpected error occurred.", status=500), scope)
+            await _send_error(send, UNEXPECTED, scope)
 
 
-STRUCTURED = (b"application/json", b"application/x-www-form-urlencoded", b"text/plain")
-# bucket files: any content type (a .txt is text/plain), streamed under max_blob_bytes by their handler
-FILE_ROUTES = ("/api/BlobFiles/",)
+# routes that stream files under limits of their own (bucket files, package uploads): their bodies are
+# counted as they stream, not buffered; every other body, of any content type, is held to max_body_bytes
+BLOB_ROUTE = "/api/BlobFiles/"
+PACKAGE_ROUTE_SUFFIXES = (".UploadPackage", ".UploadPackages")
+MULTIPART_OVERHEAD = 1024 * 1024  # a package's multipart envelope: headers and boundaries
 
 
-async def _limit_body(scope: Scope, receive: Receive, limit: int) -> Receive | None:
-    """``receive`` for a body within ``limit`` bytes, None for a larger one.
+class BodyTooLarge(Exception):
+    """A streamed body went past its route's limit (the edge answers 413)."""
 
-    Only structured bodies (JSON, forms: what API calls and token requests send) are limited here; file
-    uploads (packages, bucket files) are streamed by their handlers under limits of their own. A declared
-    Content-Length is checked up front (the server delivers no more than it); a chunked body is read
-    here, up to the limit.
+
+@dataclass(frozen=True)
+class BodyLimits:
+    body: int  # any API call, token request or log batch
+    blob: int  # a bucket file through /api/BlobFiles/
+    package: int  # a package upload
+
+    def file_limit(self, path: str) -> int | None:
+        """The limit of a file route, None for every other path."""
+        if path.startswith(BLOB_ROUTE):
+            return self.blob
+        if path.endswith(PACKAGE_ROUTE_SUFFIXES):
+            return self.package + MULTIPART_OVERHEAD
+        return None
+
+
+async def _limit_body(scope: Scope, receive: Receive, limits: BodyLimits) -> Receive | None:
+    """``receive`` for a body within its limit, None for one that is larger.
+
+    Every content type counts (an ``application/octet-stream`` login is still a login), and the check
+    runs before authentication. A declared Content-Length is checked up front (the server delivers no
+    more than it). A chunked body of an API call is read here, up to ``limit``; a file route's chunked
+    body is counted while its handler streams it, and stopped at ``file_limit``.
     """
-    if scope["path"].startswith(FILE_ROUTES):
-        return receive
     headers = dict(scope.get("headers") or [])
-    content_type = headers.get(b"content-type", b"application/json").split(b";")[0].strip().lower()
-    if content_type not in STRUCTURED:
-        return receive
+    file_limit = limits.file_limit(scope["path"])
+    allowed = file_limit if file_limit is not None else limits.body
     declared = headers.get(b"content-length")
     if declared is not None:
-        return None if declared.isdigit() and int(declared) > limit else receive
+        return None if not declared.isdigit() or int(declared) > allowed else receive
     if b"transfer-encoding" not in headers:
         return receive
+    if file_limit is not None:
+        return _counted(receive, file_limit)
     chunks: list[bytes] = []
     size = 0
     while True:
@@ -131,7 +160,7 @@ async def _limit_body(scope: Scope, receive: Receive, limit: int) -> Receive | N
             break
         chunks.append(message.get("body", b""))
         size += len(chunks[-1])
-        if size > limit:
+        if size > limits.body:
             return None
         if not message.get("more_body", False):
             break
@@ -145,6 +174,21 @@ async def _limit_body(scope: Scope, receive: Receive, limit: int) -> Receive | N
         return await receive()
 
     return replay
+
+
+def _counted(receive: Receive, limit: int) -> Receive:
+    size = 0
+
+    async def counting() -> Any:
+        nonlocal size
+        message = await receive()
+        if message["type"] == "http.request":
+            size += len(message.get("body", b""))
+            if size > limit:
+                raise BodyTooLarge
+        return message
+
+    return counting
 
 
 async def _send_error(send: Send, error: PodiumError, scope: Scope) -> None:
