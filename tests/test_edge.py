@@ -83,3 +83,23 @@ def test_an_unexpected_error_in_a_routed_endpoint_answers_the_json_body(
     assert "boom" not in body["message"]
     logged = [record for record in caplog.records if body["traceId"] in record.getMessage()]
     assert logged and logged[0].exc_info is not None  # the stack, under the trace id the client saw
+
+
+@pytest.mark.parametrize("host", ["evil.com/x?", "a b", "x@evil.com", "evil.com:80:80", "<script>"])
+def test_a_host_header_that_is_no_host_is_refused(api: Api, host: str) -> None:
+    response = api.client.get("/odata/Jobs", headers={**api.headers(), "Host": host})
+    assert_error(response, 400)
+
+
+def test_links_use_the_public_url_when_configured(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("PODIUM_PUBLIC_URL", "https://podium.example.com/")
+    with start_app(database_url, tmp_path) as api:
+        headers = {**api.headers(), "Host": "attacker.example"}
+        context = api.ok(api.client.get("/odata/Jobs", headers=headers))["@odata.context"]
+        assert context.startswith("https://podium.example.com/odata/")
+        prefixed = api.client.get("/org/Default/orchestrator_/odata/Jobs", headers=headers)
+        assert api.ok(prefixed)["@odata.context"].startswith(
+            "https://podium.example.com/org/Default/orchestrator_/odata/"
+        )

@@ -111,7 +111,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         app.include_router(router)
     app.direct = DirectRoutes(routers, odata)
     limits = BodyLimits(settings.max_body_bytes, settings.max_blob_bytes, settings.max_package_bytes)
-    app.edge = EdgeMiddleware(app._behind_edge, limits)
+    app.edge = EdgeMiddleware(app._behind_edge, limits, settings.public_url)
     return app
 
 

@@ -22,6 +22,9 @@ class Settings:
     # secrets at rest (assets, credentials): see podium.domain.crypto; separate from the signing key
     encryption_key: str | None = field(default_factory=lambda: os.environ.get("PODIUM_ENCRYPTION_KEY"))
     organization_name: str = field(default_factory=lambda: os.environ.get("PODIUM_ORGANIZATION", "podium"))
+    # the address clients reach Podium at (https://podium.example.com): links and @odata.context use it
+    # instead of the request's Host header
+    public_url: str | None = field(default_factory=lambda: os.environ.get("PODIUM_PUBLIC_URL") or None)
     token_lifetime_seconds: int = field(default_factory=lambda: _env_int("PODIUM_TOKEN_LIFETIME", 3600))
     max_body_bytes: int = field(default_factory=lambda: _env_int("PODIUM_MAX_BODY_BYTES", 10 * 1024 * 1024))
     # largest file accepted into a bucket through Podium (signed upload URIs of local storage)

@@ -122,7 +122,12 @@ async def _principal(request: Request, state: AppState, conn: AsyncConnection | 
 
 
 def base_url(request: Request) -> str:
+    """Where clients reach this call's service root: ``PODIUM_PUBLIC_URL`` when set, else the request's
+    own scheme and (validated, see ``edge.valid_host``) Host, plus any cloud-style prefix."""
     prefix = request.scope.get("podium.prefix") or ""
+    public = request.scope.get("podium.public_url")
+    if public:
+        return f"{public}{prefix}"
     return f"{request.url.scheme}://{request.url.netloc}{prefix}"
 
 

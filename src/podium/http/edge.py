@@ -8,6 +8,7 @@ which must then match the token's tenant.
 from __future__ import annotations
 
 import logging
+import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +23,7 @@ log = logging.getLogger("podium.edge")
 
 TOP_LEVEL = {"odata", "api", "identity_", "swagger", "orchestrator_", "robot", "docs", "favicon.ico"}
 SERVICE_ROOTS = {"odata", "api"}
+BAD_HOST = PodiumError("The Host header is not a valid host name.", status=400)
 UNEXPECTED = PodiumError("An unexpected error occurred.", status=500)
 TOO_LARGE = PodiumError("The request body is too large.", status=413, code=ErrorCode.PAYLOAD_TOO_LARGE)
 
@@ -58,19 +60,41 @@ def _strip_segments(raw_path: bytes, count: int) -> bytes:
     return b"/" + parts[count + 1] if len(parts) > count + 1 else b"/"
 
 
+LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,62})?"
+HOST = re.compile(rf"(?:{LABEL}(?:\.{LABEL})*\.?|\[[0-9A-Fa-f:.]+\])(?::[0-9]{{1,5}})?")
+
+
+def valid_host(headers: list[tuple[bytes, bytes]]) -> bool:
+    """A Host header that is a host name or address with an optional port, and nothing else (it ends up
+    in links and ``@odata.context`` when no public URL is configured)."""
+    hosts = [value for name, value in headers if name == b"host"]
+    if len(hosts) != 1:
+        return len(hosts) == 0
+    try:
+        return HOST.fullmatch(hosts[0].decode("ascii")) is not None
+    except UnicodeDecodeError:
+        return False
+
+
 class EdgeMiddleware:
     """Strips cloud prefixes, stamps a trace id, limits bodies, and turns stray exceptions into a 500
     error body (logged with the stack and the trace id the client sees)."""
 
-    def __init__(self, app: ASGIApp, limits: BodyLimits | None = None) -> None:
+    def __init__(self, app: ASGIApp, limits: BodyLimits | None = None, public_url: str | None = None) -> None:
         self.app = app
         self.limits = limits
+        self.public_url = public_url.rstrip("/") if public_url else None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
         scope["podium.trace_id"] = uuid.uuid4().hex
+        if self.public_url is not None:
+            scope["podium.public_url"] = self.public_url
+        elif not valid_host(scope.get("headers") or []):
+            await _send_error(send, BAD_HOST, scope)
+            return
         split = _split_prefix(scope["path"])
         if split is not None:
             prefix, rest, tenant = split
