@@ -88,11 +88,17 @@ def _identifier(text: str, option: str) -> str:
     return name
 
 
+MAX_SELECT = 200  # more than any DTO has properties; a longer list only costs the server
+
+
 def parse_select(text: str) -> list[str]:
-    names = [_identifier(part, "$select") for part in split_top_level(text, ",")]
+    parts = split_top_level(text, ",")
+    if len(parts) > MAX_SELECT:
+        raise invalid_odata(f"$select names at most {MAX_SELECT} properties.")
+    names = [_identifier(part, "$select") for part in parts]
     if "*" in text.replace(" ", "").split(","):
         raise invalid_odata("$select=* is not supported: omit $select to get every property.")
-    return names
+    return list(dict.fromkeys(names))
 
 
 def parse_expand(text: str, depth: int = 0) -> list[ExpandItem]:
@@ -107,6 +113,8 @@ def parse_expand(text: str, depth: int = 0) -> list[ExpandItem]:
             if not rest.endswith(")"):
                 raise invalid_odata(f"'{part}' in $expand is not valid.")
             _nested_options(item, rest[:-1], depth)
+        if any(other.name.lower() == item.name.lower() for other in items):
+            raise invalid_odata(f"'{item.name}' is expanded more than once.")
         items.append(item)
     return items
 

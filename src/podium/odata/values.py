@@ -12,6 +12,12 @@ from podium.errors import ErrorCode, PodiumError
 from podium.odata.model import Edm, EntitySet, Field
 
 INT64_RANGE = (-(2**63), 2**63 - 1)
+# the range a column holds, by its SQLAlchemy type: a DTO's Int64 property may live in a smaller column
+COLUMN_RANGES = {
+    "SmallInteger": (-(2**15), 2**15 - 1),
+    "Integer": (-(2**31), 2**31 - 1),
+    "BigInteger": INT64_RANGE,
+}
 
 
 def invalid(message: str) -> PodiumError:
@@ -31,8 +37,18 @@ def parse_datetime(value: Any, name: str) -> dt.datetime:
     return parsed.replace(tzinfo=dt.UTC) if parsed.tzinfo is None else parsed.astimezone(dt.UTC)
 
 
-def convert(field: Field, value: Any) -> Any:
-    """The column value for a JSON value of a field; 400 when it does not fit the field's type."""
+def column_range(entity_set: EntitySet, field: Field) -> tuple[int, int]:
+    """The integers the field's column holds (Int32 for ``Integer`` columns even where the DTO says
+    Int64: PostgreSQL would refuse a larger value with an error)."""
+    column = entity_set.table.c.get(str(field.column)) if field.column else None
+    if column is None:
+        return INT64_RANGE if field.edm is Edm.INT64 else COLUMN_RANGES["Integer"]
+    return COLUMN_RANGES.get(type(column.type).__name__, INT64_RANGE)
+
+
+def convert(field: Field, value: Any, bounds: tuple[int, int] = INT64_RANGE) -> Any:
+    """The column value for a JSON value of a field; 400 when it does not fit the field's type (integers:
+    ``bounds``, the column's range)."""
     name = field.name
     if value is None:
         if not field.nullable:
@@ -48,7 +64,7 @@ def convert(field: Field, value: Any) -> Any:
     if edm in (Edm.INT32, Edm.INT64):
         if isinstance(value, bool) or not isinstance(value, int):
             raise invalid(f"The value of '{name}' must be an integer.")
-        if not INT64_RANGE[0] <= value <= INT64_RANGE[1]:
+        if not bounds[0] <= value <= bounds[1]:
             raise invalid(f"The value of '{name}' is out of range.")
         return value
     if edm is Edm.BOOLEAN:
@@ -88,7 +104,8 @@ def values_from_body(entity_set: EntitySet, body: Any, *, creating: bool) -> dic
             raise invalid(f"The property '{name}' does not exist on type '{entity_set.type_name}'.")
         if field.read_only or not field.stored:
             continue
-        values[str(field.column)] = convert(field, value)
+        bounds = column_range(entity_set, field) if field.edm in (Edm.INT32, Edm.INT64) else INT64_RANGE
+        values[str(field.column)] = convert(field, value, bounds)
     if creating:
         for field in entity_set.fields:
             if field.required and (field.column not in values or values[str(field.column)] in (None, "")):
