@@ -36,3 +36,25 @@ def test_integers_beyond_their_column_are_refused(api: Api, slots: int) -> None:
 def test_the_largest_int32_fits(api: Api) -> None:
     created = api.ok(api.post("/odata/Machines", {"Name": "M1", "UnattendedSlots": 2**31 - 1}), 201)
     assert created["UnattendedSlots"] == 2**31 - 1
+
+
+@pytest.mark.parametrize("depth", [255, 300, 5000])
+def test_deeply_nested_json_is_refused(api: Api, depth: int) -> None:
+    api.ok(api.post("/odata/QueueDefinitions", {"Name": "deep"}, folder="Shared"), 201)
+    nested = "[" * depth + "]" * depth
+    body = '{"itemData": {"Name": "deep", "SpecificContent": {"x": ' + nested + "}}}"
+    response = api.client.post(
+        "/odata/Queues/UiPathODataSvc.AddQueueItem",
+        content=body,
+        headers={**api.headers("Shared"), "Content-Type": "application/json"},
+    )
+    assert_error(response, 400)
+
+
+def test_nesting_within_the_limit_is_kept(api: Api) -> None:
+    api.ok(api.post("/odata/QueueDefinitions", {"Name": "deep"}, folder="Shared"), 201)
+    nested: object = []
+    for _ in range(200):
+        nested = [nested]
+    item = {"itemData": {"Name": "deep", "SpecificContent": {"x": nested}}}
+    api.ok(api.post("/odata/Queues/UiPathODataSvc.AddQueueItem", item, folder="Shared"), 201)

@@ -67,7 +67,29 @@ async def read_json(request: Request) -> Any:
         ) from None
     if _SUSPECT_VALUES.search(raw):  # a walk over every value costs ~1 ms for 1,000 queue items
         check_json_values(body)
+    if raw.count(b"[") + raw.count(b"{") >= MAX_DEPTH:
+        check_depth(body)
     return body
+
+
+MAX_DEPTH = 250  # orjson writes at most 254 levels: a deeper body could be read but never stored or answered
+
+
+def check_depth(body: Any) -> None:
+    """400 for JSON nested deeper than :data:`MAX_DEPTH` levels (found by an iterative walk)."""
+    stack: list[tuple[Any, int]] = [(body, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise PodiumError(
+                f"The request body is nested deeper than {MAX_DEPTH} levels.",
+                status=400,
+                code=ErrorCode.VALIDATION,
+            )
+        if isinstance(value, dict):
+            stack.extend((child, depth + 1) for child in value.values() if isinstance(child, dict | list))
+        elif isinstance(value, list):
+            stack.extend((child, depth + 1) for child in value if isinstance(child, dict | list))
 
 
 # What check_json_values refuses can only come from a NUL escape or a run of 19+ digits in the raw
