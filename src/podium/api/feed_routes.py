@@ -12,7 +12,6 @@ from starlette.responses import Response
 
 from podium.api import package_feeds, package_uploads
 from podium.api.package_feeds import FeedArea
-from podium.db.schema_packages import package_versions
 from podium.http.context import request_context
 from podium.odata.options import parse_options
 from podium.odata.path import parse_key
@@ -27,9 +26,7 @@ def add_feed_routes(router: APIRouter, area: FeedArea) -> None:
         """Each package of the feed once, at its latest version."""
         ctx = await request_context(request)
         options = parse_options(request.query_params)
-        rows, count = await package_feeds.page(
-            ctx, area, request, options, [package_versions.c.is_latest_version.is_(True)]
-        )
+        rows, count = await package_feeds.page(ctx, area, request, options, latest_only=True)
         return collection(ctx, name, rows, count)
 
     @router.get(f"/odata/{name}({{key}})", include_in_schema=False)

@@ -10,9 +10,8 @@ from fastapi import APIRouter
 
 from podium.api import package_feeds, package_uploads
 from podium.api.feed_routes import add_feed_routes
-from podium.api.package_feeds import FeedArea
-from podium.api.processes import package_fields, tenant_feed_latest
-from podium.db.schema_packages import package_versions as pv
+from podium.api.package_feeds import FeedArea, package_fields, tenant_feed_latest
+from podium.db.schema_packages import package_versions
 from podium.domain.package_feeds import LIBRARIES
 from podium.http.context import RequestContext
 from podium.odata.declare import boolean, constant, integer, text, when
@@ -27,14 +26,14 @@ LIBRARY_PACKAGES = area.add(
     EntitySet(
         name="Libraries",
         type_name="LibraryDto",
-        table=pv,
+        table=package_versions,
         scope=Scope.TENANT,
         permission="Libraries",
         key_column="package_id",
         insertable=False,
         updatable=False,
         deletable=False,
-        read_filter=tenant_feed_latest("libraries"),
+        read_filter=tenant_feed_latest(LIBRARIES),
         fields=[
             when("Created", "published", read_only=True),
             when("LastUpdated", "published", read_only=True),
@@ -72,9 +71,7 @@ async def upload_library(ctx: RequestContext, call: ActionCall) -> Any:
 )
 async def get_versions(ctx: RequestContext, call: ActionCall) -> Any:
     package_id = str(param(call, "packageId"))
-    rows, count = await package_feeds.page(
-        ctx, AREA, call.request, call.options, [pv.c.package_id_lower == package_id.lower()]
-    )
+    rows, count = await package_feeds.page(ctx, AREA, call.request, call.options, package_id=package_id)
     return collection(ctx, "Libraries", rows, count)
 
 

@@ -1,5 +1,6 @@
-"""Package feeds: which feed a request or a folder means, which version is the latest, and which
-releases use a package (a package in use cannot be deleted).
+"""Package feeds: which feed a request or a folder means, reading the package versions a feed holds
+(lists, one version), which version is the latest, and which releases use a package (a package in use
+cannot be deleted).
 
 Feeds of a tenant: the processes feed (id = the tenant's key), the libraries feed (id derived from
 the tenant's key), and the own processes feed of each top-level folder whose FeedType is
@@ -10,9 +11,11 @@ uses the tenant's processes feed.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import folders, releases, tenants
@@ -36,6 +39,9 @@ class Feed:
     folder_path: str | None = None  # permissions of a folder feed are checked in this folder
 
 
+TENANT_FEEDS = {PROCESSES: "processes", LIBRARIES: "libraries"}  # purpose -> package_versions.feed
+
+
 async def _tenant_key(conn: AsyncConnection, tenant_id: int) -> str:
     key: str = (await conn.execute(select(tenants.c.key).where(tenants.c.id == tenant_id))).scalar_one()
     return key
@@ -52,8 +58,10 @@ def _folder_feed(folder_id: int, key: str, path: str) -> Feed:
 async def tenant_feed(conn: AsyncConnection, tenant_id: int, purpose: str) -> Feed:
     key = await _tenant_key(conn, tenant_id)
     if purpose == LIBRARIES:
-        return Feed("libraries", _libraries_id(key), LIBRARIES, "Orchestrator Tenant Libraries Feed")
-    return Feed("processes", key, PROCESSES, "Orchestrator Tenant Processes Feed")
+        return Feed(
+            TENANT_FEEDS[LIBRARIES], _libraries_id(key), LIBRARIES, "Orchestrator Tenant Libraries Feed"
+        )
+    return Feed(TENANT_FEEDS[PROCESSES], key, PROCESSES, "Orchestrator Tenant Processes Feed")
 
 
 async def feed_of_folder(conn: AsyncConnection, tenant_id: int, folder_path: str) -> Feed:
@@ -101,6 +109,71 @@ async def folder_feeds(conn: AsyncConnection, tenant_id: int) -> list[tuple[str,
         (row.fully_qualified_name, await feed_of_folder(conn, tenant_id, row.fully_qualified_name))
         for row in rows
     ]
+
+
+def latest_of_tenant_feed(purpose: str) -> list[ColumnElement[bool]]:
+    """What the generic OData layer (e.g. ``$count``) sees of a feed entity set: the latest versions of
+    the tenant's feed of that purpose (the tenant condition is the layer's own)."""
+    return [package_versions.c.feed == TENANT_FEEDS[purpose], package_versions.c.is_latest_version.is_(True)]
+
+
+def in_feed(tenant_id: int, feed: Feed) -> list[ColumnElement[bool]]:
+    return [package_versions.c.tenant_id == tenant_id, package_versions.c.feed == feed.name]
+
+
+def _like(term: str) -> str:
+    return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def listed_versions(
+    tenant_id: int,
+    feed: Feed,
+    *,
+    latest_only: bool = False,
+    package_id: str | None = None,
+    search_term: str = "",
+) -> list[ColumnElement[bool]]:
+    """The conditions of a feed's list: its latest versions, or every version of one package, whose id
+    or title contains ``search_term`` (any case) when there is one."""
+    conditions = in_feed(tenant_id, feed)
+    if latest_only:
+        conditions.append(package_versions.c.is_latest_version.is_(True))
+    if package_id is not None:
+        conditions.append(package_versions.c.package_id_lower == package_id.lower())
+    term = search_term.strip().lower()
+    if term:
+        pattern = _like(term)
+        conditions.append(
+            or_(
+                package_versions.c.package_id_lower.like(pattern, escape="\\"),
+                func.lower(package_versions.c.title).like(pattern, escape="\\"),
+            )
+        )
+    return conditions
+
+
+def with_id(version_id: int) -> list[ColumnElement[bool]]:
+    """The condition naming one version row (to read it through the generic OData layer)."""
+    return [package_versions.c.id == version_id]
+
+
+async def find_version(
+    conn: AsyncConnection, tenant_id: int, feed: Feed, name: str, version: str | None
+) -> Mapping[str, Any]:
+    """One version's row (the latest when ``version`` is None); 404 when the feed lacks it."""
+    query = select(package_versions).where(
+        *in_feed(tenant_id, feed), package_versions.c.package_id_lower == name.lower()
+    )
+    if version is None:
+        query = query.where(package_versions.c.is_latest_version.is_(True))
+    elif versions.is_valid(version):
+        query = query.where(package_versions.c.version_normalized == versions.normalize(version))
+    else:
+        raise not_found(f"Package '{name}' has no version '{version}'.")
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        raise not_found(f"Package '{name}{':' + version if version else ''}' does not exist in this feed.")
+    return dict(row)
 
 
 async def refresh_latest(
