@@ -114,6 +114,34 @@ def test_arguments(api: Api) -> None:
     assert_error(api.post(f"/odata/Processes/{NS}.SetArguments", {"key": "Nope:1.0.0", "arguments": {}}), 404)
 
 
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"key": "Args:1.0.0"},  # no arguments
+        {"key": "Args:1.0.0", "arguments": "{}"},
+        {"key": "Args:1.0.0", "arguments": {"Input": {"type": "object"}}},  # a schema is a JSON text
+        {"key": "Args:1.0.0", "arguments": {"Output": 5}},
+        {"arguments": {}},  # no key
+        {"key": 5, "arguments": {}},
+        {"key": "  ", "arguments": {}},
+        {"key": "Args\x00:1.0.0", "arguments": {}},
+        {"key": "A" * 201, "arguments": {}},
+    ],
+)
+def test_set_arguments_refuses_bad_bodies(api: Api, body: dict[str, object]) -> None:
+    api.ok(upload(api, nupkg("Args", "1.0.0", kind="uipath-python")))
+    assert_error(api.post(f"/odata/Processes/{NS}.SetArguments", body), 400)
+    got = api.ok(api.get(f"/odata/Processes/{NS}.GetArguments(key='Args:1.0.0')"))
+    assert json.loads(got["Input"]) == INPUT_SCHEMA
+
+
+def test_bad_keys_are_400(api: Api) -> None:
+    assert_error(api.get(f"/odata/Processes/{NS}.DownloadPackage(key=5)"), 400)
+    assert_error(api.get(f"/odata/Processes/{NS}.GetArguments(key='')"), 400)
+    assert_error(api.delete("/odata/Processes(5)"), 400)
+    assert_error(api.get("/odata/Libraries('%20')"), 400)
+
+
 def test_feeds_and_folder_feed(api: Api) -> None:
     folder = api.ok(
         api.post("/odata/Folders", {"DisplayName": "Finance", "FeedType": "FolderHierarchy"}), 201
