@@ -6,25 +6,27 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import JSONResponse
 
-from podium.db.schema import (
-    environments,
-    folder_robots,
-    folder_users,
-    folders,
-    jobs,
-    releases,
-    roles,
-    user_roles,
-    users,
-)
+from podium import inputs
+from podium.db.schema import folders
 from podium.domain import enums
-from podium.errors import bad_request, conflict, not_found
+from podium.domain.folders import (
+    all_folders,
+    assign_users,
+    empty_for_delete,
+    folder_page,
+    name_folder,
+    remove_user,
+    visible,
+    with_key,
+)
+from podium.domain.roles import require_roles
+from podium.domain.users import require_users
+from podium.errors import bad_request, not_found
 from podium.http.context import RequestContext, request_context
-from podium.http.folders_header import below
 from podium.odata import service
 from podium.odata.declare import choice, constant, integer, key_id, text
 from podium.odata.model import Edm, EntitySet, Navigation, Scope
@@ -42,65 +44,11 @@ async def _folder_names(
     existing: Mapping[str, Any] | None,
     body: Mapping[str, Any],
 ) -> None:
-    """Derives FullyQualifiedName from the parent and display name, keeping subfolders' names in step."""
-    name = values.get("display_name", (existing or {}).get("display_name"))
-    if not name or "/" in name or name != name.strip():
-        raise bad_request("DisplayName is required and cannot contain '/' or surrounding spaces.")
-    parent_id = values.get("parent_id", (existing or {}).get("parent_id"))
-    if existing is not None and "parent_id" in values and values["parent_id"] != existing["parent_id"]:
-        raise bad_request("Use MoveFolder to change a folder's parent.")
-    if parent_id is not None:
-        parent = (
-            await conn.execute(
-                select(folders.c.fully_qualified_name).where(
-                    folders.c.id == parent_id, folders.c.tenant_id == ctx.tenant_id
-                )
-            )
-        ).first()
-        if parent is None:
-            raise bad_request(f"Parent folder {parent_id} does not exist.")
-        values["fully_qualified_name"] = f"{parent.fully_qualified_name}/{name}"
-    else:
-        values["fully_qualified_name"] = name
-    if existing is not None and values["fully_qualified_name"] != existing["fully_qualified_name"]:
-        old = existing["fully_qualified_name"]
-        taken = select(folders.c.id).where(
-            folders.c.tenant_id == ctx.tenant_id,
-            folders.c.fully_qualified_name == values["fully_qualified_name"],
-        )
-        if (await conn.execute(taken)).first() is not None:  # before its subfolders would collide
-            raise conflict(f"Folder '{values['fully_qualified_name']}' already exists.")
-        await conn.execute(
-            update(folders)
-            .where(folders.c.tenant_id == ctx.tenant_id, below(old))
-            .values(
-                fully_qualified_name=values["fully_qualified_name"]
-                + func.substr(folders.c.fully_qualified_name, len(old) + 1)
-            )
-        )
+    await name_folder(conn, ctx.tenant_id, values, existing)
 
 
 async def _folder_is_empty(ctx: RequestContext, conn: AsyncConnection, row: Mapping[str, Any]) -> None:
-    """A folder is deleted only when neither it nor a subfolder holds anything."""
-    ids = [
-        r.id
-        for r in await conn.execute(
-            select(folders.c.id).where(
-                folders.c.tenant_id == ctx.tenant_id,
-                or_(
-                    folders.c.id == row["id"],
-                    below(row["fully_qualified_name"]),
-                ),
-            )
-        )
-    ]
-    for table in (jobs, releases, environments):
-        if (await conn.execute(select(table.c.id).where(table.c.folder_id.in_(ids)).limit(1))).first():
-            raise conflict("The folder or one of its subfolders still holds processes, jobs or environments.")
-    if len(ids) > 1:
-        raise conflict("The folder still has subfolders: delete them first.")
-    for table in (folder_users, folder_robots, user_roles):
-        await conn.execute(delete(table).where(table.c.folder_id.in_(ids)))
+    await empty_for_delete(conn, ctx.tenant_id, row)
 
 
 FOLDER_FIELDS = [
@@ -139,14 +87,13 @@ def _folder_set(name: str, type_name: str) -> EntitySet:
     )
 
 
+def _visible_paths(ctx: RequestContext) -> list[str] | None:
+    """Users without a tenant-wide Folders.View see the folders where they hold any role (and below)."""
+    return None if ctx.principal.has("Folders.View") else list(ctx.principal.folder_permissions)
+
+
 def _visible_folders(ctx: RequestContext) -> list[ColumnElement[bool]]:
-    """Users without a tenant-wide Folders.View see the folders where they hold any role."""
-    if ctx.principal.has("Folders.View"):
-        return []
-    paths = list(ctx.principal.folder_permissions)
-    conditions: list[ColumnElement[bool]] = [folders.c.fully_qualified_name == p for p in paths]
-    conditions += [below(p) for p in paths]
-    return [or_(*conditions)] if conditions else [folders.c.id.is_(None)]
+    return visible(_visible_paths(ctx))
 
 
 FOLDERS = _folder_set("Folders", "FolderDto")
@@ -158,83 +105,49 @@ ORGANIZATION_UNITS = _folder_set("OrganizationUnits", "OrganizationUnitDto")
 )
 async def folder_by_key(ctx: RequestContext, call: ActionCall) -> Any:
     identifier = str(param(call, "identifier")).lower()
-    page = await service.list_entities(ctx, FOLDERS, call.options, [folders.c.key == identifier])
+    page = await service.list_entities(ctx, FOLDERS, call.options, [with_key(identifier)])
     if not page.rows:
         raise not_found("Folder does not exist.")
     return entity(ctx, "Folders", page.rows[0])
 
 
-async def _role_ids(conn: AsyncConnection, tenant_id: int, ids: Any) -> list[int]:
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise bad_request("RoleIds must be a list of role ids.")
-    found = [
-        r.id
-        for r in await conn.execute(
-            select(roles.c.id).where(roles.c.id.in_(ids), roles.c.tenant_id == tenant_id)
-        )
-    ]
-    if len(found) != len(set(ids)):
-        raise bad_request("A role does not exist.")
-    return found
+def _roles_per_folder(value: Any) -> list[tuple[int, list[int]]]:
+    """(FolderId, RoleIds) of each RolesPerFolder item."""
+    items = []
+    for item in inputs.json_list(value, "RolesPerFolder"):
+        item = inputs.json_object(item, "Each RolesPerFolder item")
+        folder_id = inputs.entity_id(item.get("FolderId"), "FolderId")
+        role_ids = inputs.id_list(item.get("RoleIds"), "RoleIds", allow_empty=True, what="role ids")
+        items.append((folder_id, role_ids))
+    return items
 
 
 @area.operation("Folders", "AssignUsers", summary="Assigns users to folders with roles per folder")
-async def assign_users(ctx: RequestContext, call: ActionCall) -> None:
+async def assign_folder_users(ctx: RequestContext, call: ActionCall) -> None:
     """Body: {"assignments": {"UserIds": [...], "RolesPerFolder": [{"FolderId": n, "RoleIds": [...]}]}}."""
     ctx.require("Folders.Edit")
-    body = require_body(call).get("assignments")
-    if not isinstance(body, dict):
-        raise bad_request("assignments is required.")
-    user_ids, per_folder = body.get("UserIds"), body.get("RolesPerFolder")
-    if not isinstance(user_ids, list) or not isinstance(per_folder, list):
-        raise bad_request("assignments needs UserIds and RolesPerFolder lists.")
-    if not all(isinstance(i, int) and not isinstance(i, bool) for i in user_ids):
-        raise bad_request("UserIds must be a list of user ids.")
+    body = inputs.json_object(require_body(call).get("assignments"), "assignments")
+    user_ids = inputs.json_list(body.get("UserIds"), "UserIds")
+    user_ids = inputs.id_list(user_ids, "UserIds", allow_empty=True, what="user ids")
+    per_folder = _roles_per_folder(body.get("RolesPerFolder"))
     async with ctx.state.db.write() as conn:
-        known = {
-            r.id
-            for r in await conn.execute(
-                select(users.c.id).where(users.c.id.in_(user_ids), users.c.tenant_id == ctx.tenant_id)
-            )
-        }
-        if known != set(user_ids):
-            raise bad_request("A user does not exist.")
-        for item in per_folder:
-            if not isinstance(item, dict) or not isinstance(item.get("FolderId"), int):
-                raise bad_request("Each RolesPerFolder item needs a FolderId.")
-            folder = await ctx.folder_by_id(conn, item["FolderId"])
-            role_ids = await _role_ids(conn, ctx.tenant_id, item.get("RoleIds") or [])
-            for user_id in user_ids:
-                await _ensure_row(conn, folder_users, folder_id=folder.id, user_id=user_id)
-                for role_id in role_ids:
-                    await _ensure_row(conn, user_roles, folder_id=folder.id, user_id=user_id, role_id=role_id)
+        await require_users(conn, ctx.tenant_id, user_ids, "UserIds")
+        for folder_id, role_ids in per_folder:
+            folder = await ctx.folder_by_id(conn, folder_id)
+            await require_roles(conn, ctx.tenant_id, role_ids, "RoleIds")
+            await assign_users(conn, folder.id, user_ids, role_ids)
     ctx.state.forget_access()  # the users' folder roles changed
-
-
-async def _ensure_row(conn: AsyncConnection, table: Any, **values: Any) -> None:
-    exists = select(table.c.id).where(*[table.c[k] == v for k, v in values.items()])
-    if (await conn.execute(exists)).first() is None:
-        await conn.execute(insert(table).values(**values))
 
 
 @area.operation(
     "Folders", "RemoveUserFromFolder", bound_to_entity=True, summary="Removes a user from the folder"
 )
-async def remove_user(ctx: RequestContext, call: ActionCall) -> None:
+async def remove_folder_user(ctx: RequestContext, call: ActionCall) -> None:
     ctx.require("Folders.Edit")
-    user_id = require_body(call).get("userId")
-    if isinstance(user_id, bool) or not isinstance(user_id, int):
-        raise bad_request("userId must be a user id.")
+    user_id = inputs.entity_id(require_body(call).get("userId"), "userId")
     async with ctx.state.db.write() as conn:
         folder = await ctx.folder_by_id(conn, call.key)
-        await conn.execute(
-            delete(folder_users).where(
-                folder_users.c.folder_id == folder.id, folder_users.c.user_id == user_id
-            )
-        )
-        await conn.execute(
-            delete(user_roles).where(user_roles.c.folder_id == folder.id, user_roles.c.user_id == user_id)
-        )
+        await remove_user(conn, folder.id, user_id)
     ctx.state.forget_access()
 
 
@@ -272,27 +185,9 @@ async def folders_for_current_user(request: Request) -> JSONResponse:
     ctx = await request_context(request)
     skip, take = _bounded(request, "skip", 0, 1_000_000), _bounded(request, "take", 20, 1000)
     search = request.query_params.get("searchText")
-    conditions = [folders.c.tenant_id == ctx.tenant_id, *_visible_folders(ctx)]
-    if search:
-        conditions.append(folders.c.display_name.contains(search, autoescape=True))
     async with ctx.state.db.read() as conn:
-        total = (
-            await conn.execute(select(func.count()).select_from(folders).where(*conditions))
-        ).scalar_one()
-        rows = (
-            (
-                await conn.execute(
-                    select(folders)
-                    .where(*conditions)
-                    .order_by(folders.c.fully_qualified_name)
-                    .offset(skip)
-                    .limit(take)
-                )
-            )
-            .mappings()
-            .all()
-        )
-    return JSONResponse({"PageItems": [_path_aware(dict(r)) for r in rows], "Count": total})
+        rows, total = await folder_page(conn, ctx.tenant_id, _visible_paths(ctx), search, skip, take)
+    return JSONResponse({"PageItems": [_path_aware(r) for r in rows], "Count": total})
 
 
 @router.get(
@@ -301,22 +196,12 @@ async def folders_for_current_user(request: Request) -> JSONResponse:
 async def all_folders_for_current_user(request: Request) -> JSONResponse:
     ctx = await request_context(request)
     async with ctx.state.db.read() as conn:
-        rows = (
-            (
-                await conn.execute(
-                    select(folders)
-                    .where(folders.c.tenant_id == ctx.tenant_id, *_visible_folders(ctx))
-                    .order_by(folders.c.fully_qualified_name)
-                )
-            )
-            .mappings()
-            .all()
-        )
+        rows = await all_folders(conn, ctx.tenant_id, _visible_paths(ctx))
     parents = {r["parent_id"] for r in rows}
     return JSONResponse(
         [
             {
-                **_path_aware(dict(r)),
+                **_path_aware(r),
                 "IsSelectable": True,
                 "HasChildren": r["id"] in parents,
                 "Level": r["fully_qualified_name"].count("/"),

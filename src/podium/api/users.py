@@ -1,30 +1,28 @@
-"""Users, roles and permissions, the current user, and personal access tokens."""
+"""Users, their tenant roles and state, the current user and the caller's permissions."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from pydantic import BaseModel, Field
-from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
-from starlette.responses import JSONResponse, Response
+from starlette.responses import Response
 
-from podium.auth.passwords import hash_password, new_secret, token_digest
-from podium.auth.permissions import ALL_PERMISSIONS, is_known
-from podium.auth.tokens import PAT_PREFIX
-from podium.db.schema import access_tokens, role_permissions, roles, user_roles, users
-from podium.db.types import utcnow
+from podium import inputs
+from podium.auth.passwords import hash_password
+from podium.auth.permissions import ALL_PERMISSIONS
+from podium.db.schema import users
 from podium.domain import enums
+from podium.domain.roles import require_roles, role_named
+from podium.domain.users import assign_tenant_roles, require_user, set_active, set_tenant_roles, with_id
 from podium.errors import bad_request, not_found
 from podium.http.context import RequestContext, request_context
 from podium.odata import service
 from podium.odata.declare import audit, boolean, choice, constant, integer, key_id, text, when
-from podium.odata.model import EntitySet, Navigation, Scope
+from podium.odata.model import EntitySet, Scope
 from podium.odata.registry import ActionCall, Area
-from podium.odata.routes import collection, entity, param, require_body
+from podium.odata.routes import collection, entity, require_body
 
 router = APIRouter(tags=["Users"])
 area = Area("Users", router)
@@ -74,221 +72,46 @@ USERS = area.add(
 )
 
 
-def _permissions_of_tenant_roles(ctx: RequestContext) -> list[ColumnElement[bool]]:
-    """role_permissions has no tenant_id: only the rows of the caller's tenant's roles are visible."""
-    return [role_permissions.c.role_id.in_(select(roles.c.id).where(roles.c.tenant_id == ctx.tenant_id))]
-
-
-ROLE_PERMISSIONS = area.add(
-    EntitySet(
-        name="RolePermissions",
-        type_name="PermissionDto",
-        table=role_permissions,
-        scope=Scope.HOST,
-        permission="Roles",
-        read_filter=_permissions_of_tenant_roles,
-        insertable=False,
-        updatable=False,
-        deletable=False,
-        fields=[
-            text("Name", "name"),
-            boolean("IsGranted", "is_granted"),
-            integer("RoleId", "role_id"),
-            constant("Scope", "GlobalOrFolder"),
-            key_id(),
-        ],
-    )
-)
-
-
-def _permission_names(body: Mapping[str, Any]) -> list[tuple[str, bool]] | None:
-    perms = body.get("Permissions")
-    if perms is None:
-        return None
-    if not isinstance(perms, list):
-        raise bad_request("Permissions must be a list.")
-    names: list[tuple[str, bool]] = []
-    for item in perms:
-        name = item.get("Name") if isinstance(item, dict) else None
-        if not isinstance(name, str) or not is_known(name):
-            raise bad_request(f"Unknown permission {name!r}.")
-        names.append((name, bool(item.get("IsGranted", True))))
-    return names
-
-
-async def _write_permissions(conn: AsyncConnection, role_id: int, names: list[tuple[str, bool]]) -> None:
-    await conn.execute(delete(role_permissions).where(role_permissions.c.role_id == role_id))
-    if names:
-        rows = [{"role_id": role_id, "name": n, "is_granted": g} for n, g in dict(names).items()]
-        await conn.execute(insert(role_permissions), rows)
-
-
-async def _role_before_write(
-    ctx: RequestContext,
-    conn: AsyncConnection,
-    values: dict[str, Any],
-    existing: Mapping[str, Any] | None,
-    body: Mapping[str, Any],
-) -> None:
-    if existing is not None and not existing["is_editable"]:
-        raise bad_request("This role cannot be edited.")
-    names = _permission_names(body)
-    if existing is not None and names is not None:
-        await _write_permissions(conn, existing["id"], names)
-
-
-async def _role_after_insert(
-    ctx: RequestContext, conn: AsyncConnection, role_id: int, values: dict[str, Any], body: Mapping[str, Any]
-) -> None:
-    await _write_permissions(conn, role_id, _permission_names(body) or [])
-
-
-async def _role_before_delete(ctx: RequestContext, conn: AsyncConnection, row: Mapping[str, Any]) -> None:
-    if row["is_static"]:
-        raise bad_request("A built-in role cannot be deleted.")
-
-
-ROLES = area.add(
-    EntitySet(
-        name="Roles",
-        type_name="RoleDto",
-        table=roles,
-        scope=Scope.TENANT,
-        permission="Roles",
-        unique=("name",),
-        before_write=_role_before_write,
-        after_insert=_role_after_insert,
-        before_delete=_role_before_delete,
-        navigations=[Navigation("Permissions", "RolePermissions", local="id", remote="role_id", many=True)],
-        fields=[
-            text("Name", "name", required=True, nullable=False, max_length=64),
-            text("DisplayName", "display_name", max_length=64),
-            choice("Type", enums.RoleType, "type", nullable=False),
-            constant("Groups", None),
-            boolean("IsStatic", "is_static", read_only=True),
-            boolean("IsEditable", "is_editable", read_only=True),
-            *audit(),
-            key_id(),
-        ],
-    )
-)
-
-
-async def _tenant_ids(conn: AsyncConnection, table: Any, tenant_id: int, ids: Any, what: str) -> list[int]:
-    if not isinstance(ids, list) or not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise bad_request(f"{what} must be a list of ids.")
-    found = [
-        r.id
-        for r in await conn.execute(
-            select(table.c.id).where(table.c.id.in_(ids), table.c.tenant_id == tenant_id)
-        )
-    ]
-    if len(found) != len(set(ids)):
-        raise bad_request(f"Some of {what} do not exist.")
-    return found
-
-
-async def _set_tenant_roles(conn: AsyncConnection, user_id: int, add: list[int], remove: list[int]) -> None:
-    for role_id in add:
-        exists = select(user_roles.c.id).where(
-            user_roles.c.user_id == user_id, user_roles.c.role_id == role_id, user_roles.c.folder_id.is_(None)
-        )
-        if (await conn.execute(exists)).first() is None:
-            await conn.execute(insert(user_roles).values(user_id=user_id, role_id=role_id, folder_id=None))
-    if remove:
-        await conn.execute(
-            delete(user_roles).where(
-                user_roles.c.user_id == user_id,
-                user_roles.c.role_id.in_(remove),
-                user_roles.c.folder_id.is_(None),
-            )
-        )
-
-
 @area.operation("Users", "AssignRoles", bound_to_entity=True, summary="Sets the user's tenant roles")
 async def assign_roles(ctx: RequestContext, call: ActionCall) -> None:
     ctx.require("Users.Edit")
+    user_id = inputs.entity_id(call.key, "the user")
+    role_ids = inputs.json_list(require_body(call).get("roleIds"), "roleIds")
+    role_ids = inputs.id_list(role_ids, "roleIds", allow_empty=True, what="role ids")
     async with ctx.state.db.write() as conn:
-        user_id = (await _tenant_ids(conn, users, ctx.tenant_id, [call.key], "the user"))[0]
-        role_ids = await _tenant_ids(conn, roles, ctx.tenant_id, require_body(call).get("roleIds"), "roleIds")
-        current = [
-            r.role_id
-            for r in await conn.execute(
-                select(user_roles.c.role_id).where(
-                    user_roles.c.user_id == user_id, user_roles.c.folder_id.is_(None)
-                )
-            )
-        ]
-        await _set_tenant_roles(conn, user_id, role_ids, [r for r in current if r not in role_ids])
+        await require_user(conn, ctx.tenant_id, user_id)
+        await require_roles(conn, ctx.tenant_id, role_ids, "roleIds")
+        await assign_tenant_roles(conn, user_id, role_ids)
     ctx.state.forget_access()
 
 
 @area.operation("Users", "ToggleRole", bound_to_entity=True, summary="Adds or removes one tenant role")
 async def toggle_role(ctx: RequestContext, call: ActionCall) -> None:
     ctx.require("Users.Edit")
+    user_id = inputs.entity_id(call.key, "the user")
     body = require_body(call)
-    if not isinstance(body.get("role"), str):
-        raise bad_request("role must be the name of a role.")
+    role = inputs.text(body.get("role"), "role")
+    add = body.get("toggle") is True
     async with ctx.state.db.write() as conn:
-        user_id = (await _tenant_ids(conn, users, ctx.tenant_id, [call.key], "the user"))[0]
-        role = select(roles.c.id).where(roles.c.name == body.get("role"), roles.c.tenant_id == ctx.tenant_id)
-        role_id = (await conn.execute(role)).scalar_one_or_none()
-        if role_id is None:
-            raise bad_request("The role does not exist.")
-        add = body.get("toggle") is True
-        await _set_tenant_roles(conn, user_id, [role_id] if add else [], [] if add else [role_id])
+        await require_user(conn, ctx.tenant_id, user_id)
+        role_id = await role_named(conn, ctx.tenant_id, role)
+        await set_tenant_roles(conn, user_id, [role_id] if add else [], [] if add else [role_id])
     ctx.state.forget_access()
 
 
 @area.operation("Users", "SetActive", bound_to_entity=True, summary="Activates or deactivates the user")
-async def set_active(ctx: RequestContext, call: ActionCall) -> None:
+async def set_user_active(ctx: RequestContext, call: ActionCall) -> None:
     ctx.require("Users.Edit")
-    active = require_body(call).get("active")
-    if not isinstance(active, bool):
-        raise bad_request("active must be true or false.")
+    user_id = inputs.entity_id(call.key, "the user")
+    active = inputs.boolean(require_body(call).get("active"), "active")
     async with ctx.state.db.write() as conn:
-        user_id = (await _tenant_ids(conn, users, ctx.tenant_id, [call.key], "the user"))[0]
-        await conn.execute(update(users).where(users.c.id == user_id).values(is_active=active))
+        await require_user(conn, ctx.tenant_id, user_id)
+        await set_active(conn, user_id, active)
     ctx.state.forget_access()
-
-
-@area.operation("Roles", "SetUsers", bound_to_entity=True, summary="Adds and removes users of the role")
-async def role_set_users(ctx: RequestContext, call: ActionCall) -> None:
-    ctx.require("Roles.Edit")
-    body = require_body(call)
-    async with ctx.state.db.write() as conn:
-        role_id = (await _tenant_ids(conn, roles, ctx.tenant_id, [call.key], "the role"))[0]
-        for user_id in await _tenant_ids(
-            conn, users, ctx.tenant_id, body.get("addedUserIds") or [], "addedUserIds"
-        ):
-            await _set_tenant_roles(conn, user_id, [role_id], [])
-        for user_id in await _tenant_ids(
-            conn, users, ctx.tenant_id, body.get("removedUserIds") or [], "removedUserIds"
-        ):
-            await _set_tenant_roles(conn, user_id, [], [role_id])
-    ctx.state.forget_access()
-
-
-@area.operation(
-    "Roles", "GetUserIdsForRole", method="GET", summary="Ids of the role's users", parameters=("key",)
-)
-async def user_ids_for_role(ctx: RequestContext, call: ActionCall) -> Any:
-    ctx.require("Roles.View")
-    async with ctx.state.db.read() as conn:
-        role_id = (await _tenant_ids(conn, roles, ctx.tenant_id, [param(call, "key")], "the role"))[0]
-        ids = sorted(
-            {
-                r.user_id
-                for r in await conn.execute(
-                    select(user_roles.c.user_id).where(user_roles.c.role_id == role_id)
-                )
-            }
-        )
-    return {"@odata.context": f"{ctx.odata_base}/$metadata#Collection(Edm.Int64)", "value": ids}
 
 
 async def _current_user(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
-    page = await service.list_entities_unchecked(ctx, USERS, call.options, [users.c.id == ctx.user_id])
+    page = await service.list_entities_unchecked(ctx, USERS, call.options, [with_id(ctx.user_id)])
     if not page.rows:
         raise not_found("User does not exist.")
     return page.rows[0]
@@ -299,9 +122,7 @@ async def current_user(ctx: RequestContext, call: ActionCall) -> Response:
     return entity(ctx, "Users", await _current_user(ctx, call))
 
 
-@area.operation(
-    "Users", "GetCurrentUserExtended", method="GET", summary="The user calling, with workspace"
-)
+@area.operation("Users", "GetCurrentUserExtended", method="GET", summary="The user calling, with workspace")
 async def current_user_extended(ctx: RequestContext, call: ActionCall) -> Response:
     # the uipath CLI asks ``$expand=PersonalWorkspace`` (publish, invoke); Podium has no workspaces: null
     call.options.expand = [item for item in call.options.expand if item.name.lower() != "personalworkspace"]
@@ -331,66 +152,3 @@ def _caller_permissions(ctx: RequestContext) -> list[dict[str, Any]]:
 async def permissions(request: Request) -> Response:
     ctx = await request_context(request)
     return collection(ctx, "Permissions", _caller_permissions(ctx), len(ALL_PERMISSIONS))
-
-
-class NewToken(BaseModel):
-    Name: str = Field(min_length=1, max_length=128, pattern="^[^\x00]*$")
-    ExpiresInDays: int | None = Field(default=None, ge=1, le=3650)
-
-
-@router.post(
-    "/api/PersonalAccessTokens",
-    status_code=201,
-    tags=["Users"],
-    summary="Creates a personal access token for the caller (shown once)",
-)
-async def create_token(new: NewToken, request: Request) -> JSONResponse:
-    ctx = await request_context(request)
-    secret = PAT_PREFIX + new_secret(32)
-    now = utcnow()
-    expires = now + dt.timedelta(days=new.ExpiresInDays) if new.ExpiresInDays else None
-    async with ctx.state.db.write() as conn:
-        token_id = (
-            await conn.execute(
-                insert(access_tokens)
-                .values(
-                    tenant_id=ctx.tenant_id,
-                    user_id=ctx.user_id,
-                    name=new.Name,
-                    token_hash=token_digest(secret),
-                    kind="pat",
-                    expires_at=expires,
-                    revoked=False,
-                    creation_time=now,
-                )
-                .returning(access_tokens.c.id)
-            )
-        ).scalar_one()
-    return JSONResponse(
-        {
-            "Id": token_id,
-            "Name": new.Name,
-            "Token": secret,
-            "ExpiresAt": expires.isoformat() if expires else None,
-        },
-        status_code=201,
-    )
-
-
-@router.delete(
-    "/api/PersonalAccessTokens/{token_id}", status_code=204, tags=["Users"], summary="Revokes a token"
-)
-async def revoke_token(token_id: int, request: Request) -> Response:
-    ctx = await request_context(request)
-    if not 0 < token_id < 2**63:
-        raise not_found("Token does not exist.")
-    async with ctx.state.db.write() as conn:
-        result = await conn.execute(
-            update(access_tokens)
-            .where(access_tokens.c.id == token_id, access_tokens.c.user_id == ctx.user_id)
-            .values(revoked=True)
-        )
-    if result.rowcount != 1:
-        raise not_found("Token does not exist.")
-    ctx.state.forget_access()
-    return Response(status_code=204)

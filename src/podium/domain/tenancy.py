@@ -4,9 +4,10 @@ the ``Shared`` folder."""
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import insert, select
+from sqlalchemy import Table, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.auth.passwords import hash_password, new_secret
@@ -27,6 +28,12 @@ class TenantSeed:
 async def find_tenant(conn: AsyncConnection, name: str) -> int | None:
     row = (await conn.execute(select(tenants.c.id).where(tenants.c.name == name))).first()
     return None if row is None else int(row.id)
+
+
+async def tenant_rows(conn: AsyncConnection, table: Table, tenant_id: int, ids: Iterable[int]) -> set[int]:
+    """Which of ``ids`` are rows of ``table`` in the tenant."""
+    query = select(table.c.id).where(table.c.id.in_(list(ids)), table.c.tenant_id == tenant_id)
+    return {int(row.id) for row in await conn.execute(query)}
 
 
 async def create_role(

@@ -12,8 +12,9 @@ from starlette.requests import Request
 from podium.auth.principal import Principal, principal_for_token
 from podium.auth.tokens import PAT_PREFIX, verify
 from podium.db.schema import folders
+from podium.domain.folders import below
 from podium.errors import ErrorCode, PodiumError, forbidden, unauthorized
-from podium.http.folders_header import FolderRef, below, folder_by_header, folder_error, selected_header
+from podium.http.folders_header import FolderRef, folder_by_header, folder_error, selected_header
 from podium.http.state import AppState
 
 

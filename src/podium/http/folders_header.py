@@ -12,7 +12,7 @@ import time
 import uuid
 from dataclasses import dataclass
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.datastructures import Headers
 
@@ -27,13 +27,6 @@ class FolderRef:
     id: int
     key: str
     fully_qualified_name: str
-
-
-def below(path: str) -> ColumnElement[bool]:
-    """Folders strictly below ``path``. An exact, case-sensitive prefix test: LIKE would read ``_`` and
-    ``%`` in folder names as patterns, and ignores case on SQLite."""
-    prefix = path + "/"
-    return func.substr(folders.c.fully_qualified_name, 1, len(prefix)) == prefix
 
 
 def folder_error() -> PodiumError:
