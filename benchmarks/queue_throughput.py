@@ -39,7 +39,7 @@ from sqlalchemy.engine import make_url
 from podium.db.engine import Database, postgres_options, sync_url
 from podium.db.migrate import alembic_config
 from podium.db.tables import metadata
-from podium.domain import queues as transactions
+from podium.domain import queue_items, queue_transactions
 from podium.domain.queue_item_states import claim_next
 from podium.domain.tenancy import create_tenant
 
@@ -161,8 +161,8 @@ async def raw_pairs(
             if item is None:
                 return
             async with db.write() as conn:
-                locked = await transactions.item_for_update(conn, item["tenant_id"], item["id"])
-                await transactions.set_result(
+                locked = await queue_items.item_for_update(conn, item["tenant_id"], item["id"])
+                await queue_transactions.set_result(
                     conn, locked, {"IsSuccessful": True, "Output": {"ok": 1}}, user_id
                 )
             done += 1

@@ -13,12 +13,12 @@ import orjson
 from sqlalchemy import func, select, update
 from sqlalchemy.engine import Engine
 
-from podium.api.queue_sets import item_dto
 from podium.config import Settings
 from podium.db.engine import Database
 from podium.db.schema_queues import queue_item_comments, queue_item_events, queue_items
-from podium.domain import queue_retention as retention
+from podium.domain import queue_retention
 from podium.domain.queue_enums import QueueItemStatus
+from podium.domain.queue_items import item_dto
 from podium.http.state import AppState
 from podium.services.base import run_round
 from podium.services.queue_retention import SERVICE as RETENTION
@@ -64,11 +64,11 @@ def run_sweep(url: str, data_dir: Path, holder: str = "test", count: int = 1) ->
     async def go() -> list[Any]:
         db = Database(url)
         state = AppState(settings=Settings(data_dir=data_dir), db=db, signing_key=SIGNING_KEY)
-        reports: dict[str, retention.SweepReport] = {}
+        reports: dict[str, queue_retention.SweepReport] = {}
 
         async def round_of(name: str) -> Any:
             async def apply(state: AppState) -> None:
-                reports[name] = await retention.apply_retention(state.db, data_dir, item_dto)
+                reports[name] = await queue_retention.apply_retention(state.db, data_dir, item_dto)
 
             service = replace(RETENTION, run_once=apply)
             got = await run_round(service, state, name, interval=3600)

@@ -11,7 +11,7 @@ from sqlalchemy.engine import Engine
 
 from podium.db.engine import Database
 from podium.db.schema_queues import queue_items
-from podium.domain.queues import abandon_stale_items
+from podium.domain.queue_transactions import abandon_stale_items
 from tests.queue_helpers import (
     ODATA,
     SVC,

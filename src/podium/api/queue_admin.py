@@ -8,19 +8,18 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, distinct, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from podium.api.queue_sets import QUEUE_DEFINITIONS, QUEUE_ITEMS
+from podium import inputs
+from podium.api.queue_definitions import QUEUE_DEFINITIONS
+from podium.api.queue_items import QUEUE_ITEMS
 from podium.api.users import USERS
-from podium.db.schema import folders, role_permissions, user_roles, users
-from podium.db.schema_queues import queue_item_comments, queue_item_events, queue_items
+from podium.db.schema_queues import queue_item_comments, queue_item_events
 from podium.domain import queue_admin
-from podium.domain.enums import UserType
 from podium.domain.queue_enums import QueueItemEventAction, QueueItemStatus, ReviewStatus
-from podium.domain.queues import item_for_update
-from podium.errors import PodiumError, bad_request, not_found
+from podium.domain.queue_items import delete_item, item_for_update
+from podium.errors import PodiumError
 from podium.http.context import RequestContext
 from podium.odata import service
 from podium.odata.declare import audit, choice, integer, key_id, text, when
@@ -37,13 +36,10 @@ ItemAction = Callable[[AsyncConnection, dict[str, Any]], Awaitable[Any]]
 
 
 def _ids(body: Mapping[str, Any]) -> list[int]:
-    entries = body.get("queueItems")
-    if not isinstance(entries, list) or not entries:
-        raise bad_request("queueItems must be a non-empty list of {Id, RowVersion}.")
+    """The Ids of the body's ``queueItems`` ({Id, RowVersion} entries)."""
+    entries = inputs.json_list(body.get("queueItems"), "queueItems")
     ids = [entry.get("Id") if isinstance(entry, Mapping) else None for entry in entries]
-    if not all(isinstance(i, int) and not isinstance(i, bool) for i in ids):
-        raise bad_request("Each entry of queueItems needs an integer Id.")
-    return [int(i) for i in ids if isinstance(i, int)]
+    return inputs.id_list(ids, "queueItems", what="{Id, RowVersion} entries with an integer Id")
 
 
 async def _bulk(ctx: RequestContext, ids: list[int], permission: str, action: ItemAction) -> Response:
@@ -69,7 +65,7 @@ async def delete_bulk(ctx: RequestContext, call: ActionCall) -> Response:
         ctx,
         _ids(require_body(call)),
         "Transactions.Delete",
-        lambda conn, item: queue_admin.delete_item(conn, item, ctx.user_id),
+        lambda conn, item: delete_item(conn, item, ctx.user_id),
     )
 
 
@@ -91,17 +87,10 @@ async def set_item_review_status(ctx: RequestContext, call: ActionCall) -> Respo
 
 
 async def _reviewer(ctx: RequestContext, user_id: Any) -> int:
-    if isinstance(user_id, bool) or not isinstance(user_id, int):
-        raise bad_request("userId must be a user's id.")
+    reviewer = inputs.entity_id(user_id, "userId")
     async with ctx.state.db.read() as conn:
-        found = (
-            await conn.execute(
-                select(users.c.id).where(users.c.id == user_id, users.c.tenant_id == ctx.tenant_id)
-            )
-        ).scalar()
-    if found is None:
-        raise bad_request(f"User {user_id} does not exist.")
-    return user_id
+        await queue_admin.check_reviewer(conn, ctx.tenant_id, reviewer)
+    return reviewer
 
 
 @area.operation("QueueItems", "SetItemReviewer", namespace=SVC, summary="Sets the reviewer of items")
@@ -130,7 +119,7 @@ async def _chain(ctx: RequestContext, key: Any, options: QueryOptions) -> list[d
     """The item and every retry of it (they share its Key), oldest first."""
     item = await service.get_entity(ctx, QUEUE_ITEMS, key)
     options.orderby = options.orderby or "Id asc"
-    page = await service.list_entities(ctx, QUEUE_ITEMS, options, [queue_items.c.key == item["Key"]])
+    page = await service.list_entities(ctx, QUEUE_ITEMS, options, [queue_admin.in_chain(item["Key"])])
     return page.rows
 
 
@@ -188,24 +177,18 @@ QUEUE_ITEM_EVENTS = area.add(
 )
 
 
-async def _related_ids(ctx: RequestContext, queue_item_id: Any) -> ColumnElement[bool]:
-    """Items related to ``queue_item_id``: it and its retries (same Key)."""
-    try:
-        item_id = int(queue_item_id)
-    except (TypeError, ValueError):
-        raise bad_request("queueItemId must be an integer.") from None
+def _item_id(value: Any) -> int:
+    """queueItemId: an id, as a function parameter or as query-string text."""
+    if isinstance(value, str) and value.strip().isdigit():
+        value = int(value)
+    return inputs.entity_id(value, "queueItemId")
+
+
+async def _chain_key(ctx: RequestContext, call: ActionCall) -> str:
+    """The Key of the ``queueItemId`` parameter's item, shared by it and its retries."""
+    item_id = _item_id(param(call, "queueItemId"))
     async with ctx.state.db.read() as conn:
-        key = (
-            await conn.execute(
-                select(queue_items.c.key).where(
-                    queue_items.c.id == item_id, queue_items.c.tenant_id == ctx.tenant_id
-                )
-            )
-        ).scalar()
-    if key is None:
-        raise not_found("Queue item does not exist.")
-    condition: ColumnElement[bool] = queue_items.c.key == key
-    return condition
+        return await queue_admin.chain_key(conn, ctx.tenant_id, item_id)
 
 
 @area.operation(
@@ -217,10 +200,9 @@ async def _related_ids(ctx: RequestContext, queue_item_id: Any) -> ColumnElement
     summary="Events of an item and of all its retries",
 )
 async def events_history(ctx: RequestContext, call: ActionCall) -> Response:
-    related = await _related_ids(ctx, param(call, "queueItemId"))
-    members = select(queue_items.c.id).where(related)
+    key = await _chain_key(ctx, call)
     page = await service.list_entities(
-        ctx, QUEUE_ITEM_EVENTS, call.options, [queue_item_events.c.queue_item_id.in_(members)]
+        ctx, QUEUE_ITEM_EVENTS, call.options, [queue_admin.events_of_chain(key)]
     )
     return collection(ctx, "QueueItemEvents", page.rows, page.count)
 
@@ -236,7 +218,8 @@ async def _comment_item(
     if existing is not None:
         values.pop("queue_item_id", None)
         return
-    item = await item_for_update(conn, ctx.tenant_id, values.get("queue_item_id"))
+    item_id = inputs.entity_id(values.get("queue_item_id"), "QueueItemId")
+    item = await item_for_update(conn, ctx.tenant_id, item_id)
     values.update(folder_id=item["folder_id"], user_id=ctx.user_id, user_name=ctx.principal.user_name)
 
 
@@ -270,21 +253,11 @@ QUEUE_ITEM_COMMENTS = area.add(
     summary="Comments of an item and of all its retries",
 )
 async def comments_history(ctx: RequestContext, call: ActionCall) -> Response:
-    related = await _related_ids(ctx, param(call, "queueItemId"))
-    members = select(queue_items.c.id).where(related)
+    key = await _chain_key(ctx, call)
     page = await service.list_entities(
-        ctx, QUEUE_ITEM_COMMENTS, call.options, [queue_item_comments.c.queue_item_id.in_(members)]
+        ctx, QUEUE_ITEM_COMMENTS, call.options, [queue_admin.comments_of_chain(key)]
     )
     return collection(ctx, "QueueItemComments", page.rows, page.count)
-
-
-REVIEW_PERMISSIONS = ("Transactions.View", "Transactions.Edit")
-HUMAN_USERS = (int(UserType.User), int(UserType.DirectoryUser))
-
-
-def _folder_and_ancestors(path: str) -> list[str]:
-    parts = path.split("/")
-    return ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
 
 
 @area.operation(
@@ -299,25 +272,8 @@ async def get_reviewers(ctx: RequestContext, call: ActionCall) -> Response:
     a folder above it); without a folder header, anywhere in the tenant."""
     async with ctx.state.db.read() as conn:
         await ctx.readable_folder_ids(conn, "Transactions.View")  # 403 unless the caller may see items
-    scope: list[ColumnElement[bool]] = []
-    if ctx.folder is not None:
-        in_folder = folders.c.fully_qualified_name.in_(_folder_and_ancestors(ctx.folder.fully_qualified_name))
-        scope.append(or_(user_roles.c.folder_id.is_(None), in_folder))
-    holders = (
-        select(user_roles.c.user_id)
-        .join(role_permissions, role_permissions.c.role_id == user_roles.c.role_id)
-        .outerjoin(folders, folders.c.id == user_roles.c.folder_id)
-        .where(
-            role_permissions.c.name.in_(REVIEW_PERMISSIONS), role_permissions.c.is_granted.is_(True), *scope
-        )
-        .group_by(user_roles.c.user_id)
-        .having(func.count(distinct(role_permissions.c.name)) == len(REVIEW_PERMISSIONS))
-    )
-    conditions: list[ColumnElement[bool]] = [
-        users.c.id.in_(holders),
-        users.c.is_active.is_(True),
-        users.c.type.in_(HUMAN_USERS),
-    ]
+    folder_path = ctx.folder.fully_qualified_name if ctx.folder is not None else None
+    conditions = queue_admin.reviewer_conditions(folder_path)
     page = await service.list_entities_unchecked(ctx, USERS, call.options, conditions)
     return collection(ctx, "Users", page.rows, page.count)
 

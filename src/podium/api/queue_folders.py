@@ -13,8 +13,8 @@ from starlette.responses import Response
 
 from podium.api import folder_sharing
 from podium.api.folder_sharing import Sharing
-from podium.api.queue_sets import QUEUE_DEFINITIONS
-from podium.db.schema_queues import queue_definition_folders
+from podium.api.queue_definitions import QUEUE_DEFINITIONS
+from podium.domain.queue_definitions import FOLDER_LINK
 from podium.http.context import RequestContext
 from podium.odata.registry import ActionCall, Area
 
@@ -22,7 +22,7 @@ area = Area("Queues")
 
 SHARING = Sharing(
     QUEUE_DEFINITIONS,
-    queue_definition_folders,
+    FOLDER_LINK,
     "queue_definition_id",
     ids_name="QueueIds",
     noun="queue",

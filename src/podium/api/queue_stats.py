@@ -13,11 +13,11 @@ from typing import Any, cast
 from sqlalchemy import Table
 from starlette.responses import Response
 
-from podium.api.queue_sets import QUEUE_DEFINITIONS
-from podium.db.schema_queues import queue_definition_folders
+from podium import inputs
+from podium.api.queue_definitions import QUEUE_DEFINITIONS
 from podium.db.types import utcnow
 from podium.domain import queue_stats
-from podium.errors import bad_request
+from podium.domain.queue_definitions import SHARED_THROUGH
 from podium.http.context import RequestContext
 from podium.odata import service
 from podium.odata.declare import boolean, constant, integer, text, when
@@ -31,7 +31,6 @@ area = Area("Queues")
 SVC = "UiPathODataSvc"
 # the grouped subquery stands where the generic layer expects a table: it reads only ``.c`` from it
 STATUS = cast(Table, queue_stats.processing_status())
-SHARED = (queue_definition_folders, "queue_definition_id")
 
 
 def _double(name: str, column: str) -> Field:
@@ -51,7 +50,7 @@ QUEUE_PROCESSING_STATUS = EntitySet(  # not registered: served by RetrieveQueues
     insertable=False,
     updatable=False,
     deletable=False,
-    shared_through=SHARED,
+    shared_through=SHARED_THROUGH,
     fields=[
         _count("ItemsToProcess", "items_to_process"),
         _count("ItemsInProgress", "items_in_progress"),
@@ -95,7 +94,7 @@ QUEUE_PROCESSING_RECORDS = area.add(
         insertable=False,
         updatable=False,
         deletable=False,
-        shared_through=SHARED,
+        shared_through=SHARED_THROUGH,
         fields=[
             _count("QueueDefinitionId", "id"),
             when("ProcessingTime", "last_processed", read_only=True),
@@ -133,10 +132,10 @@ async def retrieve_queues_processing_status(ctx: RequestContext, call: ActionCal
 
 
 def _positive(call: ActionCall, name: str, limit: int) -> int:
+    """A function parameter from 1 to ``limit`` (in the URL's parentheses or the query string)."""
     raw = str(param(call, name)).strip().strip("'")
-    if not raw.isascii() or not raw.isdigit() or not 1 <= int(raw) <= limit:
-        raise bad_request(f"{name} must be an integer from 1 to {limit}.")
-    return int(raw)
+    value = int(raw) if raw.isascii() and raw.isdigit() else None
+    return inputs.integer(value, name, low=1, high=limit)
 
 
 RECORD_FIELDS = {
@@ -164,7 +163,7 @@ RECORD_TIMES = {
 )
 async def retrieve_last_days_processing_records(ctx: RequestContext, call: ActionCall) -> Response:
     days = _positive(call, "daysNo", queue_stats.MAX_DAYS)
-    queue_id = _positive(call, "queueDefinitionId", 2**63 - 1)
+    queue_id = _positive(call, "queueDefinitionId", inputs.INT64_MAX)
     queue = await service.get_entity(ctx, QUEUE_DEFINITIONS, queue_id)  # 404 unless the caller sees it
     async with ctx.state.db.read() as conn:
         records = await queue_stats.last_days(conn, queue_id, days, utcnow().date())

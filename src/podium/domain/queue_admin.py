@@ -1,11 +1,10 @@
-"""What users do to queue items: delete New items, retry failed or abandoned ones by hand, review.
+"""What users do to queue items besides editing them: retry failed or abandoned ones by hand, review,
+read an item's chain (it and its retries) and find who may review.
 
 A manual retry marks the item ``Retried`` and adds a New item with ``ManualAncestorId`` pointing to
 it and ``ManualRetryNumber`` one higher (its automatic ``RetryNumber`` is kept). Review statuses are
 ``None``, ``InReview``, ``Verified`` and ``Retried`` (setting ``Retried`` is the manual retry).
-
-Editing (``PUT /odata/QueueItems({key})`` with a QueueItemDataDto) changes a New item only: the
-properties present in the body replace the stored ones (null clears them), the others are kept.
+Reviewers are active human users holding both Transactions.View and Transactions.Edit.
 """
 
 from __future__ import annotations
@@ -13,39 +12,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import ColumnElement, distinct, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.db.schema_queues import queue_items
+from podium.db.schema import folders, role_permissions, user_roles, users
+from podium.db.schema_queues import queue_item_comments, queue_item_events, queue_items
 from podium.db.types import utcnow
-from podium.domain.enums import parse_enum
+from podium.domain.enums import UserType, parse_enum
+from podium.domain.queue_definitions import queue_of
 from podium.domain.queue_enums import REVIEW_RETRIED, QueueItemEventAction, ReviewStatus
 from podium.domain.queue_item_states import S, record_history, transition
-from podium.domain.queue_items import (
-    ITEM_FIELDS,
-    content_json,
-    duplicate,
-    optional_date,
-    optional_text,
-    parse_priority,
-)
-from podium.domain.queue_schemas import ItemError, validate
-from podium.domain.queues import add_successor, queue_of
-from podium.errors import ErrorCode, PodiumError, bad_request
+from podium.domain.queue_transactions import add_successor
+from podium.errors import ErrorCode, PodiumError, bad_request, not_found
 
 RETRYABLE = (S.Failed, S.Abandoned)
-
-
-async def delete_item(conn: AsyncConnection, item: Mapping[str, Any], user_id: int | None) -> None:
-    """Only a New item can be deleted: it becomes ``Deleted`` (kept for history and statistics)."""
-    if item["status"] != int(S.New):
-        raise PodiumError(
-            f"Only New items can be deleted; this one is {S(item['status']).name}.",
-            status=400,
-            code=ErrorCode.VALIDATION,
-        )
-    await transition(conn, item, S.Deleted, user_id)
 
 
 async def manual_retry(conn: AsyncConnection, item: Mapping[str, Any], user_id: int | None) -> int:
@@ -91,89 +71,67 @@ async def set_review(
     await record_history(conn, {**item, **values}, QueueItemEventAction.Status, user_id)
 
 
-def _edited_columns(queue: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
-    """Column values for the QueueItemDataDto properties present in ``data``; ItemError (4xx) otherwise."""
-    unknown = [name for name in data if name not in ITEM_FIELDS and not str(name).startswith("@")]
-    if unknown:
-        raise ItemError(
-            f"The property '{unknown[0]}' does not exist on type 'QueueItemDataDto'.", "InvalidArgument"
-        )
-    if data.get("Name") not in (None, queue["name"]):
-        raise ItemError(
-            "Name must be the queue's name: an item cannot move to another queue.", "InvalidArgument"
-        )
-    values: dict[str, Any] = {}
-    if "SpecificContent" in data:
-        content = data["SpecificContent"]
-        values["specific_content"] = content_json(content, "SpecificContent", "QueueItemContentSizeExceeded")
-        validate(queue["specific_data_json_schema"], content or {}, "SpecificContent")
-    if "Priority" in data:
-        values["priority"] = int(parse_priority(data["Priority"]))
-    for name, column in (
-        ("DeferDate", "defer_date"),
-        ("DueDate", "due_date"),
-        ("RiskSlaDate", "risk_sla_date"),
-    ):
-        if name in data:
-            values[column] = optional_date(data, name)
-    if "due_date" in values:
-        values["due_order"] = 0 if values["due_date"] is not None else 1
-    for name, column, limit in (
-        ("Reference", "reference", 128),
-        ("Progress", "progress", None),
-        ("Source", "source", 128),
-        ("ParentOperationId", "parent_operation_id", 128),
-    ):
-        if name in data:
-            values[column] = optional_text(data, name, limit)
-    return values
+async def check_reviewer(conn: AsyncConnection, tenant_id: int, user_id: int) -> None:
+    """400 unless the user exists in the tenant."""
+    found = await conn.execute(
+        select(users.c.id).where(users.c.id == user_id, users.c.tenant_id == tenant_id)
+    )
+    if found.first() is None:
+        raise bad_request(f"User {user_id} does not exist.")
 
 
-async def edit_item(
-    conn: AsyncConnection, item: Mapping[str, Any], data: Any, user_id: int | None
-) -> dict[str, Any]:
-    """Edits a New item with a QueueItemDataDto: content checked against the queue's JSON schema, a
-    reference against its unique-reference rule; the Edit event records the changed properties."""
-    if not isinstance(data, Mapping):
-        raise bad_request("The request body must be a QueueItemDataDto JSON object.")
-    if item["status"] != int(S.New):
-        raise PodiumError(
-            f"Only New items can be edited; this one is {S(item['status']).name}.",
-            status=400,
-            code=ErrorCode.VALIDATION,
+async def chain_key(conn: AsyncConnection, tenant_id: int, item_id: int) -> str:
+    """The Key an item shares with its retries; 404 when there is no such item."""
+    key = (
+        await conn.execute(
+            select(queue_items.c.key).where(queue_items.c.id == item_id, queue_items.c.tenant_id == tenant_id)
         )
-    queue = await queue_of(conn, item["queue_definition_id"])
-    values = _edited_columns(queue, data)
-    reference = values.get("reference", item["reference"])
-    if "reference" in values and queue["enforce_unique_reference"] and reference != item["reference"]:
-        if item["ancestor_id"] is not None:  # a retry shares its chain's reference, held by the original
-            raise ItemError("The reference of a retried item cannot change.", "InvalidArgument")
-        values["unique_reference"] = reference
-        if reference is not None and reference != item["unique_reference"]:
-            taken = await conn.execute(
-                select(queue_items.c.id).where(
-                    queue_items.c.queue_definition_id == queue["id"],
-                    queue_items.c.unique_reference == reference,
-                    queue_items.c.id != item["id"],
-                )
-            )
-            if taken.first() is not None:
-                raise duplicate(reference)
-    values.update(last_modification_time=utcnow(), last_modifier_user_id=user_id)
-    try:
-        async with conn.begin_nested():
-            changed = await conn.execute(
-                update(queue_items)
-                .where(queue_items.c.id == item["id"], queue_items.c.status == int(S.New))
-                .values(**values)
-            )
-    except IntegrityError:  # the reference was taken by another request since the check
-        raise duplicate(str(reference)) from None
-    if changed.rowcount != 1:
-        raise PodiumError(
-            "The queue item changed meanwhile; try again.", status=409, code=ErrorCode.VALIDATION
+    ).scalar()
+    if key is None:
+        raise not_found("Queue item does not exist.")
+    return str(key)
+
+
+def in_chain(key: str) -> ColumnElement[bool]:
+    """Items of the chain: the item and every retry of it (they share its Key)."""
+    condition: ColumnElement[bool] = queue_items.c.key == key
+    return condition
+
+
+def events_of_chain(key: str) -> ColumnElement[bool]:
+    """QueueItemEvents rows of the items of a chain."""
+    return queue_item_events.c.queue_item_id.in_(select(queue_items.c.id).where(in_chain(key)))
+
+
+def comments_of_chain(key: str) -> ColumnElement[bool]:
+    """QueueItemComments rows of the items of a chain."""
+    return queue_item_comments.c.queue_item_id.in_(select(queue_items.c.id).where(in_chain(key)))
+
+
+REVIEW_PERMISSIONS = ("Transactions.View", "Transactions.Edit")
+HUMAN_USERS = (int(UserType.User), int(UserType.DirectoryUser))
+
+
+def _folder_and_ancestors(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:depth]) for depth in range(1, len(parts) + 1)]
+
+
+def reviewer_conditions(folder_path: str | None) -> list[ColumnElement[bool]]:
+    """Conditions on ``users``: active human users holding both review permissions through tenant roles
+    or roles in the folder (or a folder above it); anywhere in the tenant without a folder."""
+    scope: list[ColumnElement[bool]] = []
+    if folder_path is not None:
+        in_folder = folders.c.fully_qualified_name.in_(_folder_and_ancestors(folder_path))
+        scope.append(or_(user_roles.c.folder_id.is_(None), in_folder))
+    holders = (
+        select(user_roles.c.user_id)
+        .join(role_permissions, role_permissions.c.role_id == user_roles.c.role_id)
+        .outerjoin(folders, folders.c.id == user_roles.c.folder_id)
+        .where(
+            role_permissions.c.name.in_(REVIEW_PERMISSIONS), role_permissions.c.is_granted.is_(True), *scope
         )
-    edited = {name: data[name] for name in data if not str(name).startswith("@") and name != "Name"}
-    updated = {**item, **values}
-    await record_history(conn, updated, QueueItemEventAction.Edit, user_id, edited)
-    return updated
+        .group_by(user_roles.c.user_id)
+        .having(func.count(distinct(role_permissions.c.name)) == len(REVIEW_PERMISSIONS))
+    )
+    return [users.c.id.in_(holders), users.c.is_active.is_(True), users.c.type.in_(HUMAN_USERS)]

@@ -1,7 +1,12 @@
-"""Adding queue items: reading QueueItemDataDto, SLA defaults, unique references, bulk commit types.
+"""Queue items: their QueueItemDto, adding them (reading QueueItemDataDto, SLA defaults, unique
+references, bulk commit types), editing and deleting New ones.
 
 Every check runs before anything is written, so a refused item leaves no trace; bulk requests with
 ``AllOrNothing`` write all items or none.
+
+Editing (``PUT /odata/QueueItems({key})`` with a QueueItemDataDto) changes a New item only: the
+properties present in the body replace the stored ones (null clears them), the others are kept.
+Deleting one makes it ``Deleted`` (the row stays, for history and statistics).
 """
 
 from __future__ import annotations
@@ -15,22 +20,36 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, text
+from sqlalchemy import insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.bulk import copy_rows, next_ids
+from podium.db.schema import folders
 from podium.db.schema_queues import queue_item_events, queue_items
+from podium.db.types import utcnow
 from podium.domain import events
 from podium.domain.enums import parse_enum
-from podium.domain.queue_enums import CommitType, QueueItemEventAction, QueueItemPriority, QueueItemStatus
+from podium.domain.queue_definitions import FOLDER_LINK, queue_of
+from podium.domain.queue_enums import (
+    CommitType,
+    ProcessingExceptionType,
+    QueueItemEventAction,
+    QueueItemPriority,
+    QueueItemStatus,
+    ReviewStatus,
+)
+from podium.domain.queue_item_states import S, record_history, transition
 from podium.domain.queue_schemas import ItemError, validate
-from podium.errors import ErrorCode, bad_request
+from podium.errors import ErrorCode, PodiumError, bad_request, not_found
+from podium.odata import declare
+from podium.odata.model import Edm, Field
+from podium.odata.serialize import converter
 from podium.odata.values import parse_datetime
 
 MAX_CONTENT_CHARS = 1_048_576  # SpecificContent / Output / Analytics, serialized
 MAX_BULK_ITEMS = 15_000
-ITEM_FIELDS = frozenset(
+ITEM_DATA_PROPERTIES = frozenset(  # of QueueItemDataDto
     {
         "Name",
         "Priority",
@@ -44,6 +63,71 @@ ITEM_FIELDS = frozenset(
         "ParentOperationId",
     }
 )
+# items are seen in every folder their queue is shared to
+SHARED_THROUGH = (FOLDER_LINK, "queue_definition_id", "queue_definition_id")
+
+
+def _untyped(name: str, column: str) -> Field:
+    return Field(name, Edm.UNTYPED, column, read_only=True)
+
+
+# the properties of QueueItemDto: the QueueItems and Queues sets answer them, ``item_dto`` too
+ITEM_DTO_FIELDS = [
+    declare.integer("QueueDefinitionId", "queue_definition_id", read_only=True),
+    declare.text("QueueDefinitionName", "queue_definition_name", read_only=True),
+    _untyped("ProcessingException", "processing_exception"),
+    declare.constant("Encrypted", False, Edm.BOOLEAN),
+    _untyped("SpecificContent", "specific_content"),
+    _untyped("Output", "output"),
+    declare.constant("OutputData", None),
+    _untyped("Analytics", "analytics"),
+    declare.constant("AnalyticsData", None),
+    declare.choice("Status", QueueItemStatus, "status", read_only=True),
+    declare.choice("ReviewStatus", ReviewStatus, "review_status", read_only=True),
+    declare.integer("ReviewerUserId", "reviewer_user_id", read_only=True),
+    declare.text("Key", "key", read_only=True),
+    declare.text("Reference", "reference", read_only=True),
+    declare.choice(
+        "ProcessingExceptionType", ProcessingExceptionType, "processing_exception_type", read_only=True
+    ),
+    declare.when("DueDate", "due_date", read_only=True),
+    declare.when("RiskSlaDate", "risk_sla_date", read_only=True),
+    declare.choice("Priority", QueueItemPriority, "priority", read_only=True),
+    declare.integer("RobotId", "robot_id", read_only=True),
+    declare.when("DeferDate", "defer_date", read_only=True),
+    declare.when("StartProcessing", "start_processing", read_only=True),
+    declare.when("EndProcessing", "end_processing", read_only=True),
+    declare.integer("SecondsInPreviousAttempts", "seconds_in_previous_attempts", read_only=True),
+    declare.integer("AncestorId", "ancestor_id", read_only=True),
+    declare.text("AncestorUniqueKey", "ancestor_unique_key", read_only=True),
+    declare.integer("RetryNumber", "retry_number", read_only=True),
+    declare.integer("ManualAncestorId", "manual_ancestor_id", read_only=True),
+    declare.text("ManualAncestorUniqueKey", "manual_ancestor_unique_key", read_only=True),
+    declare.integer("ManualRetryNumber", "manual_retry_number", read_only=True),
+    declare.text("UniqueKey", "unique_key", read_only=True),
+    declare.constant("HasVideoRecorded", False, Edm.BOOLEAN),
+    declare.constant("SpecificData", None),
+    declare.when("CreationTime", "creation_time", read_only=True),
+    declare.text("Progress", "progress", read_only=True),
+    declare.constant("RowVersion", None),
+    declare.text("Source", "source", read_only=True),
+    declare.text("ParentOperationId", "parent_operation_id", read_only=True),
+    declare.text("OperationId", "operation_id", read_only=True),
+    declare.integer("OrganizationUnitId", "folder_id", read_only=True),
+    declare.constant("OrganizationUnitFullyQualifiedName", None),
+    *[f for f in declare.audit() if f.name.startswith("LastModif")],
+    declare.key_id(),
+]
+_ITEM_CONVERTERS = [
+    (f.name, str(f.column), converter(f)) if f.stored else (f.name, None, lambda _v, c=f.constant: c)
+    for f in ITEM_DTO_FIELDS
+]
+
+
+def item_dto(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The QueueItemDto of a queue_items row (without navigation properties), without another query:
+    the hot paths answer from the row they just wrote, the retention sweep archives it."""
+    return {name: convert(row[column] if column else None) for name, column, convert in _ITEM_CONVERTERS}
 
 
 def content_json(value: Any, what: str, failure: str) -> str | None:
@@ -131,8 +215,10 @@ def item_values(
     ``key``: the item's new key when the caller made it already (a new one otherwise)."""
     if not isinstance(data, Mapping):
         raise ItemError("Each queue item must be a JSON object.", "InvalidArgument")
-    if not ITEM_FIELDS.issuperset(data):
-        unknown = [name for name in data if name not in ITEM_FIELDS and not str(name).startswith("@")]
+    if not ITEM_DATA_PROPERTIES.issuperset(data):
+        unknown = [
+            name for name in data if name not in ITEM_DATA_PROPERTIES and not str(name).startswith("@")
+        ]
         if unknown:
             raise ItemError(
                 f"The property '{unknown[0]}' does not exist on type 'QueueItemDataDto'.", "InvalidArgument"
@@ -410,3 +496,126 @@ async def bulk_add(
         candidates = [(ordinal, values) for ordinal, values in candidates if ordinal < first_failure]
     ids = await insert_items(conn, queue, [values for _, values in candidates], user_id)
     return BulkOutcome(ids, failed, stopped=commit is CommitType.StopOnFirstFailure and bool(failed))
+
+
+async def item_for_update(conn: AsyncConnection, tenant_id: int, item_id: int) -> dict[str, Any]:
+    """The item (locked until the transaction ends) with its folder's path as ``folder_path``."""
+    query = (
+        select(queue_items, folders.c.fully_qualified_name.label("folder_path"))
+        .join(folders, folders.c.id == queue_items.c.folder_id)
+        .where(queue_items.c.id == item_id, queue_items.c.tenant_id == tenant_id)
+        .with_for_update(of=queue_items)
+    )
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        raise not_found("Queue item does not exist.")
+    return dict(row)
+
+
+async def delete_item(conn: AsyncConnection, item: Mapping[str, Any], user_id: int | None) -> None:
+    """Only a New item can be deleted: it becomes ``Deleted`` (kept for history and statistics)."""
+    if item["status"] != int(S.New):
+        raise PodiumError(
+            f"Only New items can be deleted; this one is {S(item['status']).name}.",
+            status=400,
+            code=ErrorCode.VALIDATION,
+        )
+    await transition(conn, item, S.Deleted, user_id)
+
+
+def _edited_columns(queue: Mapping[str, Any], data: Mapping[str, Any]) -> dict[str, Any]:
+    """Column values for the QueueItemDataDto properties present in ``data``; ItemError (4xx) otherwise."""
+    unknown = [name for name in data if name not in ITEM_DATA_PROPERTIES and not str(name).startswith("@")]
+    if unknown:
+        raise ItemError(
+            f"The property '{unknown[0]}' does not exist on type 'QueueItemDataDto'.", "InvalidArgument"
+        )
+    if data.get("Name") not in (None, queue["name"]):
+        raise ItemError(
+            "Name must be the queue's name: an item cannot move to another queue.", "InvalidArgument"
+        )
+    values: dict[str, Any] = {}
+    if "SpecificContent" in data:
+        content = data["SpecificContent"]
+        values["specific_content"] = content_json(content, "SpecificContent", "QueueItemContentSizeExceeded")
+        validate(queue["specific_data_json_schema"], content or {}, "SpecificContent")
+    if "Priority" in data:
+        values["priority"] = int(parse_priority(data["Priority"]))
+    for name, column in (
+        ("DeferDate", "defer_date"),
+        ("DueDate", "due_date"),
+        ("RiskSlaDate", "risk_sla_date"),
+    ):
+        if name in data:
+            values[column] = optional_date(data, name)
+    if "due_date" in values:
+        values["due_order"] = 0 if values["due_date"] is not None else 1
+    for name, column, limit in (
+        ("Reference", "reference", 128),
+        ("Progress", "progress", None),
+        ("Source", "source", 128),
+        ("ParentOperationId", "parent_operation_id", 128),
+    ):
+        if name in data:
+            values[column] = optional_text(data, name, limit)
+    return values
+
+
+async def _check_edited_reference(
+    conn: AsyncConnection, queue: Mapping[str, Any], item: Mapping[str, Any], values: dict[str, Any]
+) -> None:
+    """On a queue of unique references, a changed reference must be free (409); it becomes the item's
+    ``unique_reference``."""
+    reference = values.get("reference", item["reference"])
+    if "reference" not in values or not queue["enforce_unique_reference"] or reference == item["reference"]:
+        return
+    if item["ancestor_id"] is not None:  # a retry shares its chain's reference, held by the original
+        raise ItemError("The reference of a retried item cannot change.", "InvalidArgument")
+    values["unique_reference"] = reference
+    if reference is not None and reference != item["unique_reference"]:
+        taken = await conn.execute(
+            select(queue_items.c.id).where(
+                queue_items.c.queue_definition_id == queue["id"],
+                queue_items.c.unique_reference == reference,
+                queue_items.c.id != item["id"],
+            )
+        )
+        if taken.first() is not None:
+            raise duplicate(reference)
+
+
+async def edit_item(
+    conn: AsyncConnection, item: Mapping[str, Any], data: Any, user_id: int | None
+) -> dict[str, Any]:
+    """Edits a New item with a QueueItemDataDto: content checked against the queue's JSON schema, a
+    reference against its unique-reference rule; the Edit event records the changed properties."""
+    if not isinstance(data, Mapping):
+        raise bad_request("The request body must be a QueueItemDataDto JSON object.")
+    if item["status"] != int(S.New):
+        raise PodiumError(
+            f"Only New items can be edited; this one is {S(item['status']).name}.",
+            status=400,
+            code=ErrorCode.VALIDATION,
+        )
+    queue = await queue_of(conn, item["queue_definition_id"])
+    values = _edited_columns(queue, data)
+    await _check_edited_reference(conn, queue, item, values)
+    reference = values.get("reference", item["reference"])
+    values.update(last_modification_time=utcnow(), last_modifier_user_id=user_id)
+    try:
+        async with conn.begin_nested():
+            changed = await conn.execute(
+                update(queue_items)
+                .where(queue_items.c.id == item["id"], queue_items.c.status == int(S.New))
+                .values(**values)
+            )
+    except IntegrityError:  # the reference was taken by another request since the check
+        raise duplicate(str(reference)) from None
+    if changed.rowcount != 1:
+        raise PodiumError(
+            "The queue item changed meanwhile; try again.", status=409, code=ErrorCode.VALIDATION
+        )
+    edited = {name: data[name] for name in data if not str(name).startswith("@") and name != "Name"}
+    updated = {**item, **values}
+    await record_history(conn, updated, QueueItemEventAction.Edit, user_id, edited)
+    return updated

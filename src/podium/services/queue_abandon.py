@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from podium.domain.queues import abandon_stale_items
+from podium.domain.queue_transactions import abandon_stale_items
 from podium.http.state import AppState
 from podium.services.base import Service
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from podium.api.queue_sets import item_dto
 from podium.domain import queue_retention
+from podium.domain.queue_items import item_dto
 from podium.http.state import AppState
 from podium.services.base import Service
 

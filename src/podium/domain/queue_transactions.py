@@ -19,10 +19,11 @@ from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.engine import Database
-from podium.db.schema import folders, robots
-from podium.db.schema_queues import queue_definitions, queue_items
+from podium.db.schema import robots
+from podium.db.schema_queues import queue_items
 from podium.db.types import utcnow
 from podium.domain.enums import parse_enum
+from podium.domain.queue_definitions import queue_of
 from podium.domain.queue_enums import ProcessingExceptionType, QueueItemEventAction, ReferenceFilterOption
 from podium.domain.queue_item_states import S, claim_next, record_history, transition
 from podium.domain.queue_items import content_json, insert_items, item_values, optional_date, optional_text
@@ -132,36 +133,6 @@ def check_holder(item: Mapping[str, Any], user_id: int, robot_id: int | None) ->
         raise forbidden("The transaction is held by another robot.")
     if robot_id is None and item["processing_user_id"] not in (None, user_id):
         raise forbidden("The transaction was started by another caller.")
-
-
-async def item_for_update(conn: AsyncConnection, tenant_id: int, item_id: Any) -> dict[str, Any]:
-    """The item (locked until the transaction ends) with its folder's path as ``folder_path``."""
-    if isinstance(item_id, bool) or not isinstance(item_id, int):
-        raise bad_request("The queue item key must be an integer id.")
-    row = (
-        (
-            await conn.execute(
-                select(queue_items, folders.c.fully_qualified_name.label("folder_path"))
-                .join(folders, folders.c.id == queue_items.c.folder_id)
-                .where(queue_items.c.id == item_id, queue_items.c.tenant_id == tenant_id)
-                .with_for_update(of=queue_items)
-            )
-        )
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise not_found("Queue item does not exist.")
-    return dict(row)
-
-
-async def queue_of(conn: AsyncConnection, queue_id: int) -> dict[str, Any]:
-    row = (
-        (await conn.execute(select(queue_definitions).where(queue_definitions.c.id == queue_id)))
-        .mappings()
-        .one()
-    )
-    return dict(row)
 
 
 async def set_progress(
