@@ -413,6 +413,55 @@ def test_roles_crud_with_permissions(api: Api) -> None:
     assert len(granted(administrator)) == len(api.ok(api.get("/odata/Permissions"))["value"])
 
 
+def test_role_users_toggle_and_refused_assignments_write_nothing(api: Api) -> None:
+    dave, erin = user(api, "dave"), user(api, "erin")
+    robot_role, automation = role_id(api, "Robot"), role_id(api, "Automation User")
+
+    def holders(role: int) -> list[int]:
+        found: list[int] = api.ok(api.get(f"/odata/Roles/{NS}.GetUserIdsForRole(key={role})"))["value"]
+        return found
+
+    api.ok(api.post(f"/odata/Roles({robot_role})/{NS}.SetUsers", {"addedUserIds": [dave, erin, dave]}), 204)
+    assert holders(robot_role) == sorted([dave, erin])
+    api.ok(api.post(f"/odata/Roles({robot_role})/{NS}.SetUsers", {"removedUserIds": [erin]}), 204)
+    assert holders(robot_role) == [dave]
+    api.ok(api.post(f"/odata/Users({erin})/{NS}.ToggleRole", {"role": "Robot", "toggle": True}), 204)
+    api.ok(api.post(f"/odata/Users({dave})/{NS}.ToggleRole", {"role": "Robot", "toggle": False}), 204)
+    assert holders(robot_role) == [erin]
+
+    # a refused request changes nothing: no roleIds is not "no roles", an unknown id stops the whole list
+    refused: list[tuple[str, dict[str, Any]]] = [
+        (f"Users({erin})/{NS}.AssignRoles", {}),
+        (f"Users({erin})/{NS}.AssignRoles", {"roleIds": [automation, 987654]}),
+        (f"Users({erin})/{NS}.AssignRoles", {"roleIds": [0]}),
+        (f"Users({erin})/{NS}.ToggleRole", {"role": "", "toggle": False}),
+        (f"Users({erin})/{NS}.ToggleRole", {"role": "Nope", "toggle": False}),
+        (f"Roles({robot_role})/{NS}.SetUsers", {"removedUserIds": [erin, 987654]}),
+        (f"Roles({robot_role})/{NS}.SetUsers", {"addedUserIds": [dave], "removedUserIds": [-1]}),
+        (f"Roles(987654)/{NS}.SetUsers", {"addedUserIds": [dave]}),
+        (f"Users({erin})/{NS}.SetActive", {"active": 0}),
+        (
+            f"Folders/{NS}.AssignUsers",
+            {
+                "assignments": {
+                    "UserIds": [dave],
+                    "RolesPerFolder": [
+                        {"FolderId": api.tenant.shared_folder_id, "RoleIds": [automation]},
+                        {"FolderId": api.tenant.shared_folder_id, "RoleIds": [987654]},
+                    ],
+                }
+            },
+        ),
+        (f"Folders/{NS}.AssignUsers", {"assignments": {"UserIds": [dave], "RolesPerFolder": [5]}}),
+        (f"Folders({api.tenant.shared_folder_id})/{NS}.RemoveUserFromFolder", {"userId": 0}),
+    ]
+    for path, body in refused:
+        assert_error(api.post(f"/odata/{path}", body), 400)
+    assert holders(robot_role) == [erin] and holders(automation) == []
+    assert_error(api.get(f"/odata/Roles/{NS}.GetUserIdsForRole(key=987654)"), 400)
+    assert api.ok(api.get(f"/odata/Users({erin})"))["IsActive"] is True
+
+
 def test_assign_roles_and_folder_roles_decide_what_a_user_sees(api: Api, db: Engine) -> None:
     shared = api.tenant.shared_folder_id
     fin = folder(api, "Fin")
