@@ -11,18 +11,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from podium.api.asset_lookup import Reader, find_asset, global_value, robot_row, value_for_robot
-from podium.api.asset_values import write_robot_values
-from podium.db.schema_assets import asset_robot_values, assets
-from podium.db.types import utcnow
-from podium.domain.assets import AssetErrorCode, AssetValueScope, AssetValueType, parse_value, value_from_row
+from podium.api.folder_sharing import url_id
+from podium.domain.asset_lookup import Reader, find_asset, robot_row, value_for_robot
+from podium.domain.asset_robots import direct_value, set_value_for_robot
+from podium.domain.asset_values import value_from_row
 from podium.domain.crypto import keyring_for
-from podium.domain.sealed import asset_aad
-from podium.errors import PodiumError, bad_request, forbidden
 from podium.http.context import RequestContext
+from podium.inputs import json_object, optional_text, text
 from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import json_response, param, require_body
 
@@ -48,26 +46,28 @@ def robot_asset_dto(
     return json_response(dto)
 
 
+async def _find(
+    ctx: RequestContext, conn: AsyncConnection, name: str, reader: Reader, permission: str = "Assets.View"
+) -> Mapping[str, Any]:
+    """The asset named for the reader, where the caller looks (its folder header, its token's folder)."""
+    return await find_asset(
+        conn,
+        ctx.tenant_id,
+        name,
+        reader,
+        folder_id=ctx.folder.id if ctx.folder is not None else None,
+        restricted_folder_id=ctx.principal.restricted_folder_id,
+        permits=ctx.principal.has,
+        permission=permission,
+    )
+
+
 async def _robot_read(ctx: RequestContext, robot: Mapping[str, Any], name: str) -> Response:
     async with ctx.state.db.read() as conn:
-        reader = Reader.of(ctx, robot)
-        asset = await find_asset(ctx, conn, name, reader)
+        reader = Reader.of(robot, ctx.principal.robot_id)
+        asset = await _find(ctx, conn, name, reader)
         value, aad = await value_for_robot(conn, ctx.tenant_id, asset, robot)
     return robot_asset_dto(ctx, asset, value, aad if reader.is_robot else None)
-
-
-def _robot_id(value: Any) -> int:
-    text = str(value).strip("'")
-    if not text.isdigit():
-        raise bad_request("robotId must be a robot id.")
-    return int(text)
-
-
-def _asset_name(call: ActionCall) -> str:
-    name = param(call, "assetName")
-    if not isinstance(name, str) or not name:
-        raise bad_request("assetName is required.")
-    return name
 
 
 @area.operation(
@@ -96,8 +96,8 @@ async def get_robot_asset_by_robot_id(ctx: RequestContext, call: ActionCall) -> 
 
 async def _by_robot_id(ctx: RequestContext, call: ActionCall) -> Response:
     async with ctx.state.db.read() as conn:
-        robot = await robot_row(conn, ctx.tenant_id, robot_id=_robot_id(param(call, "robotId")))
-    return await _robot_read(ctx, robot, _asset_name(call))
+        robot = await robot_row(conn, ctx.tenant_id, robot_id=url_id(param(call, "robotId"), "robotId"))
+    return await _robot_read(ctx, robot, text(param(call, "assetName"), "assetName"))
 
 
 @area.operation(
@@ -108,13 +108,9 @@ async def _by_robot_id(ctx: RequestContext, call: ActionCall) -> Response:
 )
 async def get_by_robot_key(ctx: RequestContext, call: ActionCall) -> Response:
     body = require_body(call)
-    name = body.get("assetName")
-    if not isinstance(name, str) or not name:
-        raise bad_request("assetName is required.")
-    robot_key = body.get("robotKey")
+    name = text(body.get("assetName"), "assetName")
+    robot_key = optional_text(body.get("robotKey"), "robotKey")
     if robot_key is not None:
-        if not isinstance(robot_key, str):
-            raise bad_request("robotKey must be a string.")
         async with ctx.state.db.read() as conn:
             robot = await robot_row(conn, ctx.tenant_id, robot_key=robot_key)
         return await _robot_read(ctx, robot, name)
@@ -128,16 +124,8 @@ async def get_by_robot_key(ctx: RequestContext, call: ActionCall) -> Response:
 async def _direct_read(ctx: RequestContext, name: str) -> Response:
     """No robot: a user reads the global value; secrets only when the asset allows direct API access."""
     async with ctx.state.db.read() as conn:
-        asset = await find_asset(ctx, conn, name, Reader.of(ctx, None))
-    sealed = AssetValueType(asset["value_type"]) not in (
-        AssetValueType.Text,
-        AssetValueType.Bool,
-        AssetValueType.Integer,
-        AssetValueType.KeyValueList,
-    )
-    if sealed and not asset["allow_direct_api_access"]:
-        raise forbidden(f"Direct API access is not allowed for asset '{asset['name']}'.")
-    value, aad = global_value(ctx.tenant_id, asset)
+        asset = await _find(ctx, conn, name, Reader.of(None, ctx.principal.robot_id))
+    value, aad = direct_value(ctx.tenant_id, asset)
     return robot_asset_dto(ctx, asset, value, aad)
 
 
@@ -148,67 +136,14 @@ async def _direct_read(ctx: RequestContext, name: str) -> Response:
 )
 async def set_by_robot_key(ctx: RequestContext, call: ActionCall) -> Response:
     body = require_body(call)
-    robot_key, robot_asset = body.get("robotKey"), body.get("robotAsset")
-    if not isinstance(robot_key, str) or not robot_key:
-        raise bad_request("robotKey is required.")
-    if not isinstance(robot_asset, Mapping) or not isinstance(robot_asset.get("Name"), str):
-        raise bad_request("robotAsset with a Name is required.")
+    robot_key = text(body.get("robotKey"), "robotKey")
+    robot_asset = json_object(body.get("robotAsset"), "robotAsset")
+    name = text(robot_asset.get("Name"), "robotAsset.Name", required=False)
     async with ctx.state.db.write() as conn:
         robot = await robot_row(conn, ctx.tenant_id, robot_key=robot_key)
-        reader = Reader.of(ctx, robot)
-        asset = await find_asset(ctx, conn, robot_asset["Name"], reader, permission="Assets.Edit")
-        value_type = AssetValueType(asset["value_type"])
-        if asset["value_scope"] == AssetValueScope.PerRobot:
-            await _set_robot_value(ctx, conn, asset, robot, robot_asset)
-        else:
-            await _set_global_value(ctx, conn, asset, value_type, robot_asset)
+        reader = Reader.of(robot, ctx.principal.robot_id)
+        asset = await _find(ctx, conn, name, reader, permission="Assets.Edit")
+        keyring = keyring_for(ctx.state.settings)
+        await set_value_for_robot(conn, ctx.tenant_id, keyring, ctx.user_id, asset, robot, robot_asset)
         value, aad = await value_for_robot(conn, ctx.tenant_id, asset, robot)
     return robot_asset_dto(ctx, asset, value, aad if reader.is_robot else None)
-
-
-async def _set_robot_value(
-    ctx: RequestContext,
-    conn: Any,
-    asset: Mapping[str, Any],
-    robot: Mapping[str, Any],
-    robot_asset: Mapping[str, Any],
-) -> None:
-    """Replaces this robot's value and keeps the other robots' (their secrets stay sealed as they are)."""
-    rows = (
-        (await conn.execute(select(asset_robot_values).where(asset_robot_values.c.asset_id == asset["id"])))
-        .mappings()
-        .all()
-    )
-    items: list[dict[str, Any]] = [
-        {"RobotId": r["robot_id"], **value_from_row(r, None), "CredentialPassword": None, "SecretValue": None}
-        for r in rows
-        if r["robot_id"] != robot["id"]
-    ]
-    items.append({**robot_asset, "RobotId": robot["id"]})
-    await write_robot_values(ctx, conn, asset["id"], AssetValueType(asset["value_type"]), items, True)
-
-
-async def _set_global_value(
-    ctx: RequestContext,
-    conn: Any,
-    asset: Mapping[str, Any],
-    value_type: AssetValueType,
-    robot_asset: Mapping[str, Any],
-) -> None:
-    if robot_asset.get("ValueType") not in (None, value_type.name, int(value_type)):
-        raise PodiumError(
-            "The type of an asset cannot change.", status=400, code=AssetErrorCode.TYPE_NOT_UPDATABLE
-        )
-    keyring = keyring_for(ctx.state.settings)
-    aad = asset_aad(ctx.tenant_id, asset["key"])
-    parsed = parse_value(value_type, robot_asset, has_secret=asset["secret"] is not None)
-    columns = parsed.columns(lambda clear: keyring.seal(clear, aad), asset["secret"])
-    await conn.execute(
-        assets.update()
-        .where(assets.c.id == asset["id"])
-        .values(
-            **columns,
-            last_modification_time=utcnow(),
-            last_modifier_user_id=ctx.user_id,
-        )
-    )

@@ -2,7 +2,8 @@
 
 Reads see the assets of a folder plus those shared into it (``asset_folders``). Every read here
 answers ``CredentialPassword`` empty and never ``SecretValue``: clear secrets only go to robots, through
-the robot-facing functions of ``api/asset_robots.py``.
+the robot-facing functions of ``api/asset_robots.py``. The rules and queries are in ``domain/assets.py``
+(and ``domain/asset_values.py`` for values).
 """
 
 from __future__ import annotations
@@ -10,41 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, false, func, insert, select
+from sqlalchemy import ColumnElement, false
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.api.asset_values import write_robot_values, write_user_values
-from podium.db.schema import folder_robots
-from podium.db.schema_assets import (
-    asset_folders,
-    asset_robot_values,
-    asset_user_values,
-    assets,
-    credential_stores,
-)
-from podium.domain.assets import AssetErrorCode, AssetValueScope, AssetValueType, parse_tags, parse_value
-from podium.domain.credential_stores import CredentialResourceType, default_store
+from podium.db.schema_assets import asset_robot_values, asset_user_values, assets
+from podium.domain.asset_enums import AssetValueScope, AssetValueType
+from podium.domain.assets import SHARED_THROUGH, finish_create, prepare_write, record_deleted, robot_reach
 from podium.domain.crypto import keyring_for
-from podium.domain.events import record
-from podium.domain.sealed import asset_aad
-from podium.errors import PodiumError, bad_request, conflict
 from podium.http.context import RequestContext
 from podium.odata.declare import audit, boolean, choice, constant, entity_key, integer, key_id, text
 from podium.odata.model import Edm, EntitySet, Field, Navigation, Scope
 from podium.odata.registry import Area
 
 area = Area("Assets")
-
-VALUE_PROPERTIES = (
-    "Value",
-    "StringValue",
-    "BoolValue",
-    "IntValue",
-    "CredentialUsername",
-    "CredentialPassword",
-    "SecretValue",
-    "KeyValueList",
-)
 
 
 def _hidden(ctx: RequestContext) -> list[ColumnElement[bool]]:
@@ -111,71 +90,7 @@ area.add(
 
 def _robot_reach(ctx: RequestContext) -> list[ColumnElement[bool]]:
     """A robot (or a job's token) sees only assets of the folders the robot belongs to."""
-    robot_id = ctx.principal.robot_id
-    if robot_id is None:
-        return []
-    robot_folders = select(folder_robots.c.folder_id).where(folder_robots.c.robot_id == robot_id)
-    return [
-        assets.c.id.in_(select(asset_folders.c.asset_id).where(asset_folders.c.folder_id.in_(robot_folders)))
-    ]
-
-
-async def name_clash(conn: AsyncConnection, name: str, folder_ids: list[int], exclude: int | None) -> bool:
-    """Whether another asset with this name (any case) is in, or shared to, one of the folders."""
-    query = select(assets.c.id).where(
-        func.lower(assets.c.name) == name.lower(),
-        assets.c.id.in_(select(asset_folders.c.asset_id).where(asset_folders.c.folder_id.in_(folder_ids)))
-        | assets.c.folder_id.in_(folder_ids),
-    )
-    if exclude is not None:
-        query = query.where(assets.c.id != exclude)
-    return (await conn.execute(query.limit(1))).first() is not None
-
-
-async def _folders_of(conn: AsyncConnection, asset_id: int) -> list[int]:
-    return [
-        r.folder_id
-        for r in await conn.execute(
-            select(asset_folders.c.folder_id).where(asset_folders.c.asset_id == asset_id)
-        )
-    ]
-
-
-def _type_and_scope(
-    values: dict[str, Any], existing: Mapping[str, Any] | None
-) -> tuple[AssetValueType, bool]:
-    if existing is not None and values.get("value_type", existing["value_type"]) != existing["value_type"]:
-        raise PodiumError(
-            "The type of an asset cannot change.", status=400, code=AssetErrorCode.TYPE_NOT_UPDATABLE
-        )
-    value_type = AssetValueType(
-        values.get("value_type", existing["value_type"] if existing else AssetValueType.Text)
-    )
-    scope = values.get("value_scope", existing["value_scope"] if existing else AssetValueScope.Global)
-    values["value_type"], values["value_scope"] = int(value_type), int(scope)
-    if scope == AssetValueScope.Global:
-        values["has_default_value"] = True
-    elif "has_default_value" not in values:
-        values["has_default_value"] = bool(existing["has_default_value"]) if existing else False
-    return value_type, bool(values["has_default_value"])
-
-
-async def _check_store(
-    ctx: RequestContext, conn: AsyncConnection, values: dict[str, Any], existing: Any
-) -> None:
-    store_id = values.get("credential_store_id")
-    if store_id is not None:
-        found = await conn.execute(
-            select(credential_stores.c.id).where(
-                credential_stores.c.id == store_id, credential_stores.c.tenant_id == ctx.tenant_id
-            )
-        )
-        if found.first() is None:
-            raise bad_request(f"Credential store {store_id} does not exist.")
-    elif existing is None:
-        values["credential_store_id"] = await default_store(
-            conn, ctx.tenant_id, CredentialResourceType.AssetCredential
-        )
+    return robot_reach(ctx.principal.robot_id)
 
 
 async def _before_write(
@@ -186,62 +101,17 @@ async def _before_write(
     body: Mapping[str, Any],
 ) -> None:
     """Validates the whole body (value for the type, robots, users, name) before anything is written."""
-    value_type, has_default = _type_and_scope(values, existing)
-    name = values.get("name", existing["name"] if existing else "")
-    folder_ids = await _folders_of(conn, existing["id"]) if existing else [values["folder_id"]]
-    if await name_clash(conn, name, folder_ids, existing["id"] if existing else None):
-        raise conflict(f"An asset named '{name}' already exists in this folder.")
-    await _check_store(ctx, conn, values, existing)
-    tags = parse_tags(body)
-    if tags is not None or existing is None:
-        values["tags"] = tags or "[]"
-    tenant_id = ctx.tenant_id
-    key = values.get("key") or (existing or {}).get("key")
-    keyring = keyring_for(ctx.state.settings)
-    if not has_default:
-        values.update(
-            value=None, string_value=None, credential_username=None, secret=None, key_value_list="[]"
-        )
-    elif existing is None or any(name in body for name in VALUE_PROPERTIES):
-        kept = existing["secret"] if existing else None
-        parsed = parse_value(value_type, body, has_secret=kept is not None)
-        values.update(parsed.columns(lambda clear: keyring.seal(clear, asset_aad(tenant_id, str(key))), kept))
-    if existing is not None:  # on create they are written once the asset has its id
-        await write_robot_values(
-            ctx, conn, existing["id"], value_type, body.get("RobotValues"), "RobotValues" in body
-        )
-        await write_user_values(
-            ctx, conn, existing["id"], value_type, body.get("UserValues"), "UserValues" in body
-        )
-        await record(
-            conn,
-            tenant_id,
-            "AssetUpdated",
-            str(key),
-            {"name": name, "type": value_type.name},
-            existing["folder_id"],
-        )
+    await prepare_write(conn, ctx.tenant_id, keyring_for(ctx.state.settings), values, existing, body)
 
 
 async def _after_insert(
     ctx: RequestContext, conn: AsyncConnection, asset_id: int, values: dict[str, Any], body: Mapping[str, Any]
 ) -> None:
-    await conn.execute(insert(asset_folders).values(asset_id=asset_id, folder_id=values["folder_id"]))
-    value_type = AssetValueType(values["value_type"])
-    await write_robot_values(ctx, conn, asset_id, value_type, body.get("RobotValues"), "RobotValues" in body)
-    await write_user_values(ctx, conn, asset_id, value_type, body.get("UserValues"), "UserValues" in body)
-    await record(
-        conn,
-        ctx.tenant_id,
-        "AssetCreated",
-        values["key"],
-        {"name": values["name"], "type": value_type.name},
-        values["folder_id"],
-    )
+    await finish_create(conn, ctx.tenant_id, keyring_for(ctx.state.settings), asset_id, values, body)
 
 
 async def _before_delete(ctx: RequestContext, conn: AsyncConnection, row: Mapping[str, Any]) -> None:
-    await record(conn, ctx.tenant_id, "AssetDeleted", row["key"], {"name": row["name"]}, row["folder_id"])
+    await record_deleted(conn, ctx.tenant_id, row)
 
 
 ASSETS = area.add(
@@ -251,7 +121,7 @@ ASSETS = area.add(
         table=assets,
         scope=Scope.FOLDER,
         permission="Assets",
-        shared_through=(asset_folders, "asset_id"),
+        shared_through=SHARED_THROUGH,
         before_write=_before_write,
         after_insert=_after_insert,
         before_delete=_before_delete,

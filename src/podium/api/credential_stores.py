@@ -5,17 +5,21 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, false, func, insert, select
+from sqlalchemy import ColumnElement, false
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.db.schema_assets import assets, credential_store_defaults, credential_stores
+from podium import inputs
+from podium.api.folder_sharing import url_id
+from podium.db.schema_assets import credential_store_defaults, credential_stores
 from podium.domain.credential_stores import (
     AVAILABLE_TYPES,
     CredentialResourceType,
+    asset_credentials,
+    check_deletable,
+    check_write,
     default_store,
+    set_default_store,
 )
-from podium.domain.enums import parse_enum
-from podium.errors import bad_request, conflict, not_found
 from podium.http.context import RequestContext
 from podium.odata.declare import audit, choice, constant, integer, key_id, text
 from podium.odata.model import Edm, EntitySet, Navigation, Scope
@@ -45,33 +49,18 @@ area.add(
 )
 
 
-async def _check_store(
+async def _before_write(
     ctx: RequestContext,
     conn: AsyncConnection,
     values: dict[str, Any],
     existing: Mapping[str, Any] | None,
     body: Mapping[str, Any],
 ) -> None:
-    store_type = values.get("type", existing["type"] if existing else None)
-    if store_type not in AVAILABLE_TYPES:
-        raise bad_request(
-            f"The credential store type {store_type!r} is not available"
-            f" (available: {', '.join(AVAILABLE_TYPES)})."
-        )
-    if existing is not None and values.get("type", existing["type"]) != existing["type"]:
-        raise bad_request("The type of a credential store cannot change.")
-    if existing is None:  # the one Database store is the built-in one
-        raise conflict("A Database credential store already exists in this tenant.")
+    check_write(values, existing)
 
 
 async def _before_delete(ctx: RequestContext, conn: AsyncConnection, row: Mapping[str, Any]) -> None:
-    if row["is_builtin"]:
-        raise bad_request("The built-in credential store cannot be deleted.")
-    used = (
-        await conn.execute(select(func.count()).where(assets.c.credential_store_id == row["id"]))
-    ).scalar_one()
-    if used:
-        raise conflict("The credential store still holds credentials.")
+    await check_deletable(conn, row)
 
 
 CREDENTIAL_STORES = area.add(
@@ -82,7 +71,7 @@ CREDENTIAL_STORES = area.add(
         scope=Scope.TENANT,
         permission="Settings",
         unique=("name",),
-        before_write=_check_store,
+        before_write=_before_write,
         before_delete=_before_delete,
         navigations=[
             Navigation(
@@ -109,10 +98,7 @@ CREDENTIAL_STORES = area.add(
 
 
 def _resource_type(value: Any) -> CredentialResourceType:
-    try:
-        return CredentialResourceType(parse_enum(CredentialResourceType, value))
-    except ValueError as error:
-        raise bad_request(f"resourceType is not valid: {error}.") from None
+    return inputs.choice(value, "resourceType", CredentialResourceType)
 
 
 @area.operation(
@@ -153,27 +139,9 @@ async def default_for_type(ctx: RequestContext, call: ActionCall) -> Any:
 async def set_default(ctx: RequestContext, call: ActionCall) -> None:
     ctx.require("Settings.Edit")
     resource_type = _resource_type(require_body(call).get("resourceType"))
+    store_id = url_id(call.key, "key")
     async with ctx.state.db.write() as conn:
-        store = (
-            await conn.execute(
-                select(credential_stores.c.id).where(
-                    credential_stores.c.id == call.key, credential_stores.c.tenant_id == ctx.tenant_id
-                )
-            )
-        ).scalar()
-        if store is None:
-            raise not_found("Credential store does not exist.")
-        await conn.execute(
-            delete(credential_store_defaults).where(
-                credential_store_defaults.c.tenant_id == ctx.tenant_id,
-                credential_store_defaults.c.resource_type == int(resource_type),
-            )
-        )
-        await conn.execute(
-            insert(credential_store_defaults).values(
-                tenant_id=ctx.tenant_id, resource_type=int(resource_type), credential_store_id=store
-            )
-        )
+        await set_default_store(conn, ctx.tenant_id, store_id, resource_type)
 
 
 @area.operation(
@@ -188,15 +156,10 @@ async def resources(ctx: RequestContext, call: ActionCall) -> Any:
     resource_type = _resource_type(param(call, "resourceType"))
     rows: list[dict[str, Any]] = []
     if resource_type is CredentialResourceType.AssetCredential:
+        store_id = url_id(param(call, "key"), "key")
         async with ctx.state.db.read() as conn:
-            found = await conn.execute(
-                select(assets.c.id, assets.c.name)
-                .where(
-                    assets.c.tenant_id == ctx.tenant_id, assets.c.credential_store_id == param(call, "key")
-                )
-                .order_by(assets.c.id)
-            )
-            rows = [{"Name": r.name, "Type": resource_type.name, "Id": r.id} for r in found]
+            found = await asset_credentials(conn, ctx.tenant_id, store_id)
+        rows = [{"Name": r["name"], "Type": resource_type.name, "Id": r["id"]} for r in found]
     return {
         "@odata.context": f"{ctx.odata_base}/$metadata#Collection(CredentialStoreResourceDto)",
         "value": rows,

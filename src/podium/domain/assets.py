@@ -1,249 +1,191 @@
-"""Asset values: what each ``ValueType`` accepts, the ``Value`` text Orchestrator derives from it, and
-how values are stored (secrets sealed, never in clear).
+"""Folder assets: what is checked and written when an asset is created, updated or deleted.
 
-No HTTP here: the API layer hands request bodies in and gets column values or 400 errors back.
+An asset is in the folder it was created in and in every folder it is shared to (``asset_folders``
+lists them all). Names are unique, in any case, among the assets a folder sees. The global value is
+stored on the asset row, its secret sealed with the asset's AAD; the per-robot and per-user values
+are in ``domain/asset_values.py``. A robot (or a job's token) sees only the assets of its folders.
 """
 
 from __future__ import annotations
 
-import enum
-from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
+from sqlalchemy import ColumnElement, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.errors import PodiumError, bad_request
+from podium.db.schema import folder_robots
+from podium.db.schema_assets import asset_folders, assets
+from podium.domain.asset_enums import AssetErrorCode, AssetValueScope, AssetValueType
+from podium.domain.asset_values import MAX_TEXT, parse_value, write_listed_values
+from podium.domain.credential_stores import CredentialResourceType, check_store_exists, default_store
+from podium.domain.crypto import Keyring
+from podium.domain.events import record
+from podium.domain.sealed import asset_aad
+from podium.errors import PodiumError, conflict
+from podium.inputs import json_list, json_object, optional_text, text
 
+FOLDER_LINK = asset_folders
+SHARED_THROUGH = (FOLDER_LINK, "asset_id")
 
-class AssetValueType(enum.IntEnum):
-    """Orchestrator's numbers (API guide: Text 2, Bool 3, Integer 4, Credential 5); Secret is the newer
-    secret asset type (``SecretValue``)."""
-
-    DBConnectionString = 0
-    HttpConnectionString = 1
-    Text = 2
-    Bool = 3
-    Integer = 4
-    Credential = 5
-    WindowsCredential = 6
-    KeyValueList = 7
-    Secret = 8
-
-
-class AssetValueScope(enum.IntEnum):
-    Global = 0
-    PerRobot = 1
-
-
-class AssetErrorCode:
-    CREDENTIAL_EMPTY_PASSWORD = 2400  # CredentialAssetEmptyPasswordForNewUser
-    TYPE_NOT_UPDATABLE = 2401  # AssetTypeNonUpdatable
-    NOT_AVAILABLE_FOR_ROBOT = 2402  # AssetNotAvailableForRobot
-    NOT_FOUND = 2403  # AssetNotFound
-
-
-CREDENTIAL_TYPES = frozenset({AssetValueType.Credential, AssetValueType.WindowsCredential})
-SEALED_TYPES = CREDENTIAL_TYPES | {AssetValueType.Secret}
-STRING_TYPES = frozenset(
-    {AssetValueType.Text, AssetValueType.DBConnectionString, AssetValueType.HttpConnectionString}
+VALUE_PROPERTIES = (
+    "Value",
+    "StringValue",
+    "BoolValue",
+    "IntValue",
+    "CredentialUsername",
+    "CredentialPassword",
+    "SecretValue",
+    "KeyValueList",
 )
-MAX_TEXT = 1_000_000  # "Global and Per Robot text assets support up to 1,000,000 characters"
-INT32 = (-(2**31), 2**31 - 1)
-
-Sealer = Callable[[str], str]
 
 
-@dataclass
-class AssetValue:
-    """One value of an asset (global, a robot's or a user's), with the secret in clear."""
-
-    value_type: AssetValueType
-    string_value: str | None = None
-    bool_value: bool = False
-    int_value: int = 0
-    credential_username: str | None = None
-    secret: str | None = None  # the password of a credential or the value of a secret; None: keep
-    key_value_list: list[dict[str, str]] | None = None
-
-    @property
-    def display(self) -> str | None:
-        """Orchestrator's ``Value``: the value as text (a credential shows its user name only)."""
-        kind = self.value_type
-        if kind in STRING_TYPES:
-            return self.string_value
-        if kind is AssetValueType.Bool:
-            return "True" if self.bool_value else "False"
-        if kind is AssetValueType.Integer:
-            return str(self.int_value)
-        if kind in CREDENTIAL_TYPES:
-            return f"username: {self.credential_username}"
-        if kind is AssetValueType.KeyValueList:
-            return ", ".join(f"{item['Key']}: {item['Value']}" for item in self.key_value_list or [])
-        return None  # a secret's value is never shown
-
-    def columns(self, seal: Sealer, kept_secret: str | None) -> dict[str, Any]:
-        """Column values; the secret sealed (or the row's current sealed secret when not given)."""
-        sealed = seal(self.secret) if self.secret is not None else kept_secret
-        return {
-            "value": self.display,
-            "string_value": self.string_value,
-            "bool_value": self.bool_value,
-            "int_value": self.int_value,
-            "credential_username": self.credential_username,
-            "secret": sealed if self.value_type in SEALED_TYPES else None,
-            "key_value_list": orjson.dumps(self.key_value_list or []).decode(),
-        }
+def robot_reach(robot_id: int | None) -> list[ColumnElement[bool]]:
+    """The assets a robot sees: those of the folders it belongs to (no condition without a robot)."""
+    if robot_id is None:
+        return []
+    robot_folders = select(folder_robots.c.folder_id).where(folder_robots.c.robot_id == robot_id)
+    return [
+        assets.c.id.in_(select(asset_folders.c.asset_id).where(asset_folders.c.folder_id.in_(robot_folders)))
+    ]
 
 
-def _field(body: Mapping[str, Any], name: str) -> Any:
-    return body.get(name)
-
-
-def _text(body: Mapping[str, Any], name: str, where: str, *, required: bool) -> str | None:
-    value = _field(body, name)
-    if value is None:
-        if required:
-            raise bad_request(f"{where}{name} is required for this asset type.")
-        return None
-    if not isinstance(value, str):
-        raise bad_request(f"{where}{name} must be a string.")
-    if len(value) > MAX_TEXT:
-        raise bad_request(f"{where}{name} must be at most {MAX_TEXT} characters long.")
-    return value
-
-
-def _bool(body: Mapping[str, Any], where: str) -> bool:
-    value, raw = body.get("BoolValue"), body.get("Value")
-    if value is None and isinstance(raw, str) and raw.lower() in ("true", "false"):
-        return raw.lower() == "true"
-    if not isinstance(value, bool):
-        raise bad_request(f"{where}BoolValue must be true or false for a Bool asset.")
-    return value
-
-
-def _int(body: Mapping[str, Any], where: str) -> int:
-    value = body.get("IntValue")
-    if value is None:
-        value = body.get("Value")
-    if isinstance(value, str) and value.strip().lstrip("+-").isdigit():
-        value = int(value.strip())
-    if isinstance(value, bool) or not isinstance(value, int):
-        raise bad_request(f"{where}IntValue must be an integer for an Integer asset (got {value!r}).")
-    if not INT32[0] <= value <= INT32[1]:
-        raise bad_request(f"{where}IntValue is out of range (32-bit integer).")
-    return value
-
-
-def _key_value_list(body: Mapping[str, Any], where: str) -> list[dict[str, str]]:
-    items = body.get("KeyValueList")
-    if not isinstance(items, list):
-        raise bad_request(f"{where}KeyValueList must be a list of {{Key, Value}} for a KeyValueList asset.")
-    pairs: list[dict[str, str]] = []
-    seen: set[str] = set()
-    for item in items:
-        if not isinstance(item, Mapping) or not isinstance(item.get("Key"), str) or not item["Key"]:
-            raise bad_request(f"{where}each KeyValueList item needs a non-empty string Key.")
-        value = item.get("Value")
-        if not isinstance(value, str):
-            raise bad_request(f"{where}the Value of KeyValueList item '{item['Key']}' must be a string.")
-        if item["Key"] in seen:
-            raise bad_request(f"{where}the KeyValueList key '{item['Key']}' appears twice.")
-        seen.add(item["Key"])
-        pairs.append({"Key": item["Key"], "Value": value})
-    return pairs
-
-
-def parse_value(
-    value_type: AssetValueType, body: Mapping[str, Any], *, has_secret: bool, where: str = ""
-) -> AssetValue:
-    """The value a body gives for the type; 400 when it does not fit.
-
-    ``has_secret``: the row already holds a password/secret, so an empty one in the body keeps it
-    (reads never return it, so clients send the DTO back without it).
-    """
-    value = AssetValue(value_type)
-    if value_type in STRING_TYPES:
-        text = _text(body, "StringValue", where, required=False)
-        if text is None:
-            text = _text(body, "Value", where, required=False)
-        if text is None:
-            raise bad_request(f"{where}StringValue is required for a {value_type.name} asset.")
-        value.string_value = text
-    elif value_type is AssetValueType.Bool:
-        value.bool_value = _bool(body, where)
-    elif value_type is AssetValueType.Integer:
-        value.int_value = _int(body, where)
-    elif value_type in CREDENTIAL_TYPES:
-        user = _text(body, "CredentialUsername", where, required=True)
-        if not user:
-            raise bad_request(f"{where}CredentialUsername must not be empty.")
-        value.credential_username = user
-        value.secret = _secret(body, "CredentialPassword", where, has_secret)
-    elif value_type is AssetValueType.KeyValueList:
-        value.key_value_list = _key_value_list(body, where)
-    elif value_type is AssetValueType.Secret:
-        value.secret = _secret(body, "SecretValue", where, has_secret)
-    return value
-
-
-def _secret(body: Mapping[str, Any], name: str, where: str, has_secret: bool) -> str | None:
-    secret = _text(body, name, where, required=False)
-    if secret:
-        return secret
-    if has_secret:
-        return None
-    raise PodiumError(
-        f"{where}{name} is required for a new credential or secret.",
-        status=400,
-        code=AssetErrorCode.CREDENTIAL_EMPTY_PASSWORD,
+async def name_clash(conn: AsyncConnection, name: str, folder_ids: list[int], exclude: int | None) -> bool:
+    """Whether another asset with this name (any case) is in, or shared to, one of the folders."""
+    query = select(assets.c.id).where(
+        func.lower(assets.c.name) == name.lower(),
+        assets.c.id.in_(select(asset_folders.c.asset_id).where(asset_folders.c.folder_id.in_(folder_ids)))
+        | assets.c.folder_id.in_(folder_ids),
     )
+    if exclude is not None:
+        query = query.where(assets.c.id != exclude)
+    return (await conn.execute(query.limit(1))).first() is not None
 
 
-def value_from_row(row: Mapping[str, Any], open_secret: Callable[[str], str] | None) -> dict[str, Any]:
-    """The value properties of a DTO from a stored row; the secret opened only with ``open_secret``."""
-    kind = AssetValueType(row["value_type"])
-    secret = row.get("secret")
-    clear = open_secret(secret) if open_secret is not None and secret else None
-    key_values = orjson.loads(row["key_value_list"]) if row.get("key_value_list") else []
-    return {
-        "ValueType": kind.name,
-        "Value": row.get("value") or "",
-        "StringValue": row.get("string_value") or "",
-        "BoolValue": bool(row.get("bool_value")),
-        "IntValue": int(row.get("int_value") or 0),
-        "CredentialUsername": row.get("credential_username") or "",
-        "CredentialPassword": (clear or "") if kind in CREDENTIAL_TYPES else "",
-        "SecretValue": (clear or "") if kind is AssetValueType.Secret else None,
-        "KeyValueList": key_values,
-    }
+async def folder_ids_of(conn: AsyncConnection, asset_id: int) -> list[int]:
+    """The folders the asset is in (its creation folder and those it is shared to)."""
+    return [
+        r.folder_id
+        for r in await conn.execute(
+            select(asset_folders.c.folder_id).where(asset_folders.c.asset_id == asset_id)
+        )
+    ]
 
 
-def json_list(text: Any) -> Any:
-    """Reads a JSON list column for a DTO (an empty list when unset)."""
-    return orjson.loads(text) if text else []
+def _type_and_scope(
+    values: dict[str, Any], existing: Mapping[str, Any] | None
+) -> tuple[AssetValueType, bool]:
+    if existing is not None and values.get("value_type", existing["value_type"]) != existing["value_type"]:
+        raise PodiumError(
+            "The type of an asset cannot change.", status=400, code=AssetErrorCode.TYPE_NOT_UPDATABLE
+        )
+    value_type = AssetValueType(
+        values.get("value_type", existing["value_type"] if existing else AssetValueType.Text)
+    )
+    scope = values.get("value_scope", existing["value_scope"] if existing else AssetValueScope.Global)
+    values["value_type"], values["value_scope"] = int(value_type), int(scope)
+    if scope == AssetValueScope.Global:
+        values["has_default_value"] = True
+    elif "has_default_value" not in values:
+        values["has_default_value"] = bool(existing["has_default_value"]) if existing else False
+    return value_type, bool(values["has_default_value"])
+
+
+async def _check_store(
+    conn: AsyncConnection, tenant_id: int, values: dict[str, Any], existing: Mapping[str, Any] | None
+) -> None:
+    store_id = values.get("credential_store_id")
+    if store_id is not None:
+        await check_store_exists(conn, tenant_id, store_id)
+    elif existing is None:
+        values["credential_store_id"] = await default_store(
+            conn, tenant_id, CredentialResourceType.AssetCredential
+        )
 
 
 def parse_tags(body: Mapping[str, Any]) -> str | None:
     """``Tags`` (list of TagDto) as stored JSON; None when the body does not set them."""
     if "Tags" not in body:
         return None
-    tags = body["Tags"] or []
-    if not isinstance(tags, list):
-        raise bad_request("Tags must be a list of tags.")
     cleaned = []
-    for tag in tags:
-        if not isinstance(tag, Mapping) or not isinstance(tag.get("Name"), str) or not tag["Name"]:
-            raise bad_request("Each tag needs a non-empty Name.")
-        value = tag.get("Value")
-        if value is not None and not isinstance(value, str):
-            raise bad_request("A tag's Value must be a string.")
+    for index, raw in enumerate(json_list(body["Tags"] or [], "Tags")):
+        tag = json_object(raw, f"Tags[{index}]")
+        name = text(tag.get("Name"), f"Tags[{index}].Name", max_length=MAX_TEXT)
+        value = optional_text(tag.get("Value"), f"Tags[{index}].Value", max_length=MAX_TEXT)
         cleaned.append(
             {
-                "Name": tag["Name"],
-                "DisplayName": tag.get("DisplayName") or tag["Name"],
+                "Name": name,
+                "DisplayName": tag.get("DisplayName") or name,
                 "Value": value,
                 "DisplayValue": tag.get("DisplayValue") or value,
             }
         )
     return orjson.dumps(cleaned).decode()
+
+
+async def prepare_write(
+    conn: AsyncConnection,
+    tenant_id: int,
+    keyring: Keyring,
+    values: dict[str, Any],
+    existing: Mapping[str, Any] | None,
+    body: Mapping[str, Any],
+) -> None:
+    """Validates the whole body (value for the type, robots, users, name) before anything is written,
+    and completes the columns (the value's, its secret sealed); an update also writes the robots' and
+    users' values the body names, and records the event."""
+    value_type, has_default = _type_and_scope(values, existing)
+    name = values.get("name", existing["name"] if existing else "")
+    folder_ids = await folder_ids_of(conn, existing["id"]) if existing else [values["folder_id"]]
+    if await name_clash(conn, name, folder_ids, existing["id"] if existing else None):
+        raise conflict(f"An asset named '{name}' already exists in this folder.")
+    await _check_store(conn, tenant_id, values, existing)
+    tags = parse_tags(body)
+    if tags is not None or existing is None:
+        values["tags"] = tags or "[]"
+    key = values.get("key") or (existing or {}).get("key")
+    if not has_default:
+        values.update(
+            value=None, string_value=None, credential_username=None, secret=None, key_value_list="[]"
+        )
+    elif existing is None or any(name in body for name in VALUE_PROPERTIES):
+        kept = existing["secret"] if existing else None
+        parsed = parse_value(value_type, body, has_secret=kept is not None)
+        values.update(parsed.columns(lambda clear: keyring.seal(clear, asset_aad(tenant_id, str(key))), kept))
+    if existing is not None:  # on create they are written once the asset has its id
+        await write_listed_values(conn, tenant_id, keyring, existing["id"], value_type, body)
+        await record(
+            conn,
+            tenant_id,
+            "AssetUpdated",
+            str(key),
+            {"name": name, "type": value_type.name},
+            existing["folder_id"],
+        )
+
+
+async def finish_create(
+    conn: AsyncConnection,
+    tenant_id: int,
+    keyring: Keyring,
+    asset_id: int,
+    values: Mapping[str, Any],
+    body: Mapping[str, Any],
+) -> None:
+    """A new asset: in its creation folder, with the robots' and users' values of the body; recorded."""
+    await conn.execute(insert(asset_folders).values(asset_id=asset_id, folder_id=values["folder_id"]))
+    value_type = AssetValueType(values["value_type"])
+    await write_listed_values(conn, tenant_id, keyring, asset_id, value_type, body)
+    await record(
+        conn,
+        tenant_id,
+        "AssetCreated",
+        values["key"],
+        {"name": values["name"], "type": value_type.name},
+        values["folder_id"],
+    )
+
+
+async def record_deleted(conn: AsyncConnection, tenant_id: int, row: Mapping[str, Any]) -> None:
+    await record(conn, tenant_id, "AssetDeleted", row["key"], {"name": row["name"]}, row["folder_id"])

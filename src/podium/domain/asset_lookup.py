@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,10 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import folder_robots, folders, robots
 from podium.db.schema_assets import asset_folders, asset_robot_values, asset_user_values, assets
-from podium.domain.assets import AssetErrorCode, AssetValueScope
+from podium.domain.asset_enums import AssetErrorCode, AssetValueScope
 from podium.domain.sealed import asset_aad, robot_value_aad, user_value_aad
 from podium.errors import ErrorCode, PodiumError, forbidden, not_found
-from podium.http.context import RequestContext
+
+Permits = Callable[[str, str], bool]  # (permission, folder path) -> whether the caller holds it there
 
 
 @dataclass(frozen=True)
@@ -25,11 +26,11 @@ class Reader:
     is_robot: bool
 
     @classmethod
-    def of(cls, ctx: RequestContext, robot: Mapping[str, Any] | None) -> Reader:
-        own = ctx.principal.robot_id
-        if robot is not None and own is not None and own != robot["id"]:
+    def of(cls, robot: Mapping[str, Any] | None, caller_robot_id: int | None) -> Reader:
+        """``caller_robot_id``: the robot of the caller's token (a robot reads only its own values)."""
+        if robot is not None and caller_robot_id is not None and caller_robot_id != robot["id"]:
             raise forbidden("A robot reads and sets only its own asset values.")
-        return cls(robot, robot is not None and own == robot["id"])
+        return cls(robot, robot is not None and caller_robot_id == robot["id"])
 
 
 async def robot_row(
@@ -49,9 +50,18 @@ async def robot_row(
 
 
 async def find_asset(
-    ctx: RequestContext, conn: AsyncConnection, name: str, reader: Reader, permission: str = "Assets.View"
+    conn: AsyncConnection,
+    tenant_id: int,
+    name: str,
+    reader: Reader,
+    *,
+    folder_id: int | None,
+    restricted_folder_id: int | None,
+    permits: Permits,
+    permission: str = "Assets.View",
 ) -> Mapping[str, Any]:
-    """The one asset of this name in the folder of the headers (else in any folder the reader reaches).
+    """The one asset of this name in the folder of the headers (``folder_id``; else in any folder the
+    reader reaches, or the one the caller's token is restricted to).
 
     A robot reaches the folders it belongs to (``folder_robots``) and reads there as their member; other
     callers need ``permission`` in the folder (a robot needs it too to set a value).
@@ -60,12 +70,12 @@ async def find_asset(
         select(assets, folders.c.fully_qualified_name.label("folder_path"))
         .join(asset_folders, asset_folders.c.asset_id == assets.c.id)
         .join(folders, folders.c.id == asset_folders.c.folder_id)
-        .where(assets.c.tenant_id == ctx.tenant_id, func.lower(assets.c.name) == name.lower())
+        .where(assets.c.tenant_id == tenant_id, func.lower(assets.c.name) == name.lower())
     )
-    if ctx.folder is not None:
-        query = query.where(asset_folders.c.folder_id == ctx.folder.id)
-    if ctx.principal.restricted_folder_id is not None:
-        query = query.where(asset_folders.c.folder_id == ctx.principal.restricted_folder_id)
+    if folder_id is not None:
+        query = query.where(asset_folders.c.folder_id == folder_id)
+    if restricted_folder_id is not None:
+        query = query.where(asset_folders.c.folder_id == restricted_folder_id)
     if reader.robot is not None:
         member_of = select(folder_robots.c.folder_id).where(folder_robots.c.robot_id == reader.robot["id"])
         query = query.where(asset_folders.c.folder_id.in_(member_of))
@@ -73,8 +83,7 @@ async def find_asset(
     allowed = {
         row["id"]: dict(row)
         for row in rows
-        if (reader.is_robot and permission == "Assets.View")
-        or ctx.principal.has(permission, row["folder_path"])
+        if (reader.is_robot and permission == "Assets.View") or permits(permission, row["folder_path"])
     }
     if not allowed:
         if rows:
