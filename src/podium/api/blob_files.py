@@ -13,12 +13,10 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from starlette.responses import FileResponse, Response, StreamingResponse
 
-from podium.db.schema_buckets import buckets
-from podium.domain.buckets import READ_ONLY
-from podium.errors import bad_request, not_found
+from podium.domain.blob_files import granted_bucket
+from podium.domain.buckets import require_writable
 from podium.http.state import AppState
 from podium.odata.registry import Area
 from podium.storage.base import file_missing, guess_type, too_large
@@ -38,20 +36,8 @@ async def _grant(request: Request, token: str) -> tuple[AppState, BlobGrant, Map
     state: AppState = request.app.state.podium
     grant = verify(derive_key(state.signing_key), token, request.method)
     async with state.db.read() as conn:
-        row = (
-            (
-                await conn.execute(
-                    select(buckets).where(
-                        buckets.c.id == grant.bucket_id, buckets.c.tenant_id == grant.tenant_id
-                    )
-                )
-            )
-            .mappings()
-            .first()
-        )
-    if row is None:
-        raise not_found("Bucket does not exist.")
-    return state, grant, dict(row)
+        row = await granted_bucket(conn, grant)
+    return state, grant, row
 
 
 @router.api_route("/api/BlobFiles/{token}", methods=["GET", "HEAD"])
@@ -71,8 +57,7 @@ async def download(token: str, request: Request) -> Response:
 @router.put("/api/BlobFiles/{token}")
 async def upload(token: str, request: Request) -> Response:
     state, grant, row = await _grant(request, token)
-    if row["options"] & READ_ONLY:
-        raise bad_request("The bucket is read-only.")
+    require_writable(row)
     limit = state.settings.max_blob_bytes
     declared = request.headers.get("content-length")
     if declared and declared.isdigit() and int(declared) > limit:

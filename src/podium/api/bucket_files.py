@@ -5,21 +5,20 @@
 
 from __future__ import annotations
 
-import base64
 import datetime as dt
-import fnmatch
 import time
 from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from starlette.responses import Response
 
+from podium import inputs
 from podium.api.buckets import BUCKETS
-from podium.db.schema_buckets import buckets
-from podium.domain.buckets import READ_ONLY, THROUGH_PODIUM
-from podium.errors import PodiumError, bad_request, forbidden, not_found
+from podium.api.folder_sharing import url_id, url_integer
+from podium.domain.bucket_files import bucket_where, list_page, matches_glob, path_of_token
+from podium.domain.buckets import THROUGH_PODIUM, require_writable
+from podium.errors import PodiumError, forbidden, not_found
 from podium.http.context import RequestContext, request_context
 from podium.odata import service
 from podium.odata.registry import ActionCall, Area
@@ -35,30 +34,23 @@ area = Area("Buckets", router)
 
 DEFAULT_EXPIRY_MINUTES = 60
 MAX_EXPIRY_MINUTES = 7 * 24 * 60  # S3's limit for pre-signed URLs
-MAX_TAKE = 1000
+DEFAULT_TAKE = 500
 
 
 async def bucket_row(ctx: RequestContext, key: Any, verb: str = "View") -> Mapping[str, Any]:
     """The bucket if the caller sees it (404 otherwise) and holds ``Buckets.<verb>`` there (403 otherwise)."""
-    if isinstance(key, bool) or not isinstance(key, int):
-        if not (isinstance(key, str) and key.isdigit()):
-            raise bad_request("The key of a bucket is an integer.")
-        key = int(key)
+    bucket_id = url_id(key, "key")
     async with ctx.state.db.read() as conn:
         row = None
         for needed in dict.fromkeys(("View", verb)):
             conditions = await service.scope_conditions(ctx, conn, BUCKETS, needed)
-            row = (
-                (await conn.execute(select(buckets).where(buckets.c.id == key, *conditions)))
-                .mappings()
-                .first()
-            )
+            row = await bucket_where(conn, bucket_id, conditions)
             if row is None and needed == "View":
                 raise not_found("Bucket does not exist.")
             if row is None:
                 raise forbidden(f"You are not authorized! (missing permission Buckets.{verb})")
     assert row is not None
-    return dict(row)
+    return row
 
 
 def _store(ctx: RequestContext, row: Mapping[str, Any]) -> BlobStore:
@@ -87,12 +79,6 @@ def _optional(call: ActionCall, name: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _glob(pattern: str | None, path: str) -> bool:
-    if not pattern:
-        return True
-    return fnmatch.fnmatchcase(path.rsplit("/", 1)[-1].lower(), pattern.lower())
-
-
 def _page(call: ActionCall, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
     skip = call.options.skip or 0
     top = call.options.top
@@ -114,7 +100,7 @@ async def get_files(ctx: RequestContext, call: ActionCall) -> Response:
     recursive = (_optional(call, "recursive") or "false").lower() == "true"
     glob = _optional(call, "fileNameGlob")
     listing = await _store(ctx, row).list(directory, recursive=recursive)
-    items = [file_dto(info) for info in listing.files if _glob(glob, info.path)]
+    items = [file_dto(info) for info in listing.files if matches_glob(glob, info.path)]
     return collection(ctx, "BlobFiles", _page(call, items), len(items) if call.options.count else None)
 
 
@@ -132,7 +118,7 @@ async def get_directories(ctx: RequestContext, call: ActionCall) -> Response:
     directory = paths.directory_path(_optional(call, "directory"))
     glob = _optional(call, "fileNameGlob")
     listing = await _store(ctx, row).list(directory, recursive=False)
-    items = [_directory_dto(path) for path in listing.directories if _glob(glob, path)]
+    items = [_directory_dto(path) for path in listing.directories if matches_glob(glob, path)]
     return collection(ctx, "BlobFiles", _page(call, items), len(items) if call.options.count else None)
 
 
@@ -164,8 +150,7 @@ async def get_file(ctx: RequestContext, call: ActionCall) -> Response:
 )
 async def delete_file(ctx: RequestContext, call: ActionCall) -> None:
     row = await bucket_row(ctx, call.key, "Edit")
-    if row["options"] & READ_ONLY:
-        raise bad_request("The bucket is read-only.")
+    require_writable(row)
     path = paths.file_path(_optional(call, "path"))
     if not await _store(ctx, row).delete(path):
         raise file_missing(path)
@@ -175,9 +160,8 @@ def _expiry(call: ActionCall) -> dt.timedelta:
     raw = _optional(call, "expiryInMinutes")
     if raw is None or raw == "":
         return dt.timedelta(minutes=DEFAULT_EXPIRY_MINUTES)
-    if not raw.isdigit() or not 0 <= int(raw) <= MAX_EXPIRY_MINUTES:
-        raise bad_request(f"expiryInMinutes must be an integer from 0 to {MAX_EXPIRY_MINUTES}.")
-    return dt.timedelta(minutes=int(raw) or DEFAULT_EXPIRY_MINUTES)
+    minutes = inputs.integer(url_integer(raw), "expiryInMinutes", high=MAX_EXPIRY_MINUTES)
+    return dt.timedelta(minutes=minutes or DEFAULT_EXPIRY_MINUTES)
 
 
 async def _access(ctx: RequestContext, call: ActionCall, verb: str) -> dict[str, Any]:
@@ -185,8 +169,8 @@ async def _access(ctx: RequestContext, call: ActionCall, verb: str) -> dict[str,
     path = paths.file_path(_optional(call, "path"))
     content_type = _optional(call, "contentType")
     store = _store(ctx, row)
-    if verb == "PUT" and row["options"] & READ_ONLY:
-        raise bad_request("The bucket is read-only.")
+    if verb == "PUT":
+        require_writable(row)
     if verb == "GET" and await store.head(path) is None:
         raise file_missing(path)
     expiry = _expiry(call)
@@ -234,17 +218,6 @@ async def get_write_uri(ctx: RequestContext, call: ActionCall) -> dict[str, Any]
     return await _access(ctx, call, "PUT")
 
 
-def _token(path: str) -> str:
-    return base64.urlsafe_b64encode(path.encode()).decode().rstrip("=")
-
-
-def _untoken(token: str) -> str:
-    try:
-        return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)).decode()
-    except ValueError:
-        raise bad_request("The continuationToken is not valid.") from None
-
-
 @router.get(
     "/api/Buckets/{bucket_id}/ListFiles", summary="Files whose path starts with a prefix, page by page"
 )
@@ -253,26 +226,19 @@ async def list_files(bucket_id: str, request: Request) -> Response:
     row = await bucket_row(ctx, bucket_id)
     query = request.query_params
     prefix = paths.prefix_path(query.get("prefix"))
-    take_hint = query.get("takeHint") or "500"
-    if not take_hint.isdigit() or int(take_hint) < 1:
-        raise bad_request("takeHint must be a positive integer.")
-    after = _untoken(query["continuationToken"]) if query.get("continuationToken") else None
+    take_hint = url_integer(query.get("takeHint") or DEFAULT_TAKE)
+    take = inputs.integer(take_hint, "takeHint", low=1, high=inputs.INT64_MAX)
+    after = path_of_token(query["continuationToken"]) if query.get("continuationToken") else None
     directory = prefix.rpartition("/")[0]
     listing = await _store(ctx, row).list(directory, recursive=True)
-    matching = [
-        info
-        for info in listing.files
-        if info.path.startswith(prefix) and (after is None or info.path > after)
-    ]
-    page = matching[: min(int(take_hint), MAX_TAKE)]
-    items = [
-        {
-            "fullPath": "/" + info.path,
-            "contentType": info.content_type,
-            "size": info.size,
-            "lastModified": format_datetime(info.last_modified) if info.last_modified else None,
-        }
-        for info in page
-    ]
-    more = len(matching) > len(page)
-    return json_response({"items": items, "continuationToken": _token(page[-1].path) if more else None})
+    page, token = list_page(listing.files, prefix, after, take)
+    return json_response({"items": [_listed(info) for info in page], "continuationToken": token})
+
+
+def _listed(info: BlobInfo) -> dict[str, Any]:
+    return {
+        "fullPath": "/" + info.path,
+        "contentType": info.content_type,
+        "size": info.size,
+        "lastModified": format_datetime(info.last_modified) if info.last_modified else None,
+    }

@@ -3,25 +3,31 @@ GetFoldersForBucket, GetByKey). File operations are in ``bucket_files.py``.
 
 A bucket lives in the folder it was created in and may be shared to others (``api/folder_sharing.py``):
 ``bucket_folders`` lists every folder that sees it, and reads are scoped by that list
-(``EntitySet.shared_through``).
+(``EntitySet.shared_through``). The rules and queries are in ``domain/buckets.py``.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from podium.api import folder_sharing
-from podium.api.folder_sharing import Sharing
-from podium.db.schema_assets import credential_stores
-from podium.db.schema_buckets import bucket_folders, buckets
-from podium.domain.buckets import LOCAL_PROVIDER, BucketOptions, check_storage
-from podium.errors import bad_request, conflict, not_found
+from podium.api.folder_sharing import Sharing, url_id
+from podium.db.schema_buckets import buckets
+from podium.domain.buckets import (
+    FOLDER_LINK,
+    SHARED_THROUGH,
+    BucketOptions,
+    identifier_is,
+    link_creation_folder,
+    prepare_write,
+    unlink_folders,
+)
+from podium.domain.credential_stores import check_store_exists
+from podium.errors import not_found
 from podium.http.context import RequestContext
 from podium.odata import service
 from podium.odata.declare import choice, constant, guid, integer, key_id, text
@@ -30,7 +36,6 @@ from podium.odata.options import QueryOptions
 from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import entity, param
 from podium.storage.factory import bucket_store
-from podium.storage.secrets import seal
 
 area = Area("Buckets")
 
@@ -44,45 +49,16 @@ async def _before_write(
 ) -> None:
     if "CredentialStoreId" in body:
         values["credential_store_id"] = await _credential_store(ctx, conn, body["CredentialStoreId"])
-    if existing is None:
-        values["identifier"] = values.get("identifier") or str(uuid.uuid4())
-        values.setdefault("storage_provider", LOCAL_PROVIDER)
-        values["storage_provider"] = values["storage_provider"] or LOCAL_PROVIDER
-        values["folders_count"] = 1
-        taken = select(buckets.c.id).where(
-            buckets.c.tenant_id == ctx.tenant_id, buckets.c.identifier == values["identifier"]
-        )
-        if (await conn.execute(taken)).first() is not None:
-            raise conflict(f"A bucket with the identifier '{values['identifier']}' already exists.")
-    elif values.get("identifier", existing["identifier"]) != existing["identifier"]:
-        raise bad_request("The Identifier of a bucket cannot be changed.")
-    merged = {**(existing or {}), **values}
-    given = "Password" in body
-    secret = values.pop("secret", None)
-    check_storage(merged, bool(secret) if given else bool(existing and existing.get("secret")))
-    if given:
-        settings = ctx.state.settings
-        values["secret"] = seal(settings, ctx.tenant_id, merged["identifier"], secret) if secret else None
+    await prepare_write(conn, ctx.tenant_id, ctx.state.settings, values, existing, body)
 
 
 async def _credential_store(ctx: RequestContext, conn: AsyncConnection, value: Any) -> int | None:
     """The tenant's credential store that holds the bucket's secret (given as an id or its text)."""
     if value is None:
         return None
-    text_value = str(value).strip()
-    if (
-        isinstance(value, bool)
-        or not text_value.isascii()
-        or not text_value.isdigit()
-        or len(text_value) > 18
-    ):
-        raise bad_request("CredentialStoreId must be the id of a credential store.")
-    found = select(credential_stores.c.id).where(
-        credential_stores.c.id == int(text_value), credential_stores.c.tenant_id == ctx.tenant_id
-    )
-    if (await conn.execute(found)).first() is None:
-        raise bad_request(f"Credential store {text_value} does not exist.")
-    return int(text_value)
+    store_id = url_id(value, "CredentialStoreId")
+    await check_store_exists(conn, ctx.tenant_id, store_id)
+    return store_id
 
 
 async def _link_creation_folder(
@@ -92,15 +68,11 @@ async def _link_creation_folder(
     values: dict[str, Any],
     body: Mapping[str, Any],
 ) -> None:
-    await conn.execute(
-        insert(bucket_folders).values(
-            bucket_id=bucket_id, folder_id=values["folder_id"], tenant_id=ctx.tenant_id
-        )
-    )
+    await link_creation_folder(conn, ctx.tenant_id, bucket_id, values["folder_id"])
 
 
 async def _before_delete(ctx: RequestContext, conn: AsyncConnection, row: Mapping[str, Any]) -> None:
-    await conn.execute(delete(bucket_folders).where(bucket_folders.c.bucket_id == row["id"]))
+    await unlink_folders(conn, row["id"])
     await bucket_store(ctx.state.settings, row).remove_all()
 
 
@@ -112,7 +84,7 @@ BUCKETS = area.add(
         scope=Scope.FOLDER,
         permission="Buckets",
         unique=("name",),
-        shared_through=(bucket_folders, "bucket_id"),
+        shared_through=SHARED_THROUGH,
         before_write=_before_write,
         after_insert=_link_creation_folder,
         before_delete=_before_delete,
@@ -137,7 +109,7 @@ BUCKETS = area.add(
 
 
 SHARING = Sharing(
-    BUCKETS, bucket_folders, "bucket_id", ids_name="BucketIds", noun="bucket", creation_folder_stays=False
+    BUCKETS, FOLDER_LINK, "bucket_id", ids_name="BucketIds", noun="bucket", creation_folder_stays=False
 )
 
 
@@ -150,10 +122,9 @@ SHARING = Sharing(
     parameters=("identifier",),
 )
 async def get_by_key(ctx: RequestContext, call: ActionCall) -> Response:
-    identifier = str(param(call, "identifier")).strip("'").lower()
+    identifier = str(param(call, "identifier")).strip("'")
     single = QueryOptions(select=call.options.select, top=1, count=False)
-    condition: ColumnElement[bool] = func.lower(buckets.c.identifier) == identifier
-    page = await service.list_entities(ctx, BUCKETS, single, [condition])
+    page = await service.list_entities(ctx, BUCKETS, single, [identifier_is(identifier)])
     if not page.rows:
         raise not_found("Bucket does not exist.")
     return entity(ctx, "Buckets", page.rows[0])
@@ -183,8 +154,6 @@ async def folders_for_bucket(ctx: RequestContext, call: ActionCall) -> dict[str,
     return await folder_sharing.folders_of(ctx, call, SHARING)
 
 
-@area.operation(
-    "Buckets", "ShareToFolders", summary="Adds buckets to folders and removes them from others"
-)
+@area.operation("Buckets", "ShareToFolders", summary="Adds buckets to folders and removes them from others")
 async def share_to_folders(ctx: RequestContext, call: ActionCall) -> None:
     await folder_sharing.share_to_folders(ctx, call, SHARING)

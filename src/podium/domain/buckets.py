@@ -12,12 +12,19 @@ provider ("Amazon", "Minio", "S3Compatible") is configured by the DTO as:
 from __future__ import annotations
 
 import enum
+import uuid
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import urlsplit
 
-from podium.errors import bad_request
+from sqlalchemy import ColumnElement, delete, func, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from podium.config import Settings
+from podium.db.schema_buckets import bucket_folders, buckets
+from podium.errors import bad_request, conflict
 from podium.storage.s3 import S3Settings
+from podium.storage.secrets import seal
 
 LOCAL_PROVIDER = "Orchestrator"
 _LOCAL = {"orchestrator", "local", "podium"}
@@ -29,6 +36,9 @@ BucketOptions: type[enum.IntEnum] = enum.IntEnum(  # type: ignore[assignment]
 )
 READ_ONLY = 1
 THROUGH_PODIUM = 4
+
+FOLDER_LINK = bucket_folders  # every folder that sees a bucket, its creation folder included
+SHARED_THROUGH = (FOLDER_LINK, "bucket_id")
 
 
 def is_local(provider: str | None) -> bool:
@@ -81,3 +91,53 @@ def s3_settings(row: Mapping[str, Any], secret: str | None) -> S3Settings:
         secret_access_key=secret,
         virtual_hosted=parameters.get("addressingstyle", "").lower() == "virtual",
     )
+
+
+def require_writable(row: Mapping[str, Any]) -> None:
+    if row["options"] & READ_ONLY:
+        raise bad_request("The bucket is read-only.")
+
+
+def identifier_is(identifier: str) -> ColumnElement[bool]:
+    """The bucket with this Identifier (any case)."""
+    return func.lower(buckets.c.identifier) == identifier.lower()
+
+
+async def prepare_write(
+    conn: AsyncConnection,
+    tenant_id: int,
+    settings: Settings,
+    values: dict[str, Any],
+    existing: Mapping[str, Any] | None,
+    body: Mapping[str, Any],
+) -> None:
+    """A new bucket gets an Identifier (unique in the tenant) and the default provider; an Identifier
+    never changes; the storage settings must hold together; a given Password is sealed (empty: none)."""
+    if existing is None:
+        values["identifier"] = values.get("identifier") or str(uuid.uuid4())
+        values.setdefault("storage_provider", LOCAL_PROVIDER)
+        values["storage_provider"] = values["storage_provider"] or LOCAL_PROVIDER
+        values["folders_count"] = 1
+        taken = select(buckets.c.id).where(
+            buckets.c.tenant_id == tenant_id, buckets.c.identifier == values["identifier"]
+        )
+        if (await conn.execute(taken)).first() is not None:
+            raise conflict(f"A bucket with the identifier '{values['identifier']}' already exists.")
+    elif values.get("identifier", existing["identifier"]) != existing["identifier"]:
+        raise bad_request("The Identifier of a bucket cannot be changed.")
+    merged = {**(existing or {}), **values}
+    given = "Password" in body
+    secret = values.pop("secret", None)
+    check_storage(merged, bool(secret) if given else bool(existing and existing.get("secret")))
+    if given:
+        values["secret"] = seal(settings, tenant_id, merged["identifier"], secret) if secret else None
+
+
+async def link_creation_folder(conn: AsyncConnection, tenant_id: int, bucket_id: int, folder_id: int) -> None:
+    await conn.execute(
+        insert(bucket_folders).values(bucket_id=bucket_id, folder_id=folder_id, tenant_id=tenant_id)
+    )
+
+
+async def unlink_folders(conn: AsyncConnection, bucket_id: int) -> None:
+    await conn.execute(delete(bucket_folders).where(bucket_folders.c.bucket_id == bucket_id))
