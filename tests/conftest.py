@@ -100,3 +100,47 @@ def api(database_url: str, tmp_path: Path) -> Iterator[Api]:
     """Podium on the test database with tenant Default, logged in as admin."""
     with start_app(database_url, tmp_path) as client:
         yield client
+
+
+@pytest.fixture(scope="module", params=BACKENDS)
+def module_database_url(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    """A migrated database on each backend of this test module's own, for data built once per module
+    (a module-scoped app and its rows) that the module's tests only read: never truncated between tests.
+    SQLite: a file copied from the template; PostgreSQL: a schema of its own (``<run schema>_<module>``),
+    created here and dropped at the end of the module."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        path = tmp_path_factory.mktemp("module-db") / "podium.db"
+        shutil.copy(template, path)
+        yield f"sqlite:///{path}"
+        return
+    schema = f"{PG_SCHEMA}_{request.module.__name__.rsplit('.', 1)[-1]}"[:63]
+    admin = create_engine(sync_url(PG_BASE))
+    with admin.begin() as conn:
+        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        conn.execute(text(f"CREATE SCHEMA {schema}"))
+    url = make_url(PG_BASE).update_query_dict({"options": f"-csearch_path={schema}"})
+    engine = sync_engine(url.render_as_string(hide_password=False))
+    metadata.create_all(engine)
+    engine.dispose()
+    try:
+        yield url.render_as_string(hide_password=False)
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
+        admin.dispose()
+
+
+@pytest.fixture(scope="module")
+def cheap_password_hashes() -> Iterator[None]:
+    """Argon2 with its smallest cost for a module's tests (``pytestmark = pytest.mark.usefixtures(...)``):
+    passwords are still hashed and verified, in microseconds."""
+    from argon2 import PasswordHasher
+
+    from podium.auth import passwords
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+        yield
