@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 from typing import Any
 
 from sqlalchemy import ColumnElement
@@ -10,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import inputs
 from podium.api.assets import ASSETS
-from podium.api.folder_sharing import url_id
+from podium.api.folder_sharing import unscoped, url_id
 from podium.domain.asset_folders import (
     asset_shares,
     folder_paths,
@@ -42,12 +41,11 @@ async def get_filtered(ctx: RequestContext, call: ActionCall) -> Any:
     summary="Assets of every folder where the caller has Assets.View, except the one specified",
 )
 async def across_folders(ctx: RequestContext, call: ActionCall) -> Any:
-    everywhere = dataclasses.replace(ctx, folder=None)
     extra: list[ColumnElement[bool]] = []
     excluded = call.request.query_params.get("excludeFolderId") or call.params.get("excludeFolderId")
     if excluded not in (None, ""):
         extra.append(not_shared_to(url_id(excluded, "excludeFolderId")))
-    page = await service.list_entities(everywhere, ASSETS, call.options, extra)
+    page = await service.list_entities(unscoped(ctx), ASSETS, call.options, extra)
     return collection(ctx, "Assets", page.rows, page.count)
 
 
