@@ -1,4 +1,5 @@
-"""Helpers of the queue tests: queues, items, transactions over the in-process API, robot tokens."""
+"""Helpers of the queue tests: items, transactions over the in-process API, robot tokens (queue definitions:
+``tests.factories.create_queue``)."""
 
 from __future__ import annotations
 
@@ -15,13 +16,6 @@ from tests.support import SIGNING_KEY, Api
 
 ODATA = "/odata"
 SVC = "UiPathODataSvc"
-
-
-def create_queue(api: Api, name: str = "invoices", **fields: Any) -> dict[str, Any]:
-    queue: dict[str, Any] = api.ok(
-        api.post(f"{ODATA}/QueueDefinitions", {"Name": name, **fields}, folder="Shared"), 201
-    )
-    return queue
 
 
 def add_item(api: Api, queue: str = "invoices", status: int = 201, **data: Any) -> Any:

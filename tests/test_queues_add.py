@@ -7,7 +7,8 @@ import json
 
 from sqlalchemy.engine import Engine
 
-from tests.queue_helpers import ODATA, SVC, add_item, counts, create_queue
+from tests.factories import create_queue
+from tests.queue_helpers import ODATA, SVC, add_item, counts
 from tests.support import Api, assert_error
 
 SCHEMA = json.dumps({"type": "object", "properties": {"amount": {"type": "number"}}, "required": ["amount"]})

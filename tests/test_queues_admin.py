@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from sqlalchemy.engine import Engine
 
-from tests.queue_helpers import ODATA, SVC, add_item, counts, create_queue, item, result, start
+from tests.factories import create_queue
+from tests.queue_helpers import ODATA, SVC, add_item, counts, item, result, start
 from tests.support import Api, assert_error
 
 

@@ -17,7 +17,8 @@ from podium.db.schema_queues import queue_definitions, queue_item_events, queue_
 from podium.domain.queue_enums import QueueItemEventAction, QueueItemPriority, QueueItemStatus
 from podium.domain.queue_items import insert_items, item_values, new_keys
 from podium.domain.queue_schemas import ItemError
-from tests.queue_helpers import ODATA, SVC, counts, create_queue
+from tests.factories import create_queue
+from tests.queue_helpers import ODATA, SVC, counts
 from tests.support import Api, assert_error
 
 BULK = f"{ODATA}/Queues/{SVC}.BulkAddQueueItems"

@@ -9,10 +9,9 @@ from typing import Any
 
 import orjson
 import pytest
-from argon2 import PasswordHasher
 
-from podium.auth import passwords
-from tests.queue_helpers import ODATA, SVC, add_item, counts, create_queue, item, start
+from tests.factories import create_queue
+from tests.queue_helpers import ODATA, SVC, add_item, counts, item, start
 from tests.support import Api, assert_error
 
 NS = "UiPath.Server.Configuration.OData"
@@ -21,9 +20,7 @@ SCHEMA = orjson.dumps(
 ).decode()
 
 
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
+pytestmark = pytest.mark.usefixtures("cheap_password_hashes")
 
 
 def edit(api: Api, item_id: int, body: Any) -> Any:

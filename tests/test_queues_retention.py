@@ -22,7 +22,8 @@ from podium.domain.queue_items import item_dto
 from podium.http.state import AppState
 from podium.services.base import run_round
 from podium.services.queue_retention import SERVICE as RETENTION
-from tests.queue_helpers import ODATA, add_item, create_queue
+from tests.factories import create_queue
+from tests.queue_helpers import ODATA, add_item
 from tests.support import SIGNING_KEY, Api, assert_error
 
 S = QueueItemStatus

@@ -11,7 +11,8 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from podium.db.schema_queues import queue_items
-from tests.queue_helpers import ODATA, SVC, add_item, create_queue, result, start
+from tests.factories import create_queue
+from tests.queue_helpers import ODATA, SVC, add_item, result, start
 from tests.support import Api, assert_error
 
 STATS = f"{ODATA}/QueueProcessingRecords/{SVC}.RetrieveQueuesProcessingStatus"

@@ -12,12 +12,12 @@ from sqlalchemy.engine import Engine
 from podium.db.engine import Database
 from podium.db.schema_queues import queue_items
 from podium.domain.queue_transactions import abandon_stale_items
+from tests.factories import create_queue
 from tests.queue_helpers import (
     ODATA,
     SVC,
     add_item,
     counts,
-    create_queue,
     create_robot,
     item,
     result,

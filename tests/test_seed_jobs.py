@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy.engine import Engine
 
 from podium.domain.enums import JobState as S
-from tests.seeding import Seeder
+from tests.factories import Seeder
 from tests.support import Api
 
 PREFIX = "/podium/Default/orchestrator_"

@@ -9,7 +9,7 @@ from sqlalchemy.engine import Engine
 
 from podium.domain.enums import JobState
 from podium.odata import query
-from tests.seeding import Seeder
+from tests.factories import Seeder
 from tests.support import Api, assert_error
 
 # robot id -> states of its jobs
