@@ -139,8 +139,12 @@ PACKAGE_ROUTE_SUFFIXES = (".UploadPackage", ".UploadPackages")
 MULTIPART_OVERHEAD = 1024 * 1024  # a package's multipart envelope: headers and boundaries
 
 
-class BodyTooLarge(Exception):
-    """A streamed body went past its route's limit (the edge answers 413)."""
+class BodyTooLarge(PodiumError):
+    """A streamed body went past its route's limit: a 413 wherever it is raised (the handler reading
+    the body, FastAPI's error handlers, or the edge)."""
+
+    def __init__(self) -> None:
+        super().__init__(TOO_LARGE.message, status=TOO_LARGE.status, code=TOO_LARGE.code)
 
 
 @dataclass(frozen=True)
