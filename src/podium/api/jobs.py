@@ -7,13 +7,13 @@ from collections.abc import Mapping
 from typing import Any
 
 from fastapi import APIRouter, Request
-from sqlalchemy import ColumnElement, select
+from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from podium.db.schema import exports, folders, jobs, releases
-from podium.domain import enums
-from podium.domain import jobs as job_rules
+from podium import inputs
+from podium.db import schema
+from podium.domain import enums, jobs
 from podium.errors import bad_request, not_found
 from podium.http.context import RequestContext, request_context
 from podium.odata import service
@@ -31,7 +31,7 @@ JOBS = area.add(
     EntitySet(
         name="Jobs",
         type_name="JobDto",
-        table=jobs,
+        table=schema.jobs,
         scope=Scope.FOLDER,
         permission="Jobs",
         insertable=False,
@@ -84,22 +84,12 @@ JOBS = area.add(
 
 async def _job_rows(
     ctx: RequestContext, conn: AsyncConnection, condition: ColumnElement[bool], verb: str
-) -> list[Mapping[str, Any]]:
+) -> list[dict[str, Any]]:
     """Jobs of the caller's tenant matching ``condition``, each checked for ``Jobs.<verb>`` in its folder."""
-    rows = (
-        (
-            await conn.execute(
-                select(jobs, folders.c.fully_qualified_name.label("folder_path"))
-                .join(folders, folders.c.id == jobs.c.folder_id)
-                .where(condition, jobs.c.tenant_id == ctx.tenant_id)
-            )
-        )
-        .mappings()
-        .all()
-    )
+    rows = await jobs.jobs_where(conn, ctx.tenant_id, condition)
     for row in rows:
         ctx.require(f"Jobs.{verb}", row["folder_path"])
-    return [dict(row) for row in rows]
+    return rows
 
 
 async def _find_release(
@@ -107,23 +97,10 @@ async def _find_release(
 ) -> Mapping[str, Any]:
     """The release to start, by ReleaseKey or ReleaseName, in the header's folder or any folder where
     the caller may start jobs."""
-    key, name = info.get("ReleaseKey"), info.get("ReleaseName")
-    if key:
-        condition = releases.c.key == str(key).lower()
-    elif name and isinstance(name, str):
-        condition = releases.c.name == name
-    else:
-        raise bad_request("ReleaseKey or ReleaseName is required.")
-    query = (
-        select(releases, folders.c.fully_qualified_name.label("folder_path"))
-        .join(folders, folders.c.id == releases.c.folder_id)
-        .where(condition, releases.c.tenant_id == ctx.tenant_id)
-    )
-    if ctx.folder is not None:
-        query = query.where(releases.c.folder_id == ctx.folder.id)
+    folder_id = ctx.folder.id if ctx.folder is not None else None
     candidates = [
         row
-        for row in (await conn.execute(query)).mappings().all()
+        for row in await jobs.releases_named(conn, ctx.tenant_id, info, folder_id)
         if ctx.principal.has("Jobs.Create", row["folder_path"])
         and (ctx.principal.restricted_folder_id in (None, row["folder_id"]))
     ]
@@ -131,12 +108,12 @@ async def _find_release(
         raise not_found("The process (release) does not exist or you cannot start it.")
     if len(candidates) > 1:
         raise bad_request("Several folders have a process with this name: name the folder in a header.")
-    return dict(candidates[0])
+    return candidates[0]
 
 
 async def _jobs_by_ids(ctx: RequestContext, ids: list[int]) -> list[dict[str, Any]]:
     page = await service.list_entities(
-        ctx, JOBS, QueryOptions(top=len(ids) or 1, count=False), [jobs.c.id.in_(ids)]
+        ctx, JOBS, QueryOptions(top=len(ids) or 1, count=False), [jobs.with_ids(ids)]
     )
     return page.rows
 
@@ -149,72 +126,57 @@ async def start_jobs(ctx: RequestContext, call: ActionCall) -> Response:
     info = body.get("startInfo", body.get("StartInfo"))
     if not isinstance(info, dict):
         raise bad_request("startInfo is required.")
-    request = job_rules.parse_start_info(info)
+    request = jobs.parse_start_info(info)
     async with ctx.state.db.write() as conn:
         release = await _find_release(ctx, conn, info)
-        ids = await job_rules.start_jobs(conn, release, request, ctx.user_id)
+        ids = await jobs.start_jobs(conn, release, request, ctx.user_id)
     rows = await _jobs_by_ids(ctx, ids)
     return collection(ctx, "Jobs", rows)
 
 
-def _ids(value: Any, name: str) -> list[int]:
-    if (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    ):
-        raise bad_request(f"{name} must be a non-empty list of job ids.")
-    return value
-
-
 async def _stop(ctx: RequestContext, ids: list[int], strategy: Any) -> None:
-    parsed = job_rules.parse_stop_strategy(strategy)
+    parsed = jobs.parse_stop_strategy(strategy)
     async with ctx.state.db.write() as conn:
-        rows = await _job_rows(ctx, conn, jobs.c.id.in_(ids), "Edit")
+        rows = await _job_rows(ctx, conn, jobs.with_ids(ids), "Edit")
         missing = set(ids) - {row["id"] for row in rows}
         if missing:
             raise not_found(f"Jobs {sorted(missing)} do not exist.")
         for row in rows:
-            await job_rules.stop_job(conn, row, parsed)
+            await jobs.stop_job(conn, row, parsed)
 
 
 @area.operation("Jobs", "StopJobs", summary="Cancels (SoftStop) or terminates (Kill) the jobs")
 async def stop_jobs(ctx: RequestContext, call: ActionCall) -> Response:
     body = require_body(call)
-    await _stop(ctx, _ids(body.get("jobIds"), "jobIds"), body.get("strategy"))
+    await _stop(ctx, inputs.id_list(body.get("jobIds"), "jobIds", what="job ids"), body.get("strategy"))
     return Response(status_code=200)  # as documented: 200 OK with no body
 
 
 @area.operation("Jobs", "StopJob", bound_to_entity=True, summary="Cancels or terminates the job")
 async def stop_job(ctx: RequestContext, call: ActionCall) -> Response:
-    if isinstance(call.key, bool) or not isinstance(call.key, int):
-        raise bad_request("The job key must be an integer id.")
-    await _stop(ctx, [call.key], require_body(call).get("strategy"))
+    await _stop(ctx, [inputs.entity_id(call.key, "The job key")], require_body(call).get("strategy"))
     return Response(status_code=200)
 
 
 @area.operation("Jobs", "RestartJob", summary="Starts a finished job again", returns="JobDto")
 async def restart_job(ctx: RequestContext, call: ActionCall) -> Response:
-    job_id = require_body(call).get("jobId")
-    ids = _ids([job_id], "jobId")
+    job_id = inputs.entity_id(require_body(call).get("jobId"), "jobId")
     async with ctx.state.db.write() as conn:
-        rows = await _job_rows(ctx, conn, jobs.c.id == ids[0], "Create")
+        rows = await _job_rows(ctx, conn, jobs.with_ids([job_id]), "Create")
         if not rows:
             raise not_found("Job does not exist.")
-        new_id = await job_rules.restart_job(conn, rows[0], ctx.user_id)
+        new_id = await jobs.restart_job(conn, rows[0], ctx.user_id)
     return entity(ctx, "Jobs", await service.get_entity(ctx, JOBS, new_id))
 
 
 @area.operation("Jobs", "ResumeJob", summary="Resumes a suspended job", returns="JobDto")
 async def resume_job(ctx: RequestContext, call: ActionCall) -> Response:
-    key = require_body(call).get("jobKey")
-    if not isinstance(key, str):
-        raise bad_request("jobKey must be the job's key.")
+    key = inputs.text(require_body(call).get("jobKey"), "jobKey", max_length=64)
     async with ctx.state.db.write() as conn:
-        rows = await _job_rows(ctx, conn, jobs.c.key == key.lower(), "Edit")
+        rows = await _job_rows(ctx, conn, jobs.with_key(key), "Edit")
         if not rows:
             raise not_found("Job does not exist.")
-        await job_rules.resume_job(conn, rows[0])
+        await jobs.resume_job(conn, rows[0])
     return entity(ctx, "Jobs", await service.get_entity(ctx, JOBS, rows[0]["id"]))
 
 
@@ -227,12 +189,12 @@ async def resume_job(ctx: RequestContext, call: ActionCall) -> Response:
     parameters=("identifier",),
 )
 async def get_by_key(ctx: RequestContext, call: ActionCall) -> Response:
-    identifier = str(param(call, "identifier")).lower()
+    identifier = str(param(call, "identifier"))
     page = await service.list_entities(
         ctx,
         JOBS,
         QueryOptions(select=call.options.select, expand=call.options.expand, top=1, count=False),
-        [jobs.c.key == identifier],
+        [jobs.with_key(identifier)],
     )
     if not page.rows:
         raise not_found("Job does not exist.")
@@ -267,17 +229,10 @@ async def download_export(export_id: int, request: Request) -> Response:
     if not 0 < export_id < 2**63:
         raise not_found("Export does not exist.")
     async with ctx.state.db.read() as conn:
-        row = (
-            await conn.execute(
-                select(exports.c.name, exports.c.content).where(
-                    exports.c.id == export_id, exports.c.tenant_id == ctx.tenant_id
-                )
-            )
-        ).first()
-    if row is None:
+        found = await jobs.export_file(conn, ctx.tenant_id, export_id)
+    if found is None:
         raise not_found("Export does not exist.")
+    name, content = found
     return Response(
-        row.content or "",
-        media_type="text/csv",
-        headers={"Content-Disposition": f'attachment; filename="{row.name}"'},
+        content, media_type="text/csv", headers={"Content-Disposition": f'attachment; filename="{name}"'}
     )

@@ -136,7 +136,7 @@ async def connect(request: Request) -> Response:
             await conn.execute(select(tenants.c.name).where(tenants.c.id == machine["tenant_id"]))
         ).scalar()
         for robot in await robot_identity.machine_robots(conn, machine, name):
-            user_id = await robot_identity.ensure_robot_user(conn, robot)
+            user_id = await robot_identity.provision_robot_user(conn, robot)
             robot_capacity = 1 if robot["limit_concurrent_execution"] else capacity
             session = await robot_sessions.open_session(
                 conn,

@@ -1,4 +1,4 @@
-"""Starting, stopping, restarting and resuming jobs."""
+"""Starting, stopping, restarting and resuming jobs; the jobs (and exports) the Jobs area reads."""
 
 from __future__ import annotations
 
@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select
+from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.db.schema import environment_robots, folder_robots, jobs, releases, robots
+from podium import inputs
+from podium.db.schema import environment_robots, exports, folder_robots, folders, jobs, releases, robots
 from podium.db.types import utcnow
 from podium.domain import events, wakeups
 from podium.domain.enums import JobPriority, JobSourceType, JobState, StartStrategy, StopStrategy, parse_enum
@@ -59,33 +60,12 @@ def validate_input_arguments(value: Any) -> str | None:
     return value
 
 
-def _int_list(value: Any, name: str) -> list[int]:
-    if value is None:
-        return []
-    if not isinstance(value, list) or not all(isinstance(v, int) and not isinstance(v, bool) for v in value):
-        raise bad_request(f"{name} must be a list of integers.")
-    return value
-
-
 def _count(value: Any, name: str) -> int:
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int) or value < 0 or value > 10_000:
-        raise bad_request(f"{name} must be an integer between 0 and 10000.")
-    return value
-
-
-def _optional_text(info: Mapping[str, Any], name: str, limit: int) -> str | None:
-    value = info.get(name)
-    if value is None:
-        return None
-    if not isinstance(value, str) or len(value) > limit:
-        raise bad_request(f"{name} must be a string of at most {limit} characters.")
-    return value
+    return 0 if value is None else inputs.integer(value, name, high=10_000)
 
 
 def parse_start_info(info: Mapping[str, Any]) -> StartRequest:
-    robot_ids = _int_list(info.get("RobotIds"), "RobotIds")
+    robot_ids = inputs.id_list(info.get("RobotIds"), "RobotIds", allow_empty=True, what="robot ids")
     try:
         strategy = (
             parse_enum(StartStrategy, info["Strategy"])
@@ -97,14 +77,13 @@ def parse_start_info(info: Mapping[str, Any]) -> StartRequest:
         )
     except ValueError as error:
         raise bad_request(str(error)) from None
-    source = info.get("Source") or "Manual"
-    if not isinstance(source, str) or len(source) > 128:
-        raise bad_request("Source must be a string.")
+    source = inputs.text(info.get("Source") or "Manual", "Source", max_length=128)
     batch = info.get("BatchExecutionKey")
     try:
         batch_key = str(uuid.UUID(str(batch))) if batch else str(uuid.uuid4())
     except ValueError:
         raise bad_request("BatchExecutionKey must be a GUID.") from None
+    specific = info.get("SpecificPriorityValue")
     return StartRequest(
         strategy=StartStrategy(int(strategy)),
         robot_ids=robot_ids,
@@ -113,15 +92,40 @@ def parse_start_info(info: Mapping[str, Any]) -> StartRequest:
         input_arguments=validate_input_arguments(info.get("InputArguments")),
         source=source,
         priority=JobPriority(int(priority)) if priority is not None else None,
-        specific_priority=info.get("SpecificPriorityValue")
-        if isinstance(info.get("SpecificPriorityValue"), int)
-        else None,
-        reference=_optional_text(info, "Reference", 128),
-        entry_point_path=_optional_text(info, "EntryPointPath", 512),
+        specific_priority=specific if inputs.is_integer(specific) else None,
+        reference=inputs.optional_text(info.get("Reference"), "Reference", max_length=128),
+        entry_point_path=inputs.optional_text(info.get("EntryPointPath"), "EntryPointPath", max_length=512),
         batch_key=batch_key,
-        stop_expression=_optional_text(info, "StopProcessExpression", 64),
-        kill_expression=_optional_text(info, "KillProcessExpression", 64),
+        stop_expression=inputs.optional_text(
+            info.get("StopProcessExpression"), "StopProcessExpression", max_length=64
+        ),
+        kill_expression=inputs.optional_text(
+            info.get("KillProcessExpression"), "KillProcessExpression", max_length=64
+        ),
     )
+
+
+async def releases_named(
+    conn: AsyncConnection, tenant_id: int, info: Mapping[str, Any], folder_id: int | None
+) -> list[dict[str, Any]]:
+    """The releases a start request names by ReleaseKey or ReleaseName (in ``folder_id`` when given),
+    each with its folder's path as ``folder_path``; which of them the caller may start is the caller's
+    business."""
+    key, name = info.get("ReleaseKey"), info.get("ReleaseName")
+    if key:
+        condition = releases.c.key == str(key).lower()
+    elif name and isinstance(name, str):
+        condition = releases.c.name == name
+    else:
+        raise bad_request("ReleaseKey or ReleaseName is required.")
+    query = (
+        select(releases, folders.c.fully_qualified_name.label("folder_path"))
+        .join(folders, folders.c.id == releases.c.folder_id)
+        .where(condition, releases.c.tenant_id == tenant_id)
+    )
+    if folder_id is not None:
+        query = query.where(releases.c.folder_id == folder_id)
+    return [dict(row) for row in (await conn.execute(query)).mappings().all()]
 
 
 async def eligible_robot_ids(conn: AsyncConnection, release: Mapping[str, Any]) -> list[int]:
@@ -302,3 +306,37 @@ async def resume_job(conn: AsyncConnection, job: Mapping[str, Any]) -> None:
             "Only a suspended job can be resumed.", status=400, code=ErrorCode.INVALID_JOB_STATE
         )
     await transition(conn, job, JobState.Resumed)
+
+
+def with_ids(ids: list[int]) -> ColumnElement[bool]:
+    return jobs.c.id.in_(ids)
+
+
+def with_key(key: str) -> ColumnElement[bool]:
+    return jobs.c.key == key.lower()
+
+
+async def jobs_where(
+    conn: AsyncConnection, tenant_id: int, condition: ColumnElement[bool]
+) -> list[dict[str, Any]]:
+    """The tenant's jobs matching ``condition`` (:func:`with_ids`, :func:`with_key`), each with its
+    folder's path as ``folder_path`` (for the caller's permission check)."""
+    rows = await conn.execute(
+        select(jobs, folders.c.fully_qualified_name.label("folder_path"))
+        .join(folders, folders.c.id == jobs.c.folder_id)
+        .where(condition, jobs.c.tenant_id == tenant_id)
+    )
+    return [dict(row) for row in rows.mappings().all()]
+
+
+async def export_file(conn: AsyncConnection, tenant_id: int, export_id: int) -> tuple[str, str] | None:
+    """A finished export of the tenant as (file name, CSV): Jobs.Export writes them, and the Logs and
+    Queues exports too (``odata/export.py``); ``GET /api/Exports/{id}/Download`` serves them."""
+    row = (
+        await conn.execute(
+            select(exports.c.name, exports.c.content).where(
+                exports.c.id == export_id, exports.c.tenant_id == tenant_id
+            )
+        )
+    ).first()
+    return None if row is None else (str(row.name), row.content or "")

@@ -1,22 +1,31 @@
-"""Who a connecting agent is: its machine (by machine key) and the robots that run on that machine.
+"""How machines and robots authenticate: a machine's key and client credentials, a robot's own user.
 
-Each robot acts as a user of type Robot holding the built-in ``Robot`` role; a robot created without
-one gets it on its first connection, so that its job tokens carry a principal.
+A machine has a machine key (its ``Key``, answered as ``LicenseKey`` too) and client credentials whose
+client id is that key (``domain/machines.py`` issues them): ``/api/robot/connect`` takes the key,
+``/identity_/connect/token`` exchanges the credentials for a robot token (``api/account.py``).
+
+A robot acts as its own robot-type user (``robot:<robot key>``) holding the built-in ``Robot`` role in
+every folder the robot belongs to (``folder_robots``) and nowhere else: never tenant-wide, so a robot
+token has the permissions of that role in the robot's folders only. :func:`provision_robot_user` is the
+one place that creates that user and aligns its grants; every path that creates a robot or connects
+one calls it, and whatever adds or removes a robot from a folder calls :func:`sync_robot_roles` in the
+same transaction.
 """
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import and_, insert, or_, select, update
+from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.db.schema import machines, robots, roles, user_roles, users
-from podium.db.types import utcnow
+from podium.db.schema import folder_robots, machines, robots, roles, user_roles
 from podium.domain.enums import UserType
+from podium.domain.tenancy import create_user
 from podium.errors import PodiumError, bad_request
+
+ROBOT_ROLE = "Robot"
 
 
 def unknown_machine() -> PodiumError:
@@ -62,31 +71,58 @@ async def machine_robots(
     return rows
 
 
-async def ensure_robot_user(conn: AsyncConnection, robot: Mapping[str, Any]) -> int:
-    """The robot's user id, creating a Robot user with the Robot role if it has none."""
-    if robot["user_id"] is not None:
-        return int(robot["user_id"])
-    user_id = (
-        await conn.execute(
-            insert(users)
-            .values(
-                tenant_id=robot["tenant_id"],
-                key=str(uuid.uuid4()),
-                user_name=f"robot-{robot['key']}",
-                name=robot["name"],
-                is_active=True,
-                type=int(UserType.Robot),
-                creation_time=utcnow(),
-            )
-            .returning(users.c.id)
+async def provision_robot_user(conn: AsyncConnection, robot: Mapping[str, Any]) -> int:
+    """The robot's user id: creates the user (once) and gives it the Robot role in the robot's folders,
+    taking it away anywhere else (a tenant-wide grant included).
+
+    ``robot`` holds the robot's ``id``, ``tenant_id``, ``key`` and ``user_id`` (None: no user yet).
+    """
+    user_id = robot["user_id"]
+    if user_id is None:
+        user_id = await create_user(
+            conn, robot["tenant_id"], f"robot:{robot['key']}", None, user_type=int(UserType.Robot)
         )
-    ).scalar_one()
+        await conn.execute(update(robots).where(robots.c.id == robot["id"]).values(user_id=user_id))
+    await sync_robot_roles(conn, robot["tenant_id"], robot["id"], int(user_id))
+    return int(user_id)
+
+
+async def sync_robot_roles(conn: AsyncConnection, tenant_id: int, robot_id: int, user_id: int) -> None:
+    """Makes the folders where the robot's user holds the Robot role equal to the robot's folders
+    (``folder_robots``); a tenant-wide Robot grant (``folder_id`` NULL) is removed."""
     role_id = (
         await conn.execute(
-            select(roles.c.id).where(roles.c.tenant_id == robot["tenant_id"], roles.c.name == "Robot")
+            select(roles.c.id).where(roles.c.tenant_id == tenant_id, roles.c.name == ROBOT_ROLE)
         )
     ).scalar()
-    if role_id is not None:
-        await conn.execute(insert(user_roles).values(user_id=user_id, role_id=role_id, folder_id=None))
-    await conn.execute(update(robots).where(robots.c.id == robot["id"]).values(user_id=user_id))
-    return int(user_id)
+    if role_id is None:
+        return
+    member_of: set[int | None] = {
+        r.folder_id
+        for r in await conn.execute(
+            select(folder_robots.c.folder_id).where(folder_robots.c.robot_id == robot_id)
+        )
+    }
+    granted: set[int | None] = {
+        r.folder_id
+        for r in await conn.execute(
+            select(user_roles.c.folder_id).where(
+                user_roles.c.user_id == user_id, user_roles.c.role_id == role_id
+            )
+        )
+    }
+    missing = sorted(f for f in member_of - granted if f is not None)
+    if missing:
+        await conn.execute(
+            insert(user_roles), [{"user_id": user_id, "role_id": role_id, "folder_id": f} for f in missing]
+        )
+    extra = granted - member_of
+    if extra:
+        where = [user_roles.c.folder_id.in_(sorted(f for f in extra if f is not None))]
+        if None in extra:
+            where.append(user_roles.c.folder_id.is_(None))
+        await conn.execute(
+            delete(user_roles).where(
+                user_roles.c.user_id == user_id, user_roles.c.role_id == role_id, or_(*where)
+            )
+        )

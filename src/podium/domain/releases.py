@@ -1,10 +1,14 @@
-"""Releases and their package versions: a release must name a package (and version) of the feed its
-folder uses; its version history allows ``RollbackToPreviousReleaseVersion``.
+"""Releases (processes of a folder) and their package versions.
 
-Hooked into the Releases entity set (``api/robots.py``): on create and on every change of
-``ProcessKey``/``ProcessVersion`` the package is checked (an empty ``ProcessVersion`` means the latest),
-``EntryPointPath`` defaults to the package's main entry point and ``InputArguments`` to the defaults of
-its input schema. Each version a release takes is appended to ``release_versions``; a rollback pops it.
+A release must name a package (and version) of the feed its folder uses: on create and on every change
+of ``ProcessKey``/``ProcessVersion`` the package is checked (an empty ``ProcessVersion`` means the
+latest), ``EntryPointPath`` defaults to the package's main entry point and ``InputArguments`` to the
+defaults of its input schema. Each version a release takes is appended to ``release_versions``; a
+rollback pops it. A release's environment must be one of its folder.
+
+Orchestrator never answers a release's ``Description`` or ``SpecificPriorityValue`` as null (clients
+such as the uipath SDK's ``Process`` model require them): an absent description is stored as "", an
+absent specific priority as the value of the release's ``JobPriority``.
 """
 
 from __future__ import annotations
@@ -16,19 +20,18 @@ import orjson
 from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.db.schema import folders, releases
+from podium.db.schema import environments, folders, releases
 from podium.db.schema_packages import package_versions as pv
 from podium.db.schema_packages import release_versions
 from podium.db.types import utcnow
 from podium.domain import events
+from podium.domain.enums import JobPriority
 from podium.domain.package_feeds import feed_of_folder
 from podium.errors import bad_request, not_found
-from podium.http.context import RequestContext
-from podium.odata.registry import ActionCall, Area
-from podium.odata.routes import require_body
 from podium.packages import versions
 
-area = Area("Releases")
+# SpecificPriorityValue (1-100) of each JobPriority when none is given
+PRIORITY_VALUES = {JobPriority.Low: 15, JobPriority.Normal: 45, JobPriority.High: 75}
 
 
 async def _folder_path(conn: AsyncConnection, folder_id: int) -> str:
@@ -36,6 +39,38 @@ async def _folder_path(conn: AsyncConnection, folder_id: int) -> str:
         await conn.execute(select(folders.c.fully_qualified_name).where(folders.c.id == folder_id))
     ).scalar_one()
     return path
+
+
+def fill_defaults(values: dict[str, Any], existing: Mapping[str, Any] | None) -> None:
+    """The values Orchestrator never answers as null: Description "" and SpecificPriorityValue from
+    JobPriority (when it is not given, or the priority changes without it)."""
+    if existing is None or "description" in values:
+        values["description"] = values.get("description") or ""
+    if values.get("specific_priority_value") is None and (
+        existing is None or "job_priority" in values or "specific_priority_value" in values
+    ):
+        priority = values.get("job_priority", (existing or {}).get("job_priority", JobPriority.Normal))
+        values["specific_priority_value"] = PRIORITY_VALUES.get(JobPriority(priority), 45)
+
+
+async def check_environment(
+    conn: AsyncConnection, values: dict[str, Any], existing: Mapping[str, Any] | None
+) -> None:
+    """The release's environment must be of its folder; its name is kept with the release."""
+    environment_id = values.get("environment_id")
+    if environment_id is None:
+        return
+    folder_id = values.get("folder_id") or (existing or {}).get("folder_id")
+    row = (
+        await conn.execute(
+            select(environments.c.name).where(
+                environments.c.id == environment_id, environments.c.folder_id == folder_id
+            )
+        )
+    ).first()
+    if row is None:
+        raise bad_request(f"Environment {environment_id} does not exist in this folder.")
+    values["environment_name"] = row.name
 
 
 async def package_for(
@@ -87,14 +122,10 @@ def _check_input_arguments(text: Any) -> None:
         raise bad_request("InputArguments must be a JSON object (as a string).")
 
 
-async def check_release_package(
-    ctx: RequestContext,
-    conn: AsyncConnection,
-    values: dict[str, Any],
-    existing: Mapping[str, Any] | None,
-    body: Mapping[str, Any],
+async def check_package(
+    conn: AsyncConnection, tenant_id: int, values: dict[str, Any], existing: Mapping[str, Any] | None
 ) -> None:
-    """before_write of Releases: resolves and checks the package version, fills the defaults."""
+    """Before a release is written: resolves and checks the package version, fills the defaults."""
     if "input_arguments" in values:
         _check_input_arguments(values["input_arguments"])
     if existing is not None and "process_key" not in values and "process_version" not in values:
@@ -102,7 +133,7 @@ async def check_release_package(
     process_key = values.get("process_key") or (existing or {}).get("process_key") or ""
     version = values.get("process_version")
     folder_id = values.get("folder_id") or (existing or {})["folder_id"]
-    package = await package_for(conn, ctx.tenant_id, folder_id, process_key, version)
+    package = await package_for(conn, tenant_id, folder_id, process_key, version)
     values.update(process_key=package["package_id"], process_version=package["version"])
     values["is_latest_version"] = bool(package["is_latest_version"])
     paths = [e.get("Path") for e in _entry_points(package)]
@@ -116,12 +147,11 @@ async def check_release_package(
     if existing is None and not values.get("input_arguments"):
         values["input_arguments"] = default_inputs(package)
     if existing is not None and existing["process_version"] != package["version"]:
-        await _append_version(
-            conn, existing["id"], package["version"], values.get("name") or existing["name"]
-        )
+        await append_version(conn, existing["id"], package["version"], values.get("name") or existing["name"])
 
 
-async def _append_version(conn: AsyncConnection, release_id: int, version: str, name: str) -> None:
+async def append_version(conn: AsyncConnection, release_id: int, version: str, name: str) -> None:
+    """The release took ``version``: appended to its history (its first version opens it)."""
     await conn.execute(
         insert(release_versions).values(
             release_id=release_id, version_number=version, release_name=name, creation_time=utcnow()
@@ -129,24 +159,14 @@ async def _append_version(conn: AsyncConnection, release_id: int, version: str, 
     )
 
 
-async def record_first_version(
-    ctx: RequestContext,
-    conn: AsyncConnection,
-    release_id: int,
-    values: dict[str, Any],
-    body: Mapping[str, Any],
-) -> None:
-    """after_insert of Releases: the release's first version opens its history."""
-    await _append_version(conn, release_id, values["process_version"], values["name"])
-
-
-async def _release(ctx: RequestContext, conn: AsyncConnection, key: Any) -> Mapping[str, Any]:
-    if isinstance(key, bool) or not isinstance(key, int):
-        raise bad_request("The release key must be an integer id.")
+async def release(conn: AsyncConnection, tenant_id: int, release_id: int) -> dict[str, Any]:
+    """The tenant's release, with its folder's path as ``folder_path``; 404 when there is none."""
     row = (
         (
             await conn.execute(
-                select(releases).where(releases.c.id == key, releases.c.tenant_id == ctx.tenant_id)
+                select(releases, folders.c.fully_qualified_name.label("folder_path"))
+                .join(folders, folders.c.id == releases.c.folder_id)
+                .where(releases.c.id == release_id, releases.c.tenant_id == tenant_id)
             )
         )
         .mappings()
@@ -154,14 +174,16 @@ async def _release(ctx: RequestContext, conn: AsyncConnection, key: Any) -> Mapp
     )
     if row is None:
         raise not_found("Release does not exist.")
-    ctx.require("Processes.Edit", await _folder_path(conn, row["folder_id"]))
     return dict(row)
 
 
 async def _move_to(
-    ctx: RequestContext, conn: AsyncConnection, release: Mapping[str, Any], version: str | None
-) -> None:
-    package = await package_for(conn, ctx.tenant_id, release["folder_id"], release["process_key"], version)
+    conn: AsyncConnection, user_id: int, release: Mapping[str, Any], version: str | None
+) -> str:
+    """Points the release at ``version`` (None: the latest) and records the change; the new version."""
+    package = await package_for(
+        conn, release["tenant_id"], release["folder_id"], release["process_key"], version
+    )
     await conn.execute(
         update(releases)
         .where(releases.c.id == release["id"])
@@ -169,74 +191,36 @@ async def _move_to(
             process_version=package["version"],
             is_latest_version=bool(package["is_latest_version"]),
             last_modification_time=utcnow(),
-            last_modifier_user_id=ctx.user_id,
+            last_modifier_user_id=user_id,
         )
     )
     payload = {"ReleaseId": release["id"], "From": release["process_version"], "To": package["version"]}
     await events.record(
-        conn, ctx.tenant_id, "release.version_changed", release["key"], payload, release["folder_id"]
+        conn, release["tenant_id"], "release.version_changed", release["key"], payload, release["folder_id"]
     )
+    return str(package["version"])
 
 
-def _int64(ctx: RequestContext, value: int) -> dict[str, Any]:
-    return {"@odata.context": f"{ctx.odata_base}/$metadata#Edm.Int64", "value": value}
-
-
-async def _update_version(ctx: RequestContext, key: Any, version: str | None) -> Any:
+async def update_version(
+    conn: AsyncConnection, user_id: int, release: Mapping[str, Any], version: str | None
+) -> None:
     """Moves the release to ``version`` (None: the latest) and records the move in its history."""
-    async with ctx.state.db.write() as conn:
-        release = await _release(ctx, conn, key)
-        await _move_to(ctx, conn, release, version)
-        new = (
-            await conn.execute(select(releases.c.process_version).where(releases.c.id == release["id"]))
-        ).scalar_one()
-        if new != release["process_version"]:
-            await _append_version(conn, release["id"], new, release["name"])
-    return _int64(ctx, release["id"])
+    new = await _move_to(conn, user_id, release, version)
+    if new != release["process_version"]:
+        await append_version(conn, release["id"], new, release["name"])
 
 
-@area.operation(
-    "Releases",
-    "UpdateToSpecificPackageVersion",
-    bound_to_entity=True,
-    summary="Moves the release to a package version",
-)
-async def update_to_specific(ctx: RequestContext, call: ActionCall) -> Any:
-    version = require_body(call).get("packageVersion")
-    if not isinstance(version, str) or not version.strip():
-        raise bad_request("packageVersion is required.")
-    return await _update_version(ctx, call.key, version.strip())
-
-
-@area.operation(
-    "Releases",
-    "UpdateToLatestPackageVersion",
-    bound_to_entity=True,
-    summary="Moves the release to the latest package version",
-)
-async def update_to_latest(ctx: RequestContext, call: ActionCall) -> Any:
-    return await _update_version(ctx, call.key, None)
-
-
-@area.operation(
-    "Releases",
-    "RollbackToPreviousReleaseVersion",
-    bound_to_entity=True,
-    summary="Back to the version before the current one",
-)
-async def rollback(ctx: RequestContext, call: ActionCall) -> Any:
-    async with ctx.state.db.write() as conn:
-        release = await _release(ctx, conn, call.key)
-        history = (
-            await conn.execute(
-                select(release_versions.c.id, release_versions.c.version_number)
-                .where(release_versions.c.release_id == release["id"])
-                .order_by(release_versions.c.id.desc())
-                .limit(2)
-            )
-        ).all()
-        if len(history) < 2:
-            raise bad_request("The release has no previous version to roll back to.")
-        await _move_to(ctx, conn, release, history[1].version_number)
-        await conn.execute(delete(release_versions).where(release_versions.c.id == history[0].id))
-    return _int64(ctx, release["id"])
+async def rollback(conn: AsyncConnection, user_id: int, release: Mapping[str, Any]) -> None:
+    """Back to the version before the current one, which leaves the history."""
+    history = (
+        await conn.execute(
+            select(release_versions.c.id, release_versions.c.version_number)
+            .where(release_versions.c.release_id == release["id"])
+            .order_by(release_versions.c.id.desc())
+            .limit(2)
+        )
+    ).all()
+    if len(history) < 2:
+        raise bad_request("The release has no previous version to roll back to.")
+    await _move_to(conn, user_id, release, history[1].version_number)
+    await conn.execute(delete(release_versions).where(release_versions.c.id == history[0].id))
