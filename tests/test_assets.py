@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from podium.db.schema_assets import asset_folders, asset_robot_values, assets
-from tests.assets_support import NS, ODATA, create_asset, robot_read, robot_with_token
+from tests.assets_support import NS, ODATA, robot_read
+from tests.factories import create_asset, robot_with_token
 from tests.support import Api, assert_error
 
 VALUES: list[tuple[dict[str, Any], dict[str, Any]]] = [

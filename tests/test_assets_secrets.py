@@ -18,7 +18,8 @@ from podium.db.schema_assets import asset_robot_values, assets
 from podium.domain.crypto import Keyring, KeyringError, ensure_key, key_file, read_key_file, sealed_key_id
 from podium.domain.key_rotation import rotate_key
 from podium.domain.sealed import SEALED_COLUMNS
-from tests.assets_support import NS, ODATA, create_asset, robot_read, robot_with_token
+from tests.assets_support import NS, ODATA, robot_read
+from tests.factories import create_asset, robot_with_token
 from tests.support import ADMIN_PASSWORD, SIGNING_KEY, Api, assert_error
 
 PASSWORDS = ("global-pa55word-xyz", "robot-pa55word-abc", "secret-value-qrs")
