@@ -10,7 +10,9 @@ from sqlalchemy.engine import Engine
 
 from podium.db.schema_robots import robot_sessions
 from podium.db.types import utcnow
-from tests.robots.helpers import FOLDER, connect, job, seed_machine, start_jobs
+from podium.robot.messages import Assignment, ConnectAnswer
+from tests.factories import seed_machine, start_jobs
+from tests.robots.helpers import FOLDER, connect, job
 from tests.support import Api, assert_error
 
 
@@ -33,6 +35,10 @@ def test_unknown_machine_key_and_bad_connect(api: Api, db: Engine) -> None:
 
 def test_sessions_follow_heartbeats_and_disconnect(api: Api, db: Engine) -> None:
     machine = seed_machine(api, db, robots=2)
+    body = {"machineKey": machine["Key"], "hostMachineName": "host-M1", "agentId": "agent-0", "capacity": 2}
+    answer = api.ok(api.client.post("/api/robot/connect", json=body))
+    assert ConnectAnswer.from_json(answer).to_json() == answer
+    assert [r["capacity"] for r in answer["robots"]] == [2, 2] and answer["heartbeatSeconds"] > 0
     robots = connect(api, machine)
     assert len(robots) == 2
     sessions = api.ok(api.get("/odata/Sessions?$expand=Robot&$orderby=Id"))["value"]
@@ -72,6 +78,7 @@ def test_jobs_count_dispatch_results_and_ownership(api: Api, db: Engine) -> None
     assert assignment["processKey"] == "proc" and assignment["processVersion"] == "1.0.0"
     assert assignment["inputArguments"] == '{"a": 1}' and assignment["folderPath"] == FOLDER
     assert assignment["robotKey"] == first.robot_key and assignment["accessToken"]
+    assert Assignment.from_json(assignment).to_json() == assignment  # the one type, on the wire as is
     running = job(api, assignment["id"])
     assert running["State"] == "Running" and running["StartTime"] and running["HostMachineName"] == "host-M1"
     assert running["RobotId"] == first.robot_id

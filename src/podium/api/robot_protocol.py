@@ -17,20 +17,19 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from starlette.responses import Response
 
+from podium import inputs
 from podium.auth.tokens import TokenClaims, issue, verify
 from podium.auth.verified_tokens import robot_tokens
-from podium.db.schema import jobs as jobs_table
-from podium.db.schema import machines, robots, tenants
-from podium.domain import dispatch, job_claims, job_results, robot_identity, robot_sessions
+from podium.domain import dispatch, robot_identity, robot_protocol, robot_sessions
 from podium.domain.enums import JobState
 from podium.domain.robot_hub import Waiter
 from podium.errors import bad_request, unauthorized
 from podium.http.context import base_url
 from podium.http.state import AppState
 from podium.odata.registry import Area
+from podium.robot.messages import Assignment, ConnectAnswer, HeartbeatAnswer, JobsAnswer, RobotGrant
 
 router = APIRouter(prefix="/api/robot", tags=["Robot protocol"])
 area = Area("Robot protocol", router)
@@ -50,8 +49,8 @@ def _state(request: Request) -> AppState:
     return state
 
 
-def _json(payload: Any, status: int = 200) -> Response:
-    return Response(orjson.dumps(payload), status_code=status, media_type="application/json")
+def _json(payload: Any) -> Response:
+    return Response(orjson.dumps(payload), media_type="application/json")
 
 
 async def _body(request: Request) -> dict[str, Any]:
@@ -80,17 +79,13 @@ def robot_caller(request: Request) -> RobotCaller:
 
 
 def _agent_id(body: dict[str, Any]) -> str:
-    agent = body.get("agentId")
-    if not isinstance(agent, str) or not 0 < len(agent) <= 36:
-        raise bad_request("agentId (the agent's id, at most 36 characters) is required.")
-    return agent
+    return inputs.text(body.get("agentId"), "agentId", max_length=36)
 
 
 def _known_jobs(body: dict[str, Any]) -> dict[str, str]:
-    running = body.get("running") or {}
-    if not isinstance(running, dict) or not all(
-        isinstance(k, str) and isinstance(v, str) for k, v in running.items()
-    ):
+    """``running``: job key → the state the agent knows."""
+    running = inputs.json_object(body.get("running") or {}, "running")
+    if not all(isinstance(k, str) and isinstance(v, str) for k, v in running.items()):
         raise bad_request("running must map job keys to the state the agent knows.")
     return running
 
@@ -105,13 +100,21 @@ async def _machine_for(request: Request, state: AppState, body: dict[str, Any]) 
         claims = verify(state.signing_key, token) if token else None
         if claims is None or claims.kind != "robot" or claims.robot_id is None:
             raise robot_identity.unknown_machine()
-        machine_id = (
-            await conn.execute(select(robots.c.machine_id).where(robots.c.id == claims.robot_id))
-        ).scalar()
-        row = (await conn.execute(select(machines).where(machines.c.id == machine_id))).mappings().first()
-        if row is None:
-            raise robot_identity.unknown_machine()
-        return dict(row)
+        return await robot_protocol.machine_of_robot(conn, int(claims.robot_id))
+
+
+def _grant(state: AppState, robot: dict[str, Any], user_id: int, session: dict[str, Any]) -> RobotGrant:
+    expires = int(time.time()) + state.settings.token_lifetime_seconds
+    claims = TokenClaims(user_id, robot["tenant_id"], "robot", expires, robot_id=robot["id"])
+    return RobotGrant(
+        robot_id=robot["id"],
+        robot_key=robot["key"],
+        robot_name=robot["name"],
+        session_id=session["id"],
+        capacity=session["capacity"],
+        token=issue(state.signing_key, claims),
+        token_expires_at=expires,
+    )
 
 
 @router.post("/connect", summary="Opens a session for each robot of the machine; answers robot tokens")
@@ -119,25 +122,16 @@ async def connect(request: Request) -> Response:
     state = _state(request)
     body = await _body(request)
     agent_id = _agent_id(body)
-    host = body.get("hostMachineName")
-    capacity = body.get("capacity", 1)
-    name = body.get("robotName")
-    if not isinstance(host, str) or not 0 < len(host) <= 256:
-        raise bad_request("hostMachineName is required (at most 256 characters).")
-    if isinstance(capacity, bool) or not isinstance(capacity, int) or not 1 <= capacity <= 64:
-        raise bad_request("capacity must be an integer from 1 to 64.")
-    if name is not None and not isinstance(name, str):
-        raise bad_request("robotName must be a string.")
+    host = inputs.text(body.get("hostMachineName"), "hostMachineName", max_length=256)
+    capacity = inputs.integer(body.get("capacity", 1), "capacity", low=1, high=64)
+    name = inputs.optional_text(body.get("robotName"), "robotName")
     machine = await _machine_for(request, state, body)
     version = str(body.get("version") or "")[:64] or None
-    answered = []
+    grants = []
     async with state.db.write() as conn:
-        tenant_name = (
-            await conn.execute(select(tenants.c.name).where(tenants.c.id == machine["tenant_id"]))
-        ).scalar()
+        tenant_name = await robot_protocol.tenant_name(conn, machine["tenant_id"])
         for robot in await robot_identity.machine_robots(conn, machine, name):
-            user_id = await robot_identity.provision_robot_user(conn, robot)
-            robot_capacity = 1 if robot["limit_concurrent_execution"] else capacity
+            user_id = await robot_identity.ensure_robot_user(conn, robot)
             session = await robot_sessions.open_session(
                 conn,
                 robot,
@@ -145,36 +139,20 @@ async def connect(request: Request) -> Response:
                 machine_name=machine["name"],
                 host_machine_name=host,
                 agent_id=agent_id,
-                capacity=robot_capacity,
+                capacity=robot_protocol.session_capacity(robot, capacity),
                 version=version,
             )
-            expires = int(time.time()) + state.settings.token_lifetime_seconds
-            token = issue(
-                state.signing_key,
-                TokenClaims(user_id, robot["tenant_id"], "robot", expires, robot_id=robot["id"]),
-            )
-            answered.append(
-                {
-                    "robotId": robot["id"],
-                    "robotKey": robot["key"],
-                    "robotName": robot["name"],
-                    "sessionId": session["id"],
-                    "capacity": robot_capacity,
-                    "token": token,
-                    "tokenExpiresAt": expires,
-                }
-            )
+            grants.append(_grant(state, robot, user_id, session))
     settings = state.settings
-    return _json(
-        {
-            "machineId": machine["id"],
-            "machineName": machine["name"],
-            "robots": answered,
-            "orchestratorUrl": f"{base_url(request)}/{settings.organization_name}/{tenant_name}",
-            "heartbeatSeconds": settings.heartbeat_interval_seconds,
-            "longPollSeconds": settings.long_poll_seconds,
-        }
+    answer = ConnectAnswer(
+        machine_id=machine["id"],
+        machine_name=machine["name"],
+        robots=tuple(grants),
+        orchestrator_url=f"{base_url(request)}/{settings.organization_name}/{tenant_name}",
+        heartbeat_seconds=settings.heartbeat_interval_seconds,
+        long_poll_seconds=settings.long_poll_seconds,
     )
+    return _json(answer.to_json())
 
 
 @router.post("/heartbeat", summary="The robot is alive; answers stop requests for its jobs")
@@ -191,10 +169,10 @@ async def heartbeat(request: Request) -> Response:
         async with state.db.write() as conn:
             await robot_sessions.heartbeat(conn, caller.tenant_id, caller.robot_id, agent_id, busy)
     if stopping is False:
-        return _json({"commands": []})
+        return _json(HeartbeatAnswer().to_json())
     async with state.db.read() as conn:
         commands = await dispatch.commands(conn, caller.robot_id, known)
-    return _json({"commands": commands})
+    return _json(HeartbeatAnswer(commands).to_json())
 
 
 @router.post("/disconnect", summary="The agent stops: the robot is Disconnected")
@@ -206,7 +184,8 @@ async def disconnect(request: Request) -> Response:
     return Response(status_code=204)
 
 
-def _assignment(state: AppState, job: dict[str, Any]) -> dict[str, Any]:
+def _assignment(state: AppState, job: dict[str, Any]) -> Assignment:
+    """A claimed job with a token of its own for its process (the job's robot user, folder and job)."""
     expires = int(time.time()) + JOB_TOKEN_SECONDS
     claims = TokenClaims(
         int(job["robot_user_id"]),
@@ -217,39 +196,13 @@ def _assignment(state: AppState, job: dict[str, Any]) -> dict[str, Any]:
         folder_id=job["folder_id"],
         job_id=job["id"],
     )
-    return {
-        "id": job["id"],
-        "key": job["key"],
-        "releaseKey": job["release_key"],
-        "releaseName": job["release_name"],
-        "processKey": job["process_key"],
-        "processVersion": job["process_version"],
-        "entryPointPath": job["entry_point_path"],
-        "inputArguments": job["input_arguments"],
-        "folderId": job["folder_id"],
-        "folderKey": job["folder_key"],
-        "folderPath": job["folder_path"],
-        "robotKey": job["robot_key"],
-        "robotName": job["robot_name"],
-        "accessToken": issue(state.signing_key, claims),
-        "tokenExpiresAt": expires,
-        "stopProcessExpression": job["stop_process_expression"],
-        "killProcessExpression": job["kill_process_expression"],
-        "claim": job["claim"],
-    }
+    return robot_protocol.assignment(job, issue(state.signing_key, claims), expires)
 
 
 async def _claim(state: AppState, caller: RobotCaller, agent_id: str) -> list[dict[str, Any]]:
     ack_timeout = dt.timedelta(seconds=state.settings.claim_ack_timeout_seconds)
     async with state.db.write() as conn:
-        claimed = await dispatch.claim_for_robot(
-            conn, caller.tenant_id, caller.robot_id, agent_id, ack_timeout=ack_timeout
-        )
-        if not claimed:
-            return []
-        await robot_sessions.refresh_busy(conn, caller.tenant_id, caller.robot_id)
-        tokens = {job["id"]: job["claim"] for job in claimed}
-        return [{**job, "claim": tokens[job["id"]]} for job in await dispatch.job_details(conn, list(tokens))]
+        return await robot_protocol.claim_jobs(conn, caller.tenant_id, caller.robot_id, agent_id, ack_timeout)
 
 
 @router.post("/jobs/next", summary="Long poll: the robot's next jobs and stop requests")
@@ -259,14 +212,12 @@ async def next_jobs(request: Request) -> Response:
     agent_id, known = _agent_id(body), _known_jobs(body)
     state = _state(request)
     hub = state.hub
-    wait = body.get("wait", state.settings.long_poll_seconds)
-    if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 <= wait <= 120:
-        raise bad_request("wait must be a number of seconds from 0 to 120.")
-    free = body.get("free", 1)
-    recheck = SQLITE_RECHECK_SECONDS if state.db.is_sqlite else float(wait)
+    wait = inputs.number(body.get("wait", state.settings.long_poll_seconds), "wait", low=0, high=120)
+    free = inputs.integer(body.get("free", 1), "free")
+    recheck = SQLITE_RECHECK_SECONDS if state.db.is_sqlite else wait
     waiter = Waiter(caller.tenant_id, caller.robot_id)
     hub.add(waiter)
-    deadline = time.monotonic() + float(wait)
+    deadline = time.monotonic() + wait
     try:
         while True:
             waiter.event.clear()
@@ -275,13 +226,13 @@ async def next_jobs(request: Request) -> Response:
             jobs = await _claim(state, caller, agent_id) if free else []
             if jobs:
                 hub.took_something(waiter, len(jobs))
-                return _json({"jobs": [_assignment(state, j) for j in jobs], "commands": []})
+                return _json(JobsAnswer(jobs=tuple(_assignment(state, j) for j in jobs)).to_json())
             hub.took_nothing(waiter)
             async with state.db.read() as conn:
                 commands = await dispatch.commands(conn, caller.robot_id, known)
             remaining = deadline - time.monotonic()
             if commands or remaining <= 0:
-                return _json({"jobs": [], "commands": commands})
+                return _json(JobsAnswer(commands=commands).to_json())
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(waiter.event.wait(), timeout=min(remaining, recheck))
     finally:
@@ -299,11 +250,7 @@ async def job_state(job_key: str, request: Request) -> Response:
     if claim is not None and (not isinstance(claim, str) or body.get("state") != "Running"):
         raise bad_request("claim (a string) goes with state Running only.")
     async with _state(request).db.write() as conn:
-        if claim is not None:
-            state = await job_claims.acknowledge(conn, caller.tenant_id, caller.robot_id, job_key, claim)
-        else:
-            await job_claims.settle(conn, caller.tenant_id, caller.robot_id, job_key)
-            state = await job_results.report(conn, caller.tenant_id, caller.robot_id, job_key, body)
+        state = await robot_protocol.report(conn, caller.tenant_id, caller.robot_id, job_key, body, claim)
     return _json({"state": state.name})
 
 
@@ -314,12 +261,6 @@ async def should_stop(request: Request) -> Response:
     if claims is None or claims.kind != "job" or claims.job_id is None:
         raise unauthorized("A job token is required (UIPATH_ACCESS_TOKEN of the job's process).")
     async with _state(request).db.read() as conn:
-        state = (
-            await conn.execute(
-                select(jobs_table.c.state).where(
-                    jobs_table.c.id == claims.job_id, jobs_table.c.tenant_id == claims.tenant_id
-                )
-            )
-        ).scalar()
-    stopping = state is not None and JobState(state) in (JobState.Stopping, JobState.Terminating)
-    return _json({"shouldStop": stopping, "state": None if state is None else JobState(state).name})
+        state = await robot_protocol.job_state(conn, claims.tenant_id, int(claims.job_id))
+    stopping = state in (JobState.Stopping, JobState.Terminating)
+    return _json({"shouldStop": stopping, "state": None if state is None else state.name})

@@ -1,18 +1,18 @@
 """Sessions: the robots' live connections (state, machine, last report), as Orchestrator lists them,
-and what an administrator does to them (``domain.session_admin``)."""
+and what an administrator does to them (``domain.sessions``)."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import ColumnElement, RowMapping, select
+from sqlalchemy import ColumnElement, RowMapping
 from starlette.responses import Response
 
-from podium.db.schema import folder_robots, robots
+from podium import inputs
 from podium.db.schema_robots import robot_sessions
-from podium.domain import enums, session_admin
-from podium.domain.enums import RobotState, StopStrategy, parse_enum
+from podium.domain import enums, sessions
+from podium.domain.enums import RobotState, StopStrategy
 from podium.domain.robot_enums import MaintenanceMode, Platform
 from podium.errors import bad_request
 from podium.http.context import RequestContext
@@ -26,12 +26,13 @@ from podium.odata.serialize import format_datetime
 area = Area("Sessions")
 
 
+def _header_folder(ctx: RequestContext) -> int | None:
+    return None if ctx.folder is None else ctx.folder.id
+
+
 def _sessions_of_folder(ctx: RequestContext) -> list[ColumnElement[bool]]:
     """With a folder header: the sessions of the folder's robots."""
-    if ctx.folder is None:
-        return []
-    members = select(folder_robots.c.robot_id).where(folder_robots.c.folder_id == ctx.folder.id)
-    return [robot_sessions.c.robot_id.in_(members)]
+    return sessions.of_folder(_header_folder(ctx))
 
 
 def _fields() -> list[Any]:
@@ -86,13 +87,9 @@ async def global_sessions(ctx: RequestContext, call: ActionCall) -> Any:
     returns="Sessions",
 )
 async def machine_sessions(ctx: RequestContext, call: ActionCall) -> Any:
-    key = param(call, "key")
-    if isinstance(key, bool) or not isinstance(key, int):
-        raise bad_request("key must be the machine's integer id.")
+    key = inputs.entity_id(param(call, "key"), "key")
     ctx.require("Machines.View")
-    page = await service.list_entities_unchecked(
-        ctx, SESSIONS, call.options, [robot_sessions.c.machine_id == key]
-    )
+    page = await service.list_entities_unchecked(ctx, SESSIONS, call.options, sessions.of_machine(key))
     return collection(ctx, "Sessions", page.rows, page.count)
 
 
@@ -127,16 +124,6 @@ def runtime_dto(row: RowMapping, unresponsive_before: dt.datetime) -> dict[str, 
     }
 
 
-def _session_ids(value: Any) -> list[int]:
-    if (
-        not isinstance(value, list)
-        or not value
-        or not all(isinstance(v, int) and not isinstance(v, bool) for v in value)
-    ):
-        raise bad_request("sessionIds must be a non-empty list of session ids.")
-    return value
-
-
 @area.operation(
     "Sessions",
     "DeleteInactiveUnattendedSessions",
@@ -144,29 +131,21 @@ def _session_ids(value: Any) -> list[int]:
 )
 async def delete_inactive(ctx: RequestContext, call: ActionCall) -> Response:
     ctx.require("Robots.Delete")
-    ids = _session_ids(require_body(call).get("sessionIds"))
+    ids = inputs.id_list(require_body(call).get("sessionIds"), "sessionIds", what="session ids")
     async with ctx.state.db.write() as conn:
-        await session_admin.delete_inactive(
+        await sessions.delete_inactive(
             conn, ctx.tenant_id, ids, ctx.state.settings.heartbeat_interval_seconds
         )
     return Response(status_code=204)
 
 
 def _maintenance(body: dict[str, Any]) -> tuple[int, MaintenanceMode, StopStrategy | None]:
-    session_id = body.get("sessionId")
-    if isinstance(session_id, bool) or not isinstance(session_id, int):
-        raise bad_request("sessionId must be the session's integer id.")
-    try:
-        mode = MaintenanceMode(int(parse_enum(MaintenanceMode, body.get("maintenanceMode"))))
-    except ValueError:
-        raise bad_request("maintenanceMode must be Default or Enabled.") from None
+    session_id = inputs.entity_id(body.get("sessionId"), "sessionId")
+    mode = inputs.choice(body.get("maintenanceMode"), "maintenanceMode", MaintenanceMode)
     strategy = body.get("stopJobsStrategy")
     if strategy is None:
         return session_id, mode, None
-    try:
-        return session_id, mode, StopStrategy(int(parse_enum(StopStrategy, strategy)))
-    except ValueError:
-        raise bad_request("stopJobsStrategy must be SoftStop or Kill (or null).") from None
+    return session_id, mode, inputs.choice(strategy, "stopJobsStrategy", StopStrategy)
 
 
 @area.operation(
@@ -178,41 +157,36 @@ async def set_maintenance_mode(ctx: RequestContext, call: ActionCall) -> Respons
     ctx.require("Robots.Edit")
     session_id, mode, strategy = _maintenance(require_body(call))
     async with ctx.state.db.write() as conn:
-        await session_admin.set_maintenance(conn, ctx.tenant_id, session_id, mode, strategy)
+        await sessions.set_maintenance(conn, ctx.tenant_id, session_id, mode, strategy)
     return Response(status_code=204)
 
 
-@area.operation(
-    "Sessions", "GetUsernames", method="GET", summary="Usernames of the robots with a session"
-)
+@area.operation("Sessions", "GetUsernames", method="GET", summary="Usernames of the robots with a session")
 async def usernames(ctx: RequestContext, call: ActionCall) -> Response:
     ctx.require("Robots.View")
-    query = (
-        select(robots.c.username)
-        .join(robot_sessions, robot_sessions.c.robot_id == robots.c.id)
-        .where(robot_sessions.c.tenant_id == ctx.tenant_id, robots.c.username.is_not(None))
-        .where(*_sessions_of_folder(ctx))
-        .distinct()
-        .order_by(robots.c.username)
-    )
     async with ctx.state.db.read() as conn:
-        names = [row[0] for row in await conn.execute(query)]
+        names = await sessions.usernames(conn, ctx.tenant_id, _header_folder(ctx))
     return json_response(
         {"@odata.context": f"{ctx.odata_base}/$metadata#Collection(Edm.String)", "value": names}
     )
 
 
-async def _runtimes(ctx: RequestContext, call: ActionCall, conditions: list[ColumnElement[bool]]) -> Response:
+async def _runtimes(
+    ctx: RequestContext, call: ActionCall, folder_id: int | None = None, robot_id: int | None = None
+) -> Response:
     runtime_type = call.request.query_params.get("runtimeType")
-    if runtime_type:
-        try:
-            conditions = [*conditions, robots.c.type == int(parse_enum(enums.RobotType, runtime_type))]
-        except ValueError as error:
-            raise bad_request(f"runtimeType: {error}") from None
-    skip, top = call.options.skip or 0, call.options.top
+    robot_type = int(inputs.choice(runtime_type, "runtimeType", enums.RobotType)) if runtime_type else None
     async with ctx.state.db.read() as conn:
-        rows = await session_admin.runtimes(conn, ctx.tenant_id, conditions, skip, top)
-    limit = session_admin.unresponsive_since(ctx.state.settings.heartbeat_interval_seconds)
+        rows = await sessions.runtimes(
+            conn,
+            ctx.tenant_id,
+            folder_id=folder_id,
+            robot_id=robot_id,
+            robot_type=robot_type,
+            skip=call.options.skip or 0,
+            top=call.options.top,
+        )
+    limit = sessions.unresponsive_since(ctx.state.settings.heartbeat_interval_seconds)
     dtos = [runtime_dto(row, limit) for row in rows]
     return collection(ctx, "Collection(UiPath.Server.Configuration.OData.MachineSessionRuntimeDto)", dtos)
 
@@ -226,7 +200,7 @@ async def _runtimes(ctx: RequestContext, call: ActionCall, conditions: list[Colu
 )
 async def machine_session_runtimes(ctx: RequestContext, call: ActionCall) -> Response:
     ctx.require("Robots.View")
-    return await _runtimes(ctx, call, [])
+    return await _runtimes(ctx, call)
 
 
 @area.operation(
@@ -238,15 +212,9 @@ async def machine_session_runtimes(ctx: RequestContext, call: ActionCall) -> Res
     returns="MachineSessionRuntimeDto",
 )
 async def machine_session_runtimes_of_folder(ctx: RequestContext, call: ActionCall) -> Response:
-    folder_id = param(call, "folderId")
-    if isinstance(folder_id, bool) or not isinstance(folder_id, int):
-        raise bad_request("folderId must be the folder's integer id.")
+    folder_id = inputs.entity_id(param(call, "folderId"), "folderId")
     ctx.require("Robots.View")
-    members = select(folder_robots.c.robot_id).where(folder_robots.c.folder_id == folder_id)
-    conditions: list[ColumnElement[bool]] = [robot_sessions.c.robot_id.in_(members)]
     robot_id = call.request.query_params.get("robotId")
-    if robot_id:
-        if not robot_id.isdigit():
-            raise bad_request("robotId must be a robot's integer id.")
-        conditions.append(robot_sessions.c.robot_id == int(robot_id))
-    return await _runtimes(ctx, call, conditions)
+    if robot_id and not robot_id.isdigit():
+        raise bad_request("robotId must be a robot's integer id.")
+    return await _runtimes(ctx, call, folder_id, int(robot_id) if robot_id else None)

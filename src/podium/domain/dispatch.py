@@ -21,6 +21,7 @@ from podium.domain import job_claims
 from podium.domain.enums import JobState
 from podium.domain.job_states import claim_pending
 from podium.domain.robot_sessions import ACTIVE, session_gone
+from podium.robot.messages import Command
 
 DEFAULT_ACK_TIMEOUT = dt.timedelta(seconds=15)
 
@@ -142,7 +143,7 @@ async def job_details(conn: AsyncConnection, job_ids: list[int]) -> list[dict[st
     return [dict(row) for row in rows.mappings()]
 
 
-async def commands(conn: AsyncConnection, robot_id: int, known: Mapping[str, str]) -> list[dict[str, str]]:
+async def commands(conn: AsyncConnection, robot_id: int, known: Mapping[str, str]) -> tuple[Command, ...]:
     """Stop/Kill requests the agent has not seen yet: its jobs whose state here differs from what the
     agent reports (``known``: job key → state name as the agent last saw it)."""
     rows = await conn.execute(
@@ -155,7 +156,5 @@ async def commands(conn: AsyncConnection, robot_id: int, known: Mapping[str, str
     for key, state in rows:
         name = JobState(state).name
         if known.get(key) != name:
-            wanted.append(
-                {"jobKey": key, "state": name, "action": "Kill" if name == "Terminating" else "Stop"}
-            )
-    return wanted
+            wanted.append(Command(key, name, "Kill" if name == "Terminating" else "Stop"))
+    return tuple(wanted)

@@ -18,7 +18,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.engine import Database
-from podium.db.schema import jobs
+from podium.db.schema import jobs, machines, robots
 from podium.db.schema_robots import robot_logs
 from podium.db.types import utcnow
 from podium.domain.robot_enums import LogLevel
@@ -44,6 +44,46 @@ class LogSource:
     tenant_id: int
     defaults: Mapping[str, Any]
     job_key: str | None = None  # a job token's job: its logs belong to it
+
+
+class RobotSources:
+    """Robot id → the defaults its logs carry (its name and machine), looked up once per robot."""
+
+    def __init__(self) -> None:
+        self._defaults: dict[int, dict[str, Any]] = {}
+
+    async def source(self, db: Database, tenant_id: int, robot_id: int) -> LogSource:
+        defaults = self._defaults.get(robot_id)
+        if defaults is None:
+            async with db.read() as conn:
+                defaults = self._defaults[robot_id] = await robot_defaults(conn, robot_id)
+        return LogSource(tenant_id, defaults)
+
+
+async def robot_defaults(conn: AsyncConnection, robot_id: int) -> dict[str, Any]:
+    """The columns a robot's log entries start from (none for an unknown robot)."""
+    row = (
+        await conn.execute(
+            select(robots.c.name, robots.c.machine_id, robots.c.machine_name, machines.c.key)
+            .outerjoin(machines, machines.c.id == robots.c.machine_id)
+            .where(robots.c.id == robot_id)
+        )
+    ).first()
+    if row is None:
+        return {}
+    return {
+        "robot_name": row.name,
+        "machine_id": row.machine_id,
+        "machine_key": row.key,
+        "host_machine_name": row.machine_name,
+        "runtime_type": 2,
+    }
+
+
+async def job_key(conn: AsyncConnection, job_id: int) -> str | None:
+    """The key of job ``job_id`` (a job token's job: its process's logs belong to it)."""
+    key: str | None = (await conn.execute(select(jobs.c.key).where(jobs.c.id == job_id))).scalar()
+    return key
 
 
 def _time(value: Any, index: int) -> dt.datetime:

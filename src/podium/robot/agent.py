@@ -12,6 +12,7 @@ import signal
 import socket
 import subprocess
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ import httpx
 import orjson
 
 from podium.robot.cache import PackageCache
+from podium.robot.messages import Assignment, Command
 from podium.robot.protocol import Connection, Credentials, Protocol, RobotSession, SessionLost
 from podium.robot.runner import JobProcess, JobSpec, runtime_shim
 
@@ -64,13 +66,13 @@ class RobotWorker:
     def free(self) -> int:
         return max(0, self.robot.capacity - len(self.robot.running))
 
-    def apply(self, commands: list[dict[str, str]]) -> None:
+    def apply(self, commands: Sequence[Command]) -> None:
         for command in commands:
-            process = self.processes.get(command["jobKey"])
-            self.robot.running[command["jobKey"]] = command["state"]
+            process = self.processes.get(command.job_key)
+            self.robot.running[command.job_key] = command.state
             if process is None:
                 continue
-            if command["action"] == "Kill":
+            if command.action == "Kill":
                 process.kill()
             else:
                 process.request_stop()
@@ -93,19 +95,19 @@ class RobotWorker:
                 await asyncio.wait({poll})
             changed.cancel()
             answer = poll.result()
-            self.apply(answer["commands"])
-            for job in answer["jobs"]:
-                self.robot.running[job["key"]] = "Running"
+            self.apply(answer.commands)
+            for job in answer.jobs:
+                self.robot.running[job.key] = "Running"
                 self.agent.spawn(self.run(job))
 
-    def log(self, job: dict[str, Any], level: str, message: str) -> None:
+    def log(self, job: Assignment, level: str, message: str) -> None:
         self.logs.append(
             {
                 "message": message,
                 "level": level,
-                "jobKey": job["key"],
+                "jobKey": job.key,
                 "timeStamp": dt.datetime.now(dt.UTC).isoformat(),
-                "processName": job["releaseName"],
+                "processName": job.release_name,
                 "robotName": self.robot.name,
                 "machineName": self.agent.options.host,
             }
@@ -116,8 +118,8 @@ class RobotWorker:
             batch, self.logs = self.logs[:LOG_BATCH], self.logs[LOG_BATCH:]
             await self.protocol.submit_logs(self.robot, batch)
 
-    async def run(self, job: dict[str, Any]) -> None:
-        key = job["key"]
+    async def run(self, job: Assignment) -> None:
+        key = job.key
         if not await self.protocol.acknowledge(self.robot, job):  # withdrawn: another robot runs it
             self.robot.running.pop(key, None)
             self.changed.set()
@@ -135,19 +137,19 @@ class RobotWorker:
         self.robot.running.pop(key, None)
         self.changed.set()
 
-    async def _execute(self, job: dict[str, Any]) -> tuple[str, dict[str, Any] | None, str | None]:
+    async def _execute(self, job: Assignment) -> tuple[str, dict[str, Any] | None, str | None]:
         agent = self.agent
         try:
             prepared = await agent.cache.prepare(
-                job["processKey"], job["processVersion"], lambda target: self.protocol.download(job, target)
+                job.process_key, job.process_version, lambda target: self.protocol.download(job, target)
             )
         except subprocess.CalledProcessError as error:
             return "Faulted", None, f"Installing the package's dependencies failed:\n{error.stderr or error}"
-        entry = job.get("entryPointPath") or prepared.info.main_entry_point
-        arguments = orjson.loads(job["inputArguments"]) if job.get("inputArguments") else {}
-        work_dir = agent.options.cache_dir / "jobs" / job["key"]
+        entry = job.entry_point_path or prepared.info.main_entry_point
+        arguments = orjson.loads(job.input_arguments) if job.input_arguments else {}
+        work_dir = agent.options.cache_dir / "jobs" / job.key
         spec = JobSpec(
-            key=job["key"],
+            key=job.key,
             kind=prepared.info.kind,
             content_dir=await asyncio.to_thread(job_copy, prepared.content_dir, work_dir),
             entry_point=entry,
@@ -158,12 +160,12 @@ class RobotWorker:
             function=agent.function_of(prepared.content_dir),
         )
         process = JobProcess(spec, lambda level, text: self.log(job, level, text), agent.shim)
-        self.processes[job["key"]] = process
-        if self.robot.running.get(job["key"]) == "Terminating":
+        self.processes[job.key] = process
+        if self.robot.running.get(job.key) == "Terminating":
             return "Stopped", None, "The job was killed before it started."
         await process.start()
         self.log(job, "Info", f"Job started on {agent.options.host} ({prepared.info.kind} package).")
-        if self.robot.running.get(job["key"]) == "Stopping":
+        if self.robot.running.get(job.key) == "Stopping":
             process.request_stop()
         outcome = await process.wait()
         return outcome.state, outcome.output, outcome.info
@@ -192,19 +194,19 @@ class Agent:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    def job_environment(self, job: dict[str, Any]) -> dict[str, str]:
+    def job_environment(self, job: Assignment) -> dict[str, str]:
         """What the job's process gets to call Podium (the official SDK reads these)."""
         assert self.connection is not None
         return {
             "UIPATH_URL": self.connection.orchestrator_url,
-            "UIPATH_ACCESS_TOKEN": job["accessToken"],
-            "UIPATH_JOB_KEY": job["key"],
-            "UIPATH_JOB_ID": str(job["id"]),
-            "UIPATH_FOLDER_KEY": job["folderKey"],
-            "UIPATH_FOLDER_PATH": job["folderPath"],
-            "UIPATH_PROCESS_UUID": job["releaseKey"],
-            "UIPATH_PROCESS_VERSION": job["processVersion"],
-            "UIPATH_ROBOT_KEY": job["robotKey"],
+            "UIPATH_ACCESS_TOKEN": job.access_token,
+            "UIPATH_JOB_KEY": job.key,
+            "UIPATH_JOB_ID": str(job.id),
+            "UIPATH_FOLDER_KEY": job.folder_key,
+            "UIPATH_FOLDER_PATH": job.folder_path,
+            "UIPATH_PROCESS_UUID": job.release_key,
+            "UIPATH_PROCESS_VERSION": job.process_version,
+            "UIPATH_ROBOT_KEY": job.robot_key,
             "UIPATH_TELEMETRY_ENABLED": "false",
             "PODIUM_URL": self.options.url,
         }

@@ -1,4 +1,5 @@
-"""The agent's side of the robot protocol (see the README): HTTP calls and their retries."""
+"""The agent's side of the robot protocol (see the README): HTTP calls and their retries. The answers
+are read into the types of ``robot.messages``, the ones the server writes them from."""
 
 from __future__ import annotations
 
@@ -10,6 +11,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from podium.robot.messages import Assignment, Command, ConnectAnswer, HeartbeatAnswer, JobsAnswer
 
 log = logging.getLogger("podium.robot")
 
@@ -94,14 +97,11 @@ class Protocol:
         if response.status_code in (400, 401, 403):
             raise PermissionError(f"Podium refused the connection: {response.text}")
         response.raise_for_status()
-        answer = response.json()
+        answer = ConnectAnswer.from_json(response.json())
         robots = [
-            RobotSession(r["robotId"], r["robotKey"], r["robotName"], r["token"], r["capacity"])
-            for r in answer["robots"]
+            RobotSession(r.robot_id, r.robot_key, r.robot_name, r.token, r.capacity) for r in answer.robots
         ]
-        return Connection(
-            robots, answer["orchestratorUrl"], answer["heartbeatSeconds"], answer["longPollSeconds"]
-        )
+        return Connection(robots, answer.orchestrator_url, answer.heartbeat_seconds, answer.long_poll_seconds)
 
     async def _call(self, robot: RobotSession, path: str, body: dict[str, Any]) -> Any:
         response = await self.http.post(path, json=body, headers={"Authorization": f"Bearer {robot.token}"})
@@ -110,16 +110,15 @@ class Protocol:
         response.raise_for_status()
         return response.json() if response.content else None
 
-    async def heartbeat(self, robot: RobotSession) -> list[dict[str, str]]:
+    async def heartbeat(self, robot: RobotSession) -> tuple[Command, ...]:
         answer = await self._call(
             robot, "/api/robot/heartbeat", {"agentId": self.agent_id, "running": robot.running}
         )
-        return list(answer["commands"])
+        return HeartbeatAnswer.from_json(answer).commands
 
-    async def next_jobs(self, robot: RobotSession, free: int, wait: float) -> dict[str, Any]:
+    async def next_jobs(self, robot: RobotSession, free: int, wait: float) -> JobsAnswer:
         body = {"agentId": self.agent_id, "running": dict(robot.running), "free": free, "wait": wait}
-        answer: dict[str, Any] = await self._call(robot, "/api/robot/jobs/next", body)
-        return answer
+        return JobsAnswer.from_json(await self._call(robot, "/api/robot/jobs/next", body))
 
     async def report(
         self,
@@ -135,15 +134,13 @@ class Protocol:
         if response is not None and response.status_code >= 400:
             log.warning("Podium refused the %s report of job %s: %s", state, key, response.text)
 
-    async def acknowledge(self, robot: RobotSession, job: dict[str, Any]) -> bool:
+    async def acknowledge(self, robot: RobotSession, job: Assignment) -> bool:
         """Confirms the job was received (its first ``Running`` report, with the claim's token); False
         when Podium withdrew the claim meanwhile: the job must not run here. Retried while Podium cannot
         be reached (acknowledging twice is harmless)."""
-        response = await self._post_state(robot, job["key"], {"state": "Running", "claim": job.get("claim")})
+        response = await self._post_state(robot, job.key, {"state": "Running", "claim": job.claim})
         if response is None or response.status_code >= 400:
-            log.warning(
-                "job %s not taken: %s", job["key"], "no answer" if response is None else response.text
-            )
+            log.warning("job %s not taken: %s", job.key, "no answer" if response is None else response.text)
             return False
         return True
 
@@ -176,11 +173,11 @@ class Protocol:
         except httpx.TransportError as error:
             log.warning("could not send %d log entries: %s", len(entries), error)
 
-    async def download(self, job: dict[str, Any], target: Path) -> None:
+    async def download(self, job: Assignment, target: Path) -> None:
         """The job's package (``DownloadPackage(key='<id>:<version>')``) with the job's own token."""
-        key = f"{job['processKey']}:{job['processVersion']}"
+        key = f"{job.process_key}:{job.process_version}"
         url = f"/odata/Processes/UiPath.Server.Configuration.OData.DownloadPackage(key='{key}')"
-        headers = {"Authorization": f"Bearer {job['accessToken']}", "X-UIPATH-FolderKey": job["folderKey"]}
+        headers = {"Authorization": f"Bearer {job.access_token}", "X-UIPATH-FolderKey": job.folder_key}
         async with self.http.stream("GET", url, headers=headers) as response:
             if response.status_code != 200:
                 await response.aread()

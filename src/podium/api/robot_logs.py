@@ -1,5 +1,5 @@
-"""Logs: ``POST /api/Logs`` and ``/api/Logs/SubmitLogs`` from robots and job processes, and
-``/odata/RobotLogs`` (filters, Export, GetTotalCount)."""
+"""Robot logs: ``POST /api/Logs`` and ``/api/Logs/SubmitLogs`` from robots and job processes, and
+``/odata/RobotLogs`` (filters, Export, GetTotalCount). Validating and writing them: ``domain.robot_logs``."""
 
 from __future__ import annotations
 
@@ -7,15 +7,13 @@ from typing import Any
 
 import orjson
 from fastapi import APIRouter, Request
-from sqlalchemy import select
 from starlette.responses import Response
 
 from podium.auth.tokens import verify
-from podium.db.schema import jobs, machines, robots
 from podium.db.schema_robots import robot_logs
 from podium.domain import enums
 from podium.domain.robot_enums import LogLevel
-from podium.domain.robot_logs import JobFolders, LogSource, parse_batch, store
+from podium.domain.robot_logs import JobFolders, LogSource, RobotSources, job_key, parse_batch, store
 from podium.errors import bad_request, forbidden
 from podium.http.context import RequestContext, request_context
 from podium.http.state import AppState
@@ -29,7 +27,7 @@ from podium.odata.registry import ActionCall, Area
 router = APIRouter(tags=["Logs"])
 area = Area("Logs", router)
 JOB_FOLDERS = JobFolders()
-_robot_defaults: dict[int, dict[str, Any]] = {}
+ROBOT_SOURCES = RobotSources()
 
 ROBOT_LOGS = area.add(
     EntitySet(
@@ -60,47 +58,20 @@ ROBOT_LOGS = area.add(
 )
 
 
-async def _robot_source(state: AppState, tenant_id: int, robot_id: int) -> LogSource:
-    """A robot token's logs carry its name and machine (looked up once per robot)."""
-    defaults = _robot_defaults.get(robot_id)
-    if defaults is None:
-        async with state.db.read() as conn:
-            row = (
-                await conn.execute(
-                    select(robots.c.name, robots.c.machine_id, robots.c.machine_name, machines.c.key)
-                    .outerjoin(machines, machines.c.id == robots.c.machine_id)
-                    .where(robots.c.id == robot_id)
-                )
-            ).first()
-        defaults = (
-            {
-                "robot_name": row.name,
-                "machine_id": row.machine_id,
-                "machine_key": row.key,
-                "host_machine_name": row.machine_name,
-                "runtime_type": 2,
-            }
-            if row
-            else {}
-        )
-        _robot_defaults[robot_id] = defaults
-    return LogSource(tenant_id, defaults)
-
-
 async def _source(request: Request) -> LogSource:
     state: AppState = request.app.state.podium
     scheme, _, token = request.headers.get("authorization", "").partition(" ")
     claims = verify(state.signing_key, token.strip()) if scheme.lower() == "bearer" else None
     if claims is not None and claims.kind == "robot" and claims.robot_id is not None:
-        return await _robot_source(state, claims.tenant_id, int(claims.robot_id))
+        return await ROBOT_SOURCES.source(state.db, claims.tenant_id, int(claims.robot_id))
     ctx = await request_context(request)
     folder = ctx.folder.fully_qualified_name if ctx.folder else None
     if not (ctx.principal.has("Logs.Create", folder) or ctx.principal.folder_grants("Logs.Create")):
         raise forbidden("You are not authorized! (missing permission Logs.Create)")
     if ctx.principal.job_id is not None:
-        source = await _robot_source(state, ctx.tenant_id, int(ctx.principal.robot_id or 0))
+        source = await ROBOT_SOURCES.source(state.db, ctx.tenant_id, int(ctx.principal.robot_id or 0))
         async with state.db.read() as conn:
-            key = (await conn.execute(select(jobs.c.key).where(jobs.c.id == ctx.principal.job_id))).scalar()
+            key = await job_key(conn, int(ctx.principal.job_id))
         return LogSource(ctx.tenant_id, source.defaults, key)
     return LogSource(ctx.tenant_id, {})
 
@@ -132,9 +103,7 @@ async def submit_logs(request: Request) -> Response:
 EXPORT_COLUMNS = ("TimeStamp", "Level", "ProcessName", "RobotName", "HostMachineName", "JobKey", "Message")
 
 
-@area.operation(
-    "RobotLogs", "GetTotalCount", method="GET", summary="The number of logs the filter selects"
-)
+@area.operation("RobotLogs", "GetTotalCount", method="GET", summary="The number of logs the filter selects")
 async def total_count(ctx: RequestContext, call: ActionCall) -> Any:
     options = call.options
     options.top, options.count, options.select = 1, True, ["Id"]

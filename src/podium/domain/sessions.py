@@ -1,4 +1,6 @@
-"""What an administrator does to robot sessions: remove inactive ones, put a host in maintenance.
+"""Robot sessions as administrators see them (``api.sessions``): which sessions a folder or a machine
+shows, the host-runtime view, and what an administrator does to them: remove inactive ones, put a host
+in maintenance. The session state machine itself (connect, heartbeats, silence) is ``robot_sessions``.
 
 *Inactive* is Orchestrator's "disconnected or unresponsive": Disconnected, or silent for four heartbeat
 intervals (:func:`unresponsive_since`) while the heartbeat timeout has not yet disconnected it.
@@ -19,12 +21,12 @@ from typing import Any
 from sqlalchemy import ColumnElement, RowMapping, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.db.schema import jobs, machines, robots
+from podium.db.schema import folder_robots, jobs, machines, robots
 from podium.db.schema_robots import robot_sessions
 from podium.db.types import utcnow
 from podium.domain import events, wakeups
-from podium.domain import jobs as job_rules
 from podium.domain.enums import RobotState, StopStrategy
+from podium.domain.jobs import stop_job
 from podium.domain.robot_enums import MaintenanceMode
 from podium.domain.robot_sessions import ACTIVE, active_jobs, fault_jobs, set_state
 from podium.errors import bad_request, not_found
@@ -35,6 +37,31 @@ MISSED_HEARTBEATS = 4  # Orchestrator: unresponsive after four heartbeats missed
 def unresponsive_since(interval_seconds: float, now: dt.datetime | None = None) -> dt.datetime:
     """Sessions that last reported before this instant are unresponsive."""
     return (now or utcnow()) - dt.timedelta(seconds=MISSED_HEARTBEATS * interval_seconds)
+
+
+def of_folder(folder_id: int | None) -> list[ColumnElement[bool]]:
+    """The sessions of the folder's robots (no condition without a folder)."""
+    if folder_id is None:
+        return []
+    members = select(folder_robots.c.robot_id).where(folder_robots.c.folder_id == folder_id)
+    return [robot_sessions.c.robot_id.in_(members)]
+
+
+def of_machine(machine_id: int) -> list[ColumnElement[bool]]:
+    return [robot_sessions.c.machine_id == machine_id]
+
+
+async def usernames(conn: AsyncConnection, tenant_id: int, folder_id: int | None) -> list[str]:
+    """The usernames of the robots with a session (of the folder's robots, given a folder), sorted."""
+    query = (
+        select(robots.c.username)
+        .join(robot_sessions, robot_sessions.c.robot_id == robots.c.id)
+        .where(robot_sessions.c.tenant_id == tenant_id, robots.c.username.is_not(None))
+        .where(*of_folder(folder_id))
+        .distinct()
+        .order_by(robots.c.username)
+    )
+    return [row[0] for row in await conn.execute(query)]
 
 
 def _inactive(limit: dt.datetime) -> Any:
@@ -145,7 +172,7 @@ async def set_maintenance(
             .all()
         )
         for job in running:
-            await job_rules.stop_job(conn, dict(job), stop)
+            await stop_job(conn, dict(job), stop)
     if mode is MaintenanceMode.Default:
         for robot_id in robot_ids:
             await wakeups.mark(conn, wakeups.Wakeup(tenant_id, robot_id))
@@ -166,12 +193,21 @@ async def set_maintenance(
 async def runtimes(
     conn: AsyncConnection,
     tenant_id: int,
-    conditions: Sequence[ColumnElement[bool]],
+    *,
+    folder_id: int | None = None,
+    robot_id: int | None = None,
+    robot_type: int | None = None,
     skip: int = 0,
     top: int | None = None,
 ) -> list[RowMapping]:
     """Sessions with what a host-runtime view shows: the robot's type and user, the machine's type
-    and scope, and the jobs running now (``UsedRuntimes``)."""
+    and scope, and the jobs running now (``UsedRuntimes``); of a folder's robots, of one robot, of one
+    robot type when given."""
+    conditions = of_folder(folder_id)
+    if robot_id is not None:
+        conditions.append(robot_sessions.c.robot_id == robot_id)
+    if robot_type is not None:
+        conditions.append(robots.c.type == robot_type)
     used = (
         select(func.count())
         .select_from(jobs)
