@@ -10,7 +10,8 @@ from sqlalchemy.engine import Engine
 
 from podium.db.schema_robots import job_claims
 from podium.db.types import utcnow
-from tests.robots.helpers import FOLDER, RobotClient, connect, job, seed_machine, start_jobs
+from tests.factories import seed_machine, start_jobs
+from tests.robots.helpers import FOLDER, RobotClient, connect, job
 from tests.support import Api, assert_error
 
 STOP = "/odata/Jobs/UiPath.Server.Configuration.OData.StopJobs"

@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from podium.db.schema_robots import robot_logs
-from tests.robots.helpers import connect, seed_machine, start_jobs
+from tests.factories import seed_machine, start_jobs
+from tests.robots.helpers import connect
 from tests.support import Api, assert_error
 
 SUBMIT = "/api/Logs/SubmitLogs"

@@ -12,7 +12,8 @@ from sqlalchemy.engine import Engine
 
 from podium.db.schema_robots import robot_sessions
 from podium.db.types import utcnow
-from tests.robots.helpers import RobotClient, connect, job, seed_machine, start_jobs
+from tests.factories import seed_machine, start_jobs
+from tests.robots.helpers import RobotClient, connect, job
 from tests.support import Api, assert_error
 
 ACTIONS = "/odata/Sessions/UiPath.Server.Configuration.OData."

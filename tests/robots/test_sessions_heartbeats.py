@@ -14,7 +14,8 @@ from podium.db.engine import Database
 from podium.db.schema_robots import robot_sessions
 from podium.domain.heartbeat_batches import HeartbeatBatcher
 from podium.domain.robot_sessions import Beat
-from tests.robots.helpers import FOLDER, connect, seed_machine, start_jobs
+from tests.factories import seed_machine, start_jobs
+from tests.robots.helpers import FOLDER, connect
 from tests.support import Api, assert_error
 
 
