@@ -131,7 +131,7 @@ async def connect(request: Request) -> Response:
     async with state.db.write() as conn:
         tenant_name = await robot_protocol.tenant_name(conn, machine["tenant_id"])
         for robot in await robot_identity.machine_robots(conn, machine, name):
-            user_id = await robot_identity.ensure_robot_user(conn, robot)
+            user_id = await robot_identity.provision_robot_user(conn, robot)
             session = await robot_sessions.open_session(
                 conn,
                 robot,
