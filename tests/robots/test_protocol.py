@@ -24,6 +24,13 @@ def test_unknown_machine_key_and_bad_connect(api: Api, db: Engine) -> None:
         api.client.post("/api/robot/connect", json={**body, "machineKey": machine["Key"], "capacity": 0}), 400
     )
     assert_error(api.client.post("/api/robot/connect", content=b"[1,"), 400)
+    good = {**body, "machineKey": machine["Key"]}
+    for bad in ({"agentId": "x" * 37}, {"hostMachineName": ""}, {"capacity": True}, {"robotName": 7}):
+        assert_error(api.client.post("/api/robot/connect", json={**good, **bad}), 400)
+    [robot] = connect(api, machine)
+    for bad in ({"wait": 121}, {"wait": "5"}, {"free": -1}, {"free": True}, {"running": ["x"]}):
+        poll = {"agentId": robot.agent_id, "wait": 0, **bad}
+        assert_error(api.client.post("/api/robot/jobs/next", json=poll, headers=robot.headers()), 400)
     assert_error(api.client.post("/api/robot/heartbeat", json={"agentId": "a"}), 401)
     assert_error(
         api.client.post(
