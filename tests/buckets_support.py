@@ -19,7 +19,7 @@ import uvicorn
 
 from podium.app import create_app
 from podium.config import Settings
-from tests.support import ADMIN_PASSWORD, create_tenant_sync
+from tests.support import ADMIN_PASSWORD, SIGNING_KEY, create_tenant_sync
 
 ODATA = "/odata"
 BUCKETS = "/odata/Buckets"
@@ -50,9 +50,7 @@ class LiveServer:
 def live_podium(database_url: str, data_dir: Path, **settings_overrides: Any) -> Iterator[LiveServer]:
     """Podium served by uvicorn in a thread of this process on a free port of 127.0.0.1."""
     create_tenant_sync(database_url, "Default")
-    settings = Settings(
-        data_dir=data_dir, database_url=database_url, secret_key="test-signing-key-" + "y" * 32
-    )
+    settings = Settings(data_dir=data_dir, database_url=database_url, secret_key=SIGNING_KEY)
     for name, value in settings_overrides.items():
         setattr(settings, name, value)
     port = free_port()

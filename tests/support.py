@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -75,6 +76,11 @@ class Api:
     def ok(self, response: httpx.Response, status: int = 200) -> Any:
         assert response.status_code == status, f"{response.status_code}: {response.text}"
         return response.json() if response.content else None
+
+
+def encoded(path: str) -> str:
+    """A folder path as the ``X-UIPATH-FolderPath-Encoded`` header carries it: base64 of UTF-16LE."""
+    return base64.b64encode(path.encode("utf-16-le")).decode()
 
 
 def assert_error(response: httpx.Response, status: int) -> dict[str, Any]:

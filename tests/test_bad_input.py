@@ -34,8 +34,8 @@ from sqlalchemy.engine import Connection
 
 from podium.db.tables import metadata
 from tests.conftest import sync_engine
-from tests.package_builders import nupkg
-from tests.support import ADMIN_PASSWORD, SIGNING_KEY, Api, assert_error, start_app
+from tests.factories import release, role_id, user, user_with
+from tests.support import ADMIN_PASSWORD, SIGNING_KEY, Api, assert_error, encoded, start_app
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashes")
 
@@ -93,12 +93,6 @@ class World:
         self.api = api
         shared = api.tenant.shared_folder_id
         self.shared = shared
-        upload = api.client.post(
-            f"/odata/Processes/{NS}.UploadPackage",
-            headers=api.headers(),
-            files={"file": ("P1.1.0.0.nupkg", nupkg("P1", "1.0.0"), "application/octet-stream")},
-        )
-        api.ok(upload)
         self.machine = api.ok(api.post("/odata/Machines", {"Name": "M1"}), 201)["Id"]
         self.robot = api.ok(
             api.post("/odata/Robots", {"Name": "R1", "MachineId": self.machine}, folder=shared), 201
@@ -112,15 +106,8 @@ class World:
             ),
             204,
         )
-        release = api.ok(
-            api.post(
-                "/odata/Releases",
-                {"Name": "P1", "ProcessKey": "P1", "EnvironmentId": self.environment},
-                folder=shared,
-            ),
-            201,
-        )
-        self.release, self.release_key = release["Id"], release["Key"]
+        p1 = release(api, shared, "P1", self.environment)
+        self.release, self.release_key = p1["Id"], p1["Key"]
         started = api.ok(
             api.post(
                 f"/odata/Jobs/{NS}.StartJobs",
@@ -1107,33 +1094,22 @@ def people(stage: Stage) -> dict[str, str]:
     """Three users of little power, built once (the baseline moves on): ``nobody`` (no role), ``folks``
     (Automation User in Shared), ``viewer`` (a tenant role of Jobs.View only); their tokens by name."""
     api = stage.api
-    nobody = api.ok(api.post("/odata/Users", {"UserName": "nobody", "Password": "nobody-password"}), 201)[
-        "Id"
-    ]
-    folks = api.ok(api.post("/odata/Users", {"UserName": "folks", "Password": "folks-password"}), 201)["Id"]
-    roles = api.ok(api.get("/odata/Roles?$filter=Name eq 'Automation User'"))["value"]
-    api.ok(
-        api.post(
-            f"/odata/Folders/{NS}.AssignUsers",
-            {
-                "assignments": {
-                    "UserIds": [folks],
-                    "RolesPerFolder": [{"FolderId": stage.world.shared, "RoleIds": [roles[0]["Id"]]}],
-                }
-            },
-        ),
-        204,
-    )
-    viewer_role = api.ok(
-        api.post("/odata/Roles", {"Name": "JobViewer", "Permissions": [{"Name": "Jobs.View"}]}), 201
-    )["Id"]
-    viewer = api.ok(api.post("/odata/Users", {"UserName": "viewer", "Password": "viewer-password"}), 201)[
-        "Id"
-    ]
-    api.ok(api.post(f"/odata/Users({viewer})/{NS}.AssignRoles", {"roleIds": [viewer_role]}), 204)
-    stage.ids.update(nobody=nobody, viewer_role=viewer_role, automation_user=roles[0]["Id"])
+    nobody, folks = user(api, "nobody"), user(api, "folks")
+    automation_user = role_id(api, "Automation User")
+    assignment = {
+        "UserIds": [folks],
+        "RolesPerFolder": [{"FolderId": stage.world.shared, "RoleIds": [automation_user]}],
+    }
+    api.ok(api.post(f"/odata/Folders/{NS}.AssignUsers", {"assignments": assignment}), 204)
+    viewer = user_with(api, "viewer", ["Jobs.View"])
+    viewer_role = role_id(api, "viewer-role")
+    stage.ids.update(nobody=nobody, viewer_role=viewer_role, automation_user=automation_user)
     stage.rebase()
-    return {name: api.login(name, f"{name}-password") for name in ("nobody", "folks", "viewer")}
+    return {
+        "nobody": api.login("nobody", "nobody-password"),
+        "folks": api.login("folks", "folks-password"),
+        "viewer": viewer,
+    }
 
 
 WRITES: list[tuple[str, str, Any]] = [
@@ -1152,7 +1128,7 @@ WRITES: list[tuple[str, str, Any]] = [
     ("PUT", f"/odata/Users({ADMIN})", {"Password": "hijacked-password"}),
     ("DELETE", f"/odata/Users({ADMIN})", None),
     ("POST", "/odata/Roles", {"Name": "r9", "Permissions": [{"Name": "Users.Edit"}]}),
-    ("PUT", f"/odata/Roles({VIEWER_ROLE})", {"Name": "JobViewer", "Permissions": [{"Name": "Users.Edit"}]}),
+    ("PUT", f"/odata/Roles({VIEWER_ROLE})", {"Name": "viewer-role", "Permissions": [{"Name": "Users.Edit"}]}),
     ("POST", f"/odata/Users({NOBODY})/{NS}.AssignRoles", {"roleIds": [VIEWER_ROLE]}),
     (
         "POST",
@@ -1217,10 +1193,6 @@ def test_everyone_may_ask_who_they_are_and_what_they_may_do(
     readonly: Stage, people: dict[str, str], url: str, user: str
 ) -> None:
     readonly.api.ok(readonly.request("GET", url, token=people[user]))
-
-
-def encoded(path: str) -> str:
-    return base64.b64encode(path.encode("utf-16-le")).decode()
 
 
 UNKNOWN_FOLDERS = [

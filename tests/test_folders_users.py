@@ -9,33 +9,21 @@ RestartJob, ResumeJob, GetByKey, Export, the StartJobs strategies and the state 
 
 from __future__ import annotations
 
-import base64
 import csv
 import io
 import uuid
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from podium.auth import passwords
 from podium.domain.enums import JobState
-from tests.package_builders import nupkg
-from tests.support import ADMIN_PASSWORD, Api, assert_error
+from tests.factories import release, role_id, user
+from tests.support import ADMIN_PASSWORD, Api, assert_error, encoded
 
 NS = "UiPath.Server.Configuration.OData"
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 with its smallest cost: passwords are still hashed and verified, in microseconds."""
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
-
-
-def encoded(path: str) -> str:
-    return base64.b64encode(path.encode("utf-16-le")).decode()
+pytestmark = pytest.mark.usefixtures("cheap_password_hashes")
 
 
 def folder(api: Api, name: str, parent: int | None = None, **values: Any) -> dict[str, Any]:
@@ -43,21 +31,6 @@ def folder(api: Api, name: str, parent: int | None = None, **values: Any) -> dic
     if parent is not None:
         body["ParentId"] = parent
     created: dict[str, Any] = api.ok(api.post("/odata/Folders", body), 201)
-    return created
-
-
-def release(api: Api, folder_id: int, name: str, environment: int | None = None) -> dict[str, Any]:
-    """A release of package ``name`` (uploaded to the tenant's feed first)."""
-    upload = api.client.post(
-        f"/odata/Processes/{NS}.UploadPackage",
-        headers=api.headers(),
-        files={"file": (f"{name}.1.0.0.nupkg", nupkg(name, "1.0.0"), "application/octet-stream")},
-    )
-    api.ok(upload)
-    body: dict[str, Any] = {"Name": name, "ProcessKey": name, "ProcessVersion": "1.0.0"}
-    if environment is not None:
-        body["EnvironmentId"] = environment
-    created: dict[str, Any] = api.ok(api.post("/odata/Releases", body, folder=folder_id), 201)
     return created
 
 
@@ -72,18 +45,6 @@ def start(
     )
     jobs: list[dict[str, Any]] = api.ok(response)["value"]
     return jobs
-
-
-def user(api: Api, name: str, password: str | None = None, **values: Any) -> int:
-    body = {"UserName": name, "Password": password or f"{name}-password", **values}
-    user_id: int = api.ok(api.post("/odata/Users", body), 201)["Id"]
-    return user_id
-
-
-def role_id(api: Api, name: str) -> int:
-    [found] = api.ok(api.get(f"/odata/Roles?$filter=Name eq '{name}'"))["value"]
-    found_id: int = found["Id"]
-    return found_id
 
 
 def set_state(db: Engine, job_id: int, state: JobState) -> None:

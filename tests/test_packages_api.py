@@ -6,25 +6,16 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import httpx
 import pytest
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from podium.db.schema_packages import package_versions
+from tests.factories import UPLOAD, upload
 from tests.package_builders import INPUT_SCHEMA, nupkg
 from tests.support import Api, assert_error
 
 NS = "UiPath.Server.Configuration.OData"
-UPLOAD = f"/odata/Processes/{NS}.UploadPackage"
-
-
-def upload(
-    api: Api, data: bytes, url: str = UPLOAD, name: str = "package.nupkg", token: str | None = None
-) -> httpx.Response:
-    files = {"file": (name, data, "application/octet-stream")}
-    response: httpx.Response = api.client.post(url, files=files, headers=api.headers(None, token))
-    return response
 
 
 def feed_files(api: Api) -> list[str]:

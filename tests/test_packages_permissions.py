@@ -3,39 +3,12 @@ isolation of feeds."""
 
 from __future__ import annotations
 
-import httpx
-
+from tests.factories import UPLOAD, upload, user_with
 from tests.package_builders import nupkg
 from tests.support import Api, assert_error, create_tenant_sync
 
 NS = "UiPath.Server.Configuration.OData"
-UPLOAD = f"/odata/Processes/{NS}.UploadPackage"
 DOWNLOAD = f"/odata/Processes/{NS}.DownloadPackage(key='Hello:1.0.0')"
-
-
-def upload(api: Api, data: bytes, token: str | None = None, url: str = UPLOAD) -> httpx.Response:
-    response: httpx.Response = api.client.post(
-        url, files={"file": ("p.nupkg", data)}, headers=api.headers(None, token)
-    )
-    return response
-
-
-def user_with(api: Api, name: str, permissions: list[str], folder: int | None = None) -> str:
-    """A user holding a role with ``permissions`` across the tenant (or in ``folder``); returns a token."""
-    role = api.ok(
-        api.post("/odata/Roles", {"Name": f"{name}-role", "Permissions": [{"Name": p} for p in permissions]}),
-        201,
-    )
-    user = api.ok(api.post("/odata/Users", {"UserName": name, "Password": "pass-word-123"}), 201)
-    if folder is None:
-        api.ok(api.post(f"/odata/Users({user['Id']})/{NS}.AssignRoles", {"roleIds": [role["Id"]]}), 204)
-    else:
-        assignment = {
-            "UserIds": [user["Id"]],
-            "RolesPerFolder": [{"FolderId": folder, "RoleIds": [role["Id"]]}],
-        }
-        api.ok(api.post(f"/odata/Folders/{NS}.AssignUsers", {"assignments": assignment}), 204)
-    return api.login(name, "pass-word-123")
 
 
 def test_package_permissions(api: Api) -> None:

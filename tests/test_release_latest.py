@@ -5,16 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
+from tests.factories import upload
 from tests.package_builders import nupkg
 from tests.support import Api
 
 NS = "UiPath.Server.Configuration.OData"
-UPLOAD = f"/odata/Processes/{NS}.UploadPackage"
-
-
-def upload(api: Api, data: bytes, feed_id: str | None = None) -> None:
-    url = f"{UPLOAD}?feedId={feed_id}" if feed_id else UPLOAD
-    api.ok(api.client.post(url, files={"file": ("p.nupkg", data)}, headers=api.headers()))
 
 
 def latest_flags(api: Api, folder: Any) -> dict[str, tuple[str, bool]]:
@@ -24,13 +19,13 @@ def latest_flags(api: Api, folder: Any) -> dict[str, tuple[str, bool]]:
 
 def test_is_latest_version_follows_uploads(api: Api) -> None:
     shared = api.tenant.shared_folder_id
-    upload(api, nupkg("Hello", "1.0.0"))
+    api.ok(upload(api, nupkg("Hello", "1.0.0")))
     api.ok(api.post("/odata/Releases", {"Name": "A", "ProcessKey": "Hello"}, folder=shared), 201)
     b = api.ok(api.post("/odata/Releases", {"Name": "B", "ProcessKey": "Hello"}, folder=shared), 201)
-    upload(api, nupkg("Other", "1.0.0"))
+    api.ok(upload(api, nupkg("Other", "1.0.0")))
     api.ok(api.post("/odata/Releases", {"Name": "C", "ProcessKey": "Other"}, folder=shared), 201)
     own = api.ok(api.post("/odata/Folders", {"DisplayName": "Own", "FeedType": "FolderHierarchy"}), 201)
-    upload(api, nupkg("Hello", "1.0.0"), own["Key"])
+    api.ok(upload(api, nupkg("Hello", "1.0.0"), feed_id=own["Key"]))
     api.ok(api.post("/odata/Releases", {"Name": "D", "ProcessKey": "Hello"}, folder=own["Id"]), 201)
     assert latest_flags(api, shared) == {
         "A": ("1.0.0", True),
@@ -38,7 +33,8 @@ def test_is_latest_version_follows_uploads(api: Api) -> None:
         "C": ("1.0.0", True),
     }
 
-    upload(api, nupkg("Hello", "1.1.0"))  # the tenant feed: A and B fall behind, D (own feed) does not
+    # the tenant feed: A and B fall behind, D (own feed) does not
+    api.ok(upload(api, nupkg("Hello", "1.1.0")))
     assert latest_flags(api, shared) == {
         "A": ("1.0.0", False),
         "B": ("1.0.0", False),
@@ -51,7 +47,7 @@ def test_is_latest_version_follows_uploads(api: Api) -> None:
     api.ok(api.post(f"/odata/Releases({b['Id']})/{NS}.UpdateToLatestPackageVersion", folder=shared))
     assert latest_flags(api, shared)["B"] == ("1.1.0", True)
 
-    upload(api, nupkg("Hello", "1.0.5"))  # older than the latest: nothing changes
+    api.ok(upload(api, nupkg("Hello", "1.0.5")))  # older than the latest: nothing changes
     assert latest_flags(api, shared)["B"] == ("1.1.0", True)
     assert latest_flags(api, shared)["A"] == ("1.0.0", False)
 
@@ -67,6 +63,6 @@ def test_is_latest_version_follows_uploads(api: Api) -> None:
         "C": ("1.0.0", True),
     }
 
-    upload(api, nupkg("Hello", "2.0.0"), own["Key"])  # the folder's own feed: only D
+    api.ok(upload(api, nupkg("Hello", "2.0.0"), feed_id=own["Key"]))  # the folder's own feed: only D
     assert latest_flags(api, own["Id"]) == {"D": ("1.0.0", False)}
     assert all(flag for _, flag in latest_flags(api, shared).values())

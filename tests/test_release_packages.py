@@ -10,22 +10,18 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from podium.db.schema_packages import release_versions
+from tests.factories import UPLOAD, upload
 from tests.package_builders import nupkg
 from tests.support import Api, assert_error
 
 NS = "UiPath.Server.Configuration.OData"
-UPLOAD = f"/odata/Processes/{NS}.UploadPackage"
-
-
-def upload(api: Api, data: bytes, url: str = UPLOAD) -> None:
-    api.ok(api.client.post(url, files={"file": ("p.nupkg", data)}, headers=api.headers()))
 
 
 def test_release_takes_the_package_and_its_defaults(api: Api) -> None:
     shared = api.tenant.shared_folder_id
     assert_error(api.post("/odata/Releases", {"Name": "R", "ProcessKey": "Hello"}, folder=shared), 400)
-    upload(api, nupkg("Hello", "1.0.0"))
-    upload(api, nupkg("Hello", "1.1.0"))
+    api.ok(upload(api, nupkg("Hello", "1.0.0")))
+    api.ok(upload(api, nupkg("Hello", "1.1.0")))
     release = api.ok(api.post("/odata/Releases", {"Name": "R", "ProcessKey": "hello"}, folder=shared), 201)
     assert release["ProcessKey"] == "Hello" and release["ProcessVersion"] == "1.1.0"  # latest when empty
     assert release["IsLatestVersion"] is True and release["EntryPointPath"] == "main.py"
@@ -61,9 +57,9 @@ def test_release_takes_the_package_and_its_defaults(api: Api) -> None:
 
 def test_version_actions_and_rollback(api: Api, db: Engine) -> None:
     shared = api.tenant.shared_folder_id
-    upload(api, nupkg("Hello", "1.0.0"))
+    api.ok(upload(api, nupkg("Hello", "1.0.0")))
     release = api.ok(api.post("/odata/Releases", {"Name": "R", "ProcessKey": "Hello"}, folder=shared), 201)
-    upload(api, nupkg("Hello", "2.0.0"))
+    api.ok(upload(api, nupkg("Hello", "2.0.0")))
     base = f"/odata/Releases({release['Id']})/{NS}"
 
     def version() -> str:
@@ -72,7 +68,7 @@ def test_version_actions_and_rollback(api: Api, db: Engine) -> None:
 
     answer = api.ok(api.post(f"{base}.UpdateToLatestPackageVersion", folder=shared))
     assert answer["value"] == release["Id"] and version() == "2.0.0"
-    upload(api, nupkg("Hello", "3.0.0"))
+    api.ok(upload(api, nupkg("Hello", "3.0.0")))
     api.ok(api.post(f"{base}.UpdateToSpecificPackageVersion", {"packageVersion": "3.0.0"}, folder=shared))
     assert version() == "3.0.0"
     assert_error(
@@ -103,8 +99,8 @@ def test_version_actions_and_rollback(api: Api, db: Engine) -> None:
 
 def test_package_in_use_cannot_be_deleted(api: Api) -> None:
     shared = api.tenant.shared_folder_id
-    upload(api, nupkg("Hello", "1.0.0"))
-    upload(api, nupkg("Hello", "2.0.0"))
+    api.ok(upload(api, nupkg("Hello", "1.0.0")))
+    api.ok(upload(api, nupkg("Hello", "2.0.0")))
     release = api.ok(
         api.post(
             "/odata/Releases", {"Name": "R", "ProcessKey": "Hello", "ProcessVersion": "1.0.0"}, folder=shared
@@ -123,11 +119,11 @@ def test_folder_feed_releases(api: Api) -> None:
     finance = api.ok(
         api.post("/odata/Folders", {"DisplayName": "Finance", "FeedType": "FolderHierarchy"}), 201
     )
-    upload(api, nupkg("Tenantwide", "1.0.0"))
+    api.ok(upload(api, nupkg("Tenantwide", "1.0.0")))
     assert_error(
         api.post("/odata/Releases", {"Name": "R", "ProcessKey": "Tenantwide"}, folder=finance["Id"]), 400
     )
-    upload(api, nupkg("Local", "1.0.0"), url=f"{UPLOAD}?feedId={finance['Key']}")
+    api.ok(upload(api, nupkg("Local", "1.0.0"), url=f"{UPLOAD}?feedId={finance['Key']}"))
     api.ok(api.post("/odata/Releases", {"Name": "R", "ProcessKey": "Local"}, folder=finance["Id"]), 201)
     assert_error(api.delete(f"/odata/Processes('Local')?feedId={finance['Key']}"), 409)
     assert api.delete("/odata/Processes('Tenantwide')").status_code == 204

@@ -9,21 +9,19 @@ other tenant's URL.
 
 from __future__ import annotations
 
-import base64
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
-from argon2 import PasswordHasher
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
-from podium.auth import passwords
 from tests.package_builders import nupkg
-from tests.support import ADMIN_PASSWORD, Api, assert_error, create_tenant_sync
+from tests.support import ADMIN_PASSWORD, Api, assert_error, create_tenant_sync, encoded
 
 NS = "UiPath.Server.Configuration.OData"
+pytestmark = pytest.mark.usefixtures("cheap_password_hashes")
 SETS = {  # entity set -> table holding its rows
     "Jobs": "jobs",
     "Robots": "robots",
@@ -172,12 +170,6 @@ def build(api: Api, t: Tenant, user_password: str) -> None:
     assert pat.status_code == 201, pat.text
     t.ids["Token"] = pat.json()["Id"]
     t.keys["Token"] = pat.json()["Token"]
-
-
-@pytest.fixture(autouse=True)
-def cheap_password_hashes(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Argon2 with its smallest cost: passwords are still hashed and verified, in microseconds."""
-    monkeypatch.setattr(passwords, "_hasher", PasswordHasher(time_cost=1, memory_cost=8, parallelism=1))
 
 
 @pytest.fixture
@@ -604,10 +596,6 @@ def environment_folder_user_and_role_actions(api: Api, tenants: tuple[Tenant, Te
             404,
         )
     assert snapshot(db) == before
-
-
-def encoded(path: str) -> str:
-    return base64.b64encode(path.encode("utf-16-le")).decode()
 
 
 def folder_headers_naming_the_other_tenants_folder(

@@ -24,8 +24,8 @@ from podium.db.schema import robots
 from podium.db.tables import metadata
 from tests.conftest import sync_engine
 from tests.e2e.servers import ADMIN_PASSWORD, ok, podium_process
+from tests.support import SIGNING_KEY
 
-SIGNING_KEY = "e2e-queue-signing-key-" + "k" * 32
 ODATA = "/podium/Default/orchestrator_/odata"
 
 
