@@ -78,3 +78,14 @@ def test_unknown_enum_values_list_the_names(value: Any) -> None:
     with pytest.raises(PodiumError) as caught:
         inputs.choice(value, "Color", Color)
     assert "Red, Green" in caught.value.message
+
+
+@pytest.mark.parametrize(("value", "expected"), [("42", 42), ("'42'", 42), (" 7 ", 7), (9, 9)])
+def test_ids_given_as_url_text(value: object, expected: int) -> None:
+    assert inputs.url_id(value, "id") == expected
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "4x", "9" * 20, "", None, "٣"])
+def test_url_text_that_is_no_id_is_refused(value: object) -> None:
+    with pytest.raises(PodiumError):
+        inputs.url_id(value, "id")

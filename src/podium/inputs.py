@@ -46,6 +46,21 @@ def entity_id(value: Any, name: str = "Id") -> int:
     return int(value)
 
 
+def url_integer(value: Any) -> Any:
+    """Digits given as text in a URL (a path segment, the query string; quotes around them allowed) as
+    an int; any other value unchanged, for the readers here to check."""
+    if isinstance(value, str):
+        digits = value.strip().strip("'")
+        if digits.isascii() and digits.isdigit() and len(digits) <= len(str(INT64_MAX)):
+            return int(digits)
+    return value
+
+
+def url_id(value: Any, name: str) -> int:
+    """An id given in a URL: an integer literal of a function call, or its digits as text."""
+    return entity_id(url_integer(value), name)
+
+
 def optional_id(value: Any, name: str) -> int | None:
     return None if value is None else entity_id(value, name)
 

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import inputs
 from podium.api.assets import ASSETS
-from podium.api.folder_sharing import unscoped, url_id
+from podium.api.folder_sharing import unscoped
 from podium.domain.asset_folders import (
     asset_shares,
     folder_paths,
@@ -44,7 +44,7 @@ async def across_folders(ctx: RequestContext, call: ActionCall) -> Any:
     extra: list[ColumnElement[bool]] = []
     excluded = call.request.query_params.get("excludeFolderId") or call.params.get("excludeFolderId")
     if excluded not in (None, ""):
-        extra.append(not_shared_to(url_id(excluded, "excludeFolderId")))
+        extra.append(not_shared_to(inputs.url_id(excluded, "excludeFolderId")))
     page = await service.list_entities(unscoped(ctx), ASSETS, call.options, extra)
     return collection(ctx, "Assets", page.rows, page.count)
 
@@ -95,7 +95,7 @@ async def share_to_folders(ctx: RequestContext, call: ActionCall) -> None:
     summary="Accessible folders where the asset is shared, and how many folders it is shared to in all",
 )
 async def folders_for_asset(ctx: RequestContext, call: ActionCall) -> Any:
-    asset_id = url_id(param(call, "id"), "id")
+    asset_id = inputs.url_id(param(call, "id"), "id")
     async with ctx.state.db.read() as conn:
         rows, total = await folders_of_asset(conn, ctx.tenant_id, asset_id)
     visible = [

@@ -14,7 +14,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
-from podium.api.folder_sharing import url_id
+from podium import inputs
 from podium.domain.asset_lookup import Reader, find_asset, robot_row, value_for_robot
 from podium.domain.asset_robots import direct_value, set_value_for_robot
 from podium.domain.asset_values import value_from_row
@@ -96,7 +96,8 @@ async def get_robot_asset_by_robot_id(ctx: RequestContext, call: ActionCall) -> 
 
 async def _by_robot_id(ctx: RequestContext, call: ActionCall) -> Response:
     async with ctx.state.db.read() as conn:
-        robot = await robot_row(conn, ctx.tenant_id, robot_id=url_id(param(call, "robotId"), "robotId"))
+        robot_id = inputs.url_id(param(call, "robotId"), "robotId")
+        robot = await robot_row(conn, ctx.tenant_id, robot_id=robot_id)
     return await _robot_read(ctx, robot, text(param(call, "assetName"), "assetName"))
 
 

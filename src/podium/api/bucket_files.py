@@ -15,7 +15,6 @@ from starlette.responses import Response
 
 from podium import inputs
 from podium.api.buckets import BUCKETS
-from podium.api.folder_sharing import url_id, url_integer
 from podium.domain.bucket_files import bucket_where, list_page, matches_glob, path_of_token
 from podium.domain.buckets import THROUGH_PODIUM, require_writable
 from podium.errors import PodiumError, forbidden, not_found
@@ -39,7 +38,7 @@ DEFAULT_TAKE = 500
 
 async def bucket_row(ctx: RequestContext, key: Any, verb: str = "View") -> Mapping[str, Any]:
     """The bucket if the caller sees it (404 otherwise) and holds ``Buckets.<verb>`` there (403 otherwise)."""
-    bucket_id = url_id(key, "key")
+    bucket_id = inputs.url_id(key, "key")
     async with ctx.state.db.read() as conn:
         row = None
         for needed in dict.fromkeys(("View", verb)):
@@ -160,7 +159,7 @@ def _expiry(call: ActionCall) -> dt.timedelta:
     raw = _optional(call, "expiryInMinutes")
     if raw is None or raw == "":
         return dt.timedelta(minutes=DEFAULT_EXPIRY_MINUTES)
-    minutes = inputs.integer(url_integer(raw), "expiryInMinutes", high=MAX_EXPIRY_MINUTES)
+    minutes = inputs.integer(inputs.url_integer(raw), "expiryInMinutes", high=MAX_EXPIRY_MINUTES)
     return dt.timedelta(minutes=minutes or DEFAULT_EXPIRY_MINUTES)
 
 
@@ -226,7 +225,7 @@ async def list_files(bucket_id: str, request: Request) -> Response:
     row = await bucket_row(ctx, bucket_id)
     query = request.query_params
     prefix = paths.prefix_path(query.get("prefix"))
-    take_hint = url_integer(query.get("takeHint") or DEFAULT_TAKE)
+    take_hint = inputs.url_integer(query.get("takeHint") or DEFAULT_TAKE)
     take = inputs.integer(take_hint, "takeHint", low=1, high=inputs.INT64_MAX)
     after = path_of_token(query["continuationToken"]) if query.get("continuationToken") else None
     directory = prefix.rpartition("/")[0]

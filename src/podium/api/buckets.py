@@ -14,8 +14,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
+from podium import inputs
 from podium.api import folder_sharing
-from podium.api.folder_sharing import Sharing, url_id
+from podium.api.folder_sharing import Sharing
 from podium.db.schema_buckets import buckets
 from podium.domain.buckets import (
     FOLDER_LINK,
@@ -56,7 +57,7 @@ async def _credential_store(ctx: RequestContext, conn: AsyncConnection, value: A
     """The tenant's credential store that holds the bucket's secret (given as an id or its text)."""
     if value is None:
         return None
-    store_id = url_id(value, "CredentialStoreId")
+    store_id = inputs.url_id(value, "CredentialStoreId")
     await check_store_exists(conn, ctx.tenant_id, store_id)
     return store_id
 

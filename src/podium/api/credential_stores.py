@@ -9,7 +9,6 @@ from sqlalchemy import ColumnElement, false
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import inputs
-from podium.api.folder_sharing import url_id
 from podium.db.schema_assets import credential_store_defaults, credential_stores
 from podium.domain.credential_stores import (
     AVAILABLE_TYPES,
@@ -139,7 +138,7 @@ async def default_for_type(ctx: RequestContext, call: ActionCall) -> Any:
 async def set_default(ctx: RequestContext, call: ActionCall) -> None:
     ctx.require("Settings.Edit")
     resource_type = _resource_type(require_body(call).get("resourceType"))
-    store_id = url_id(call.key, "key")
+    store_id = inputs.url_id(call.key, "key")
     async with ctx.state.db.write() as conn:
         await set_default_store(conn, ctx.tenant_id, store_id, resource_type)
 
@@ -156,7 +155,7 @@ async def resources(ctx: RequestContext, call: ActionCall) -> Any:
     resource_type = _resource_type(param(call, "resourceType"))
     rows: list[dict[str, Any]] = []
     if resource_type is CredentialResourceType.AssetCredential:
-        store_id = url_id(param(call, "key"), "key")
+        store_id = inputs.url_id(param(call, "key"), "key")
         async with ctx.state.db.read() as conn:
             found = await asset_credentials(conn, ctx.tenant_id, store_id)
         rows = [{"Name": r["name"], "Type": resource_type.name, "Id": r["id"]} for r in found]

@@ -15,16 +15,14 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table
 from starlette.responses import Response
 
+from podium import inputs
 from podium.domain.folder_sharing import SharedTable, linked_folders, not_shared_to, share_row
 from podium.errors import bad_request
 from podium.http.context import RequestContext
-from podium.inputs import entity_id, id_list
 from podium.odata import service
 from podium.odata.model import EntitySet
 from podium.odata.registry import ActionCall
 from podium.odata.routes import collection, param, require_body
-
-INT64_DIGITS = 19
 
 
 @dataclass(frozen=True)
@@ -51,34 +49,19 @@ def unscoped(ctx: RequestContext) -> RequestContext:
     return dataclasses.replace(ctx, folder=None)
 
 
-def url_integer(value: Any) -> Any:
-    """Digits given as text in a URL (a path segment, the query string; quotes around them allowed) as
-    an int; any other value unchanged, for :mod:`podium.inputs` to check."""
-    if isinstance(value, str):
-        digits = value.strip().strip("'")
-        if digits.isascii() and digits.isdigit() and len(digits) <= INT64_DIGITS:
-            return int(digits)
-    return value
-
-
-def url_id(value: Any, name: str) -> int:
-    """An id given in a URL: an integer literal of a function call, or its digits as text."""
-    return entity_id(url_integer(value), name)
-
-
 async def across_folders(ctx: RequestContext, call: ActionCall, sharing: Sharing) -> Response:
     """Rows of every folder where the caller may view them, except those seen in ``excludeFolderId``."""
     extra: list[ColumnElement[bool]] = []
     raw = call.request.query_params.get("excludeFolderId") or call.params.get("excludeFolderId")
     if raw not in (None, ""):
-        extra.append(not_shared_to(sharing.shared, url_id(raw, "excludeFolderId")))
+        extra.append(not_shared_to(sharing.shared, inputs.url_id(raw, "excludeFolderId")))
     page = await service.list_entities(unscoped(ctx), sharing.entity_set, call.options, extra)
     return collection(ctx, sharing.entity_set.name, page.rows, page.count)
 
 
 async def folders_of(ctx: RequestContext, call: ActionCall, sharing: Sharing) -> dict[str, Any]:
     """AccessibleFoldersDto: the folders the row is shared to that the caller may see, and how many in all."""
-    row_id = url_id(param(call, "id"), "id")
+    row_id = inputs.url_id(param(call, "id"), "id")
     await service.get_entity(unscoped(ctx), sharing.entity_set, row_id)  # 404 unless visible
     async with ctx.state.db.read() as conn:
         linked = await linked_folders(conn, sharing.shared, row_id)
@@ -98,7 +81,7 @@ async def share_to_folders(ctx: RequestContext, call: ActionCall, sharing: Shari
     """Adds the rows to folders (Create permission there) and removes them from others (Delete)."""
     body = require_body(call)
     row_ids, to_add, to_remove = (
-        id_list(body.get(n), n, allow_empty=True)
+        inputs.id_list(body.get(n), n, allow_empty=True)
         for n in (sharing.ids_name, "ToAddFolderIds", "ToRemoveFolderIds")
     )
     if set(to_add) & set(to_remove):

@@ -12,7 +12,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from podium import inputs
-from podium.api.folder_sharing import url_id
 from podium.api.queue_definitions import QUEUE_DEFINITIONS
 from podium.api.queue_items import QUEUE_ITEMS
 from podium.api.users import USERS
@@ -180,7 +179,7 @@ QUEUE_ITEM_EVENTS = area.add(
 
 async def _chain_key(ctx: RequestContext, call: ActionCall) -> str:
     """The Key of the ``queueItemId`` parameter's item, shared by it and its retries."""
-    item_id = url_id(param(call, "queueItemId"), "queueItemId")
+    item_id = inputs.url_id(param(call, "queueItemId"), "queueItemId")
     async with ctx.state.db.read() as conn:
         return await queue_admin.chain_key(conn, ctx.tenant_id, item_id)
 

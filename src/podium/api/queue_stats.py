@@ -14,7 +14,6 @@ from sqlalchemy import Table
 from starlette.responses import Response
 
 from podium import inputs
-from podium.api.folder_sharing import url_integer
 from podium.api.queue_definitions import QUEUE_DEFINITIONS
 from podium.db.types import utcnow
 from podium.domain import queue_stats
@@ -134,7 +133,7 @@ async def retrieve_queues_processing_status(ctx: RequestContext, call: ActionCal
 
 def _positive(call: ActionCall, name: str, limit: int) -> int:
     """A function parameter from 1 to ``limit`` (in the URL's parentheses or the query string)."""
-    return inputs.integer(url_integer(param(call, name)), name, low=1, high=limit)
+    return inputs.integer(inputs.url_integer(param(call, name)), name, low=1, high=limit)
 
 
 RECORD_FIELDS = {
