@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from podium.robot.uipath_run import LogRecords, fault, runtime_files
 
 LOG = (
@@ -17,25 +19,28 @@ LOG = (
     "ValueError: zero\n"
     "[2026-11-23 14:17:50,061][CRITICAL] the end"
 )
+RECORDS = [
+    ("Info", "printed line"),
+    ("Warn", "a warning"),
+    (
+        "Error",
+        'failed\nTraceback (most recent call last):\n  File "main.py", line 3, in main\nValueError: zero',
+    ),
+    ("Fatal", "the end"),
+]
 
 
-def test_records_survive_any_chunking() -> None:
-    expected = [
-        ("Info", "printed line"),
-        ("Warn", "a warning"),
-        (
-            "Error",
-            'failed\nTraceback (most recent call last):\n  File "main.py", line 3, in main\nValueError: zero',
-        ),
-        ("Fatal", "the end"),
-    ]
-    for size in (1, 7, 50, len(LOG)):
-        records = LogRecords()
-        found = []
-        for start in range(0, len(LOG), size):
-            found += records.feed(LOG[start : start + size])
-        found += records.flush(final=True)
-        assert found == expected, size
+@pytest.mark.parametrize("size", [1, 7, 50, len(LOG)])
+def test_records_survive_any_chunking(size: int) -> None:
+    records = LogRecords()
+    found = []
+    for start in range(0, len(LOG), size):
+        found += records.feed(LOG[start : start + size])
+    found += records.flush(final=True)
+    assert found == RECORDS
+
+
+def test_a_quiet_moment_releases_the_record_held_back() -> None:
     records = LogRecords()  # a quiet moment releases the record held back, not an unfinished line
     assert records.feed("[2026-11-23 14:17:50,052][INFO] one\n[2026-11-23 14:17:50,052][IN") == []
     assert records.flush() == [("Info", "one")]
