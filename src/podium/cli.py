@@ -107,16 +107,22 @@ def rotate_key(args: argparse.Namespace) -> None:
 
 
 def robot(args: argparse.Namespace) -> None:
-    from podium.robot.agent import AgentOptions
+    from podium.robot.agent import AgentOptions, default_cache_dir
     from podium.robot.agent import serve as serve_robot
     from podium.robot.protocol import Credentials
 
     if not args.url or not (args.machine_key or (args.client_id and args.client_secret)):
         raise SystemExit("podium robot: --url and --machine-key (or --client-id/--client-secret) needed")
     credentials = Credentials(args.machine_key, args.client_id, args.client_secret)
-    options = AgentOptions(args.url, credentials, Path(args.cache_dir), args.capacity, args.robot)
-    if args.venv_dir:
-        options.venv_dir = Path(args.venv_dir)
+    options = AgentOptions(  # makes relative folders absolute: jobs run in folders of their own
+        args.url,
+        credentials,
+        Path(args.cache_dir) if args.cache_dir else default_cache_dir(),
+        args.capacity,
+        args.robot,
+        venv_dir=Path(args.venv_dir) if args.venv_dir else None,
+    )
+    print(f"Podium robot cache folder: {options.cache_dir}", flush=True)
     asyncio.run(serve_robot(options))
 
 
@@ -128,7 +134,10 @@ def _common(parser: argparse.ArgumentParser) -> None:
 
 
 def main(argv: list[str] | None = None) -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Podium's own INFO lines; libraries' (Alembic's plugins and revisions, httpx's requests) only from
+    # warnings up: a person should see the data folder, the URL and the first password, not chatter.
+    logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.getLogger("podium").setLevel(logging.INFO)
     parser = argparse.ArgumentParser(prog="podium", description="Podium: an orchestrator for software robots")
     commands = parser.add_subparsers(dest="command", required=True)
     serve_parser = commands.add_parser("serve", help="start the server")
@@ -158,8 +167,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     robot_parser.add_argument(
         "--cache-dir",
-        default=env("PODIUM_ROBOT_CACHE") or "podium-robot",
-        help="packages, environments and job folders (default ./podium-robot)",
+        default=env("PODIUM_ROBOT_CACHE"),
+        help="packages, environments and job folders (default: the user's cache folder, on Linux"
+        " ~/.cache/podium/robot; or PODIUM_ROBOT_CACHE)",
     )
     robot_parser.add_argument(
         "--venv-dir", default=env("PODIUM_ROBOT_VENVS"), help="shared virtualenvs folder"

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from alembic import command
@@ -17,9 +20,25 @@ def alembic_config(database_url: str) -> Config:
     return config
 
 
+@contextmanager
+def quiet_alembic() -> Iterator[None]:
+    """Alembic's INFO lines (``setup plugin …``, ``Context impl …``, each revision run) are library chatter
+    at every ``podium serve`` start, whatever logging the caller set up; its warnings still show."""
+    logger = logging.getLogger("alembic")
+    level = logger.level
+    if logger.getEffectiveLevel() < logging.WARNING:
+        logger.setLevel(logging.WARNING)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
 def upgrade(database_url: str, revision: str = "head") -> None:
-    command.upgrade(alembic_config(database_url), revision)
+    with quiet_alembic():
+        command.upgrade(alembic_config(database_url), revision)
 
 
 def downgrade(database_url: str, revision: str) -> None:
-    command.downgrade(alembic_config(database_url), revision)
+    with quiet_alembic():
+        command.downgrade(alembic_config(database_url), revision)

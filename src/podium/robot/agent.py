@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import datetime as dt
 import logging
+import os
 import shutil
 import signal
 import socket
@@ -19,6 +20,7 @@ from typing import Any
 
 import httpx
 import orjson
+from platformdirs import user_cache_dir
 
 from podium.robot.cache import PackageCache
 from podium.robot.messages import Assignment, Command
@@ -38,15 +40,31 @@ def job_copy(content_dir: Path, work_dir: Path) -> Path:
     return target
 
 
+def default_cache_dir() -> Path:
+    """The agent's cache when none is given: the user's cache folder (``~/.cache/podium/robot`` on Linux)."""
+    return Path(user_cache_dir("podium", appauthor=False)) / "robot"
+
+
+def absolute(path: Path | str) -> Path:
+    """``path`` made absolute against the current directory (``~`` expanded): job processes run in
+    folders of their own, so every path handed to them must not depend on the agent's directory."""
+    return Path(os.path.abspath(Path(path).expanduser()))
+
+
 @dataclass
 class AgentOptions:
     url: str
     credentials: Credentials
-    cache_dir: Path
+    cache_dir: Path = field(default_factory=default_cache_dir)
     capacity: int = 1
     robot_name: str | None = None
     host: str = field(default_factory=socket.gethostname)
     venv_dir: Path | None = None  # shared virtual environments (default: under cache_dir)
+
+    def __post_init__(self) -> None:
+        self.cache_dir = absolute(self.cache_dir)
+        if self.venv_dir is not None:
+            self.venv_dir = absolute(self.venv_dir)
 
 
 class RobotWorker:
