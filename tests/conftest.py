@@ -1,8 +1,9 @@
 """Test fixtures: every database test runs on SQLite and on the PostgreSQL of this machine.
 
-PostgreSQL: ``PODIUM_TEST_DATABASE_URL`` (default: database ``test`` on 127.0.0.1), in a schema of this
-run's own (``podium_test_<pid>``, dropped at the end), so that several runs on one machine do not
-disturb each other. SQLite: a file per test copied from a template. Tables are created from the
+PostgreSQL: ``PODIUM_TEST_DATABASE_URL`` (default: database ``test`` on 127.0.0.1:5432; when that is unset
+and nothing answers there, a throwaway server of this session, ``tests/embedded_postgres.py``), in a
+schema of this run's own (``podium_test_<pid>``, dropped at the end), so that several runs on one machine
+do not disturb each other. SQLite: a file per test copied from a template. Tables are created from the
 metadata; ``tests/test_migrations.py`` checks that the Alembic migrations build the same schema.
 """
 
@@ -19,11 +20,40 @@ from sqlalchemy.engine import Engine, make_url
 
 from podium.db.engine import postgres_options, sync_url
 from podium.db.tables import metadata
+from tests.embedded_postgres import EmbeddedPostgres, answers
 from tests.support import Api, start_app
 
 PG_BASE = os.environ.get("PODIUM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_SCHEMA = f"podium_test_{os.getpid()}"
 BACKENDS = ["sqlite", "postgresql"]
+EMBEDDED_POSTGRES = pytest.StashKey[EmbeddedPostgres]()
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """No PostgreSQL URL given and none on 127.0.0.1:5432: one of this session's own (before collection,
+    so that modules importing ``PG_BASE`` and the e2e servers get its URL; also through the environment)."""
+    global PG_BASE
+    if "PODIUM_TEST_DATABASE_URL" in os.environ or answers("127.0.0.1", 5432):
+        return
+    server = EmbeddedPostgres().start()
+    config.stash[EMBEDDED_POSTGRES] = server
+    PG_BASE = os.environ["PODIUM_TEST_DATABASE_URL"] = server.url
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    server = config.stash.get(EMBEDDED_POSTGRES, None)
+    if server is not None:
+        os.environ.pop("PODIUM_TEST_DATABASE_URL", None)
+        server.stop()
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    server = config.stash.get(EMBEDDED_POSTGRES, None)
+    if server is not None:
+        where = f"embedded PostgreSQL {server.version()}: nothing answers on 127.0.0.1:5432"
+    else:
+        where = "PODIUM_TEST_DATABASE_URL" if "PODIUM_TEST_DATABASE_URL" in os.environ else "default"
+    return f"PostgreSQL: {make_url(PG_BASE).render_as_string(hide_password=True)} ({where})"
 
 
 def pg_url() -> str:
