@@ -50,7 +50,7 @@ ROBOT_LOGS = area.add(
             text("RobotName", "robot_name"),
             text("HostMachineName", "host_machine_name"),
             integer("MachineId", "machine_id"),
-            text("MachineKey", "machine_key"),
+            text("MachineKey", "machine_key", visible_with="Machines.Edit"),  # it connects (api/machines.py)
             choice("RuntimeType", enums.RobotType, "runtime_type"),
             key_id(),
         ],

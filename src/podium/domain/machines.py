@@ -15,12 +15,13 @@ from podium.db.schema import machines
 
 
 async def issue_keys(conn: AsyncConnection, machine_id: int, key: str) -> dict[str, str]:
-    """Sets the new machine's license key and client credentials; returns ``ClientId``/``ClientSecret``
-    (the secret is kept as an argon2 hash only)."""
+    """Sets the new machine's license key and client credentials; returns what the create answer shows
+    its creator once: ``Key``, ``LicenseKey``, ``ClientId`` and ``ClientSecret`` (the secret is kept as
+    an argon2 hash only; the keys are read later by callers who may edit machines only)."""
     secret = new_secret(32)
     await conn.execute(
         update(machines)
         .where(machines.c.id == machine_id)
         .values(license_key=key, client_id=key, client_secret_hash=hash_password(secret))
     )
-    return {"ClientId": key, "ClientSecret": secret}
+    return {"Key": key, "LicenseKey": key, "ClientId": key, "ClientSecret": secret}

@@ -48,7 +48,9 @@ class Field:
 
     ``column`` names the column of the entity set's table that stores it. A field with ``constant``
     set is not stored: it is serialized as that value (Orchestrator properties Podium has no use for
-    yet, kept so clients find the shape they expect).
+    yet, kept so clients find the shape they expect). A field with ``visible_with`` is answered only to
+    callers holding that permission; the generic layer (``odata/query.py``) serves everyone else null,
+    in lists, single reads, ``$select`` and ``$expand`` alike.
     """
 
     name: str
@@ -61,6 +63,9 @@ class Field:
     write_only: bool = False  # accepted on write, always answered as null (passwords)
     constant: Any = None
     max_length: int | None = None
+    # a permission (held tenant-wide) without which the value is withheld: the caller reads null, and
+    # $filter/$orderby see null too (a machine's key, which connects as its robots: Machines.Edit)
+    visible_with: str | None = None
 
     @property
     def stored(self) -> bool:

@@ -3,6 +3,10 @@
 Navigation properties used in ``$filter``/``$orderby``/``$expand`` become LEFT OUTER JOINs (an ``or``
 over a missing robot must not drop the job); collection-valued expansions are loaded with one extra
 query per page. No query per row.
+
+A field shown only with a permission (``Field.visible_with``) the caller lacks (``withheld``) is read
+as null and compared and ordered as null: its column is never answered to that caller, whichever
+option names it. Cached statements and projections are kept per set of withheld permissions.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, func, literal, select
+from sqlalchemy import ColumnElement, FromClause, Select, and_, cast, func, literal, null, select
 from sqlalchemy.sql.elements import Label
 
 from podium.errors import invalid_odata
@@ -108,10 +112,13 @@ class Shape:
 class EntityQuery:
     """The joins, columns and conditions of a query over one entity set."""
 
-    def __init__(self, registry: Registry, entity_set: EntitySet, dialect: str) -> None:
+    def __init__(
+        self, registry: Registry, entity_set: EntitySet, dialect: str, withheld: frozenset[str] = frozenset()
+    ) -> None:
         self.registry = registry
         self.root = entity_set
         self.dialect = dialect
+        self.withheld = withheld  # permissions the caller lacks: the fields they guard read as null
         self.table = entity_set.table
         self._joins: dict[tuple[str, ...], _Join] = {}
         self._filter_paths: set[tuple[str, ...]] = set()  # joins $filter/$orderby need (the count's)
@@ -152,7 +159,14 @@ class EntityQuery:
             return ResolvedField(literal(found.constant), found.edm, found.enum)
         if found.write_only:
             raise invalid_odata(f"The property '{last}' cannot be used in a query.")
-        return ResolvedField(table.c[str(found.column)], found.edm, found.enum)
+        column = table.c[str(found.column)]
+        if self.hides(found):
+            return ResolvedField(cast(null(), column.type), found.edm, found.enum)
+        return ResolvedField(column, found.edm, found.enum)
+
+    def hides(self, found: Field) -> bool:
+        """Whether the caller is served null for the field (it lacks the permission the field needs)."""
+        return found.visible_with is not None and found.visible_with in self.withheld
 
     def _foreign_key(self, path: list[str]) -> ResolvedField | None:
         """``Robot/Id`` is this row's own ``robot_id``: no join needed (the foreign key guarantees the
@@ -162,7 +176,7 @@ class EntityQuery:
         nav = self.root.nav_by_name.get(path[0])
         target = self.registry.get(nav.target) if nav is not None and not nav.many else None
         found = target.field(path[1]) if target is not None else None
-        if nav is None or found is None or found.column != nav.remote:
+        if nav is None or found is None or found.column != nav.remote or self.hides(found):
             return None
         return ResolvedField(self.table.c[nav.local], found.edm, found.enum)
 
@@ -212,7 +226,8 @@ class EntityQuery:
                 column = str(wanted_field.column)
                 label = f"{prefix}__{column}" if prefix else column
                 labels.append(table.c[column].label(label))
-                columns.append((wanted_field.name, label, converter(wanted_field)))
+                convert = _withheld_value if self.hides(wanted_field) else converter(wanted_field)
+                columns.append((wanted_field.name, label, convert))
             else:
                 constants.append((wanted_field.name, wanted_field.constant))
         shape = Shape(entity_set, columns, constants, key_label, null_when=key_label if path else None)
@@ -248,7 +263,7 @@ class EntityQuery:
         """
         node = parse_filter(options.filter) if options.filter is not None else None
         shape_of_filter, literals = template(node) if node is not None else (None, [])
-        key = _page_key(self.root.name, self.dialect, shape_of_filter, options, conditions)
+        key = _page_key(self.root.name, self.dialect, shape_of_filter, options, conditions, self.withheld)
         cached = _PAGES.get(key) if key is not None else None
         if cached is not None:
             params = cached.slots.values(literals)
@@ -280,12 +295,13 @@ class EntityQuery:
             self.root.name,
             tuple(options.select) if options.select is not None else None,
             repr(options.expand),
+            self.withheld,
         )
         cached = _PROJECTIONS.get(key)
         if cached is None:
             if len(_PROJECTIONS) > 512:
                 _PROJECTIONS.clear()
-            builder = EntityQuery(self.registry, self.root, self.dialect)
+            builder = EntityQuery(self.registry, self.root, self.dialect, self.withheld)
             shape, labels = builder.shape(options.select, options.expand)
             cached = _PROJECTIONS[key] = (dict(builder._joins), shape.bind(labels), labels)
         joins, shape, labels = cached
@@ -314,6 +330,7 @@ def _page_key(
     filter_template: Any,
     options: QueryOptions,
     conditions: list[ColumnElement[bool]],
+    withheld: frozenset[str],
 ) -> tuple[Any, ...] | None:
     """What makes two requests' statements the same but for the filter's literals; None when a
     condition cannot be keyed (then nothing is cached)."""
@@ -339,12 +356,18 @@ def _page_key(
         options.skip,
         options.count,
         tuple(keyed),
+        withheld,
     )
     try:
         hash(key)
     except TypeError:
         return None
     return key
+
+
+def _withheld_value(_value: Any) -> None:
+    """The converter of a field the caller may not see."""
+    return None
 
 
 def _selected_fields(entity_set: EntitySet, names: list[str] | None, expanded: set[str]) -> list[Field]:

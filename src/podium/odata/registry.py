@@ -59,10 +59,20 @@ class Operation:
 class Registry:
     entity_sets: dict[str, EntitySet] = field(default_factory=dict)
     operations: dict[tuple[str, str, bool], Operation] = field(default_factory=dict)
+    _guards: frozenset[str] | None = field(default=None, repr=False)
 
     def add(self, entity_set: EntitySet) -> EntitySet:
         self.entity_sets[entity_set.name.lower()] = entity_set
+        self._guards = None
         return entity_set
+
+    def guarding_permissions(self) -> frozenset[str]:
+        """The permissions some field is shown with only (``Field.visible_with``), found once."""
+        if self._guards is None:
+            self._guards = frozenset(
+                f.visible_with for s in self.entity_sets.values() for f in s.fields if f.visible_with
+            )
+        return self._guards
 
     def get(self, name: str) -> EntitySet | None:
         return self.entity_sets.get(name.lower())
@@ -110,6 +120,7 @@ class Registry:
         """Adds another registry's (an area's) entity sets and operations to this one."""
         self.entity_sets.update(other.entity_sets)
         self.operations.update(other.operations)
+        self._guards = None
 
 
 class Area(Registry):

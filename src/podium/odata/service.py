@@ -80,6 +80,13 @@ def _key_condition(entity_set: EntitySet, key: Any) -> ColumnElement[bool]:
     return condition
 
 
+def withheld(ctx: RequestContext) -> frozenset[str]:
+    """The permissions guarding fields (``Field.visible_with``) that the caller lacks across the tenant:
+    the fields they guard are answered to it as null."""
+    guards = registry.guarding_permissions()
+    return frozenset(p for p in guards if not ctx.principal.has(p)) if guards else frozenset()
+
+
 async def run_page(
     ctx: RequestContext,
     conn: AsyncConnection,
@@ -87,7 +94,7 @@ async def run_page(
     options: QueryOptions,
     conditions: list[ColumnElement[bool]],
 ) -> Page:
-    builder = EntityQuery(registry, entity_set, ctx.state.db.dialect)
+    builder = EntityQuery(registry, entity_set, ctx.state.db.dialect, withheld(ctx))
     query, count_query, shape, params = builder.page(options, conditions)
     try:
         rows = (await conn.execute(query, params)).all()
@@ -150,7 +157,7 @@ async def load_collections(
         target = registry.get(nav.target)
         if target is None:
             continue
-        builder = EntityQuery(registry, target, ctx.state.db.dialect)
+        builder = EntityQuery(registry, target, ctx.state.db.dialect, withheld(ctx))
         nested, labels = builder.shape(item.select, item.expand)
         if nav.link is not None:
             link, to_owner, to_target = nav.link
