@@ -7,6 +7,8 @@ import asyncio
 import logging
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from podium.config import Settings
@@ -40,11 +42,44 @@ async def _bootstrap(settings: Settings) -> list[str]:
     return lines
 
 
-def prepare(settings: Settings) -> list[str]:
+def _command(args: argparse.Namespace) -> str:
+    names = (args.command, getattr(args, "db_command", None), getattr(args, "admin_command", None))
+    return " ".join(["podium", *(name for name in names if name)])
+
+
+def _make_data_folder(command: str, settings: Settings) -> None:
+    """The data folder, created if missing; one line and exit status 1 when it cannot be."""
+    folder = settings.data_dir
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as error:
+        raise SystemExit(f"{command}: cannot create the data folder {folder}: {error.strerror}") from None
+
+
+@contextmanager
+def _database_errors(command: str, settings: Settings) -> Iterator[None]:
+    """A database that cannot be reached or opened (server down, unknown host, refused login, missing
+    database, a SQLite file that cannot be created) ends the command with one line, not a traceback:
+    the URL without its password, and what failed. Exit status 1."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import OperationalError
+
+    try:
+        yield
+    except OperationalError as error:
+        url = make_url(settings.resolved_database_url)
+        cause = "; ".join(line.strip() for line in str(error.orig or error).splitlines() if line.strip())
+        if url.get_backend_name() == "sqlite":
+            cause += " (its folder must exist and be writable)"
+        where = url.render_as_string(hide_password=True)
+        raise SystemExit(f"{command}: cannot use the database {where}: {cause}") from None
+
+
+def prepare(settings: Settings, command: str) -> list[str]:
     """Data folder, migrations, first tenant: everything ``serve`` needs before it listens."""
     from podium.db.migrate import upgrade
 
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    _make_data_folder(command, settings)
     upgrade(settings.resolved_database_url)
     from podium.domain.crypto import ensure_key
 
@@ -63,7 +98,9 @@ def serve(args: argparse.Namespace) -> None:
 
     settings = _settings(args)
     print(f"Podium data folder: {settings.data_dir.resolve()}", flush=True)
-    for line in prepare(settings):
+    with _database_errors(_command(args), settings):
+        lines = prepare(settings, _command(args))
+    for line in lines:
         print(line, flush=True)
     print(f"Podium listening on http://{args.host}:{args.port}", flush=True)
     if args.workers <= 1:
@@ -94,15 +131,19 @@ def db_upgrade(args: argparse.Namespace) -> None:
     from podium.db.migrate import upgrade
 
     settings = _settings(args)
-    settings.data_dir.mkdir(parents=True, exist_ok=True)
-    upgrade(settings.resolved_database_url)
+    _make_data_folder(_command(args), settings)
+    with _database_errors(_command(args), settings):
+        upgrade(settings.resolved_database_url)
     print("Database is up to date.")
 
 
 def rotate_key(args: argparse.Namespace) -> None:
     from podium.domain.key_rotation import rotate_key as rotate
 
-    for line in asyncio.run(rotate(_settings(args), retire_old=args.retire_old)):
+    settings = _settings(args)
+    with _database_errors(_command(args), settings):
+        lines = asyncio.run(rotate(settings, retire_old=args.retire_old))
+    for line in lines:
         print(line)
 
 
