@@ -1,5 +1,5 @@
-"""The entities tests need, made in one place: through the API of an in-process Podium (``Api``), or, for
-UiPath's documentation examples, as rows with their exact ids (``Seeder``).
+"""The entities tests need, made in one place: through the API of an in-process Podium (``Api``), or as
+rows (``tenant_rows`` for domain-level tests; ``Seeder`` for UiPath's documentation examples, exact ids).
 
 Each factory asserts that Podium accepted what it made and returns it (its DTO, id or token), except
 ``upload``, which returns the answer: the feed tests check refusals too. Helpers of one area that only
@@ -16,10 +16,10 @@ from typing import Any
 
 import httpx
 from sqlalchemy import insert, select, text
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from podium.db import schema
-from podium.db.schema import releases
+from podium.db.schema import folders, releases, tenants
 from podium.db.types import utcnow
 from tests.package_builders import nupkg
 from tests.support import Api
@@ -185,6 +185,29 @@ def create_queue(api: Api, name: str = "invoices", **fields: Any) -> dict[str, A
 def create_asset(api: Api, body: dict[str, Any], folder: str | int = SHARED, status: int = 201) -> Any:
     """An asset (ValueScope Global unless ``body`` says otherwise); ``status``: the expected answer."""
     return api.ok(api.post("/odata/Assets", {"ValueScope": "Global", **body}, folder=folder), status)
+
+
+# -- rows -------------------------------------------------------------------------------------------------
+
+
+def tenant_rows(conn: Connection, name: str, now: dt.datetime) -> tuple[int, int]:
+    """A tenant and its Shared folder as bare rows (no roles, users or feeds: for tests that call the domain
+    directly); (tenant id, folder id)."""
+    tenant_id: int = conn.execute(
+        insert(tenants).values(key=str(uuid.uuid4()), name=name, creation_time=now).returning(tenants.c.id)
+    ).scalar_one()
+    folder_id: int = conn.execute(
+        insert(folders)
+        .values(
+            tenant_id=tenant_id,
+            key=str(uuid.uuid4()),
+            display_name="Shared",
+            fully_qualified_name="Shared",
+            creation_time=now,
+        )
+        .returning(folders.c.id)
+    ).scalar_one()
+    return tenant_id, folder_id
 
 
 # -- rows with the exact ids of UiPath's documentation examples ------------------------------------------

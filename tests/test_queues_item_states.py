@@ -20,11 +20,12 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.engine import Database
-from podium.db.schema import events, folders, tenants
+from podium.db.schema import events
 from podium.db.schema_queues import queue_definitions, queue_item_events, queue_items
 from podium.domain.queue_enums import QueueItemEventAction, QueueItemStatus
 from podium.domain.queue_item_states import FINAL, claim_next, transition
 from podium.errors import PodiumError
+from tests.factories import tenant_rows
 
 S = QueueItemStatus
 NOW = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
@@ -49,22 +50,7 @@ CASES = [
 def seed_item(db: Engine, status: QueueItemStatus) -> int:
     """A tenant, a folder, a queue and one item in ``status`` (with a unique reference); its id."""
     with db.begin() as conn:
-        tenant_id = conn.execute(
-            insert(tenants)
-            .values(key=str(uuid.uuid4()), name="T", is_active=True, creation_time=NOW)
-            .returning(tenants.c.id)
-        ).scalar_one()
-        folder_id = conn.execute(
-            insert(folders)
-            .values(
-                tenant_id=tenant_id,
-                key=str(uuid.uuid4()),
-                display_name="Shared",
-                fully_qualified_name="Shared",
-                creation_time=NOW,
-            )
-            .returning(folders.c.id)
-        ).scalar_one()
+        tenant_id, folder_id = tenant_rows(conn, "T", NOW)
         queue_id = conn.execute(
             insert(queue_definitions)
             .values(

@@ -15,10 +15,11 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.engine import Database
-from podium.db.schema import events, folders, jobs, releases, robots, tenants
+from podium.db.schema import events, jobs, releases, robots
 from podium.db.schema_robots import robot_sessions
 from podium.db.types import utcnow
 from podium.domain.enums import JobState, RobotState
+from tests.factories import tenant_rows
 
 T = TypeVar("T")
 AGENT = "agent-1"
@@ -35,22 +36,7 @@ class Seed:
 def seed(db: Engine) -> Seed:
     now = utcnow()
     with db.begin() as conn:
-        tenant_id = conn.execute(
-            insert(tenants)
-            .values(key=str(uuid.uuid4()), name=f"states-{uuid.uuid4()}", creation_time=now)
-            .returning(tenants.c.id)
-        ).scalar_one()
-        folder_id = conn.execute(
-            insert(folders)
-            .values(
-                tenant_id=tenant_id,
-                key=str(uuid.uuid4()),
-                display_name="Shared",
-                fully_qualified_name="Shared",
-                creation_time=now,
-            )
-            .returning(folders.c.id)
-        ).scalar_one()
+        tenant_id, folder_id = tenant_rows(conn, f"states-{uuid.uuid4()}", now)
         release_id = conn.execute(
             insert(releases)
             .values(
