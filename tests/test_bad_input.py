@@ -29,7 +29,7 @@ import jwt
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import CompoundSelect, Text, cast, func, literal, select, union_all
+from sqlalchemy import ColumnElement, CompoundSelect, Text, cast, func, literal, select, union_all
 from sqlalchemy.engine import Connection
 
 from podium.db.tables import metadata
@@ -62,12 +62,12 @@ LAST_LOGIN = "last_login_time"  # written by every login, good or bad: not part 
 Rows = list[tuple[Any, ...]]
 
 
-def _snapshot_query() -> CompoundSelect:
+def _snapshot_query() -> CompoundSelect[tuple[str, int, str]]:
     """Every row of ``TABLES`` as (table, id, its values as one text) in one statement: one round trip."""
     selects = []
     for name in TABLES:
         table = metadata.tables[name]
-        values = [
+        values: list[ColumnElement[str]] = [
             func.coalesce(cast(column, Text), "<null>") for column in table.c if column.name != LAST_LOGIN
         ]
         joined = values[0]
@@ -211,7 +211,10 @@ class Stage:
     ) -> httpx.Response:
         """As the admin (or ``token``'s user), ``url`` and ``body`` resolved."""
         headers = self.api.headers(self.body(folder), token)
-        return self.api.client.request(method, self.url(url), json=self.body(body), headers=headers)
+        response: httpx.Response = self.api.client.request(
+            method, self.url(url), json=self.body(body), headers=headers
+        )
+        return response
 
     def rebase(self) -> None:
         """After a write on purpose: the tables as they are now are the ones to keep."""
@@ -435,9 +438,10 @@ GOOD_NEIGHBOUR_FILTERS = [
 
 
 def get_filtered(stage: Stage, entity_set: str, expression: str) -> httpx.Response:
-    return stage.api.client.get(
+    response: httpx.Response = stage.api.client.get(
         f"/odata/{entity_set}", params={"$filter": expression}, headers=stage.api.headers()
     )
+    return response
 
 
 @pytest.mark.parametrize("expression", BAD_FILTERS, ids=case_id)
@@ -496,7 +500,10 @@ def send_raw(
     stage: Stage, method: str, url: str, content: str | bytes, headers: dict[str, str] | None = None
 ) -> httpx.Response:
     headers = {**(headers or {}), "Content-Type": "application/json"}
-    return stage.api.client.request(method, stage.url(url), content=content, headers=headers)
+    response: httpx.Response = stage.api.client.request(
+        method, stage.url(url), content=content, headers=headers
+    )
+    return response
 
 
 @pytest.mark.parametrize("content", MALFORMED_BODIES, ids=case_id)
