@@ -1,5 +1,9 @@
 """Helpers for the bucket tests: Podium in a uvicorn thread on a real socket, a moto S3 server on
-loopback, and small HTTP shortcuts."""
+loopback, stand-ins for an internal service (a listener that counts connections, a server that answers
+every request with one error), and small HTTP shortcuts.
+
+The S3 servers listen on 127.0.0.1: a test that uses one sets ``PODIUM_OUTBOUND_ALLOW_PRIVATE=1``
+(``allow_private``), or Podium refuses the endpoint."""
 
 from __future__ import annotations
 
@@ -8,17 +12,20 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
 import httpx
+import pytest
 import uvicorn
 
 from podium.app import create_app
 from podium.config import Settings
+from podium.outbound import ALLOW_PRIVATE_ENV
 from tests.support import ADMIN_PASSWORD, SIGNING_KEY, create_tenant_sync
 
 ODATA = "/odata"
@@ -27,6 +34,11 @@ NS = "UiPath.Server.Configuration.OData"
 S3_REGION = "us-east-1"
 S3_ACCESS_KEY = "podium-test-access-key"
 S3_SECRET_KEY = "podium-test-secret-key-0123456789"
+
+
+def allow_private(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Private addresses allowed for outbound calls (this process and the servers it starts)."""
+    monkeypatch.setenv(ALLOW_PRIVATE_ENV, "1")
 
 
 def free_port() -> int:
@@ -126,3 +138,68 @@ def s3_bucket_body(
         "Password": S3_SECRET_KEY,
         **extra,
     }
+
+
+@contextmanager
+def counting_listener() -> Iterator[tuple[str, Callable[[], int]]]:
+    """A socket listening on a free port of 127.0.0.1 that never answers: yields its http URL and a
+    function counting the connections made to it so far (0 proves that no request was sent)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        sock.listen(16)
+        sock.setblocking(False)
+        accepted: list[socket.socket] = []
+
+        def count() -> int:
+            while True:
+                try:
+                    accepted.append(sock.accept()[0])
+                except BlockingIOError:
+                    return len(accepted)
+
+        try:
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}", count
+        finally:
+            for connection in accepted:
+                connection.close()
+
+
+@dataclass
+class ErrorServer:
+    endpoint: str
+    requests: list[str] = field(default_factory=list)
+
+
+@contextmanager
+def error_server(status: int, body: bytes) -> Iterator[ErrorServer]:
+    """An HTTP server on 127.0.0.1 answering every request with ``status`` and ``body`` (what an internal
+    service, or a provider, might say)."""
+    seen: list[str] = []
+
+    class Answer(BaseHTTPRequestHandler):
+        def _answer(self) -> None:
+            seen.append(f"{self.command} {self.path}")
+            length = int(self.headers.get("Content-Length") or 0)
+            if length:
+                self.rfile.read(length)
+            self.send_response(status)
+            self.send_header("Content-Type", "application/xml")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if self.command != "HEAD":
+                self.wfile.write(body)
+
+        do_GET = do_HEAD = do_PUT = do_POST = do_DELETE = _answer
+
+        def log_message(self, format: str, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield ErrorServer(f"http://127.0.0.1:{server.server_address[1]}", seen)
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=10)

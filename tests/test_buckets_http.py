@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.buckets_support import NS, LiveServer, live_podium, moto_s3, s3_bucket_body
+from tests.buckets_support import NS, LiveServer, allow_private, live_podium, moto_s3, s3_bucket_body
 
 pytestmark = pytest.mark.e2e
 
@@ -86,7 +86,10 @@ def test_local_storage_streams_over_a_socket(database_url: str, tmp_path: Path) 
         assert ranged.status_code == 206 and ranged.content == next(_chunks(1))[:10]
 
 
-def test_s3_through_podium_streams_over_a_socket(database_url: str, tmp_path: Path) -> None:
+def test_s3_through_podium_streams_over_a_socket(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    allow_private(monkeypatch)  # moto listens on loopback
     with moto_s3("podium-stream") as endpoint, live_podium(database_url, tmp_path / "data") as server:
         body = s3_bucket_body(
             "s3-big", endpoint, container="podium-stream", Options="AccessDataThroughOrchestrator"

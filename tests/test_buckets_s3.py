@@ -2,7 +2,11 @@
 
 Podium lists, inspects and deletes through the provider's API and hands out the provider's own
 pre-signed URLs; with ``AccessDataThroughOrchestrator`` the bytes stream through Podium instead. The
-secret access key is sealed at rest."""
+secret access key is sealed at rest.
+
+moto listens on 127.0.0.1, so these tests allow private addresses (``allow_private``), except those
+that check that internal targets are refused before any request and that the provider's answers are
+not echoed."""
 
 from __future__ import annotations
 
@@ -21,13 +25,28 @@ from podium.config import Settings
 from podium.db.schema_buckets import buckets
 from podium.domain.crypto import sealed_key_id
 from podium.domain.key_rotation import rotate_key
+from podium.outbound import ALLOW_PRIVATE_ENV
 from podium.storage.secrets import unseal
-from tests.buckets_support import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, moto_s3, s3_bucket_body
+from tests.buckets_support import (
+    S3_ACCESS_KEY,
+    S3_REGION,
+    S3_SECRET_KEY,
+    allow_private,
+    counting_listener,
+    error_server,
+    moto_s3,
+    s3_bucket_body,
+)
 from tests.support import SIGNING_KEY, Api, assert_error
 
 B = "/odata/Buckets"
 NS = "UiPath.Server.Configuration.OData"
 CONTAINER = "podium-bucket"
+
+
+@pytest.fixture(autouse=True)
+def local_s3_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    allow_private(monkeypatch)
 
 
 @pytest.fixture(scope="module")
@@ -161,12 +180,100 @@ def test_rotate_key_reseals_bucket_secrets(
     )
     with db.connect() as conn:
         before = conn.execute(query).one()
-    settings = Settings(
-        data_dir=tmp_path, database_url=database_url, secret_key=SIGNING_KEY
-    )
+    settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key=SIGNING_KEY)
     asyncio.run(rotate_key(settings, retire_old=True))
     with db.connect() as conn:
         after = conn.execute(query).one()
     assert sealed_key_id(after.secret) != sealed_key_id(before.secret)
     fresh = Settings(data_dir=tmp_path, database_url=database_url, secret_key=SIGNING_KEY)
     assert unseal(fresh, after.tenant_id, after.identifier, after.secret) == S3_SECRET_KEY
+
+
+def _bucket_count(db: Engine) -> int:
+    with db.connect() as conn:
+        return len(conn.execute(select(buckets.c.id)).all())
+
+
+def test_internal_endpoints_are_refused_before_any_request(
+    api: Api, db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without PODIUM_OUTBOUND_ALLOW_PRIVATE a bucket cannot send the server's requests to loopback,
+    private or link-local addresses, nor to a public one over plain http; nothing is written."""
+    monkeypatch.delenv(ALLOW_PRIVATE_ENV)
+    with counting_listener() as (listener, connections):
+        refused: list[dict[str, Any]] = [
+            s3_bucket_body("pg", "http://127.0.0.1:5432"),
+            s3_bucket_body("listener", listener),
+            s3_bucket_body("tls", listener.replace("http://", "https://")),
+            s3_bucket_body("metadata", "http://169.254.169.254"),
+            s3_bucket_body("lan", "https://10.0.0.7:9000"),
+            s3_bucket_body("public-http", "http://8.8.8.8:9000"),  # redirects would be followed
+            s3_bucket_body("parsers-differ", "http://127.0.0.1:9\\@8.8.8.8/"),
+            s3_bucket_body("user-info", "https://8.8.8.8@127.0.0.1:9/"),
+            # without an Endpoint, region and bucket name become part of AWS's host name
+            {**s3_bucket_body("region", ""), "StorageParameters": "Region=@127.0.0.1:5432/;AccessKeyId=k"},
+            {
+                **s3_bucket_body("container", ""),
+                "StorageContainer": "127.0.0.1:5432/#",
+                "StorageParameters": "AddressingStyle=virtual;AccessKeyId=k",
+            },
+        ]
+        for body in refused:
+            assert_error(api.post(B, body, folder="Shared"), 400)
+        assert _bucket_count(db) == 0
+        assert connections() == 0
+        public = api.ok(api.post(B, s3_bucket_body("public", "https://8.8.8.8:9000"), folder="Shared"), 201)
+        moved = api.put(
+            f"{B}({public['Id']})",
+            {"StorageParameters": f"Endpoint={listener};AccessKeyId=k"},
+            folder="Shared",
+        )
+        assert_error(moved, 400)
+        assert connections() == 0
+
+
+def test_internal_endpoints_are_refused_at_each_use(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A bucket made while private addresses were allowed (or whose host name now resolves to one) is
+    refused at use: listing, reading, signing and the through-Podium upload send nothing."""
+    with counting_listener() as (listener, connections):
+        direct = api.ok(api.post(B, s3_bucket_body("direct", listener), folder="Shared"), 201)
+        body = s3_bucket_body("proxied", listener, Options="AccessDataThroughOrchestrator")
+        proxied = api.ok(api.post(B, body, folder="Shared"), 201)
+        monkeypatch.delenv(ALLOW_PRIVATE_ENV)
+        for bucket in (direct, proxied):
+            base = f"{B}({bucket['Id']})/{NS}"
+            assert_error(api.get(f"{base}.GetFiles", folder="Shared", params={"directory": "/"}), 400)
+            assert_error(api.get(f"{base}.GetFile", folder="Shared", params={"path": "a.txt"}), 400)
+            assert_error(api.get(f"{base}.GetReadUri", folder="Shared", params={"path": "a.txt"}), 400)
+            listed = api.client.get(f"/api/Buckets/{bucket['Id']}/ListFiles", headers=api.headers("Shared"))
+            assert_error(listed, 400)
+        assert_error(
+            api.get(f"{B}({direct['Id']})/{NS}.GetWriteUri", folder="Shared", params={"path": "a"}), 400
+        )
+        write = access(api, proxied, "GetWriteUri", "a.txt")  # a Podium URI: no call to the provider yet
+        assert_error(api.client.put(write["Uri"], content=b"hello"), 400)
+        assert connections() == 0
+
+
+MARKER = b"internal-service-secret-4711"
+
+
+@pytest.mark.parametrize("status", [400, 401, 403])
+def test_provider_errors_are_not_echoed(api: Api, status: int) -> None:
+    """What the endpoint answered stays in the server's log: the client gets the HTTP status only."""
+    answer = b"<Error><Code>AccessDenied</Code><Message>" + MARKER + b"</Message></Error>"
+    with error_server(status, answer) as upstream:
+        bucket = api.ok(
+            api.post(B, s3_bucket_body("talkative", upstream.endpoint, Options=4), folder="Shared"), 201
+        )
+        base = f"{B}({bucket['Id']})/{NS}"
+        responses = [
+            api.get(f"{base}.GetFiles", folder="Shared", params={"directory": "/"}),
+            api.get(f"{base}.GetFile", folder="Shared", params={"path": "a.txt"}),
+            api.client.put(access(api, bucket, "GetWriteUri", "a.txt")["Uri"], content=b"x"),
+        ]
+        assert len(upstream.requests) >= 3
+    for response in responses:
+        body = assert_error(response, 502)
+        assert body["message"] == f"The storage provider answered an error (HTTP {status})."
+        assert MARKER.decode() not in response.text and "AccessDenied" not in response.text

@@ -16,7 +16,7 @@ from podium.storage import paths
 from podium.storage.local import LocalStore
 from podium.storage.s3 import S3Settings, S3Store
 from podium.storage.signing import BlobGrant, derive_key, sign, verify
-from tests.buckets_support import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, moto_s3
+from tests.buckets_support import S3_ACCESS_KEY, S3_REGION, S3_SECRET_KEY, allow_private, moto_s3
 
 BAD_PATHS = [
     "../secret",
@@ -119,7 +119,10 @@ def s3_endpoint() -> Iterator[str]:
         yield endpoint
 
 
-def test_s3_store_streams_signs_and_aborts_oversized_uploads(s3_endpoint: str) -> None:
+def test_s3_store_streams_signs_and_aborts_oversized_uploads(
+    s3_endpoint: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    allow_private(monkeypatch)  # moto listens on loopback
     store = S3Store(S3Settings("podium-unit", s3_endpoint, S3_REGION, S3_ACCESS_KEY, S3_SECRET_KEY))
 
     async def scenario() -> None:

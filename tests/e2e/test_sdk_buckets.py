@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from podium.db.migrate import alembic_config
-from tests.buckets_support import moto_s3, s3_bucket_body
+from tests.buckets_support import allow_private, moto_s3, s3_bucket_body
 from tests.e2e.test_sdk_jobs import ADMIN_PASSWORD, SDK_ENVIRONMENT, ok, podium_server
 
 pytestmark = pytest.mark.e2e
@@ -25,8 +25,10 @@ ODATA = "/podium/Default/orchestrator_/odata"
 
 
 @pytest.fixture
-def server(database_url: str, tmp_path: Path) -> Iterator[str]:
+def server(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     from alembic import command
+
+    allow_private(monkeypatch)  # the server process inherits it: moto listens on loopback
 
     command.stamp(alembic_config(database_url), "head")
     with podium_server(database_url, tmp_path / "data") as base:

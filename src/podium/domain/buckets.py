@@ -7,6 +7,10 @@ provider ("Amazon", "Minio", "S3Compatible") is configured by the DTO as:
 - ``StorageParameters``: ``Endpoint=http://host:9000;Region=eu-west-1;AccessKeyId=AKIA...`` (``;``
   separated ``key=value``, keys in any case; ``AddressingStyle=virtual`` for virtual-hosted URLs);
 - ``Password``: the secret access key (write-only, sealed at rest).
+
+Where an S3 bucket's requests go is checked when its storage settings are written, and again before
+each request (``storage.s3.check_target``: public https endpoints only, unless
+``PODIUM_OUTBOUND_ALLOW_PRIVATE=1``).
 """
 
 from __future__ import annotations
@@ -23,10 +27,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from podium.config import Settings
 from podium.db.schema_buckets import bucket_folders, buckets
 from podium.errors import bad_request, conflict
-from podium.storage.s3 import S3Settings
+from podium.storage.s3 import S3Settings, check_target
 from podium.storage.secrets import seal
 
 LOCAL_PROVIDER = "Orchestrator"
+STORAGE_FIELDS = ("storage_provider", "storage_parameters", "storage_container")
 _LOCAL = {"orchestrator", "local", "podium"}
 _S3 = {"amazon", "minio", "s3compatible", "s3"}
 
@@ -129,6 +134,9 @@ async def prepare_write(
     given = "Password" in body
     secret = values.pop("secret", None)
     check_storage(merged, bool(secret) if given else bool(existing and existing.get("secret")))
+    touched = existing is None or any(name in values for name in STORAGE_FIELDS)
+    if touched and not is_local(merged.get("storage_provider")):
+        await check_target(s3_settings(merged, None))
     if given:
         values["secret"] = seal(settings, tenant_id, merged["identifier"], secret) if secret else None
 
