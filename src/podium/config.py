@@ -50,6 +50,23 @@ class Settings:
     long_poll_seconds: int = field(default_factory=lambda: _env_int("PODIUM_LONG_POLL_SECONDS", 30))
     # a job handed to a robot and not acknowledged within this time goes back to Pending
     claim_ack_timeout_seconds: int = field(default_factory=lambda: _env_int("PODIUM_CLAIM_ACK_TIMEOUT", 15))
+    # personal access tokens: the longest lifetime one may be given (and the lifetime of one asked without)
+    pat_max_days: int = field(default_factory=lambda: _env_int("PODIUM_PAT_MAX_DAYS", 365))
+    # sign-in: after this many failed passwords in a row a user is locked out for lockout_seconds (0: never),
+    # Orchestrator's defaults (10 attempts, 300 s); stored in the database, so every server process sees it
+    lockout_attempts: int = field(default_factory=lambda: _env_int("PODIUM_LOCKOUT_ATTEMPTS", 10))
+    lockout_seconds: int = field(default_factory=lambda: _env_int("PODIUM_LOCKOUT_SECONDS", 300))
+    # and failed sign-ins per user name (or client id) and per client address within the window, per
+    # server process, before answering 429 with Retry-After (0: no limit)
+    login_throttle_window_seconds: int = field(
+        default_factory=lambda: _env_int("PODIUM_LOGIN_THROTTLE_WINDOW", 60)
+    )
+    login_throttle_per_name: int = field(
+        default_factory=lambda: _env_int("PODIUM_LOGIN_THROTTLE_PER_NAME", 10)
+    )
+    login_throttle_per_address: int = field(
+        default_factory=lambda: _env_int("PODIUM_LOGIN_THROTTLE_PER_ADDRESS", 30)
+    )
 
     @property
     def resolved_database_url(self) -> str:

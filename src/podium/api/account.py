@@ -1,22 +1,36 @@
-"""Getting a token: Orchestrator's ``/api/Account/Authenticate`` and the OAuth2 token endpoint."""
+"""Getting a token: Orchestrator's ``/api/Account/Authenticate`` and the OAuth2 token endpoint.
+
+Both are throttled (``podium.auth.throttle``): failed sign-ins per user name (per client id for client
+credentials) and per client address within ``PODIUM_LOGIN_THROTTLE_WINDOW``, in this server process;
+past the limit the answer is 429 with ``Retry-After`` and Orchestrator's error body. A user locked out
+after ``PODIUM_LOCKOUT_ATTEMPTS`` wrong passwords (``podium.domain.account``) is refused for
+``PODIUM_LOCKOUT_SECONDS``, its right password too: 400 saying so.
+"""
 
 from __future__ import annotations
 
+import json
 import time
+from collections.abc import Sequence
 from typing import Any
 
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
-from starlette.responses import JSONResponse
+from starlette.datastructures import UploadFile
+from starlette.responses import JSONResponse, Response
 
+from podium.auth.throttle import Key
 from podium.auth.tokens import TokenClaims, issue
-from podium.domain.account import Identity, check_client, check_user
+from podium.domain.account import Identity, LockedOut, Lockout, check_client, check_user
 from podium.errors import ErrorCode, PodiumError
+from podium.http.edge import error_response
 from podium.http.state import AppState
 from podium.odata.registry import Area
 
 router = APIRouter(tags=["Account"])
 area = Area("Account", router)
+
+INVALID_LOGIN = "Invalid user name or password."
 
 
 class LoginModel(BaseModel):
@@ -42,13 +56,63 @@ def _token(state: AppState, identity: Identity) -> tuple[str, int]:
     return issue(state.signing_key, claims), lifetime
 
 
+def _lockout(state: AppState) -> Lockout:
+    return Lockout(state.settings.lockout_attempts, state.settings.lockout_seconds)
+
+
+def _locked_message(locked: LockedOut) -> str:
+    return (
+        "The user account is locked out after too many failed sign-in attempts; "
+        f"try again in {locked.seconds_left} seconds."
+    )
+
+
+# -- throttling -------------------------------------------------------------------------------------------
+
+
+def _limits(state: AppState, request: Request, name: Key) -> list[tuple[Key, int]]:
+    """The keys a sign-in counts against: the name it is for, the address it comes from."""
+    address = request.client.host if request.client else ""
+    return [
+        (name, state.settings.login_throttle_per_name),
+        (("address", address), state.settings.login_throttle_per_address),
+    ]
+
+
+def _user_key(tenant: str, login: str) -> Key:
+    return ("user", tenant.lower(), login.lower())
+
+
+def _too_many(state: AppState, request: Request, limits: Sequence[tuple[Key, int]]) -> Response | None:
+    """None when the sign-in may go on (it is counted); else the 429 to answer."""
+    wait = state.logins.take(limits, state.settings.login_throttle_window_seconds)
+    if wait is None:
+        return None
+    error = PodiumError(
+        f"Too many failed sign-in attempts; try again in {wait} seconds.", status=429, code=ErrorCode.GENERIC
+    )
+    response = error_response(error, request.scope)
+    response.headers["Retry-After"] = str(wait)
+    return response
+
+
+# -- /api/Account/Authenticate ----------------------------------------------------------------------------
+
+
 @router.post("/api/Account/Authenticate", summary="Authenticates the user based on user name and password")
-async def authenticate(login: LoginModel, request: Request) -> JSONResponse:
+async def authenticate(login: LoginModel, request: Request) -> Response:
     state = _state(request)
     tenant = login.tenancyName or request.scope.get("podium.tenant_name") or "Default"
-    user = await check_user(state.db, tenant, login.usernameOrEmailAddress, login.password)
+    limits = _limits(state, request, _user_key(tenant, login.usernameOrEmailAddress))
+    refused = _too_many(state, request, limits)
+    if refused is not None:
+        return refused
+    user = await check_user(state.db, tenant, login.usernameOrEmailAddress, login.password, _lockout(state))
+    if isinstance(user, LockedOut):
+        raise PodiumError(_locked_message(user), status=400, code=ErrorCode.GENERIC)
     if user is None:
-        raise PodiumError("Invalid user name or password.", status=400, code=ErrorCode.GENERIC)
+        raise PodiumError(INVALID_LOGIN, status=400, code=ErrorCode.GENERIC)
+    state.logins.give_back(limits)
     token, _ = _token(state, user)
     return JSONResponse(
         {
@@ -62,12 +126,34 @@ async def authenticate(login: LoginModel, request: Request) -> JSONResponse:
     )
 
 
+# -- /identity_/connect/token -----------------------------------------------------------------------------
+
+
+class InvalidRequest(Exception):
+    """A token request that is not a form (or JSON object) of text values: OAuth's invalid_request."""
+
+
 async def _form(request: Request) -> dict[str, Any]:
     content_type = request.headers.get("content-type", "")
     if content_type.startswith("application/json"):
-        body = await request.json()
-        return body if isinstance(body, dict) else {}
+        try:
+            body = json.loads(await request.body())
+        except (ValueError, RecursionError) as error:
+            raise InvalidRequest("The body is not valid JSON.") from error
+        if not isinstance(body, dict):
+            raise InvalidRequest("The body must be a JSON object.")
+        return body
     return dict(await request.form())
+
+
+def _text(form: dict[str, Any], name: str) -> str:
+    """A parameter's text ("" when absent); anything else (a number, an object, a file) is refused."""
+    value = form.get(name)
+    if value is None:
+        return ""
+    if isinstance(value, UploadFile) or not isinstance(value, str):
+        raise InvalidRequest(f"{name} must be text.")
+    return value
 
 
 def _oauth_error(error: str, description: str, status: int = 400) -> JSONResponse:
@@ -75,33 +161,52 @@ def _oauth_error(error: str, description: str, status: int = 400) -> JSONRespons
 
 
 @router.post("/identity_/connect/token", summary="OAuth2 token endpoint (client_credentials, password)")
-async def token(request: Request) -> JSONResponse:
+async def token(request: Request) -> Response:
+    try:
+        form = await _form(request)
+        grant = _text(form, "grant_type")
+        if grant == "client_credentials":
+            return await _client_credentials(request, form)
+        if grant == "password":
+            return await _password(request, form)
+    except InvalidRequest as error:
+        return _oauth_error("invalid_request", str(error))
+    return _oauth_error("unsupported_grant_type", "Use client_credentials or password.")
+
+
+async def _client_credentials(request: Request, form: dict[str, Any]) -> Response:
     state = _state(request)
-    form = await _form(request)
-    grant = str(form.get("grant_type", ""))
-    if grant == "client_credentials":
-        client = await check_client(
-            state.db, str(form.get("client_id", "")), str(form.get("client_secret", ""))
-        )
-        if client is None:
-            return _oauth_error("invalid_client", "Unknown client or wrong secret.", 401)
-        issued = _token(state, client)
-    elif grant == "password":
-        tenant = str(form.get("tenant") or form.get("acr_values", "").removeprefix("tenant:") or "Default")
-        user = await check_user(
-            state.db, tenant, str(form.get("username", "")), str(form.get("password", ""))
-        )
-        if user is None:
-            return _oauth_error("invalid_grant", "Invalid user name or password.")
-        issued = _token(state, user)
-    else:
-        return _oauth_error("unsupported_grant_type", "Use client_credentials or password.")
-    access_token, lifetime = issued
+    client_id, secret, scope = _text(form, "client_id"), _text(form, "client_secret"), _text(form, "scope")
+    limits = _limits(state, request, ("client", client_id))
+    refused = _too_many(state, request, limits)
+    if refused is not None:
+        return refused
+    client = await check_client(state.db, client_id, secret)
+    if client is None:
+        return _oauth_error("invalid_client", "Unknown client or wrong secret.", 401)
+    state.logins.give_back(limits)
+    return _issued(state, client, scope)
+
+
+async def _password(request: Request, form: dict[str, Any]) -> Response:
+    state = _state(request)
+    tenant = _text(form, "tenant") or _text(form, "acr_values").removeprefix("tenant:") or "Default"
+    username, password, scope = _text(form, "username"), _text(form, "password"), _text(form, "scope")
+    limits = _limits(state, request, _user_key(tenant, username))
+    refused = _too_many(state, request, limits)
+    if refused is not None:
+        return refused
+    user = await check_user(state.db, tenant, username, password, _lockout(state))
+    if isinstance(user, LockedOut):
+        return _oauth_error("invalid_grant", _locked_message(user))
+    if user is None:
+        return _oauth_error("invalid_grant", INVALID_LOGIN)
+    state.logins.give_back(limits)
+    return _issued(state, user, scope)
+
+
+def _issued(state: AppState, identity: Identity, scope: str) -> JSONResponse:
+    access_token, lifetime = _token(state, identity)
     return JSONResponse(
-        {
-            "access_token": access_token,
-            "token_type": "Bearer",
-            "expires_in": lifetime,
-            "scope": form.get("scope", ""),
-        }
+        {"access_token": access_token, "token_type": "Bearer", "expires_in": lifetime, "scope": scope}
     )

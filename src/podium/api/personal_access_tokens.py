@@ -1,23 +1,36 @@
-"""Personal access tokens: the caller creates (shown once) and revokes its own."""
+"""Personal access tokens: a user signed in with its password creates them (shown once), for at most
+``PODIUM_PAT_MAX_DAYS`` (365) days; the caller lists and revokes its own, and a holder of Users.Edit
+across the tenant (an administrator) lists and revokes everyone's in the tenant.
+
+Tokens of robots, jobs, external applications and personal access tokens themselves cannot create one:
+a personal access token belongs to a person (as in Orchestrator), and one made from another token would
+outlive the token, the job or the robot it came from.
+"""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+from typing import Any
+
+from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse, Response
 
 from podium.domain import personal_access_tokens
-from podium.errors import not_found
-from podium.http.context import request_context
+from podium.errors import bad_request, forbidden, not_found
+from podium.http.context import RequestContext, request_context
 from podium.odata.registry import Area
+from podium.odata.serialize import format_datetime
 
 router = APIRouter(tags=["Users"])
 area = Area("PersonalAccessTokens", router)
 
 
+ADMIN_PERMISSION = "Users.Edit"  # across the tenant: every user's tokens
+
+
 class NewToken(BaseModel):
     Name: str = Field(min_length=1, max_length=128, pattern="^[^\x00]*$")
-    ExpiresInDays: int | None = Field(default=None, ge=1, le=3650)
+    ExpiresInDays: int | None = Field(default=None, ge=1)  # at most PODIUM_PAT_MAX_DAYS, which it defaults to
 
 
 @router.post(
@@ -28,30 +41,71 @@ class NewToken(BaseModel):
 )
 async def create_token(new: NewToken, request: Request) -> JSONResponse:
     ctx = await request_context(request)
+    if ctx.principal.kind != "user":
+        raise forbidden("Only a user signed in with its password creates personal access tokens.")
+    max_days = ctx.state.settings.pat_max_days
+    if new.ExpiresInDays is not None and new.ExpiresInDays > max_days:
+        raise bad_request(f"ExpiresInDays must be from 1 to {max_days}.")
     async with ctx.state.db.write() as conn:
         issued = await personal_access_tokens.create_token(
-            conn, ctx.tenant_id, ctx.user_id, new.Name, new.ExpiresInDays
+            conn, ctx.tenant_id, ctx.user_id, new.Name, new.ExpiresInDays or max_days
         )
     return JSONResponse(
         {
             "Id": issued.id,
             "Name": new.Name,
             "Token": issued.secret,
-            "ExpiresAt": issued.expires_at.isoformat() if issued.expires_at else None,
+            "ExpiresAt": format_datetime(issued.expires_at),
         },
         status_code=201,
     )
 
 
+@router.get(
+    "/api/PersonalAccessTokens",
+    tags=["Users"],
+    summary="Lists the caller's personal access tokens (all=true: every user's in the tenant, Users.Edit)",
+)
+async def list_tokens(request: Request, all_users: bool = Query(False, alias="all")) -> JSONResponse:
+    ctx = await request_context(request)
+    if all_users:
+        ctx.require(ADMIN_PERMISSION)
+    async with ctx.state.db.read() as conn:
+        rows = await personal_access_tokens.list_tokens(
+            conn, ctx.tenant_id, None if all_users else ctx.user_id
+        )
+    return JSONResponse({"value": [_listed(row) for row in rows]})
+
+
+def _listed(row: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "Id": row["id"],
+        "Name": row["name"],
+        "UserId": row["user_id"],
+        "UserName": row["user_name"],
+        "CreationTime": format_datetime(row["creation_time"]),
+        "ExpiresAt": format_datetime(row["expires_at"]) if row["expires_at"] else None,
+        "IsRevoked": row["revoked"],
+    }
+
+
+def _owner_scope(ctx: RequestContext) -> int | None:
+    """Whose tokens the caller may revoke: its own, or (None) anyone's in the tenant."""
+    return None if ctx.principal.has(ADMIN_PERMISSION) else ctx.user_id
+
+
 @router.delete(
-    "/api/PersonalAccessTokens/{token_id}", status_code=204, tags=["Users"], summary="Revokes a token"
+    "/api/PersonalAccessTokens/{token_id}",
+    status_code=204,
+    tags=["Users"],
+    summary="Revokes a token (the caller's own; with Users.Edit, any user's in the tenant)",
 )
 async def revoke_token(token_id: int, request: Request) -> Response:
     ctx = await request_context(request)
     if not 0 < token_id < 2**63:
         raise not_found("Token does not exist.")
     async with ctx.state.db.write() as conn:
-        revoked = await personal_access_tokens.revoke_token(conn, ctx.user_id, token_id)
+        revoked = await personal_access_tokens.revoke_token(conn, ctx.tenant_id, token_id, _owner_scope(ctx))
     if not revoked:
         raise not_found("Token does not exist.")
     ctx.state.forget_access()

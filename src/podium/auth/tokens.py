@@ -48,17 +48,28 @@ def issue(key: str, claims: TokenClaims) -> str:
 
 
 def verify(key: str, token: str) -> TokenClaims | None:
-    """The claims of a valid, unexpired token; None for anything else."""
+    """The claims of a valid, unexpired token whose ids are ids (1 … 2**63-1, what the database holds);
+    None for anything else."""
     try:
         payload = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "tid"]})
         return TokenClaims(
-            user_id=int(payload["sub"]),
-            tenant_id=int(payload["tid"]),
+            user_id=_id(int(payload["sub"])),
+            tenant_id=_id(payload["tid"]),
             kind=str(payload.get("knd", "user")),
             expires_at=int(payload["exp"]),
-            robot_id=payload.get("rid"),
-            folder_id=payload.get("fid"),
-            job_id=payload.get("jid"),
+            robot_id=_optional_id(payload.get("rid")),
+            folder_id=_optional_id(payload.get("fid")),
+            job_id=_optional_id(payload.get("jid")),
         )
     except (jwt.PyJWTError, ValueError, TypeError, KeyError):
         return None
+
+
+def _id(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
+        raise ValueError("not an id")
+    return value
+
+
+def _optional_id(value: Any) -> int | None:
+    return None if value is None else _id(value)

@@ -161,6 +161,17 @@ access_tokens = Table(
     Column("creation_time", UTCDateTime, nullable=False),
 )
 
+# failed sign-ins of a user in a row, and until when it is locked out (podium.domain.account); a row of
+# its own so that a failed sign-in never writes the user's row
+user_lockouts = Table(
+    "user_lockouts",
+    metadata,
+    Column("user_id", BigInteger, ForeignKey("users.id", ondelete="CASCADE"), primary_key=True),
+    Column("failed_count", Integer, nullable=False, default=0),
+    Column("locked_until", UTCDateTime),
+    Column("last_failure_time", UTCDateTime, nullable=False),
+)
+
 external_apps = Table(
     "external_apps",
     metadata,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from podium.auth.principal import PrincipalCache
+from podium.auth.throttle import LoginThrottle
 from podium.config import Settings
 from podium.db.engine import Database
 from podium.domain.heartbeat_batches import HeartbeatBatcher
@@ -21,6 +22,7 @@ class AppState:
     principals: PrincipalCache = field(default_factory=PrincipalCache)
     folders: FolderCache = field(default_factory=FolderCache)
     hub: Hub = field(default_factory=Hub)  # robots long-polling in this process
+    logins: LoginThrottle = field(default_factory=LoginThrottle)  # failed sign-ins in this process
     _heartbeats: HeartbeatBatcher | None = None
 
     @property
