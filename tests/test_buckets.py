@@ -384,3 +384,40 @@ def test_bucket_names_its_credential_store(api: Api) -> None:
     url = f"/odata/Buckets({created['Id']})"
     cleared = api.ok(api.put(url, {"CredentialStoreId": None}, folder="Shared"))
     assert cleared["CredentialStoreId"] is None
+
+
+def test_downloads_never_run_in_the_api_origin(api: Api) -> None:
+    """Files come from the API's own origin with the uploader's type: nosniff and a sandbox always, and
+    anything but raster images and plain text is an attachment (HTML, SVG, PDF, unknown)."""
+    bucket = create(api, "served")
+    cases = {
+        "page.html": ("text/html", 'attachment; filename="page.html"'),
+        "in/drawing.svg": ("image/svg+xml", 'attachment; filename="drawing.svg"'),
+        "rapport été.pdf": ("application/pdf", "attachment; filename*=UTF-8''rapport%20%C3%A9t%C3%A9.pdf"),
+        "blob": ("application/octet-stream", 'attachment; filename="blob"'),
+        "photo.png": ("image/png", None),
+        "notes.txt": ("text/plain", None),
+    }
+    for path, (media_type, disposition) in cases.items():
+        put_file(api, bucket, path, b"<script>alert(1)</script>")
+        for method in ("GET", "HEAD"):
+            response = api.client.request(method, read_uri(api, bucket, path))
+            assert response.status_code == 200
+            assert response.headers["content-type"].split(";")[0] == media_type
+            assert response.headers["x-content-type-options"] == "nosniff"
+            assert response.headers["content-security-policy"] == "sandbox"
+            assert response.headers.get("content-disposition") == disposition, path
+
+
+def test_local_bucket_files_are_private(api: Api, tmp_path: Path) -> None:
+    """Bucket folders are 0700 and files 0600, whatever the process's umask."""
+    bucket = create(api, "private")
+    put_file(api, bucket, "a/b/c.txt", b"secret")
+    root = tmp_path / "buckets"  # the data folder is tmp_path
+    [stored] = list(root.rglob("c.txt"))
+    assert stored.stat().st_mode & 0o777 == 0o600
+    folder = stored.parent
+    while folder != tmp_path:
+        assert folder.stat().st_mode & 0o777 == 0o700, folder
+        folder = folder.parent
+    assert (root / ".tmp").stat().st_mode & 0o777 == 0o700

@@ -147,6 +147,8 @@ def test_s3_bucket_data_through_podium(api: Api, s3_endpoint: str, s3: Any) -> N
     read = access(api, bucket, "GetReadUri", "p/data.bin")
     downloaded = api.client.get(read["Uri"])
     assert downloaded.content == payload and downloaded.headers["content-type"] == "application/x-test"
+    assert downloaded.headers["content-disposition"] == 'attachment; filename="data.bin"'
+    assert downloaded.headers["x-content-type-options"] == "nosniff"
     assert_error(api.client.put(read["Uri"], content=b"nope"), 403)
 
 

@@ -48,10 +48,12 @@ def _command(args: argparse.Namespace) -> str:
 
 
 def _make_data_folder(command: str, settings: Settings) -> None:
-    """The data folder, created if missing; one line and exit status 1 when it cannot be."""
+    """The data folder, created if missing, 0700; one line and exit status 1 when it cannot be."""
+    from podium.storage.private import protect_data_folder
+
     folder = settings.data_dir
     try:
-        folder.mkdir(parents=True, exist_ok=True)
+        protect_data_folder(folder)
     except OSError as error:
         raise SystemExit(f"{command}: cannot create the data folder {folder}: {error.strerror}") from None
 
@@ -78,9 +80,11 @@ def _database_errors(command: str, settings: Settings) -> Iterator[None]:
 def prepare(settings: Settings, command: str) -> list[str]:
     """Data folder, migrations, first tenant: everything ``serve`` needs before it listens."""
     from podium.db.migrate import upgrade
+    from podium.storage.private import protect_database
 
     _make_data_folder(command, settings)
     upgrade(settings.resolved_database_url)
+    protect_database(settings.resolved_database_url)  # a SQLite file: 0600
     from podium.domain.crypto import ensure_key
 
     generated_key = ensure_key(settings)  # before signing_key(): a generated signing key is not "configured"
@@ -95,7 +99,10 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from podium.app import create_app
+    from podium.http.access_log import log_config
+    from podium.storage.private import PRIVATE_UMASK
 
+    os.umask(PRIVATE_UMASK)  # what the server writes is its own (storage/private.py)
     settings = _settings(args)
     print(f"Podium data folder: {settings.data_dir.resolve()}", flush=True)
     with _database_errors(_command(args), settings):
@@ -104,7 +111,13 @@ def serve(args: argparse.Namespace) -> None:
         print(line, flush=True)
     print(f"Podium listening on http://{args.host}:{args.port}", flush=True)
     if args.workers <= 1:
-        uvicorn.run(create_app(settings), host=args.host, port=args.port, log_level=args.log_level)
+        uvicorn.run(
+            create_app(settings),
+            host=args.host,
+            port=args.port,
+            log_level=args.log_level,
+            log_config=log_config(),  # no blob tokens in the access log
+        )
         return
     if settings.database_url is None:
         print(
@@ -123,6 +136,7 @@ def serve(args: argparse.Namespace) -> None:
         host=args.host,
         port=args.port,
         log_level=args.log_level,
+        log_config=log_config(),
         workers=args.workers,
     )
 

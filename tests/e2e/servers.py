@@ -46,6 +46,7 @@ def podium_process(
     workers: int = 1,
     signing_key: str | None = None,
     log_name: str = "server.log",
+    log_level: str = "warning",
     **settings: str,
 ) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
     """``podium serve`` on a free port of 127.0.0.1: yields its base URL and process, always ended.
@@ -75,7 +76,7 @@ def podium_process(
         "--port",
         str(port),
         "--log-level",
-        "warning",
+        log_level,
         "--workers",
         str(workers),
     ]

@@ -3,7 +3,8 @@
 Writes go to a temporary file in the store's ``.tmp`` folder (same file system) and are moved into place
 with ``os.replace`` only when the whole stream arrived within the size limit, so a failed or oversized
 upload leaves nothing behind and readers never see a half-written file. File I/O runs in worker threads
-in blocks of ``BLOCK`` bytes so the event loop is not blocked and memory stays flat.
+in blocks of ``BLOCK`` bytes so the event loop is not blocked and memory stays flat. Folders are made
+0700 and files 0600 (``storage/private.py``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from anyio import to_thread
 from podium.errors import conflict
 from podium.storage.base import BlobInfo, BlobStream, Listing, SignedUri, file_missing, guess_type, too_large
 from podium.storage.paths import validate_key
+from podium.storage.private import create_file, make_folders
 
 BLOCK = 1024 * 1024
 
@@ -91,14 +93,14 @@ class LocalStore:
         return await to_thread.run_sync(self._delete_sync, path)
 
     def _open_temp(self) -> tuple[Path, BinaryIO]:
-        self.tmp_dir.mkdir(parents=True, exist_ok=True)
+        make_folders(self.tmp_dir)
         temp = self.tmp_dir / f"{uuid.uuid4().hex}.part"
-        return temp, open(temp, "xb")
+        return temp, create_file(temp)
 
     def _commit(self, temp: Path, path: str) -> BlobInfo:
         target = self._file(path)
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            make_folders(target.parent)
             if target.is_dir():
                 raise IsADirectoryError(path)
             os.replace(temp, target)

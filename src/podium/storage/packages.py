@@ -2,7 +2,8 @@
 
 An upload is first written to ``packages/.incoming`` (same file system), checked, then moved into
 place with an atomic rename in the transaction that records it; on any failure the incoming file is
-removed, so the feed folder never holds a file without its row.
+removed, so the feed folder never holds a file without its row. Folders are 0700 and files 0600
+(``storage/private.py``).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import uuid
 from pathlib import Path
 
 from podium.config import Settings
+from podium.storage.private import create_file, make_folders
 
 
 class PackageStore:
@@ -24,9 +26,12 @@ class PackageStore:
         return cls(settings.data_dir / "packages")
 
     def incoming_path(self) -> Path:
+        """A new empty file (0600) for an upload: writing into it keeps its mode."""
         folder = self.root / ".incoming"
-        folder.mkdir(parents=True, exist_ok=True)
-        return folder / f"{uuid.uuid4().hex}.nupkg"
+        make_folders(folder)
+        path = folder / f"{uuid.uuid4().hex}.nupkg"
+        create_file(path).close()
+        return path
 
     @staticmethod
     def relative_path(tenant_id: int, feed: str, package_id: str, version: str) -> str:
@@ -41,7 +46,7 @@ class PackageStore:
     def place(self, incoming: Path, relative: str) -> Path:
         """Moves an incoming upload to its place in the feed (atomic on one file system)."""
         target = self.path(relative)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        make_folders(target.parent)
         os.replace(incoming, target)
         return target
 
