@@ -24,6 +24,9 @@ REFUSED = [
     "ftp://8.8.8.8/",
     "file:///etc/passwd",
     "http://8.8.8.8:notaport/",
+    "http://127.0.0.1:9\\@8.8.8.8/",
+    "http://user:pw@8.8.8.8/",
+    "http://8.8.8.8 /",
 ]
 
 
