@@ -2,7 +2,8 @@
 references, bulk commit types), editing and deleting New ones.
 
 Every check runs before anything is written, so a refused item leaves no trace; bulk requests with
-``AllOrNothing`` write all items or none.
+``AllOrNothing`` write all items or none. Checks against a queue's JSON schema run off the event loop,
+with a deadline (``queue_schemas.off_loop``).
 
 Editing (``PUT /odata/QueueItems({key})`` with a QueueItemDataDto) changes a New item only: the
 properties present in the body replace the stored ones (null clears them), the others are kept.
@@ -16,6 +17,7 @@ import os
 import uuid
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
+from functools import partial
 from operator import itemgetter
 from typing import Any
 
@@ -40,7 +42,7 @@ from podium.domain.queue_enums import (
     ReviewStatus,
 )
 from podium.domain.queue_item_states import S, record_history, transition
-from podium.domain.queue_schemas import ItemError, validate
+from podium.domain.queue_schemas import ItemError, off_loop, validate
 from podium.errors import ErrorCode, PodiumError, bad_request, not_found
 from podium.odata import declare
 from podium.odata.model import Edm, Field
@@ -410,11 +412,28 @@ def _copy_values(ids: list[int], rows: list[dict[str, Any]], columns: list[str])
         yield values
 
 
+async def checked_item_values(
+    data: Any,
+    queue: Mapping[str, Any],
+    user_id: int | None,
+    now: dt.datetime,
+    *,
+    check_name: bool,
+) -> dict[str, Any]:
+    """``item_values``, off the event loop when the queue has a content schema to check."""
+    check = partial(item_values, data, queue, user_id, now, check_name=check_name)
+    return await off_loop(check) if queue["specific_data_json_schema"] else check()
+
+
 async def add_item(
-    conn: AsyncConnection, queue: Mapping[str, Any], data: Any, user_id: int | None, now: dt.datetime
+    conn: AsyncConnection,
+    queue: Mapping[str, Any],
+    data: Any,
+    user_id: int | None,
+    now: dt.datetime,
 ) -> int:
     """AddQueueItem: one New item; 409 for a reference the queue already holds."""
-    values = item_values(data, queue, user_id, now, check_name=True)
+    values = await checked_item_values(data, queue, user_id, now, check_name=True)
     reference = values["unique_reference"]
     if reference is not None and await taken_references(conn, queue["id"], [reference]):
         raise duplicate(reference)
@@ -433,6 +452,39 @@ class BulkOutcome:
     ids: list[int]
     failed: list[tuple[int, ItemError]]
     stopped: bool = False
+
+
+@dataclass
+class CheckedItems:
+    """A bulk request's items once checked: the valid ones' column values, the refused ones, and the
+    references of the valid ones."""
+
+    candidates: list[tuple[int, dict[str, Any]]]
+    failed: list[tuple[int, ItemError]]
+    seen: set[str]
+
+
+def check_items(
+    items: list[Any], queue: Mapping[str, Any], commit: CommitType, user_id: int | None, now: dt.datetime
+) -> CheckedItems:
+    """Every item's column values, or why it is refused (a reference twice in the request included);
+    stops at the first refused item unless ``ProcessAllIndependently``."""
+    checked = CheckedItems([], [], set())
+    keys = new_keys(len(items))
+    for ordinal, data in enumerate(items):
+        try:
+            values = item_values(data, queue, user_id, now, check_name=False, key=keys[ordinal])
+            reference = values["unique_reference"]
+            if reference is not None:
+                if reference in checked.seen:
+                    raise duplicate(reference)
+                checked.seen.add(reference)
+            checked.candidates.append((ordinal, values))
+        except ItemError as error:
+            checked.failed.append((ordinal, error))
+            if commit is not CommitType.ProcessAllIndependently:
+                break
+    return checked
 
 
 async def bulk_add(
@@ -454,23 +506,9 @@ async def bulk_add(
         raise bad_request("queueItems must be a non-empty list of queue items.")
     if len(items) > MAX_BULK_ITEMS:
         raise bad_request(f"At most {MAX_BULK_ITEMS} queue items can be added at once.")
-    failed: list[tuple[int, ItemError]] = []
-    seen: set[str] = set()
-    candidates: list[tuple[int, dict[str, Any]]] = []
-    keys = new_keys(len(items))
-    for ordinal, data in enumerate(items):
-        try:
-            values = item_values(data, queue, user_id, now, check_name=False, key=keys[ordinal])
-            reference = values["unique_reference"]
-            if reference is not None:
-                if reference in seen:
-                    raise duplicate(reference)
-                seen.add(reference)
-            candidates.append((ordinal, values))
-        except ItemError as error:
-            failed.append((ordinal, error))
-            if commit is not CommitType.ProcessAllIndependently:
-                break
+    check = partial(check_items, items, queue, commit, user_id, now)
+    checked = await off_loop(check) if queue["specific_data_json_schema"] else check()
+    candidates, failed, seen = checked.candidates, checked.failed, checked.seen
     if seen:
         taken = await taken_references(conn, queue["id"], list(seen))
         if taken:
@@ -598,7 +636,9 @@ async def edit_item(
             code=ErrorCode.VALIDATION,
         )
     queue = await queue_of(conn, item["queue_definition_id"])
-    values = _edited_columns(queue, data)
+    check = partial(_edited_columns, queue, data)
+    schema = queue["specific_data_json_schema"] and "SpecificContent" in data
+    values = await off_loop(check) if schema else check()
     await _check_edited_reference(conn, queue, item, values)
     reference = values.get("reference", item["reference"])
     values.update(last_modification_time=utcnow(), last_modifier_user_id=user_id)

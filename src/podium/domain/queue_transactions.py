@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
+from functools import partial
 from typing import Any
 
 import orjson
@@ -26,8 +27,14 @@ from podium.domain.enums import parse_enum
 from podium.domain.queue_definitions import queue_of
 from podium.domain.queue_enums import ProcessingExceptionType, QueueItemEventAction, ReferenceFilterOption
 from podium.domain.queue_item_states import S, claim_next, record_history, transition
-from podium.domain.queue_items import content_json, insert_items, item_values, optional_date, optional_text
-from podium.domain.queue_schemas import ItemError, validate
+from podium.domain.queue_items import (
+    checked_item_values,
+    content_json,
+    insert_items,
+    optional_date,
+    optional_text,
+)
+from podium.domain.queue_schemas import ItemError, off_loop, validate
 from podium.errors import ErrorCode, PodiumError, bad_request, forbidden, not_found
 from podium.odata.serialize import format_datetime
 
@@ -112,7 +119,7 @@ async def start_transaction(
             for k in ("SpecificContent", "DeferDate", "DueDate", "Reference", "ParentOperationId")
             if data.get(k) is not None
         }
-        values = item_values(fields, queue, user_id, now, check_name=False)
+        values = await checked_item_values(fields, queue, user_id, now, check_name=False)
         values.update(defer_date=None)  # started now, whatever the deferral asked
         [item_id] = await insert_items(conn, queue, [values], user_id)
         condition = [queue_items.c.id == item_id]
@@ -190,10 +197,16 @@ async def set_result(
         raise bad_request("IsSuccessful must be true or false.")
     output = content_json(result.get("Output"), "Output", "QueueItemOutputDataSizeExceeded")
     analytics = content_json(result.get("Analytics"), "Analytics", "QueueItemAnalyticsDataSizeExceeded")
-    if output is not None:
-        validate(queue["output_data_json_schema"], result["Output"], "Output")
-    if analytics is not None:
-        validate(queue["analytics_data_json_schema"], result["Analytics"], "Analytics")
+    checks = [
+        (schema, result[name], name)
+        for schema, value, name in (
+            (queue["output_data_json_schema"], output, "Output"),
+            (queue["analytics_data_json_schema"], analytics, "Analytics"),
+        )
+        if schema and value is not None
+    ]
+    if checks:
+        await off_loop(partial(_validate_all, checks))
     changes: dict[str, Any] = {"output": output, "analytics": analytics}
     if "Progress" in result:
         changes["progress"] = optional_text(result, "Progress", None)
@@ -216,6 +229,11 @@ async def set_result(
         due=optional_date(result, "DueDate"),
     )
     return updated
+
+
+def _validate_all(checks: list[tuple[str, Any, str]]) -> None:
+    for schema, value, what in checks:
+        validate(schema, value, what)
 
 
 def _retries_left(queue: Mapping[str, Any], item: Mapping[str, Any]) -> bool:
