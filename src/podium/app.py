@@ -15,7 +15,7 @@ from podium import __version__
 from podium.api import areas
 from podium.config import Settings
 from podium.db.engine import Database
-from podium.domain import wakeups
+from podium.domain import revocations, wakeups
 from podium.errors import ErrorCode, PodiumError
 from podium.http.direct import DirectRoutes, serve
 from podium.http.edge import UNEXPECTED, BodyLimits, EdgeMiddleware, error_response
@@ -59,6 +59,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         app.state.podium = state
         # jobs and stop requests committed in this process wake its long-polling robots at once
         uninstall_wakeups = wakeups.install(db.write_engine, state.hub.deliver)
+        # access revoked in this process is forgotten by its caches at commit (others: robot_wakeups)
+        uninstall_revocations = revocations.install(db.write_engine, state.revoke)
         runner = app.state.services = ServiceRunner(state, SERVICES)
         runner.start()
         try:
@@ -66,6 +68,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         finally:
             await runner.stop()
             uninstall_wakeups()
+            uninstall_revocations()
             if database is None:
                 await db.dispose()
 

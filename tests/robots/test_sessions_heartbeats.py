@@ -12,6 +12,7 @@ from podium.auth.tokens import TokenClaims, issue
 from podium.auth.verified_tokens import VerifiedTokens
 from podium.db.engine import Database
 from podium.db.schema_robots import robot_sessions
+from podium.domain import revocations
 from podium.domain.heartbeat_batches import HeartbeatBatcher
 from podium.domain.robot_sessions import Beat
 from tests.factories import seed_machine, start_jobs
@@ -85,14 +86,44 @@ def test_heartbeat_answers_through_the_batch(api: Api, db: Engine) -> None:
     assert_error(idle.heartbeat(), 409)
 
 
-def test_verified_tokens_keep_claims_until_expiry() -> None:
+def test_verified_tokens_keep_claims_until_expiry_or_revocation() -> None:
+    asyncio.run(_verified_tokens())
+
+
+async def _verified_tokens() -> None:
     tokens = VerifiedTokens(max_entries=2)
+    tokens.hears_everyone = True  # every process's revocations reach it: no periodic re-check
     key = "k" * 40
+    allowed, admitted = {7}, []
+
+    async def admit(claims: TokenClaims) -> bool:
+        admitted.append(claims.robot_id)
+        return claims.robot_id in allowed
+
     live = issue(key, TokenClaims(1, 1, "robot", 2**31 - 1, robot_id=7))
-    assert tokens.verify(key, live) == tokens.verify(key, live)
-    claims = tokens.verify(key, live)
+    claims = await tokens.verify(key, live, admit)
     assert claims is not None and claims.robot_id == 7
-    assert tokens.verify("other-key-" + "x" * 30, live) is None  # same string, other key: checked again
-    assert tokens.verify(key, live + "x") is None
+    assert await tokens.verify(key, live, admit) == claims and admitted == [7]  # its robot checked once
+    assert await tokens.verify("other-key-" + "x" * 30, live, admit) is None  # same string, other key
+    assert await tokens.verify(key, live + "x", admit) is None
     expired = issue(key, TokenClaims(1, 1, "robot", 1, robot_id=7))
-    assert tokens.verify(key, expired) is None
+    assert await tokens.verify(key, expired, admit) is None
+    tokens.forget(revocations.robot(8))  # another robot's revocation changes nothing for this one
+    assert await tokens.verify(key, live, admit) == claims and admitted == [7]
+    allowed.clear()  # the robot is disabled, and its revocation heard: refused, and not kept refused
+    tokens.forget(revocations.robot(7))
+    assert await tokens.verify(key, live, admit) is None and admitted == [7, 7]
+    allowed.add(7)
+    assert await tokens.verify(key, live, admit) == claims and admitted == [7, 7, 7]
+
+    async def overlapped(claims: TokenClaims) -> bool:  # a revocation arrives while the robot is read
+        tokens.forget(revocations.robot(7))
+        return True
+
+    other = issue(key, TokenClaims(1, 1, "robot", 2**31 - 2, robot_id=7))
+    assert await tokens.verify(key, other, overlapped) is not None
+    assert await tokens.verify(key, other, admit) is not None and admitted == [7, 7, 7, 7]  # not kept
+    tokens.hears_everyone, tokens.recheck_seconds = False, 0  # revocations of others may be missed
+    await tokens.verify(key, live, admit)
+    await tokens.verify(key, live, admit)
+    assert admitted == [7, 7, 7, 7, 7, 7]

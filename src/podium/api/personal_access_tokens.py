@@ -108,5 +108,4 @@ async def revoke_token(token_id: int, request: Request) -> Response:
         revoked = await personal_access_tokens.revoke_token(conn, ctx.tenant_id, token_id, _owner_scope(ctx))
     if not revoked:
         raise not_found("Token does not exist.")
-    ctx.state.forget_access()
     return Response(status_code=204)

@@ -9,13 +9,12 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from podium.auth.tokens import verify
 from podium.db.schema_robots import robot_logs
 from podium.domain import enums
 from podium.domain.robot_enums import LogLevel
 from podium.domain.robot_logs import JobFolders, LogSource, RobotSources, job_key, parse_batch, store
 from podium.errors import bad_request, forbidden
-from podium.http.context import RequestContext, request_context
+from podium.http.context import RequestContext, request_context, robot_claims
 from podium.http.state import AppState
 from podium.odata import service
 from podium.odata.declare import choice, integer, key_id, text, when
@@ -60,9 +59,8 @@ ROBOT_LOGS = area.add(
 
 async def _source(request: Request) -> LogSource:
     state: AppState = request.app.state.podium
-    scheme, _, token = request.headers.get("authorization", "").partition(" ")
-    claims = verify(state.signing_key, token.strip()) if scheme.lower() == "bearer" else None
-    if claims is not None and claims.kind == "robot" and claims.robot_id is not None:
+    claims = await robot_claims(request)  # a robot token, while its robot may act
+    if claims is not None and claims.robot_id is not None:
         return await ROBOT_SOURCES.source(state.db, claims.tenant_id, int(claims.robot_id))
     ctx = await request_context(request)
     folder = ctx.folder.fully_qualified_name if ctx.folder else None

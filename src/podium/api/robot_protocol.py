@@ -20,13 +20,13 @@ from fastapi import APIRouter, Request
 from starlette.responses import Response
 
 from podium import inputs
+from podium.auth.principal import job_token_holds
 from podium.auth.tokens import TokenClaims, issue, verify
-from podium.auth.verified_tokens import robot_tokens
 from podium.domain import dispatch, robot_identity, robot_protocol, robot_sessions
 from podium.domain.enums import JobState
 from podium.domain.robot_hub import Waiter
 from podium.errors import bad_request, unauthorized
-from podium.http.context import base_url
+from podium.http.context import base_url, robot_claims
 from podium.http.state import AppState
 from podium.odata.registry import Area
 from podium.robot.messages import Assignment, ConnectAnswer, HeartbeatAnswer, JobsAnswer, RobotGrant
@@ -68,12 +68,12 @@ def _bearer(request: Request) -> str | None:
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
 
 
-def robot_caller(request: Request) -> RobotCaller:
-    """The robot behind a robot token (signature and expiry checked, the signature once per token
-    string: ``auth.verified_tokens``; no database round trip)."""
-    token = _bearer(request)
-    claims = robot_tokens.verify(_state(request).signing_key, token) if token else None
-    if claims is None or claims.kind != "robot" or claims.robot_id is None:
+async def robot_caller(request: Request) -> RobotCaller:
+    """The robot behind a robot token, while the robot exists and is enabled (``http.context.robot_claims``:
+    signature, expiry and robot checked once per token string, the robot again once it is revoked; no
+    database round trip per call)."""
+    claims = await robot_claims(request)
+    if claims is None or claims.robot_id is None:
         raise unauthorized("A robot token is required (POST /api/robot/connect).")
     return RobotCaller(claims.tenant_id, int(claims.robot_id), claims.user_id)
 
@@ -157,7 +157,7 @@ async def connect(request: Request) -> Response:
 
 @router.post("/heartbeat", summary="The robot is alive; answers stop requests for its jobs")
 async def heartbeat(request: Request) -> Response:
-    caller = robot_caller(request)
+    caller = await robot_caller(request)
     body = await _body(request)
     agent_id, known = _agent_id(body), _known_jobs(body)
     state = _state(request)
@@ -177,7 +177,7 @@ async def heartbeat(request: Request) -> Response:
 
 @router.post("/disconnect", summary="The agent stops: the robot is Disconnected")
 async def disconnect(request: Request) -> Response:
-    caller = robot_caller(request)
+    caller = await robot_caller(request)
     agent_id = _agent_id(await _body(request))
     async with _state(request).db.write() as conn:
         await robot_sessions.close_session(conn, caller.tenant_id, caller.robot_id, agent_id)
@@ -207,7 +207,7 @@ async def _claim(state: AppState, caller: RobotCaller, agent_id: str) -> list[di
 
 @router.post("/jobs/next", summary="Long poll: the robot's next jobs and stop requests")
 async def next_jobs(request: Request) -> Response:
-    caller = robot_caller(request)
+    caller = await robot_caller(request)
     body = await _body(request)
     agent_id, known = _agent_id(body), _known_jobs(body)
     state = _state(request)
@@ -244,7 +244,7 @@ async def job_state(job_key: str, request: Request) -> Response:
     """``{"state": "Running", "claim": <token>}`` acknowledges a job just received (409: its claim was
     withdrawn, do not run it); other reports also acknowledge the robot's claim, and fail with 409
     once the job went back to Pending."""
-    caller = robot_caller(request)
+    caller = await robot_caller(request)
     body = await _body(request)
     claim = body.get("claim")
     if claim is not None and (not isinstance(claim, str) or body.get("state") != "Running"):
@@ -261,6 +261,8 @@ async def should_stop(request: Request) -> Response:
     if claims is None or claims.kind != "job" or claims.job_id is None:
         raise unauthorized("A job token is required (UIPATH_ACCESS_TOKEN of the job's process).")
     async with _state(request).db.read() as conn:
+        if not await job_token_holds(conn, claims):  # the job has ended, or its robot may not act
+            raise unauthorized("The job's token is no longer valid.")
         state = await robot_protocol.job_state(conn, claims.tenant_id, int(claims.job_id))
     stopping = state in (JobState.Stopping, JobState.Terminating)
     return _json({"shouldStop": stopping, "state": None if state is None else state.name})

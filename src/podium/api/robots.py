@@ -57,6 +57,7 @@ ROBOTS = area.add(
         unique=("name",),
         before_write=_machine_name,
         after_insert=_settle,
+        revokes=robots.revoke_tokens,  # disabled or deleted: its tokens are refused at once
         read_filter=_robots_of_folder,
         navigations=[
             Navigation("Machine", "Machines", local="machine_id"),

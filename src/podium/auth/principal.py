@@ -1,4 +1,9 @@
-"""Who is calling: the principal behind a token, with the permissions its roles grant."""
+"""Who is calling: the principal behind a token, with the permissions its roles grant.
+
+A robot's token and its jobs' tokens hold while the robot exists and is enabled; a job's token while its
+job is the robot's and has not ended. The principal of a token is cached for a few seconds, and
+forgotten at once (in every process) when a revocation names it (``domain/revocations.py``).
+"""
 
 from __future__ import annotations
 
@@ -10,8 +15,20 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.auth.passwords import token_digest
 from podium.auth.tokens import PAT_PREFIX, TokenClaims, verify
-from podium.db.schema import access_tokens, folders, jobs, role_permissions, tenants, user_roles, users
+from podium.db.schema import (
+    access_tokens,
+    folders,
+    jobs,
+    robots,
+    role_permissions,
+    tenants,
+    user_roles,
+    users,
+)
 from podium.db.types import utcnow
+from podium.domain import revocations
+from podium.domain.job_states import FINAL
+from podium.domain.revocations import Revocation
 
 
 @dataclass
@@ -29,6 +46,18 @@ class Principal:
     restricted_folder_id: int | None = None  # job tokens reach one folder only
     job_id: int | None = None
     token_expires_at: int | None = None  # a JWT's expiry, checked again whenever the principal is reused
+    token_id: int | None = None  # a personal access token's row
+
+    def revoked_by(self) -> tuple[Revocation, ...]:
+        """The revocations that end this principal's token (besides EVERYTHING)."""
+        named = []
+        if self.token_id is not None:
+            named.append(revocations.pat(self.token_id))
+        if self.robot_id is not None:
+            named.append(revocations.robot(self.robot_id))
+        if self.job_id is not None:
+            named.append(revocations.job(self.job_id))
+        return tuple(named)
 
     def has(self, permission: str, folder_path: str | None = None) -> bool:
         """Whether a tenant role grants it, or, with a folder, a role in that folder or above it."""
@@ -95,17 +124,45 @@ async def principal_for_token(conn: AsyncConnection, signing_key: str, token: st
     claims = verify(signing_key, token)
     if claims is None:
         return None
-    if claims.kind == "job" and claims.job_id is not None and not await _job_unfinished(conn, claims.job_id):
-        return None  # a job's token expires with its job
+    if not await _token_holds(conn, claims):
+        return None
     principal = await load_principal(conn, claims.user_id, claims.tenant_id, claims.kind)
     if principal is not None:
         _apply_restrictions(principal, claims)
     return principal
 
 
-async def _job_unfinished(conn: AsyncConnection, job_id: int) -> bool:
-    state = (await conn.execute(select(jobs.c.state).where(jobs.c.id == job_id))).scalar()
-    return state is not None and state not in (4, 5, 6)  # not Faulted, Successful, Stopped
+async def _token_holds(conn: AsyncConnection, claims: TokenClaims) -> bool:
+    """What a token needs besides its signature: a job's token, its job unfinished; a robot's token (and
+    a job's), the robot able to act. Other tokens: nothing here (their user is loaded next)."""
+    if claims.kind == "job" and claims.job_id is not None:
+        return await job_token_holds(conn, claims)
+    if claims.robot_id is not None:
+        return await robot_may_act(conn, claims.tenant_id, claims.robot_id)
+    return True
+
+
+async def job_token_holds(conn: AsyncConnection, claims: TokenClaims) -> bool:
+    """A job's token expires with its job: the job has not ended and is still its robot's, which exists
+    and is enabled."""
+    query = select(jobs.c.id).where(
+        jobs.c.id == claims.job_id,
+        jobs.c.tenant_id == claims.tenant_id,
+        jobs.c.state.not_in([int(state) for state in FINAL]),
+    )
+    if claims.robot_id is not None:
+        query = query.join(robots, robots.c.id == jobs.c.robot_id).where(
+            robots.c.id == claims.robot_id, robots.c.enabled.is_(True)
+        )
+    return (await conn.execute(query)).first() is not None
+
+
+async def robot_may_act(conn: AsyncConnection, tenant_id: int, robot_id: int) -> bool:
+    """Whether the tenant's robot exists and is enabled: what its tokens need, besides their signature."""
+    query = select(robots.c.id).where(
+        robots.c.id == robot_id, robots.c.tenant_id == tenant_id, robots.c.enabled.is_(True)
+    )
+    return (await conn.execute(query)).first() is not None
 
 
 def _apply_restrictions(principal: Principal, claims: TokenClaims) -> None:
@@ -119,7 +176,7 @@ async def _principal_for_pat(conn: AsyncConnection, token: str) -> Principal | N
     now = utcnow()
     row = (
         await conn.execute(
-            select(access_tokens.c.user_id, access_tokens.c.tenant_id).where(
+            select(access_tokens.c.id, access_tokens.c.user_id, access_tokens.c.tenant_id).where(
                 and_(
                     access_tokens.c.token_hash == token_digest(token),
                     access_tokens.c.revoked.is_(False),
@@ -130,34 +187,72 @@ async def _principal_for_pat(conn: AsyncConnection, token: str) -> Principal | N
     ).first()
     if row is None or row.user_id is None:
         return None
-    return await load_principal(conn, row.user_id, row.tenant_id, "pat")
+    principal = await load_principal(conn, row.user_id, row.tenant_id, "pat")
+    if principal is not None:
+        principal.token_id = row.id
+    return principal
 
 
 class PrincipalCache:
     """Remembers principals for a few seconds so a burst of requests costs one lookup.
 
     The token is still verified on every request (signature and expiry for JWTs); the cache only
-    saves the user and role queries. A deactivated user or a revoked token is refused within ``ttl``.
+    saves the user and role queries. A revocation (``domain/revocations.py``) forgets the principals it
+    names at once, in every process that hears it; otherwise a deactivated user or a changed role is
+    seen within ``ttl``. A principal loaded while a revocation arrived is not kept (it may have been
+    read before the revoking transaction committed): :meth:`put` takes the :attr:`generation` read
+    before the load.
     """
 
     def __init__(self, ttl: float = 5.0, max_entries: int = 10_000) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
+        self.generation = 0  # counts revocations: a load that overlapped one is not cached
         self._entries: dict[str, tuple[float, Principal]] = {}
+        self._named: dict[Revocation, set[str]] = {}  # revocation → the cached tokens it ends
 
     def get(self, token: str) -> Principal | None:
         entry = self._entries.get(token)
         if entry is None:
             return None
         if entry[0] < time.monotonic():
-            self._entries.pop(token, None)
+            self._drop(token)
             return None
         return entry[1]
 
-    def put(self, token: str, principal: Principal) -> None:
+    def put(self, token: str, principal: Principal, generation: int | None = None) -> None:
+        """Caches the principal of ``token``, unless a revocation came after ``generation``."""
+        if generation is not None and generation != self.generation:
+            return
         if len(self._entries) >= self.max_entries:
-            self._entries.clear()
+            self.clear()
+        self._drop(token)
         self._entries[token] = (time.monotonic() + self.ttl, principal)
+        for revocation in principal.revoked_by():
+            self._named.setdefault(revocation, set()).add(token)
+
+    def forget(self, revocation: Revocation) -> None:
+        """Forgets the principals whose token the revocation ends (all of them for EVERYTHING)."""
+        self.generation += 1
+        if revocation.subject is revocations.Subject.EVERYTHING:
+            self._entries.clear()
+            self._named.clear()
+            return
+        for token in self._named.pop(revocation, ()):
+            self._drop(token)
+
+    def _drop(self, token: str) -> None:
+        entry = self._entries.pop(token, None)
+        if entry is None:
+            return
+        for revocation in entry[1].revoked_by():
+            tokens = self._named.get(revocation)
+            if tokens is not None:
+                tokens.discard(token)
+                if not tokens:
+                    del self._named[revocation]
 
     def clear(self) -> None:
+        self.generation += 1
         self._entries.clear()
+        self._named.clear()

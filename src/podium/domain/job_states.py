@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import jobs
 from podium.db.types import utcnow
-from podium.domain import events, wakeups
+from podium.domain import events, revocations, wakeups
 from podium.domain.enums import JobState
 from podium.errors import ErrorCode, PodiumError
 
@@ -79,6 +79,8 @@ async def transition(
     )
     if target in (S.Stopping, S.Terminating) and job.get("robot_id") is not None:
         await wakeups.mark(conn, wakeups.Wakeup(job["tenant_id"], job["robot_id"]))
+    if target in FINAL or target is S.Pending:  # its token ends with it (or with the robot's claim)
+        await revocations.note(conn, revocations.job(job["id"]))
     return {**job, **values}
 
 

@@ -16,6 +16,7 @@ from podium.auth.passwords import new_secret, token_digest
 from podium.auth.tokens import PAT_PREFIX
 from podium.db.schema import access_tokens, users
 from podium.db.types import utcnow
+from podium.domain import revocations
 
 
 @dataclass(frozen=True)
@@ -79,4 +80,7 @@ async def revoke_token(conn: AsyncConnection, tenant_id: int, token_id: int, use
     if user_id is not None:
         condition.append(access_tokens.c.user_id == user_id)
     result = await conn.execute(update(access_tokens).where(*condition).values(revoked=True))
-    return result.rowcount == 1
+    if result.rowcount != 1:
+        return False
+    await revocations.note(conn, revocations.pat(token_id))  # every server process refuses it at once
+    return True

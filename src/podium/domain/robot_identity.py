@@ -21,6 +21,7 @@ from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import folder_robots, machines, robots, roles, user_roles
+from podium.domain import revocations
 from podium.domain.enums import UserType
 from podium.domain.tenancy import create_user
 from podium.errors import PodiumError, bad_request
@@ -89,7 +90,8 @@ async def provision_robot_user(conn: AsyncConnection, robot: Mapping[str, Any]) 
 
 async def sync_robot_roles(conn: AsyncConnection, tenant_id: int, robot_id: int, user_id: int) -> None:
     """Makes the folders where the robot's user holds the Robot role equal to the robot's folders
-    (``folder_robots``); a tenant-wide Robot grant (``folder_id`` NULL) is removed."""
+    (``folder_robots``); a tenant-wide Robot grant (``folder_id`` NULL) is removed. When they change,
+    every process loads the principals of the robot's tokens afresh (``domain/revocations.py``)."""
     role_id = (
         await conn.execute(
             select(roles.c.id).where(roles.c.tenant_id == tenant_id, roles.c.name == ROBOT_ROLE)
@@ -126,3 +128,5 @@ async def sync_robot_roles(conn: AsyncConnection, tenant_id: int, robot_id: int,
                 user_roles.c.user_id == user_id, user_roles.c.role_id == role_id, or_(*where)
             )
         )
+    if missing or extra:
+        await revocations.note(conn, revocations.robot(robot_id))

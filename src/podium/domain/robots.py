@@ -10,7 +10,7 @@ from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import folder_robots, machines, robots
-from podium.domain import robot_identity
+from podium.domain import revocations, robot_identity
 from podium.errors import bad_request
 
 
@@ -38,3 +38,9 @@ async def settle_new_robot(conn: AsyncConnection, robot: Mapping[str, Any], fold
     if folder_id is not None:
         await conn.execute(insert(folder_robots).values(folder_id=folder_id, robot_id=robot["id"]))
     await robot_identity.provision_robot_user(conn, robot)
+
+
+async def revoke_tokens(conn: AsyncConnection, robot: Mapping[str, Any]) -> None:
+    """The robot is edited or deleted (in this transaction): every process checks its token and its
+    jobs' tokens again once it commits, so that a disabled or deleted robot's are refused at once."""
+    await revocations.note(conn, revocations.robot(robot["id"]))

@@ -9,8 +9,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 
-from podium.auth.principal import Principal, principal_for_token
-from podium.auth.tokens import PAT_PREFIX, verify
+from podium.auth.principal import Principal, principal_for_token, robot_may_act
+from podium.auth.tokens import PAT_PREFIX, TokenClaims, verify
 from podium.db.schema import folders
 from podium.domain.folders import below
 from podium.errors import ErrorCode, PodiumError, forbidden, unauthorized
@@ -112,14 +112,34 @@ async def _principal(request: Request, state: AppState, conn: AsyncConnection | 
         return cached if expires is None or expires > time.time() else None
     if not token.startswith(PAT_PREFIX) and verify(state.signing_key, token) is None:
         return None
+    generation = state.principals.generation  # a revocation during the load: not cached
     if conn is None:
         async with state.db.read() as own:
             principal = await principal_for_token(own, state.signing_key, token)
     else:
         principal = await principal_for_token(conn, state.signing_key, token)
     if principal is not None:
-        state.principals.put(token, principal)
+        state.principals.put(token, principal, generation)
     return principal
+
+
+async def robot_claims(request: Request) -> TokenClaims | None:
+    """The claims of the call's robot token while its robot may act (exists, enabled); None for any
+    other call. The signature and the robot are checked once per token string, and the robot again
+    after a revocation names it (``auth/verified_tokens.py``): no database round trip per call."""
+    scheme, _, token = request.headers.get("authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        return None
+    state: AppState = request.app.state.podium
+
+    async def admit(claims: TokenClaims) -> bool:
+        if claims.kind != "robot" or claims.robot_id is None:
+            return False
+        async with state.db.read() as conn:
+            return await robot_may_act(conn, claims.tenant_id, claims.robot_id)
+
+    return await state.robot_tokens.verify(state.signing_key, token, admit)
 
 
 def base_url(request: Request) -> str:

@@ -141,6 +141,10 @@ class EntitySet:
     # replaces the generic column update, for entities whose PUT body is another DTO (a queue item is
     # edited with a QueueItemDataDto); called in the write transaction after the Edit permission check
     edit: Callable[[RequestContext, AsyncConnection, Mapping[str, Any], Any], Awaitable[None]] | None = None
+    # the access a write to a row ends (a robot disabled, moved or deleted: its tokens and its jobs'):
+    # called in the write transaction of every update and delete with the row as it was, it notes the
+    # revocations (``domain/revocations.py``) every server process then acts on once the write commits
+    revokes: Callable[[AsyncConnection, Mapping[str, Any]], Awaitable[None]] | None = None
     unique: tuple[str, ...] = ()  # column names unique within the scope (name clash -> 409)
     # extra read conditions, e.g. robots of the folder named by the headers
     read_filter: Callable[[RequestContext], list[ColumnElement[bool]]] | None = None

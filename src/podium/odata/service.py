@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import folders
 from podium.db.types import utcnow
+from podium.domain import revocations
 from podium.errors import conflict, invalid_odata, not_found
 from podium.http.context import RequestContext
 from podium.odata.model import EntitySet, Scope
@@ -275,6 +276,7 @@ async def update_entity(
             row = await _existing(ctx, conn, entity_set, key)
             await _require_write(ctx, conn, entity_set, "Edit", row.get("folder_id"))
             await entity_set.edit(ctx, conn, row, body)
+            await _revoke(conn, entity_set, row)
         return await get_entity(ctx, entity_set, row[entity_set.key_column])
     values = values_from_body(entity_set, body, creating=False)
     table = entity_set.table
@@ -298,18 +300,21 @@ async def update_entity(
                 raise conflict(
                     f"The {entity_set.type_name.removesuffix('Dto')} conflicts with an existing one."
                 ) from None
-    _forget_principals(ctx, entity_set)
+        await _revoke(conn, entity_set, row)
     return await get_entity(ctx, entity_set, row[entity_set.key_column])
 
 
 PERMISSION_TABLES = frozenset({"users", "roles", "folders"})
 
 
-def _forget_principals(ctx: RequestContext, entity_set: EntitySet) -> None:
-    """Cached principals hold a user's state, roles, permissions and folder paths: once a row deciding
-    them changes (after the commit), they are loaded afresh."""
-    if entity_set.table.name in PERMISSION_TABLES:
-        ctx.state.forget_access()
+async def _revoke(conn: AsyncConnection, entity_set: EntitySet, row: Mapping[str, Any]) -> None:
+    """Notes the access the write ends (``EntitySet.revokes``). Cached principals hold a user's state,
+    roles, permissions and folder paths: once a row deciding them changes, every process loads them
+    afresh (``domain/revocations.py``, delivered after the commit)."""
+    if entity_set.revokes is not None:
+        await entity_set.revokes(conn, row)
+    elif entity_set.table.name in PERMISSION_TABLES:
+        await revocations.note(conn, revocations.EVERYTHING)
 
 
 def _scope_cols(entity_set: EntitySet) -> tuple[str, ...]:
@@ -327,6 +332,7 @@ async def delete_entity(ctx: RequestContext, entity_set: EntitySet, key: Any) ->
         await _require_write(ctx, conn, entity_set, "Delete", row.get("folder_id"))
         if entity_set.before_delete is not None:
             await entity_set.before_delete(ctx, conn, row)
+        await _revoke(conn, entity_set, row)
         if entity_set.soft_delete is not None:
             await entity_set.soft_delete(ctx, conn, row)
             return
@@ -336,4 +342,3 @@ async def delete_entity(ctx: RequestContext, entity_set: EntitySet, key: Any) ->
             raise conflict(
                 f"The {entity_set.type_name.removesuffix('Dto')} is still in use and cannot be deleted."
             ) from None
-    _forget_principals(ctx, entity_set)

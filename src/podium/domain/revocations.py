@@ -1,0 +1,118 @@
+"""Revocations: access that ends now, told to every server process so that each forgets what it cached
+about it (the principal of a token, a robot token's verified claims).
+
+What ends access: a personal access token revoked; a robot disabled, edited or deleted (its token and
+its jobs' tokens); a job ended or given back to Pending (its job token); users, roles or folders
+changed (everything). Domain code calls :func:`note` in the write transaction that makes the change.
+As with wakeups (``domain/wakeups.py``), the note rides on the connection (``conn.info``) and the
+listeners installed by :func:`install` hand it to this process's caches once the transaction has
+committed; on PostgreSQL the same transaction runs ``pg_notify`` on :data:`CHANNEL`, which PostgreSQL
+delivers after the commit to the ``LISTEN`` of every server process (``services/robot_wakeups.py``). A
+rolled-back transaction revokes nothing. The process that committed hears its own revocations back too:
+forgetting twice costs one more check, and needs no notion of which process (or app) sent what.
+
+*After* the commit matters: a cache told before it (SQLAlchemy's ``commit`` event runs just before the
+database commits) could load the old rows again in between and keep them. So the ``commit`` event only
+marks the notes committed, and they are delivered when the connection goes back to the pool (its
+``checkin`` event), by which time the commit has completed. The caches also refuse to keep what a load
+overlapping a delivery read (their ``generation``).
+
+The caches stay correct without the messages as well, only later: principals live for a few seconds
+(``auth/principal.py``), and a robot token's robot is checked again every few seconds whenever this
+process does not hear the other processes' revocations (SQLite, or a lost ``LISTEN`` connection:
+``auth/verified_tokens.py``).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import event, func, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+CHANNEL = "podium_access"
+INFO_KEY = "podium.revocations"  # noted in the open transaction
+COMMITTED_KEY = "podium.revocations.committed"  # its transaction committed: delivered at checkin
+
+
+class Subject(enum.StrEnum):
+    """What a revocation names."""
+
+    PAT = "pat"  # a personal access token (its row id)
+    ROBOT = "robot"  # a robot: its token and its jobs' tokens
+    JOB = "job"  # a job: its job token
+    EVERYTHING = "all"  # users, roles or folders: every cached principal
+
+
+@dataclass(frozen=True)
+class Revocation:
+    subject: Subject
+    id: int = 0
+
+    def encode(self) -> str:
+        return f"{self.subject.value}:{self.id}"
+
+    @staticmethod
+    def decode(payload: str) -> Revocation | None:
+        try:
+            subject, number = payload.split(":")
+            return Revocation(Subject(subject), int(number))
+        except ValueError:
+            return None
+
+
+EVERYTHING = Revocation(Subject.EVERYTHING)
+
+
+def pat(token_id: int) -> Revocation:
+    return Revocation(Subject.PAT, token_id)
+
+
+def robot(robot_id: int) -> Revocation:
+    return Revocation(Subject.ROBOT, robot_id)
+
+
+def job(job_id: int) -> Revocation:
+    return Revocation(Subject.JOB, job_id)
+
+
+async def note(conn: AsyncConnection, revocation: Revocation) -> None:
+    """Notes the revocation on the transaction of ``conn``: every process hears it if it commits."""
+    noted: list[Revocation] = conn.info.setdefault(INFO_KEY, [])
+    if revocation in noted:
+        return
+    noted.append(revocation)
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(func.pg_notify(CHANNEL, revocation.encode())))
+
+
+def install(engine: AsyncEngine, deliver: Callable[[Revocation], None]) -> Callable[[], None]:
+    """Delivers the revocations of every committed transaction of ``engine`` in this process, once the
+    commit is done; returns the uninstaller."""
+
+    def on_commit(connection: Any) -> None:
+        noted = connection.info.pop(INFO_KEY, None)
+        if noted:
+            connection.info.setdefault(COMMITTED_KEY, []).extend(noted)
+
+    def on_rollback(connection: Any) -> None:
+        connection.info.pop(INFO_KEY, None)
+
+    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
+        for revocation in record.info.pop(COMMITTED_KEY, ()):
+            deliver(revocation)
+
+    sync = engine.sync_engine
+    event.listen(sync, "commit", on_commit)
+    event.listen(sync, "rollback", on_rollback)
+    event.listen(sync.pool, "checkin", on_checkin)
+
+    def uninstall() -> None:
+        event.remove(sync, "commit", on_commit)
+        event.remove(sync, "rollback", on_rollback)
+        event.remove(sync.pool, "checkin", on_checkin)
+
+    return uninstall
