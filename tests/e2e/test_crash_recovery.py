@@ -264,7 +264,8 @@ def test_queue_consumers_survive_a_server_kill(database_url: str, tmp_path: Path
         for thread in threads:
             thread.start()
 
-        def progress() -> int:
+        def progress() -> int:  # fails the test at once on an unexpected answer
+            assert [error for consumer in consumers for error in consumer.errors] == []
             return sum(len(consumer.reported) for consumer in consumers)
 
         for kill in range(KILLS):
@@ -421,6 +422,11 @@ class BulkAdder:
     errors: list[str] = field(default_factory=list)
     stop: threading.Event = field(default_factory=threading.Event)
 
+    def through(self) -> int:
+        """Batches answered; fails the test at once on an unexpected answer."""
+        assert self.errors == []
+        return len(self.acknowledged) + len(self.refused_again)
+
     def run(self) -> None:
         headers = {"Authorization": f"Bearer {self.token}", "X-UIPATH-FolderPath": "Shared"}
         batch = 0
@@ -473,6 +479,15 @@ def batch_counts(engine: Engine) -> dict[int, int]:
     return dict(Counter(int(row.reference.split("-")[0][1:]) for row in items))
 
 
+def added(adder: BulkAdder, engine: Engine, count: int) -> bool:
+    """Whether ``count`` batches are through; meanwhile the table never shows part of a batch (one
+    snapshot: a whole number of batches, only one being added at a time)."""
+    with engine.connect() as conn:
+        items = conn.execute(select(func.count()).select_from(queue_items)).scalar_one()
+    assert items % BATCH_SIZE == 0, f"{items} items: part of a batch is visible"
+    return adder.through() >= count
+
+
 def test_bulk_add_is_all_or_nothing_across_a_server_kill(database_url: str, tmp_path: Path) -> None:
     name = f"podium-crash-{uuid.uuid4().hex[:12]}"
     prepare_database(database_url)
@@ -488,10 +503,8 @@ def test_bulk_add_is_all_or_nothing_across_a_server_kill(database_url: str, tmp_
         thread = threading.Thread(target=adder.run, daemon=True)
         thread.start()
         for kill in range(KILLS):
-            added = len(adder.acknowledged) + len(adder.refused_again) + 1
-            wait_for(
-                lambda added=added: len(adder.acknowledged) + len(adder.refused_again) >= added, "a batch"
-            )
+            through = adder.through()
+            wait_for(lambda through=through: added(adder, engine, through + 1), "a batch added")
             resume.clear()
             wait_for(lambda: server_in_transaction(engine, name, WRITING), "a batch being written", 0.002)
             server.kill()
@@ -501,11 +514,8 @@ def test_bulk_add_is_all_or_nothing_across_a_server_kill(database_url: str, tmp_
             assert all(count == BATCH_SIZE for count in counts.values()), counts  # whole batches only
             assert set(adder.acknowledged) <= set(counts)
             resume.set()
-        target = len(adder.acknowledged) + len(adder.refused_again) + BATCHES
-        wait_for(
-            lambda: len(adder.acknowledged) + len(adder.refused_again) >= target or bool(adder.errors),
-            "more batches",
-        )
+        through = adder.through()
+        wait_for(lambda: added(adder, engine, through + BATCHES), "more batches")
         adder.stop.set()
         thread.join(timeout=60)
         assert not thread.is_alive() and adder.errors == []
