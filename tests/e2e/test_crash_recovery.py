@@ -4,15 +4,17 @@
    items; after some progress, at a moment when the server holds an open transaction, ``podium serve``
    is killed with SIGKILL and started again on the same database. The robots retry on connection errors
    (the even ones retry their SetTransactionResult, the odd ones give their item up, as a robot whose
-   job failed with the server does); one more robot holds an item across the kill and never reports it,
-   so the abandon sweep (shortened timeouts) has at least one item to recover. Asserted from the
+   job failed with the server does); one more robot takes an item just before the kill and gives it up
+   when the dead server does not answer, so the abandon sweep (shortened timeouts) has at least one
+   item to recover, besides those whose StartTransaction answer the kill cut off. Asserted from the
    database and the robots' records: every item ends in exactly one final state, no item is handed out
    twice or succeeds twice, none is lost, retry chains are complete, and each item's history is one
    walk of the state machine that ends in its status.
 2. BulkAddQueueItems (AllOrNothing, unique references) of ``BATCH_SIZE`` items in a loop; the server is
-   killed while a batch's transaction has written rows. After the restart, read directly from the
-   table, every batch is all there or not there at all; the interrupted batch is sent again (it is added,
-   or refused whole as a duplicate) and at the end every batch is there exactly once.
+   killed while a batch's transaction has written rows (not in its COMMIT). Read directly from the
+   table: while batches are added, and after the restart, every batch is all there or not there at
+   all, each item with its one Create event; the interrupted batch is sent again (it is added, or
+   refused whole as a duplicate) and at the end every batch is there exactly once.
 
 Sizes for longer runs by hand: ``PODIUM_CRASH_TEST_ITEMS`` (200), ``PODIUM_CRASH_TEST_CONSUMERS`` (8),
 ``PODIUM_CRASH_TEST_KILLS`` (1, kills per test), ``PODIUM_CRASH_TEST_BATCH_SIZE`` (2000),
