@@ -21,9 +21,11 @@ from sqlalchemy import update
 from sqlalchemy.engine import Engine
 
 from podium.app import create_app
+from podium.auth.principal import Principal, PrincipalCache
 from podium.config import Settings
 from podium.db.schema_robots import robot_sessions
 from podium.db.types import utcnow
+from podium.domain import revocations
 from tests.assets_support import robot_read
 from tests.factories import NS, create_asset, seed_machine, start_jobs
 from tests.robots.helpers import FOLDER, RobotClient, connect
@@ -33,7 +35,8 @@ Check = Callable[[], httpx.Response]
 
 
 def _post(robot: RobotClient, path: str, body: dict[str, Any]) -> httpx.Response:
-    return robot.api.client.post(f"/api/robot/{path}", json=body, headers=robot.headers())
+    response: httpx.Response = robot.api.client.post(f"/api/robot/{path}", json=body, headers=robot.headers())
+    return response
 
 
 def _robot_calls(robot: RobotClient, secret: str) -> dict[str, Check]:
@@ -144,7 +147,8 @@ def _went_silent(
 ) -> None:
     with db.begin() as conn:
         conn.execute(update(robot_sessions).values(reporting_time=utcnow().replace(year=2000)))
-    api.client.portal.call(api.client.app.state.services.run_now, "robot-sweep")  # type: ignore[attr-defined]
+    portal: Any = api.client.portal
+    portal.call(api.client.app.state.services.run_now, "robot-sweep")  # type: ignore[attr-defined]
 
 
 @pytest.mark.parametrize(
@@ -173,6 +177,39 @@ def test_a_revoked_personal_access_token_is_refused_at_once(api: Api) -> None:
     api.ok(api.get("/odata/Jobs", token=token))
     api.ok(api.delete(f"/api/PersonalAccessTokens/{token_id}"), 204)
     assert_error(api.get("/odata/Jobs", token=token), 401)
+
+
+def _principal(**ids: int) -> Principal:
+    return Principal(1, "u", "k", 1, "Default", "pat", frozenset(), **ids)  # type: ignore[arg-type]
+
+
+def test_the_principal_cache_forgets_what_a_revocation_names() -> None:
+    cache = PrincipalCache()
+    cache.put("pat", _principal(token_id=3))
+    cache.put("robot", _principal(robot_id=5))
+    cache.put("job", _principal(robot_id=5, job_id=8))
+    cache.forget(revocations.job(8))
+    assert cache.get("job") is None and cache.get("robot") is not None
+    cache.forget(revocations.robot(5))
+    assert cache.get("robot") is None and cache.get("pat") is not None
+    cache.forget(revocations.pat(3))
+    assert cache.get("pat") is None
+
+
+def test_a_load_overlapping_a_revocation_that_names_it_is_not_kept() -> None:
+    cache = PrincipalCache()
+    before = cache.generation  # a load starts, reading rows the revoking transaction has not committed
+    cache.forget(revocations.job(99))  # another job ends meanwhile: this load may still be kept
+    cache.put("a", _principal(token_id=3), before)
+    assert cache.get("a") is not None
+    before = cache.generation
+    cache.forget(revocations.pat(3))  # its own token is revoked meanwhile: what it read is stale
+    cache.put("a", _principal(token_id=3), before)
+    assert cache.get("a") is None
+    before = cache.generation
+    cache.forget(revocations.EVERYTHING)
+    cache.put("b", _principal(token_id=4), before)
+    assert cache.get("b") is None
 
 
 # -- another server process on the same database (PostgreSQL: revocations travel through LISTEN) ---------

@@ -8,6 +8,7 @@ forgotten at once (in every process) when a revocation names it (``domain/revoca
 from __future__ import annotations
 
 import time
+from collections import deque
 from dataclasses import dataclass, field
 
 from sqlalchemy import and_, select
@@ -199,17 +200,20 @@ class PrincipalCache:
     The token is still verified on every request (signature and expiry for JWTs); the cache only
     saves the user and role queries. A revocation (``domain/revocations.py``) forgets the principals it
     names at once, in every process that hears it; otherwise a deactivated user or a changed role is
-    seen within ``ttl``. A principal loaded while a revocation arrived is not kept (it may have been
-    read before the revoking transaction committed): :meth:`put` takes the :attr:`generation` read
-    before the load.
+    seen within ``ttl``. A principal loaded while a revocation naming it arrived is not kept (it may
+    have been read before the revoking transaction committed): :meth:`put` takes the
+    :attr:`generation` read before the load, and the last revocations are remembered to tell.
     """
+
+    RECENT = 1024  # revocations remembered for loads in flight (older loads are not kept)
 
     def __init__(self, ttl: float = 5.0, max_entries: int = 10_000) -> None:
         self.ttl = ttl
         self.max_entries = max_entries
-        self.generation = 0  # counts revocations: a load that overlapped one is not cached
+        self.generation = 0  # counts revocations
         self._entries: dict[str, tuple[float, Principal]] = {}
         self._named: dict[Revocation, set[str]] = {}  # revocation → the cached tokens it ends
+        self._recent: deque[tuple[int, Revocation]] = deque(maxlen=self.RECENT)  # (generation, what)
 
     def get(self, token: str) -> Principal | None:
         entry = self._entries.get(token)
@@ -221,8 +225,8 @@ class PrincipalCache:
         return entry[1]
 
     def put(self, token: str, principal: Principal, generation: int | None = None) -> None:
-        """Caches the principal of ``token``, unless a revocation came after ``generation``."""
-        if generation is not None and generation != self.generation:
+        """Caches the principal of ``token``, unless a revocation naming it came after ``generation``."""
+        if generation is not None and self._revoked_since(generation, principal):
             return
         if len(self._entries) >= self.max_entries:
             self.clear()
@@ -234,6 +238,7 @@ class PrincipalCache:
     def forget(self, revocation: Revocation) -> None:
         """Forgets the principals whose token the revocation ends (all of them for EVERYTHING)."""
         self.generation += 1
+        self._recent.append((self.generation, revocation))
         if revocation.subject is revocations.Subject.EVERYTHING:
             self._entries.clear()
             self._named.clear()
@@ -254,5 +259,19 @@ class PrincipalCache:
 
     def clear(self) -> None:
         self.generation += 1
+        self._recent.append((self.generation, revocations.EVERYTHING))
         self._entries.clear()
         self._named.clear()
+
+    def _revoked_since(self, generation: int, principal: Principal) -> bool:
+        if generation == self.generation:
+            return False
+        if not self._recent or self._recent[0][0] > generation + 1:
+            return True  # more revocations than remembered came meanwhile
+        named = principal.revoked_by()
+        for number, revocation in reversed(self._recent):
+            if number <= generation:
+                return False
+            if revocation.subject is revocations.Subject.EVERYTHING or revocation in named:
+                return True
+        return False
