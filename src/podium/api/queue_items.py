@@ -18,6 +18,7 @@ from podium import inputs
 from podium.api.queue_definitions import queue_named
 from podium.db.schema_queues import queue_items
 from podium.db.types import utcnow
+from podium.domain.crypto import keyring_for
 from podium.domain.queue_items import (
     ITEM_DTO_FIELDS,
     SHARED_THROUGH,
@@ -29,8 +30,9 @@ from podium.domain.queue_items import (
     item_for_update,
     parse_commit_type,
 )
+from podium.domain.queue_sealing import COLUMN_OF, OPENER_CONTEXT, Keys, opener
 from podium.http.context import RequestContext
-from podium.odata.model import EntitySet, Navigation, Scope
+from podium.odata.model import EntitySet, Navigation, Scope, Sealed
 from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import entity, json_response, require_body
 
@@ -52,10 +54,18 @@ async def _delete_item(ctx: RequestContext, conn: AsyncConnection, row: Mapping[
     await delete_item(conn, row, ctx.user_id)
 
 
+def item_keys(ctx: RequestContext) -> Keys:
+    """The server's keyring, for the items of encrypted queues (asked for only by them)."""
+    return lambda: keyring_for(ctx.state.settings)
+
+
 async def _edit_item(ctx: RequestContext, conn: AsyncConnection, row: Mapping[str, Any], body: Any) -> None:
     """PUT /odata/QueueItems(id) with a QueueItemDataDto: edits a New item."""
-    await edit_item(conn, row, body, ctx.user_id)
+    await edit_item(conn, row, body, ctx.user_id, item_keys(ctx))
 
+
+# an encrypted queue's item data, opened on every read; $filter and $orderby cannot use it
+SEALED_ITEM_DATA = Sealed(frozenset(COLUMN_OF), OPENER_CONTEXT, lambda ctx: opener(item_keys(ctx)))
 
 QUEUE_ITEMS = area.add(
     EntitySet(
@@ -70,6 +80,7 @@ QUEUE_ITEMS = area.add(
         soft_delete=_delete_item,
         navigations=ITEM_NAVIGATIONS,
         fields=ITEM_DTO_FIELDS,
+        sealed=SEALED_ITEM_DATA,
     )
 )
 
@@ -87,13 +98,14 @@ QUEUES = area.add(
         shared_through=SHARED_THROUGH,
         navigations=ITEM_NAVIGATIONS,
         fields=ITEM_DTO_FIELDS,
+        sealed=SEALED_ITEM_DATA,
     )
 )
 
 
 def item_entity(ctx: RequestContext, row: Mapping[str, Any], status: int = 200) -> Response:
-    """The QueueItemDto answer of a queue_items row."""
-    return entity(ctx, "QueueItems", item_dto(row), status)
+    """The QueueItemDto answer of a queue_items row (an encrypted queue's item opened)."""
+    return entity(ctx, "QueueItems", item_dto(row, item_keys(ctx)), status)
 
 
 def body_object(call: ActionCall, name: str) -> dict[str, Any]:
@@ -108,7 +120,7 @@ async def add_queue_item(ctx: RequestContext, call: ActionCall) -> Response:
     data = body_object(call, "itemData")
     async with ctx.state.db.write() as conn:
         queue = await queue_named(ctx, conn, data.get("Name"), "Name", "Transactions.Create")
-        item_id = await add_item(conn, queue, data, ctx.user_id, utcnow())
+        item_id = await add_item(conn, queue, data, ctx.user_id, utcnow(), item_keys(ctx))
         item = await item_for_update(conn, ctx.tenant_id, item_id)
     return item_entity(ctx, item, 201)
 
@@ -125,7 +137,8 @@ async def bulk_add_queue_items(ctx: RequestContext, call: ActionCall) -> Respons
     commit = parse_commit_type(body.get("commitType"))
     async with ctx.state.db.write() as conn:
         queue = await queue_named(ctx, conn, body.get("queueName"), "queueName", "Transactions.Create")
-        outcome = await bulk_add(conn, queue, body.get("queueItems"), commit, ctx.user_id, utcnow())
+        items = body.get("queueItems")
+        outcome = await bulk_add(conn, queue, items, commit, ctx.user_id, utcnow(), item_keys(ctx))
     failed = [
         {"Ordinal": ordinal, "ErrorCode": error.failure, "ErrorMessage": error.message}
         for ordinal, error in outcome.failed

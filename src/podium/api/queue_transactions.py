@@ -15,7 +15,7 @@ from starlette.responses import Response
 
 from podium import inputs
 from podium.api.queue_definitions import queue_named
-from podium.api.queue_items import body_object, item_entity
+from podium.api.queue_items import body_object, item_entity, item_keys
 from podium.domain import queue_transactions
 from podium.domain.queue_definitions import is_shared_to
 from podium.domain.queue_items import item_for_update
@@ -42,7 +42,9 @@ async def start_transaction(ctx: RequestContext, call: ActionCall) -> Response:
         robot_id = await queue_transactions.resolve_robot(
             conn, ctx.tenant_id, data.get("RobotIdentifier"), ctx.principal.robot_id
         )
-        item = await queue_transactions.start_transaction(conn, queue, data, robot_id, ctx.user_id)
+        item = await queue_transactions.start_transaction(
+            conn, queue, data, robot_id, ctx.user_id, item_keys(ctx)
+        )
     if item is None:
         # Orchestrator answers 204; the official Python SDK parses every answer as JSON: null is both.
         return json_response(None)
@@ -78,7 +80,7 @@ async def set_transaction_result(ctx: RequestContext, call: ActionCall) -> Respo
     result = body_object(call, "transactionResult")
     async with ctx.state.db.write() as conn:
         item = await _held_item(ctx, conn, call.key)
-        updated = await queue_transactions.set_result(conn, item, result, ctx.user_id)
+        updated = await queue_transactions.set_result(conn, item, result, ctx.user_id, item_keys(ctx))
     return item_entity(ctx, updated)
 
 

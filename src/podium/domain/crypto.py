@@ -22,6 +22,7 @@ import binascii
 import hashlib
 import os
 import threading
+from collections.abc import Callable
 from pathlib import Path
 
 from cryptography.exceptions import InvalidTag
@@ -32,6 +33,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from podium.config import Settings
 
 PREFIX = "pe1"
+SEALED_PREFIX = f"{PREFIX}:"
+KEY_ID_CHARS = 12  # of ``key_id``: sealed text is ``pe1:`` + the key id + ``:`` + the payload
 KEY_FILE = "encryption.keys"
 _SECRET_KEY_INFO = b"podium/encryption-at-rest/v1"
 
@@ -50,7 +53,7 @@ def _b64decode(text: str) -> bytes:
 
 def key_id(key: bytes) -> str:
     """A stable, non-secret name for a key (a hash of it), stored in front of each ciphertext."""
-    return hashlib.sha256(b"podium-key-id:" + key).hexdigest()[:12]
+    return hashlib.sha256(b"podium-key-id:" + key).hexdigest()[:KEY_ID_CHARS]
 
 
 def derive_key(material: str, info: bytes) -> bytes:
@@ -171,10 +174,20 @@ class Keyring:
         return list(self._keys)
 
     def seal(self, plaintext: str, aad: str) -> str:
+        return self.sealer()(plaintext, aad)
+
+    def sealer(self) -> Callable[[str, str], str]:
+        """``seal`` for a batch of values (a bulk add's thousand items): the key file is looked at once."""
         self.refresh()
-        nonce = os.urandom(12)
-        sealed = self._keys[self.primary].encrypt(nonce, plaintext.encode(), aad.encode())
-        return f"{PREFIX}:{self.primary}:{_b64encode(nonce + sealed)}"
+        with self._lock:
+            kid, cipher = self.primary, self._keys[self.primary]
+
+        def seal(plaintext: str, aad: str) -> str:
+            nonce = os.urandom(12)
+            sealed = cipher.encrypt(nonce, plaintext.encode(), aad.encode())
+            return f"{PREFIX}:{kid}:{_b64encode(nonce + sealed)}"
+
+        return seal
 
     def open(self, token: str, aad: str) -> str:
         prefix, kid, payload = sealed_parts(token)
@@ -199,6 +212,12 @@ def sealed_parts(token: str) -> tuple[str, str, str]:
 
 def sealed_key_id(token: str) -> str:
     return sealed_parts(token)[1]
+
+
+def is_sealed(value: object) -> bool:
+    """Whether a stored value is sealed text (``pe1:…``), in a column that may also hold clear text (JSON
+    objects, which start with ``{``)."""
+    return isinstance(value, str) and value.startswith(SEALED_PREFIX)
 
 
 _keyrings: dict[tuple[str, str | None, str | None], Keyring] = {}

@@ -2,7 +2,8 @@
 
 No downtime: the new key is written first (running servers re-read the key file when it changes, so
 they open values sealed under it and seal new ones with it), then the secrets are re-sealed in small
-transactions; old keys are removed from the file only once no value is sealed under them.
+transactions; old keys are removed from the file only once no value is sealed under them. The
+retention archives of encrypted queues (``<data dir>/queue-archive``) are re-sealed too, and count.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 from podium.config import Settings
 from podium.db.engine import Database
 from podium.domain.crypto import Keyring, key_file, key_id, new_key, read_key_file, write_key_file
+from podium.domain.queue_retention import archive_key_ids, reseal_archives
 from podium.domain.sealed import key_ids_in_use, reseal_all
 
 
@@ -26,6 +28,11 @@ async def rotate_key(settings: Settings, *, retire_old: bool = False) -> list[st
         lines.append(
             f"Re-encrypted {report.resealed} secrets ({report.already_current} were already current)."
         )
+        if report.sealed_clear:
+            lines.append(f"Encrypted {report.sealed_clear} values of encrypted queues stored in clear text.")
+        archived = reseal_archives(settings.data_dir, keyring)
+        if archived:
+            lines.append(f"Re-encrypted {archived} values in queue retention archives.")
         if retire_old:
             lines += await _retire(db, settings, fresh)
     finally:
@@ -34,7 +41,10 @@ async def rotate_key(settings: Settings, *, retire_old: bool = False) -> list[st
 
 
 async def _retire(db: Database, settings: Settings, fresh: bytes) -> list[str]:
-    in_use = {kid: n for kid, n in (await key_ids_in_use(db)).items() if kid != key_id(fresh)}
+    used = await key_ids_in_use(db)
+    for kid, count in archive_key_ids(settings.data_dir).items():
+        used[kid] = used.get(kid, 0) + count
+    in_use = {kid: n for kid, n in used.items() if kid != key_id(fresh)}
     if in_use:
         return [f"Old keys kept: values are still sealed under {sorted(in_use)}; run rotate-key again."]
     path = key_file(settings)

@@ -3,7 +3,9 @@
 A queue is seen in every folder listed in ``queue_definition_folders`` (its creation folder included);
 its name is unique among the queues a folder sees, shared ones included. A new queue is linked to its
 folder and gets Orchestrator's built-in retention policy (30 days, Delete). A renamed queue renames
-its items' ``QueueDefinitionName`` too (the column the SDK filters on).
+its items' ``QueueDefinitionName`` too (the column the SDK filters on). Neither ``EnforceUniqueReference``
+nor ``Encrypted`` changes once the queue exists (an encrypted queue's items are sealed at rest:
+``queue_sealing``).
 """
 
 from __future__ import annotations
@@ -53,6 +55,12 @@ async def check_queue(
     enforce = values.get("enforce_unique_reference")
     if enforce is not None and bool(enforce) != bool(existing["enforce_unique_reference"]):
         raise bad_request("EnforceUniqueReference cannot change once the queue exists.")
+    encrypted = values.get("encrypted")
+    if encrypted is not None and bool(encrypted) != bool(existing["encrypted"]):
+        raise bad_request(
+            "Encrypted cannot change once the queue exists: its items are stored encrypted, or not, from"
+            " the start."
+        )
     if values.get("name") not in (None, existing["name"]):
         await conn.execute(
             update(queue_items)

@@ -3,7 +3,8 @@ references, bulk commit types), editing and deleting New ones.
 
 Every check runs before anything is written, so a refused item leaves no trace; bulk requests with
 ``AllOrNothing`` write all items or none. Checks against a queue's JSON schema run off the event loop,
-with a deadline (``queue_schemas.off_loop``).
+with a deadline (``queue_schemas.off_loop``). An encrypted queue's items are written sealed and answered
+opened (``queue_sealing``).
 
 Editing (``PUT /odata/QueueItems({key})`` with a QueueItemDataDto) changes a New item only: the
 properties present in the body replace the stored ones (null clears them), the others are kept.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import uuid
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from functools import partial
 from operator import itemgetter
@@ -43,6 +44,15 @@ from podium.domain.queue_enums import (
 )
 from podium.domain.queue_item_states import S, record_history, transition
 from podium.domain.queue_schemas import ItemError, off_loop, validate
+from podium.domain.queue_sealing import (
+    SEALED,
+    Keys,
+    has_sealed,
+    mark_sealed,
+    opened_row,
+    seal_columns,
+    seal_rows,
+)
 from podium.errors import ErrorCode, PodiumError, bad_request, not_found
 from podium.odata import declare
 from podium.odata.model import Edm, Field
@@ -126,10 +136,23 @@ _ITEM_CONVERTERS = [
 ]
 
 
-def item_dto(row: Mapping[str, Any]) -> dict[str, Any]:
+def item_dto(row: Mapping[str, Any], keys: Keys | None = None) -> dict[str, Any]:
     """The QueueItemDto of a queue_items row (without navigation properties), without another query:
-    the hot paths answer from the row they just wrote, the retention sweep archives it."""
+    the hot paths answer from the row they just wrote, the retention sweep archives it. The sealed
+    properties of an encrypted queue's item are opened with ``keys``; without keys (the archive) each
+    is its sealed text."""
+    if has_sealed(row):
+        row = opened_row(keys(), row) if keys is not None else _sealed_as_text(row)
     return {name: convert(row[column] if column else None) for name, column, convert in _ITEM_CONVERTERS}
+
+
+def _sealed_as_text(row: Mapping[str, Any]) -> dict[str, Any]:
+    """The row with each sealed value as a JSON string (what the DTO's JSON properties then show)."""
+    shown = dict(row)
+    for column in SEALED:
+        if shown.get(column) is not None:
+            shown[column] = orjson.dumps(shown[column]).decode()
+    return shown
 
 
 def content_json(value: Any, what: str, failure: str) -> str | None:
@@ -311,16 +334,33 @@ HISTORY_COLUMNS = (
 )
 
 
+def sealer(queue: Mapping[str, Any], keys: Keys | None) -> Callable[[str, str], str] | None:
+    """How the items of ``queue`` are sealed: None for a queue that is not encrypted."""
+    if not queue["encrypted"]:
+        return None
+    if keys is None:
+        raise RuntimeError(f"queue {queue['id']} is encrypted: writing its items needs the keyring")
+    return keys().sealer()
+
+
 async def insert_items(
-    conn: AsyncConnection, queue: Mapping[str, Any], rows: list[dict[str, Any]], user_id: int | None
+    conn: AsyncConnection,
+    queue: Mapping[str, Any],
+    rows: list[dict[str, Any]],
+    user_id: int | None,
+    keys: Keys | None = None,
 ) -> list[int]:
-    """Inserts the rows (values of ``item_values``), their Create history rows and one domain event;
-    returns the new ids in the rows' order. 409 when a unique reference was taken meanwhile.
+    """Inserts the rows (values of ``item_values``; sealed here for an encrypted queue), their Create
+    history rows and one domain event; returns the new ids in the rows' order. 409 when a unique
+    reference was taken meanwhile.
 
     Many rows on PostgreSQL go by ``COPY`` with ids taken from the sequence first (see
     ``podium.db.bulk``); otherwise one INSERT … RETURNING (one row, or SQLite)."""
     if not rows:
         return []
+    seal = sealer(queue, keys)
+    if seal is not None:
+        seal_rows(seal, rows)
     try:
         if len(rows) > 1 and conn.dialect.name == "postgresql":
             ids = await _copy_items(conn, rows, user_id)
@@ -431,13 +471,14 @@ async def add_item(
     data: Any,
     user_id: int | None,
     now: dt.datetime,
+    keys: Keys | None = None,
 ) -> int:
     """AddQueueItem: one New item; 409 for a reference the queue already holds."""
     values = await checked_item_values(data, queue, user_id, now, check_name=True)
     reference = values["unique_reference"]
     if reference is not None and await taken_references(conn, queue["id"], [reference]):
         raise duplicate(reference)
-    return (await insert_items(conn, queue, [values], user_id))[0]
+    return (await insert_items(conn, queue, [values], user_id, keys))[0]
 
 
 def parse_commit_type(value: Any) -> CommitType:
@@ -494,6 +535,7 @@ async def bulk_add(
     commit: CommitType,
     user_id: int | None,
     now: dt.datetime,
+    keys: Keys | None = None,
 ) -> BulkOutcome:
     """BulkAddQueueItems. AllOrNothing: the first refused item refuses the request (nothing written).
     StopOnFirstFailure: the items before the first refused one are added. ProcessAllIndependently:
@@ -532,7 +574,7 @@ async def bulk_add(
         first_failure = failed[0][0]
         failed = failed[:1]
         candidates = [(ordinal, values) for ordinal, values in candidates if ordinal < first_failure]
-    ids = await insert_items(conn, queue, [values for _, values in candidates], user_id)
+    ids = await insert_items(conn, queue, [values for _, values in candidates], user_id, keys)
     return BulkOutcome(ids, failed, stopped=commit is CommitType.StopOnFirstFailure and bool(failed))
 
 
@@ -623,10 +665,11 @@ async def _check_edited_reference(
 
 
 async def edit_item(
-    conn: AsyncConnection, item: Mapping[str, Any], data: Any, user_id: int | None
+    conn: AsyncConnection, item: Mapping[str, Any], data: Any, user_id: int | None, keys: Keys | None = None
 ) -> dict[str, Any]:
     """Edits a New item with a QueueItemDataDto: content checked against the queue's JSON schema, a
-    reference against its unique-reference rule; the Edit event records the changed properties."""
+    reference against its unique-reference rule; the Edit event records the changed properties (an
+    encrypted queue's content as ``(encrypted)``)."""
     if not isinstance(data, Mapping):
         raise bad_request("The request body must be a QueueItemDataDto JSON object.")
     if item["status"] != int(S.New):
@@ -640,6 +683,9 @@ async def edit_item(
     schema = queue["specific_data_json_schema"] and "SpecificContent" in data
     values = await off_loop(check) if schema else check()
     await _check_edited_reference(conn, queue, item, values)
+    seal = sealer(queue, keys)
+    if seal is not None:
+        seal_columns(seal, item, values)
     reference = values.get("reference", item["reference"])
     values.update(last_modification_time=utcnow(), last_modifier_user_id=user_id)
     try:
@@ -656,6 +702,8 @@ async def edit_item(
             "The queue item changed meanwhile; try again.", status=409, code=ErrorCode.VALIDATION
         )
     edited = {name: data[name] for name in data if not str(name).startswith("@") and name != "Name"}
+    if queue["encrypted"]:
+        edited = mark_sealed(edited)
     updated = {**item, **values}
     await record_history(conn, updated, QueueItemEventAction.Edit, user_id, edited)
     return updated

@@ -6,6 +6,12 @@ when it finished (EndProcessing, else its last change, else its creation). ``Arc
 items as JSON lines (their QueueItemDto) to ``<data dir>/queue-archive/<tenant id>/<queue id>/`` and
 deletes them only once the file is on disk: a crash in between archives them again next time (at
 least once), never loses one. Their events and comments go with them (foreign keys ON DELETE CASCADE).
+A file is written under a temporary name and renamed once complete: a reader never sees part of one.
+
+An encrypted queue's archived items keep their SpecificContent, Output and Analytics sealed, as the
+database held them (``queue_sealing``): the sealed text stands in the line, opened with the tenant (the
+folder's name) and the item's Key or UniqueKey (in the line). ``podium admin rotate-key`` re-seals the
+archives too (:func:`reseal_archives`) and keeps a key while an archive needs it (:func:`archive_key_ids`).
 
 The sweep runs on one server process at a time: ``services/queue_retention.py`` runs it under the
 ``queue-retention`` lease (``services/base.py``).
@@ -28,8 +34,10 @@ from podium.db.engine import Database
 from podium.db.schema_buckets import buckets
 from podium.db.schema_queues import queue_definitions, queue_items, queue_retention
 from podium.db.types import utcnow
+from podium.domain.crypto import Keyring, is_sealed, sealed_key_id
 from podium.domain.queue_enums import RETENTION_ARCHIVE, RETENTION_DELETE, RETENTION_NONE
 from podium.domain.queue_item_states import FINAL
+from podium.domain.queue_sealing import COLUMN_OF, aad
 from podium.errors import bad_request
 
 DEFAULT_ACTION, DEFAULT_PERIOD = RETENTION_DELETE, 30
@@ -83,8 +91,11 @@ async def reset_policy(conn: AsyncConnection, policy_id: int) -> None:
     )
 
 
+ARCHIVE = "queue-archive"
+
+
 def archive_folder(data_dir: Path, tenant_id: int, queue_id: int) -> Path:
-    return data_dir / "queue-archive" / str(tenant_id) / str(queue_id)
+    return data_dir / ARCHIVE / str(tenant_id) / str(queue_id)
 
 
 async def _policies(conn: AsyncConnection) -> list[Mapping[str, Any]]:
@@ -107,12 +118,73 @@ def _write_archive(folder: Path, now: dt.datetime, rows: list[dict[str, Any]]) -
     """Writes the JSON lines to a new file, flushed to disk before the rows are deleted."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{now:%Y%m%dT%H%M%S%fZ}-{rows[0]['Id']}.jsonl"
-    with open(path, "xb") as handle:
-        for row in rows:
-            handle.write(orjson.dumps(row) + b"\n")
+    if path.exists():
+        raise FileExistsError(path)
+    _write_lines(path, [orjson.dumps(row) for row in rows])
+    return path
+
+
+def _write_lines(path: Path, lines: list[bytes]) -> None:
+    """``path`` holds the lines, complete, or is as it was: written aside, on disk, then renamed."""
+    temporary = path.with_name(path.name + ".tmp")
+    with open(temporary, "wb") as handle:
+        for line in lines:
+            handle.write(line + b"\n")
         handle.flush()
         os.fsync(handle.fileno())
-    return path
+    os.replace(temporary, path)
+
+
+def _archives(data_dir: Path) -> list[tuple[int, Path]]:
+    """Every archive file, with the tenant of its items."""
+    root = data_dir / ARCHIVE
+    if not root.is_dir():
+        return []
+    return [
+        (int(path.parent.parent.name), path)
+        for path in sorted(root.glob("*/*/*.jsonl"))
+        if path.parent.parent.name.isdigit()
+    ]
+
+
+def _sealed_values(item: dict[str, Any]) -> list[tuple[str, str]]:
+    """(property, sealed text) of an archived item."""
+    return [(name, item[name]) for name in COLUMN_OF if is_sealed(item.get(name))]
+
+
+def _item_aad(tenant_id: int, item: dict[str, Any], name: str) -> str:
+    return aad(tenant_id, item["Key"], item["UniqueKey"], COLUMN_OF[name])
+
+
+def reseal_archives(data_dir: Path, keyring: Keyring) -> int:
+    """Re-seals the archived values not sealed under the keyring's primary key (each file rewritten
+    whole, see ``_write_lines``); returns how many. Archive files are never changed otherwise."""
+    resealed = 0
+    seal = keyring.sealer()
+    for tenant_id, path in _archives(data_dir):
+        items = [orjson.loads(line) for line in path.read_bytes().splitlines() if line.strip()]
+        changed = 0
+        for item in items:
+            for name, token in _sealed_values(item):
+                if sealed_key_id(token) != keyring.primary:
+                    bound = _item_aad(tenant_id, item, name)
+                    item[name] = seal(keyring.open(token, bound), bound)
+                    changed += 1
+        if changed:
+            _write_lines(path, [orjson.dumps(item) for item in items])
+            resealed += changed
+    return resealed
+
+
+def archive_key_ids(data_dir: Path) -> dict[str, int]:
+    """How many archived values each key id seals."""
+    counts: dict[str, int] = {}
+    for _tenant_id, path in _archives(data_dir):
+        for line in path.read_bytes().splitlines():
+            if line.strip():
+                for _name, token in _sealed_values(orjson.loads(line)):
+                    counts[sealed_key_id(token)] = counts.get(sealed_key_id(token), 0) + 1
+    return counts
 
 
 async def _sweep_batch(

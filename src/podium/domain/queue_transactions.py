@@ -5,6 +5,9 @@ An application exception (or an abandoned item) on a queue that accepts automati
 retries left, marks the item ``Retried`` and adds its successor: a ``New`` item with the same key,
 content and reference, ``AncestorId`` pointing back and ``RetryNumber`` one higher. Business
 exceptions are never retried automatically.
+
+An encrypted queue's Output and Analytics are sealed before they are written (``queue_sealing``); a
+successor copies its ancestor's sealed SpecificContent as it is (bound to the Key they share).
 """
 
 from __future__ import annotations
@@ -33,8 +36,10 @@ from podium.domain.queue_items import (
     insert_items,
     optional_date,
     optional_text,
+    sealer,
 )
 from podium.domain.queue_schemas import ItemError, off_loop, validate
+from podium.domain.queue_sealing import Keys, seal_columns
 from podium.errors import ErrorCode, PodiumError, bad_request, forbidden, not_found
 from podium.odata.serialize import format_datetime
 
@@ -107,6 +112,7 @@ async def start_transaction(
     data: Mapping[str, Any],
     robot_id: int | None,
     user_id: int | None,
+    keys: Keys | None = None,
 ) -> dict[str, Any] | None:
     """The item handed to the caller (now InProgress), or None when no New item is available.
 
@@ -121,7 +127,7 @@ async def start_transaction(
         }
         values = await checked_item_values(fields, queue, user_id, now, check_name=False)
         values.update(defer_date=None)  # started now, whatever the deferral asked
-        [item_id] = await insert_items(conn, queue, [values], user_id)
+        [item_id] = await insert_items(conn, queue, [values], user_id, keys)
         condition = [queue_items.c.id == item_id]
         return await claim_next(conn, queue["id"], condition, robot_id, user_id, now)
     return await claim_next(conn, queue["id"], reference_conditions(data), robot_id, user_id, now)
@@ -186,7 +192,7 @@ def processing_exception(value: Any) -> tuple[ProcessingExceptionType, str]:
 
 
 async def set_result(
-    conn: AsyncConnection, item: Mapping[str, Any], result: Any, user_id: int
+    conn: AsyncConnection, item: Mapping[str, Any], result: Any, user_id: int, keys: Keys | None = None
 ) -> dict[str, Any]:
     """SetTransactionResult: Successful, Failed, or Retried with a successor."""
     if not isinstance(result, Mapping):
@@ -208,6 +214,9 @@ async def set_result(
     if checks:
         await off_loop(partial(_validate_all, checks))
     changes: dict[str, Any] = {"output": output, "analytics": analytics}
+    seal = sealer(queue, keys)
+    if seal is not None:
+        seal_columns(seal, item, changes)
     if "Progress" in result:
         changes["progress"] = optional_text(result, "Progress", None)
     if result.get("OperationId") is not None:

@@ -2,7 +2,12 @@
 
 Each sealed column is listed once here with the associated data of its rows, so encryption, reading
 and ``podium admin rotate-key`` agree on it. The associated data uses only values a row never changes
-(tenant, asset key, asset and robot ids).
+(tenant, asset key, asset and robot ids, an item's Key and UniqueKey).
+
+The item data of queues (``queue_sealing``) is sealed only for encrypted queues: those columns hold clear
+JSON text in the other queues' rows, which are left alone; a clear value in an encrypted queue's row (an
+item written before items were sealed) is sealed by rotate-key. Sealed values are told from clear text
+by their ``pe1:`` prefix, which also lets the database count them per key (the key id follows it).
 """
 
 from __future__ import annotations
@@ -11,12 +16,15 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import ColumnElement, Table, and_, func, or_, select, update
 
 from podium.db.engine import Database
 from podium.db.schema_assets import asset_robot_values, asset_user_values, assets
 from podium.db.schema_buckets import buckets
-from podium.domain.crypto import Keyring, sealed_key_id
+from podium.db.schema_queues import queue_definitions, queue_items
+from podium.domain.crypto import KEY_ID_CHARS, SEALED_PREFIX, Keyring, is_sealed, sealed_key_id
+from podium.domain.queue_sealing import SEALED as ITEM_DATA
+from podium.domain.queue_sealing import row_aad
 from podium.storage.secrets import bucket_aad
 
 
@@ -37,6 +45,19 @@ class SealedColumn:
     table: Table
     column: str
     aad: Callable[[Mapping[str, Any]], str]
+    # for a column that also holds clear values (queue items of queues that are not encrypted): the rows
+    # whose values must be sealed; None when every value of the column is sealed
+    must_seal: ColumnElement[bool] | None = None
+
+
+def _item_data(column: str) -> SealedColumn:
+    encrypted = select(queue_definitions.c.id).where(queue_definitions.c.encrypted.is_(True))
+    return SealedColumn(
+        queue_items,
+        column,
+        lambda row: row_aad(row, column),
+        queue_items.c.queue_definition_id.in_(encrypted),
+    )
 
 
 SEALED_COLUMNS: tuple[SealedColumn, ...] = (
@@ -48,7 +69,24 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
         lambda row: user_value_aad(row["asset_id"], row["user_id"], row["machine_id"]),
     ),
     SealedColumn(buckets, "secret", lambda row: bucket_aad(row["tenant_id"], row["identifier"])),
+    *(_item_data(column) for column in ITEM_DATA),
 )
+
+
+def _sealed(column: ColumnElement[Any]) -> ColumnElement[bool]:
+    return column.like(SEALED_PREFIX + "%")
+
+
+def _key_id(column: ColumnElement[Any]) -> ColumnElement[str]:
+    return func.substr(column, len(SEALED_PREFIX) + 1, KEY_ID_CHARS)
+
+
+def _to_seal(sealed: SealedColumn) -> ColumnElement[bool]:
+    """The rows rotate-key looks at: sealed values, and the clear ones of rows that must be sealed."""
+    column = sealed.table.c[sealed.column]
+    if sealed.must_seal is None:
+        return column.is_not(None)
+    return and_(column.is_not(None), or_(_sealed(column), sealed.must_seal))
 
 
 @dataclass
@@ -56,13 +94,15 @@ class ResealReport:
     resealed: int = 0
     already_current: int = 0
     remaining_old: int = 0  # sealed under another key after the pass (written concurrently)
+    sealed_clear: int = 0  # clear values of rows that must be sealed, sealed by the pass
 
 
 async def reseal_all(db: Database, keyring: Keyring, batch: int = 200) -> ResealReport:
     """Re-seals every secret not sealed under the keyring's primary key, a batch per transaction.
 
     Each row is updated only if it still holds the value read (compare and set), so a secret a
-    running server changes meanwhile is not overwritten; a final pass counts what is left.
+    running server changes meanwhile is not overwritten; a final pass counts what is left. A clear value
+    in a row that must be sealed (``SealedColumn.must_seal``) is sealed.
     """
     report = ResealReport()
     for sealed in SEALED_COLUMNS:
@@ -74,7 +114,7 @@ async def reseal_all(db: Database, keyring: Keyring, batch: int = 200) -> Reseal
                     (
                         await conn.execute(
                             select(table)
-                            .where(table.c.id > last_id, column.is_not(None))
+                            .where(table.c.id > last_id, _to_seal(sealed))
                             .order_by(table.c.id)
                             .limit(batch)
                         )
@@ -88,26 +128,35 @@ async def reseal_all(db: Database, keyring: Keyring, batch: int = 200) -> Reseal
             async with db.write() as conn:
                 for row in rows:
                     token = row[sealed.column]
-                    if sealed_key_id(token) == keyring.primary:
+                    clear = not is_sealed(token)
+                    if not clear and sealed_key_id(token) == keyring.primary:
                         report.already_current += 1
                         continue
                     aad = sealed.aad(dict(row))
-                    fresh = keyring.seal(keyring.open(token, aad), aad)
+                    fresh = keyring.seal(token if clear else keyring.open(token, aad), aad)
                     done = await conn.execute(
                         update(table)
                         .where(table.c.id == row["id"], column == token)
                         .values({sealed.column: fresh})
                     )
-                    report.resealed += done.rowcount
+                    if clear:
+                        report.sealed_clear += done.rowcount
+                    else:
+                        report.resealed += done.rowcount
         report.remaining_old += await _count_not_under(db, sealed, keyring.primary)
     return report
 
 
 async def _count_not_under(db: Database, sealed: SealedColumn, key_id: str) -> int:
+    """Values sealed under another key, and clear values of rows that must be sealed (counted by the
+    database: a queue may hold millions of items)."""
     column = sealed.table.c[sealed.column]
+    stale = and_(_sealed(column), _key_id(column) != key_id)
+    if sealed.must_seal is not None:
+        stale = or_(stale, and_(~_sealed(column), sealed.must_seal))
     async with db.read() as conn:
-        tokens = (await conn.execute(select(column).where(column.is_not(None)))).scalars().all()
-    return sum(1 for token in tokens if sealed_key_id(token) != key_id)
+        count = await conn.execute(select(func.count()).where(column.is_not(None), stale))
+        return int(count.scalar_one())
 
 
 async def key_ids_in_use(db: Database) -> dict[str, int]:
@@ -115,8 +164,9 @@ async def key_ids_in_use(db: Database) -> dict[str, int]:
     counts: dict[str, int] = {}
     for sealed in SEALED_COLUMNS:
         column = sealed.table.c[sealed.column]
+        kid = _key_id(column)
         async with db.read() as conn:
-            for token in (await conn.execute(select(column).where(column.is_not(None)))).scalars():
-                kid = sealed_key_id(token)
-                counts[kid] = counts.get(kid, 0) + 1
+            rows = await conn.execute(select(kid, func.count()).where(_sealed(column)).group_by(kid))
+            for key_id, count in rows:
+                counts[key_id] = counts.get(key_id, 0) + int(count)
     return counts

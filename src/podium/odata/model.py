@@ -111,6 +111,21 @@ existing row (or None) and
 the request body (for properties that are not columns, such as a role's permissions)."""
 
 
+Opener = Callable[[str, Any, tuple[Any, ...]], Any]
+"""Reads a sealed field: (property name, stored value, the row's ``Sealed.context`` values) -> its value."""
+
+
+@dataclass(frozen=True)
+class Sealed:
+    """Fields whose stored values may be sealed at rest (encrypted: the items of encrypted queues).
+    ``$filter`` and ``$orderby`` refuse them (the database holds ciphertext), and every value read goes
+    through ``opener(ctx)`` with its row's ``context`` columns, read whatever ``$select`` names."""
+
+    fields: frozenset[str]
+    context: tuple[str, ...]
+    opener: Callable[[RequestContext], Opener]
+
+
 @dataclass
 class EntitySet:
     name: str
@@ -156,6 +171,7 @@ class EntitySet:
     # visible where their queue is: ``(queue_definition_folders, "queue_definition_id",
     # "queue_definition_id")``)
     shared_through: tuple[Table, str] | tuple[Table, str, str] | None = None
+    sealed: Sealed | None = None  # fields encrypted at rest (see Sealed)
 
     def __post_init__(self) -> None:
         self.by_name: dict[str, Field] = {f.name: f for f in self.fields}

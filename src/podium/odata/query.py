@@ -7,14 +7,18 @@ query per page. No query per row.
 A field shown only with a permission (``Field.visible_with``) the caller lacks (``withheld``) is read
 as null and compared and ordered as null: its column is never answered to that caller, whichever
 option names it. Cached statements and projections are kept per set of withheld permissions.
+
+A field of ``EntitySet.sealed`` (stored encrypted: the items of encrypted queues) is read as stored, with
+the columns its opener needs, and opened once the page is read (``Shape.open_sealed``); $filter and
+$orderby refuse it.
 """
 
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, FromClause, Select, and_, cast, func, literal, null, select
 from sqlalchemy.sql.elements import Label
@@ -25,6 +29,9 @@ from podium.odata.model import Edm, EntitySet, Field, Navigation, ResolvedField
 from podium.odata.options import ExpandItem, QueryOptions
 from podium.odata.registry import Registry
 from podium.odata.serialize import Converter, converter, identity
+
+if TYPE_CHECKING:
+    from podium.http.context import RequestContext
 
 DEFAULT_PAGE = 1000
 
@@ -48,11 +55,14 @@ class Shape:
     nested: list[tuple[str, Shape]] = field(default_factory=list)
     collections: list[tuple[Navigation, ExpandItem]] = field(default_factory=list)
     null_when: str | None = None  # label of the key column of a joined entity: NULL -> no entity
+    # sealed fields read (stored values, opened by open_sealed) and the labels of their row's context
+    sealed: tuple[list[str], list[str]] = field(default_factory=lambda: ([], []))
     # the entity of one result row: a generated function once the Shape is bound (see _reader)
     read: Callable[[Any], dict[str, Any] | None] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         self.read = self._read_fields
+        self.has_sealed = False  # this entity or an expanded one reads sealed fields (set by bind)
 
     def bind(self, labels: list[Label[Any]]) -> Shape:
         """Turns column labels into positions in the result row (tuple access is the fast path)."""
@@ -63,9 +73,27 @@ class Shape:
     def _bind(self, position: dict[str, int]) -> None:
         self._columns = [(name, position[label], convert) for name, label, convert in self.columns]
         self._key = position[self.key_label]
+        self._context = [position[label] for label in self.sealed[1]]
         for _name, nested in self.nested:
             nested._bind(position)
+        self.has_sealed = bool(self.sealed[0]) or any(nested.has_sealed for _, nested in self.nested)
         self.read = self._reader()
+
+    def open_sealed(
+        self, ctx: RequestContext, rows: Sequence[Any], dtos: Sequence[dict[str, Any] | None]
+    ) -> None:
+        """Opens, in place, the sealed fields of the entities read from ``rows`` (``Sealed``)."""
+        names = self.sealed[0]
+        if names and self.entity_set.sealed is not None:
+            read = self.entity_set.sealed.opener(ctx)
+            for row, dto in zip(rows, dtos, strict=True):
+                if dto is not None:
+                    context = tuple(row[index] for index in self._context)
+                    for name in names:
+                        dto[name] = read(name, dto[name], context)
+        for name, nested in self.nested:
+            if nested.has_sealed:
+                nested.open_sealed(ctx, rows, [dto.get(name) if dto else None for dto in dtos])
 
     def _reader(self) -> Callable[[Any], dict[str, Any] | None]:
         """``read`` as one generated function returning a dict display: rows are read field by field
@@ -162,7 +190,17 @@ class EntityQuery:
         column = table.c[str(found.column)]
         if self.hides(found):
             return ResolvedField(cast(null(), column.type), found.edm, found.enum)
+        if entity_set.sealed is not None and found.name in entity_set.sealed.fields:
+            raise invalid_odata(
+                f"The property '{last}' cannot be used in $filter or $orderby: it may be stored encrypted."
+            )
         return ResolvedField(column, found.edm, found.enum)
+
+    def _sealed(self, entity_set: EntitySet, found: Field) -> bool:
+        """Whether the field's value is read sealed, to be opened (``Sealed``)."""
+        return (
+            entity_set.sealed is not None and found.name in entity_set.sealed.fields and not self.hides(found)
+        )
 
     def hides(self, found: Field) -> bool:
         """Whether the caller is served null for the field (it lacks the permission the field needs)."""
@@ -221,16 +259,25 @@ class EntityQuery:
         wanted = _selected_fields(entity_set, select_names, expanded)
         columns: list[tuple[str, str, Converter]] = []
         constants: list[tuple[str, Any]] = []
+        sealed: list[str] = []
         for wanted_field in wanted:
             if wanted_field.stored:
                 column = str(wanted_field.column)
                 label = f"{prefix}__{column}" if prefix else column
                 labels.append(table.c[column].label(label))
                 convert = _withheld_value if self.hides(wanted_field) else converter(wanted_field)
+                if self._sealed(entity_set, wanted_field):
+                    convert = identity  # the stored value, for open_sealed
+                    sealed.append(wanted_field.name)
                 columns.append((wanted_field.name, label, convert))
             else:
                 constants.append((wanted_field.name, wanted_field.constant))
+        context: list[str] = []
+        if sealed and entity_set.sealed is not None:
+            context = [f"{prefix}__sealed__{column}" for column in entity_set.sealed.context]
+            labels += [table.c[c].label(n) for c, n in zip(entity_set.sealed.context, context, strict=True)]
         shape = Shape(entity_set, columns, constants, key_label, null_when=key_label if path else None)
+        shape.sealed = (sealed, context)
         for item in expand:
             nav = entity_set.nav_by_name.get(item.name)
             if nav is None:

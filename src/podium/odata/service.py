@@ -103,6 +103,8 @@ async def run_page(
         # e.g. arithmetic in $filter overflowing on values stored in the rows
         raise invalid_odata("The query could not be evaluated on the stored values.") from None
     dtos = [shape.read(row) or {} for row in rows]
+    if shape.has_sealed:
+        shape.open_sealed(ctx, rows, dtos)
     if shape.collections:
         await load_collections(ctx, conn, shape, [shape.key(row) for row in rows], dtos)
     count = None
@@ -177,8 +179,12 @@ async def load_collections(
             .order_by(target.table.c[target.key_column])
         )
         grouped: dict[Any, list[dict[str, Any]]] = {}
-        for row in await conn.execute(query):
-            grouped.setdefault(row[0], []).append(nested.read(row) or {})
+        found = (await conn.execute(query)).all()
+        read = [nested.read(row) or {} for row in found]
+        if nested.has_sealed:
+            nested.open_sealed(ctx, found, read)
+        for row, dto in zip(found, read, strict=True):
+            grouped.setdefault(row[0], []).append(dto)
         for key, dto in zip(keys, dtos, strict=True):
             dto[nav.name] = grouped.get(key, [])
 
