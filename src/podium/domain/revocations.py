@@ -11,11 +11,9 @@ delivers after the commit to the ``LISTEN`` of every server process (``services/
 rolled-back transaction revokes nothing. The process that committed hears its own revocations back too:
 forgetting twice costs one more check, and needs no notion of which process (or app) sent what.
 
-*After* the commit matters: a cache told before it (SQLAlchemy's ``commit`` event runs just before the
-database commits) could load the old rows again in between and keep them. So the ``commit`` event only
-marks the notes committed, and they are delivered when the connection goes back to the pool (its
-``checkin`` event), by which time the commit has completed. The caches also refuse to keep what a load
-overlapping a delivery read (their ``generation``).
+*After* the commit matters: a cache told before it could load the old rows again in between and keep
+them (``domain/after_commit.py``). The caches also refuse to keep what a load overlapping a delivery
+read (their ``generation``).
 
 The caches stay correct without the messages as well, only later: principals live for a few seconds
 (``auth/principal.py``), and a robot token's robot is checked again every few seconds whenever this
@@ -28,14 +26,14 @@ from __future__ import annotations
 import enum
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from podium.domain import after_commit
 
 CHANNEL = "podium_access"
 INFO_KEY = "podium.revocations"  # noted in the open transaction
-COMMITTED_KEY = "podium.revocations.committed"  # its transaction committed: delivered at checkin
 
 
 class Subject(enum.StrEnum):
@@ -81,38 +79,11 @@ def job(job_id: int) -> Revocation:
 
 async def note(conn: AsyncConnection, revocation: Revocation) -> None:
     """Notes the revocation on the transaction of ``conn``: every process hears it if it commits."""
-    noted: list[Revocation] = conn.info.setdefault(INFO_KEY, [])
-    if revocation in noted:
-        return
-    noted.append(revocation)
-    if conn.dialect.name == "postgresql":
+    if after_commit.note(conn, INFO_KEY, revocation) and conn.dialect.name == "postgresql":
         await conn.execute(select(func.pg_notify(CHANNEL, revocation.encode())))
 
 
 def install(engine: AsyncEngine, deliver: Callable[[Revocation], None]) -> Callable[[], None]:
     """Delivers the revocations of every committed transaction of ``engine`` in this process, once the
     commit is done; returns the uninstaller."""
-
-    def on_commit(connection: Any) -> None:
-        noted = connection.info.pop(INFO_KEY, None)
-        if noted:
-            connection.info.setdefault(COMMITTED_KEY, []).extend(noted)
-
-    def on_rollback(connection: Any) -> None:
-        connection.info.pop(INFO_KEY, None)
-
-    def on_checkin(_dbapi_connection: Any, record: Any) -> None:
-        for revocation in record.info.pop(COMMITTED_KEY, ()):
-            deliver(revocation)
-
-    sync = engine.sync_engine
-    event.listen(sync, "commit", on_commit)
-    event.listen(sync, "rollback", on_rollback)
-    event.listen(sync.pool, "checkin", on_checkin)
-
-    def uninstall() -> None:
-        event.remove(sync, "commit", on_commit)
-        event.remove(sync, "rollback", on_rollback)
-        event.remove(sync.pool, "checkin", on_checkin)
-
-    return uninstall
+    return after_commit.install(engine, INFO_KEY, deliver)

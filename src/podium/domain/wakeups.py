@@ -1,10 +1,10 @@
 """Wake-ups for robots waiting on ``/api/robot/jobs/next``: noted in a transaction, sent after it commits.
 
 Domain code calls :func:`mark` in the write transaction that creates Pending jobs or asks a robot to
-stop one. The note rides on the connection (``conn.info``); when the transaction commits, the
-listeners installed by :func:`install` hand it to this process's waiters at once. On PostgreSQL the
-same transaction also runs ``pg_notify``, which PostgreSQL delivers to every server process's
-``LISTEN`` only on commit, so robots long-polling on other processes wake too. A rolled-back
+stop one. The note rides on the connection (``conn.info``); once the transaction has committed, the
+listeners installed by :func:`install` hand it to this process's waiters (``domain/after_commit.py``).
+On PostgreSQL the same transaction also runs ``pg_notify``, which PostgreSQL delivers to every server
+process's ``LISTEN`` only on commit, so robots long-polling on other processes wake too. A rolled-back
 transaction wakes nobody.
 """
 
@@ -14,10 +14,11 @@ import os
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
 
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from podium.domain import after_commit
 
 CHANNEL = "podium_robots"
 INFO_KEY = "podium.wakeups"
@@ -46,30 +47,15 @@ class Wakeup:
 
 async def mark(conn: AsyncConnection, wakeup: Wakeup) -> None:
     """Notes the wake-up on the transaction of ``conn`` (sent only if it commits)."""
-    conn.info.setdefault(INFO_KEY, []).append(wakeup)
-    if conn.dialect.name == "postgresql":
+    if after_commit.note(conn, INFO_KEY, wakeup) and conn.dialect.name == "postgresql":
         await conn.execute(select(func.pg_notify(CHANNEL, wakeup.encode())))
 
 
 def install(engine: AsyncEngine, deliver: Callable[[Wakeup], None]) -> Callable[[], None]:
-    """Delivers the wake-ups of every committed transaction of ``engine``; returns the uninstaller."""
-
-    def on_commit(connection: Any) -> None:
-        for wakeup in connection.info.pop(INFO_KEY, ()):
-            deliver(wakeup)
-
-    def on_rollback(connection: Any) -> None:
-        connection.info.pop(INFO_KEY, None)
-
-    sync = engine.sync_engine
-    event.listen(sync, "commit", on_commit)
-    event.listen(sync, "rollback", on_rollback)
-
-    def uninstall() -> None:
-        event.remove(sync, "commit", on_commit)
-        event.remove(sync, "rollback", on_rollback)
-
-    return uninstall
+    """Delivers the wake-ups of every committed transaction of ``engine`` once it has committed (a
+    robot woken before could look too early, find nothing and wait out its poll); returns the
+    uninstaller."""
+    return after_commit.install(engine, INFO_KEY, deliver)
 
 
 async def announce_jobs(conn: AsyncConnection, tenant_id: int, robot_ids: list[int | None]) -> None:
