@@ -13,8 +13,9 @@ Validation is bounded in time, whatever the schema and the content:
   ``unevaluatedProperties`` next to ``patternProperties`` (jsonschema would run those patterns on
   Python's backtracking engine). ``uniqueItems`` is checked in linear time.
 * :func:`off_loop` runs a validation in a worker thread with a deadline (:data:`DEADLINE_SECONDS`):
-  the event loop keeps serving other requests meanwhile, and every keyword checks the deadline, so an
-  exponential schema (nested ``anyOf`` over ``$ref``) is refused with a 400 when it passes.
+  the event loop keeps serving other requests meanwhile, and every keyword that descends into
+  subschemas checks the deadline, so an exponential schema (nested ``anyOf`` over ``$ref``) is refused
+  with a 400 when it passes. A queue without a schema does not pay for the thread.
 """
 
 from __future__ import annotations
