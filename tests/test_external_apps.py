@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from tests.support import Api, assert_error
 
 
@@ -43,3 +45,18 @@ def test_unknown_role_writes_nothing(api: Api) -> None:
     assert_error(api.post("/api/ExternalApplications", {"Name": "x", "RoleIds": [987654]}), 400)
     users = api.ok(api.get("/odata/Users"))["value"]
     assert [u["UserName"] for u in users] == ["admin"]
+
+
+@pytest.mark.parametrize("role_id", [0, -1, 2**63, 32000045761080621793280])
+def test_role_ids_out_of_range_are_refused(api: Api, role_id: int) -> None:
+    """An id past Int64 was a 500 (the database driver's overflow; found by tests/test_fuzz_api.py)."""
+    assert_error(api.post("/api/ExternalApplications", {"Name": "x", "RoleIds": [role_id]}), 400)
+    assert [u["UserName"] for u in api.ok(api.get("/odata/Users"))["value"]] == ["admin"]
+
+
+def test_malformed_token_form_is_an_invalid_request(api: Api) -> None:
+    """A multipart token request without its boundary: OAuth's invalid_request (it was a 500; found by
+    tests/test_fuzz_api.py)."""
+    headers = {"Content-Type": "multipart/form-data"}
+    response = api.client.post("/identity_/connect/token", content=b"x", headers=headers)
+    assert response.status_code == 400 and response.json()["error"] == "invalid_request"

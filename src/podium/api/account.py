@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Request
 from pydantic import BaseModel
 from starlette.datastructures import UploadFile
+from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from podium.auth.throttle import Key
@@ -143,7 +144,10 @@ async def _form(request: Request) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise InvalidRequest("The body must be a JSON object.")
         return body
-    return dict(await request.form())
+    try:
+        return dict(await request.form())
+    except HTTPException as error:  # a multipart body without its boundary, ...
+        raise InvalidRequest(str(error.detail)) from error
 
 
 def _text(form: dict[str, Any], name: str) -> str:

@@ -2,21 +2,27 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from pydantic import BaseModel, Field
 from starlette.responses import JSONResponse
 
 from podium.domain import external_apps
 from podium.http.context import request_context
+from podium.inputs import INT64_MAX
 from podium.odata.registry import Area
 
 router = APIRouter(tags=["External applications"])
 area = Area("ExternalApps", router)
 
 
+RoleId = Annotated[int, Field(gt=0, le=INT64_MAX)]  # an id the database can hold (a larger one was a 500)
+
+
 class NewExternalApp(BaseModel):
     Name: str = Field(min_length=1, max_length=128)
-    RoleIds: list[int] = Field(default_factory=list, description="tenant roles the application acts with")
+    RoleIds: list[RoleId] = Field(default_factory=list, description="tenant roles the application acts with")
 
 
 @router.post(

@@ -10,7 +10,8 @@ route need none of it and are dispatched from one dictionary lookup instead:
   validate, nothing for FastAPI to serialise), such as ``/api/Logs/SubmitLogs`` and the robot protocol.
 
 Their FastAPI routes stay registered, for the OpenAPI document. Podium's errors become Orchestrator's
-error body here; anything else reaches the edge, which answers 500.
+error body here (and so do Starlette's HTTP errors, as FastAPI's handler makes them); anything else reaches
+the edge, which answers 500.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from typing import Any
 
 from fastapi import APIRouter
 from fastapi.routing import APIRoute
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
@@ -88,4 +90,6 @@ async def serve(endpoint: Endpoint, scope: Scope, receive: Receive, send: Send) 
         response = await endpoint(request)
     except PodiumError as error:
         response = error_response(error, scope)
+    except HTTPException as error:  # Starlette's own, e.g. request.form() of a malformed multipart body
+        response = error_response(PodiumError(str(error.detail), status=error.status_code), scope)
     await response(scope, receive, send)
