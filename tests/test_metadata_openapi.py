@@ -188,7 +188,58 @@ def test_swagger_schemas(swagger: dict[str, Any]) -> None:
     assert job["StartTime"]["format"] == "date-time"
     assert job["Robot"] == {"$ref": "#/components/schemas/SimpleRobotDto"}
     robot = swagger["components"]["schemas"]["RobotDto"]
-    assert "Name" in robot["required"] and robot["properties"]["Password"]["writeOnly"] is True
+    assert "Name" in robot["required"]
+    # answered as null: not OpenAPI's writeOnly, which would keep it out of answers
+    password = robot["properties"]["Password"]
+    assert password["type"] == ["string", "null"] and "writeOnly" not in password
+
+
+def test_swagger_declares_what_podium_answers(swagger: dict[str, Any]) -> None:
+    """Declarations tests/test_fuzz_api.py found answers breaking (each answer was right)."""
+    schemas, paths = swagger["components"]["schemas"], swagger["paths"]
+    error = schemas["ErrorResponse"]
+    assert error["required"] == ["message", "errorCode", "traceId"]
+    # JSON columns answer any JSON value: an asset's Tags and KeyValueList are lists, Arguments an object
+    assert "type" not in schemas["AssetDto"]["properties"]["Tags"]
+    process = schemas["ProcessDto"]["properties"]
+    assert "type" not in process["Arguments"] and "type" not in process["EntryPoints"]
+    # a function answering a list of strings, a (nullable) number, a list of another DTO
+    stores = f"/odata/CredentialStores/{NS}"
+    available = paths[f"{stores}.GetAvailableCredentialStoreTypes"]["get"]["responses"]["200"]
+    listing = available["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]
+    assert schemas[listing]["properties"]["value"]["items"] == {"type": "string"}
+    default = paths[f"{stores}.GetDefaultStoreForResourceType(resourceType={{resourceType}})"]["get"]
+    value = default["responses"]["200"]["content"]["application/json"]["schema"]["properties"]["value"]
+    assert value["type"] == ["integer", "null"]
+    # an action answering nothing answers 204
+    set_robots = paths[f"/odata/Environments({{key}})/{NS}.SetRobots"]["post"]["responses"]
+    assert "204" in set_robots and "content" not in set_robots["204"]
+    # FastAPI's routes: the error body (invalid input is a 400), never FastAPI's 422
+    for path in (
+        "/api/Account/Authenticate",
+        "/api/ExternalApplications",
+        "/api/Buckets/{bucket_id}/ListFiles",
+    ):
+        for operation in paths[path].values():
+            assert "422" not in operation["responses"], path
+            assert operation["responses"]["default"]["content"]["application/json"]["schema"] == {
+                "$ref": "#/components/schemas/ErrorResponse"
+            }
+    assert "HTTPValidationError" not in schemas
+    # the token endpoint: its form and OAuth's answers
+    token = paths["/identity_/connect/token"]["post"]
+    assert "application/x-www-form-urlencoded" in token["requestBody"]["content"]
+    oauth = token["responses"]["400"]["content"]["application/json"]["schema"]
+    assert oauth["required"] == ["error", "error_description"]
+
+
+def test_metadata_declares_collections_of_primitives_and_complex_types(api: Api) -> None:
+    schema = schema_of(api)
+    returned = one(schema, "Function", "GetAvailableCredentialStoreTypes").find(f"{EDM}ReturnType")
+    assert returned is not None and returned.get("Type") == "Collection(Edm.String)"
+    returned = one(schema, "Function", "GetResourcesForCredentialStoreTypes").find(f"{EDM}ReturnType")
+    assert returned is not None and returned.get("Type") == f"Collection({NS}.CredentialStoreResourceDto)"
+    assert one(schema, "ComplexType", "CredentialStoreResourceDto").get("OpenType") == "true"
 
 
 def test_swagger_ui(api: Api) -> None:

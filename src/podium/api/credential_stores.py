@@ -104,6 +104,7 @@ def _resource_type(value: Any) -> CredentialResourceType:
     "CredentialStores",
     "GetAvailableCredentialStoreTypes",
     method="GET",
+    returns="Collection(Edm.String)",
     summary="Credential store types this Podium can use",
 )
 async def available_types(ctx: RequestContext, call: ActionCall) -> Any:
@@ -120,6 +121,7 @@ async def available_types(ctx: RequestContext, call: ActionCall) -> Any:
     method="GET",
     summary="The default credential store of a resource type",
     parameters=("resourceType",),
+    returns="Edm.Int64",
 )
 async def default_for_type(ctx: RequestContext, call: ActionCall) -> Any:
     ctx.require("Settings.View")
@@ -149,6 +151,7 @@ async def set_default(ctx: RequestContext, call: ActionCall) -> None:
     method="GET",
     summary="Credentials kept in the store",
     parameters=("key", "resourceType"),
+    returns="Collection(CredentialStoreResourceDto)",
 )
 async def resources(ctx: RequestContext, call: ActionCall) -> Any:
     ctx.require("Settings.View")
@@ -171,6 +174,7 @@ async def resources(ctx: RequestContext, call: ActionCall) -> Any:
     method="GET",
     summary="Credentials behind a credentials proxy (Podium has none)",
     parameters=("key", "resourceType"),
+    returns="Collection(CredentialsProxyResourceDto)",
 )
 async def proxy_resources(ctx: RequestContext, call: ActionCall) -> Any:
     ctx.require("Settings.View")

@@ -15,7 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from starlette.responses import HTMLResponse, JSONResponse
 
 from podium import __version__
-from podium.odata.openapi import registry_openapi
+from podium.odata.openapi import ERROR_SCHEMA, ref, registry_openapi
 from podium.odata.registry import Area, registry
 
 router = APIRouter(include_in_schema=False)
@@ -45,6 +45,85 @@ METADATA = {
 }
 
 
+ERROR_RESPONSE = {
+    "description": "Error (message, errorCode, traceId)",
+    "content": {"application/json": {"schema": ref(ERROR_SCHEMA)}},
+}
+
+
+TOKEN_PATH = "/identity_/connect/token"
+_TEXT = {"type": "string"}
+TOKEN_FORM = {
+    "type": "object",
+    "required": ["grant_type"],
+    "properties": {
+        "grant_type": {"type": "string", "enum": ["client_credentials", "password"]},
+        **{name: _TEXT for name in ("client_id", "client_secret", "username", "password", "tenant", "scope")},
+    },
+}
+# OAuth 2.0's answers (RFC 6749 5.1 and 5.2); a throttled (429) or too large request answers the error body
+TOKEN_RESPONSES = {
+    "200": {
+        "description": "The access token",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["access_token", "token_type", "expires_in"],
+                    "properties": {
+                        "access_token": _TEXT,
+                        "token_type": _TEXT,
+                        "expires_in": {"type": "integer"},
+                        "scope": _TEXT,
+                    },
+                }
+            }
+        },
+    },
+    **{
+        status: {
+            "description": f"OAuth's error ({what})",
+            "content": {
+                "application/json": {
+                    "schema": {
+                        "type": "object",
+                        "required": ["error", "error_description"],
+                        "properties": {"error": _TEXT, "error_description": _TEXT},
+                    }
+                }
+            },
+        }
+        for status, what in (
+            ("400", "invalid_request, unsupported_grant_type, invalid_grant"),
+            ("401", "invalid_client"),
+        )
+    },
+}
+
+
+def _declare_token(paths: dict[str, Any]) -> None:
+    """The token endpoint reads its form itself: its body and OAuth's answers are declared here."""
+    operation = paths.get(TOKEN_PATH, {}).get("post")
+    if operation is None:
+        return
+    forms = ("application/x-www-form-urlencoded", "application/json")
+    operation["requestBody"] = {"required": True, "content": {kind: {"schema": TOKEN_FORM} for kind in forms}}
+    operation["responses"].update(TOKEN_RESPONSES)
+
+
+def _declare_errors(document: dict[str, Any]) -> None:
+    """FastAPI's routes answer errors with Orchestrator's error body, invalid input as a 400 (app.py):
+    never FastAPI's 422 ``HTTPValidationError``, which its generator declares."""
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            responses.pop("422", None)
+            responses.setdefault("default", ERROR_RESPONSE)
+    schemas = document.get("components", {}).get("schemas", {})
+    for name in ("HTTPValidationError", "ValidationError"):
+        schemas.pop(name, None)
+
+
 def _merge(target: dict[str, Any], extra: dict[str, Any]) -> None:
     """Adds what ``target`` lacks, one level deep (an explicit route wins over a generated one)."""
     for key, value in extra.items():
@@ -61,6 +140,8 @@ def build_openapi(app: FastAPI) -> dict[str, Any]:
         description=app.description,
         routes=app.routes,
     )
+    _declare_errors(document)
+    _declare_token(document.get("paths", {}))
     generated = registry_openapi(registry)
     paths: dict[str, Any] = document.setdefault("paths", {})
     _merge(paths, generated["paths"])

@@ -18,7 +18,7 @@ from podium.db.schema_packages import package_versions
 from podium.domain.package_feeds import PROCESSES
 from podium.http.context import RequestContext
 from podium.odata.declare import boolean, constant, text
-from podium.odata.model import Edm, EntitySet, Scope
+from podium.odata.model import Edm, EntitySet, Field, Scope
 from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, param, require_body
 
@@ -40,13 +40,13 @@ PROCESS_PACKAGES = area.add(
         read_filter=tenant_feed_latest(PROCESSES),
         fields=[
             constant("IsActive", True, Edm.BOOLEAN),
-            text("Arguments", "arguments", read_only=True),  # ArgumentMetadata, answered as an object
+            Field("Arguments", Edm.UNTYPED, "arguments", read_only=True),  # ArgumentMetadata (an object)
             boolean("SupportsMultipleEntryPoints", "supports_multiple_entry_points", read_only=True),
             text("MainEntryPointPath", "main_entry_point", read_only=True),
             constant("RequiresUserInteraction", False, Edm.BOOLEAN),
             constant("IsAttended", False, Edm.BOOLEAN),
             constant("TargetFramework", "Portable"),
-            text("EntryPoints", "entry_points", read_only=True),  # list of EntryPointDto
+            Field("EntryPoints", Edm.UNTYPED, "entry_points", read_only=True),  # list of EntryPointDto
             *package_fields("Process"),
         ],
     )

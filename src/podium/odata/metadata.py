@@ -24,6 +24,7 @@ EDMX_NS = "http://docs.oasis-open.org/odata/ns/edmx"
 EDM_NS = "http://docs.oasis-open.org/odata/ns/edm"
 CONTAINER = "Container"
 _FOR = re.compile(r"^Get(?P<set>[A-Z]\w*?)For[A-Z]")
+_COLLECTION = re.compile(r"Collection\((.+)\)")
 
 
 @dataclass(frozen=True)
@@ -108,15 +109,19 @@ def parameter_edm(name: str) -> str:
 
 
 def operation_returns(source: Registry, op: Operation) -> Returns | None:
-    """The declared ``returns`` resolved, or for an undeclared function the obvious guess."""
+    """The declared ``returns`` resolved (an entity set's name: its collection; ``Edm.*`` or a DTO name:
+    one value; ``Collection(Edm.*)`` or ``Collection(<DTO>)``: a list of them), or for an undeclared
+    function the obvious guess."""
     types = entity_types(source)
     if op.returns:
         named_set = source.get(op.returns)
         if named_set is not None:
             return Returns(named_set.type_name, True, "entity")
-        if op.returns.startswith("Edm."):
-            return Returns(op.returns, False, "primitive")
-        return Returns(op.returns, False, "entity" if op.returns in types else "complex")
+        many = _COLLECTION.fullmatch(op.returns)
+        name = many.group(1) if many else op.returns
+        if name.startswith("Edm."):
+            return Returns(name, many is not None, "primitive")
+        return Returns(name, many is not None, "entity" if name in types else "complex")
     if op.method != "GET":
         return None
     if "Ids" in op.name:

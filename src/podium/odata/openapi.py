@@ -31,7 +31,7 @@ _EDM_SCHEMAS: dict[str, Schema] = {
     Edm.DATETIME: {"type": "string", "format": "date-time"},
     Edm.GUID: {"type": "string", "format": "uuid"},
     Edm.DOUBLE: {"type": "number", "format": "double"},
-    Edm.UNTYPED: {"type": "object"},
+    Edm.UNTYPED: {"description": "Any JSON value (an object, a list, ...)."},
 }
 _QUERY_OPTIONS: list[tuple[str, Schema, str]] = [
     ("$filter", {"type": "string"}, "Restricts the set of items returned (OData $filter)."),
@@ -72,7 +72,10 @@ def ref(name: str) -> Schema:
 
 
 def _nullable(schema: Schema) -> Schema:
-    """OpenAPI 3.1 nullability: ``null`` added to the type (and to the members of an enum)."""
+    """OpenAPI 3.1 nullability: ``null`` added to the type (and to the members of an enum); a schema
+    without a type (any JSON value) admits null already."""
+    if "type" not in schema:
+        return schema
     result = dict(schema)
     result["type"] = [schema["type"], "null"]
     if "enum" in schema:
@@ -91,12 +94,13 @@ def field_schema(field: Field) -> Schema:
         schema = {"type": "array", "items": schema}
     if field.max_length is not None and schema.get("type") == "string":
         schema["maxLength"] = field.max_length
-    if field.nullable and field.constant is None:
+    if (field.nullable and field.constant is None) or field.write_only:
         schema = _nullable(schema)
     if field.read_only:
         schema["readOnly"] = True
     if field.write_only:
-        schema["writeOnly"] = True
+        # not OpenAPI's writeOnly, which keeps the property out of answers: Orchestrator answers it as null
+        schema["description"] = "Write-only: taken from a request body, always answered as null."
     return schema
 
 
@@ -135,8 +139,9 @@ def _returns_schema(returned: Returns, schemas: dict[str, Schema]) -> Schema:
         if returned.kind == "complex":
             schemas.setdefault(returned.type_name, dict(_GENERIC_BODY))
     if not returned.collection:
-        if returned.kind == "primitive":
-            return {"type": "object", "properties": {"@odata.context": {"type": "string"}, "value": item}}
+        if returned.kind == "primitive":  # a function's primitive answer may be null (no such value)
+            value = _nullable(item)
+            return {"type": "object", "properties": {"@odata.context": {"type": "string"}, "value": value}}
         return item
     name = f"ODataValueOfIEnumerableOf{short}"
     schemas.setdefault(name, collection_schema(item))
@@ -252,8 +257,11 @@ def _operation(source: Registry, entity_set: EntitySet, op: Operation, schemas: 
     }
     if op.method != "GET":
         doc["requestBody"] = _body(op.body_schema or dict(_GENERIC_BODY))
-    success = {"description": "Success"} if returned is None else _json(_returns_schema(returned, schemas))
-    doc["responses"] = {"200": success, **_errors()}
+    if returned is None:  # an action that answers nothing (204), or an answer not declared (200)
+        success = {"200": {"description": "Success"}, "204": {"description": "Done (no body)"}}
+    else:
+        success = {"200": _json(_returns_schema(returned, schemas))}
+    doc["responses"] = {**success, **_errors()}
     return doc
 
 
@@ -262,6 +270,7 @@ def registry_openapi(source: Registry) -> Schema:
     schemas: dict[str, Schema] = {
         ERROR_SCHEMA: {
             "type": "object",
+            "required": ["message", "errorCode", "traceId"],
             "properties": {
                 "message": {"type": "string"},
                 "errorCode": {"type": "integer"},
