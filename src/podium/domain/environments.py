@@ -11,26 +11,16 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.db.schema import environment_robots, environments, folders, robots
-from podium.errors import bad_request, not_found
+from podium.db.schema import environment_robots, environments, robots
+from podium.domain.folders import tenant_row_with_folder_path
+from podium.errors import bad_request
 
 
 async def environment(conn: AsyncConnection, tenant_id: int, environment_id: int) -> dict[str, Any]:
     """The tenant's environment, with its folder's path as ``folder_path``; 404 when there is none."""
-    row = (
-        (
-            await conn.execute(
-                select(environments, folders.c.fully_qualified_name.label("folder_path"))
-                .join(folders, folders.c.id == environments.c.folder_id)
-                .where(environments.c.id == environment_id, environments.c.tenant_id == tenant_id)
-            )
-        )
-        .mappings()
-        .first()
+    return await tenant_row_with_folder_path(
+        conn, environments, tenant_id, environment_id, "Environment does not exist."
     )
-    if row is None:
-        raise not_found("Environment does not exist.")
-    return dict(row)
 
 
 async def tenant_robot_ids(conn: AsyncConnection, tenant_id: int, ids: list[int]) -> set[int]:

@@ -10,11 +10,30 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from sqlalchemy import ColumnElement, delete, func, insert, or_, select, update
+from sqlalchemy import ColumnElement, Select, Table, delete, func, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import environments, folder_robots, folder_users, folders, jobs, releases, user_roles
-from podium.errors import bad_request, conflict
+from podium.errors import bad_request, conflict, not_found
+
+
+def with_folder_path(table: Table) -> Select[Any]:
+    """Rows of ``table`` joined to their folder, whose path comes as ``folder_path`` (for the caller's
+    permission check in that folder)."""
+    return select(table, folders.c.fully_qualified_name.label("folder_path")).join(
+        folders, folders.c.id == table.c.folder_id
+    )
+
+
+async def tenant_row_with_folder_path(
+    conn: AsyncConnection, table: Table, tenant_id: int, row_id: int, missing: str
+) -> dict[str, Any]:
+    """The tenant's row ``row_id`` of ``table`` with its ``folder_path``; 404 saying ``missing``."""
+    query = with_folder_path(table).where(table.c.id == row_id, table.c.tenant_id == tenant_id)
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        raise not_found(missing)
+    return dict(row)
 
 
 def below(path: str) -> ColumnElement[bool]:

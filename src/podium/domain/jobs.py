@@ -12,10 +12,11 @@ from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import inputs
-from podium.db.schema import environment_robots, exports, folder_robots, folders, jobs, releases, robots
+from podium.db.schema import environment_robots, exports, folder_robots, jobs, releases, robots
 from podium.db.types import utcnow
 from podium.domain import events, wakeups
 from podium.domain.enums import JobPriority, JobSourceType, JobState, StartStrategy, StopStrategy, parse_enum
+from podium.domain.folders import with_folder_path
 from podium.domain.job_states import FINAL, transition
 from podium.errors import ErrorCode, PodiumError, bad_request, not_found
 
@@ -118,11 +119,7 @@ async def releases_named(
         condition = releases.c.name == name
     else:
         raise bad_request("ReleaseKey or ReleaseName is required.")
-    query = (
-        select(releases, folders.c.fully_qualified_name.label("folder_path"))
-        .join(folders, folders.c.id == releases.c.folder_id)
-        .where(condition, releases.c.tenant_id == tenant_id)
-    )
+    query = with_folder_path(releases).where(condition, releases.c.tenant_id == tenant_id)
     if folder_id is not None:
         query = query.where(releases.c.folder_id == folder_id)
     return [dict(row) for row in (await conn.execute(query)).mappings().all()]
@@ -321,11 +318,7 @@ async def jobs_where(
 ) -> list[dict[str, Any]]:
     """The tenant's jobs matching ``condition`` (:func:`with_ids`, :func:`with_key`), each with its
     folder's path as ``folder_path`` (for the caller's permission check)."""
-    rows = await conn.execute(
-        select(jobs, folders.c.fully_qualified_name.label("folder_path"))
-        .join(folders, folders.c.id == jobs.c.folder_id)
-        .where(condition, jobs.c.tenant_id == tenant_id)
-    )
+    rows = await conn.execute(with_folder_path(jobs).where(condition, jobs.c.tenant_id == tenant_id))
     return [dict(row) for row in rows.mappings().all()]
 
 

@@ -26,8 +26,9 @@ from podium.db.schema_packages import release_versions
 from podium.db.types import utcnow
 from podium.domain import events
 from podium.domain.enums import JobPriority
+from podium.domain.folders import tenant_row_with_folder_path
 from podium.domain.package_feeds import feed_of_folder
-from podium.errors import bad_request, not_found
+from podium.errors import bad_request
 from podium.packages import versions
 
 # SpecificPriorityValue (1-100) of each JobPriority when none is given
@@ -161,20 +162,7 @@ async def append_version(conn: AsyncConnection, release_id: int, version: str, n
 
 async def release(conn: AsyncConnection, tenant_id: int, release_id: int) -> dict[str, Any]:
     """The tenant's release, with its folder's path as ``folder_path``; 404 when there is none."""
-    row = (
-        (
-            await conn.execute(
-                select(releases, folders.c.fully_qualified_name.label("folder_path"))
-                .join(folders, folders.c.id == releases.c.folder_id)
-                .where(releases.c.id == release_id, releases.c.tenant_id == tenant_id)
-            )
-        )
-        .mappings()
-        .first()
-    )
-    if row is None:
-        raise not_found("Release does not exist.")
-    return dict(row)
+    return await tenant_row_with_folder_path(conn, releases, tenant_id, release_id, "Release does not exist.")
 
 
 async def _move_to(
