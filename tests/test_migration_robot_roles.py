@@ -4,16 +4,10 @@ releases get a Description and a SpecificPriorityValue."""
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from sqlalchemy import text
 
-from sqlalchemy import create_engine, text
-
-from podium.db.engine import sync_url
 from podium.db.migrate import upgrade
-from tests.conftest import PG_BASE, sync_engine
+from tests.conftest import sync_engine
 
 NOW = "2026-01-01 00:00:00"
 
@@ -74,25 +68,5 @@ def _check(url: str) -> None:
         engine.dispose()
 
 
-def test_migration_0004_on_sqlite(tmp_path: Path) -> None:
-    _check(f"sqlite:///{tmp_path / 'migrated.db'}")
-
-
-@contextmanager
-def _postgres_schema() -> Iterator[str]:
-    schema = f"podium_migration_0004_{os.getpid()}"
-    admin = create_engine(sync_url(PG_BASE))
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        admin.dispose()
-
-
-def test_migration_0004_on_postgresql() -> None:
-    with _postgres_schema() as url:
-        _check(url)
+def test_migration_0004(empty_database_url: str) -> None:
+    _check(empty_database_url)

@@ -5,18 +5,13 @@ then; user_lockouts exists."""
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import text
 
-from podium.db.engine import sync_url
 from podium.db.migrate import upgrade
 from podium.db.types import UTC
-from tests.conftest import PG_BASE, sync_engine
+from tests.conftest import sync_engine
 
 CREATED = dt.datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -86,25 +81,5 @@ def _default_lifetime(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("PODIUM_PAT_MAX_DAYS", raising=False)
 
 
-def test_migration_0005_on_sqlite(tmp_path: Path) -> None:
-    _check(f"sqlite:///{tmp_path / 'migrated.db'}")
-
-
-@contextmanager
-def _postgres_schema() -> Iterator[str]:
-    schema = f"podium_migration_0005_{os.getpid()}"
-    admin = create_engine(sync_url(PG_BASE))
-    with admin.begin() as conn:
-        conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        conn.execute(text(f"CREATE SCHEMA {schema}"))
-    try:
-        yield f"{PG_BASE}?options=-csearch_path%3D{schema}"
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f"DROP SCHEMA IF EXISTS {schema} CASCADE"))
-        admin.dispose()
-
-
-def test_migration_0005_on_postgresql() -> None:
-    with _postgres_schema() as url:
-        _check(url)
+def test_migration_0005(empty_database_url: str) -> None:
+    _check(empty_database_url)
