@@ -6,6 +6,7 @@ import json
 import os
 import signal
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -23,6 +24,26 @@ NS = "UiPath.Server.Configuration.OData"
 VENVS = Path.home() / ".cache" / "podium-e2e-venvs"  # shared: keyed by requirements, built once
 FINAL = {"Successful", "Faulted", "Stopped"}
 SERVER_ENV = {"PODIUM_HEARTBEAT_TIMEOUT": "5", "PODIUM_HEARTBEAT_INTERVAL": "1"}
+
+
+UNREACHABLE = ("NewConnectionError", "Temporary failure in name resolution", "Network is unreachable")
+
+
+def package_index_unreachable(requirement: str, where: Path) -> str | None:
+    """Why pip cannot fetch ``requirement`` from the configured package index (no network: ``unshare
+    -n``), or None when it can. A job whose package declares dependencies needs them installed."""
+    done = subprocess.run(
+        [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--retries", "1",
+         "--no-deps", "--dest", str(where), requirement],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        check=False,
+    )
+    output = done.stdout + done.stderr
+    if done.returncode != 0 and any(word in output for word in UNREACHABLE):
+        return output.strip().splitlines()[-1]
+    return None
 
 
 def python_package(
