@@ -182,3 +182,9 @@ def test_libraries_feed(api: Api) -> None:
     assert download.content == v100
     assert api.delete("/odata/Libraries('MyLib')").status_code == 204
     assert api.ok(api.get("/odata/Libraries"))["value"] == []
+
+
+@pytest.mark.parametrize("folder_id", [0, -1, 2**63, 9400440697417504768])
+def test_folder_feed_of_an_id_no_folder_can_have(api: Api, folder_id: int) -> None:
+    """Past Int64 the database driver overflowed: a 500 (found by tests/test_fuzz_api.py)."""
+    assert_error(api.get(f"/api/PackageFeeds/GetFolderFeed?folderId={folder_id}"), 400)

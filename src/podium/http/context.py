@@ -16,6 +16,7 @@ from podium.domain.folders import below
 from podium.errors import ErrorCode, PodiumError, forbidden, unauthorized
 from podium.http.folders_header import FolderRef, folder_by_header, folder_error, selected_header
 from podium.http.state import AppState
+from podium.inputs import INT64_MAX, is_integer
 
 
 @dataclass
@@ -53,7 +54,8 @@ class RequestContext:
         return self.folder
 
     async def folder_by_id(self, conn: AsyncConnection, folder_id: int) -> FolderRef:
-        if isinstance(folder_id, bool) or not isinstance(folder_id, int):
+        # an id no folder can have (past Int64: the database driver overflowed, a 500) names no folder
+        if not is_integer(folder_id) or not 0 < folder_id <= INT64_MAX:
             raise folder_error()
         row = (
             await conn.execute(
