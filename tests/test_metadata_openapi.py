@@ -188,7 +188,12 @@ def test_swagger_schemas(swagger: dict[str, Any]) -> None:
     assert job["StartTime"]["format"] == "date-time"
     assert job["Robot"] == {"$ref": "#/components/schemas/SimpleRobotDto"}
     robot = swagger["components"]["schemas"]["RobotDto"]
-    assert "Name" in robot["required"]
+    # what a create requires is the POST body's: an answer holds the $select-ed properties only
+    assert "required" not in robot
+    create = swagger["paths"]["/odata/Robots"]["post"]["requestBody"]
+    created = create["content"]["application/json"]["schema"]
+    assert created["allOf"][0] == {"$ref": "#/components/schemas/RobotDto"}
+    assert "Name" in created["allOf"][1]["required"]
     # answered as null: not OpenAPI's writeOnly, which would keep it out of answers
     password = robot["properties"]["Password"]
     assert password["type"] == ["string", "null"] and "writeOnly" not in password
@@ -214,6 +219,13 @@ def test_swagger_declares_what_podium_answers(swagger: dict[str, Any]) -> None:
     # an action answering nothing answers 204
     set_robots = paths[f"/odata/Environments({{key}})/{NS}.SetRobots"]["post"]["responses"]
     assert "204" in set_robots and "content" not in set_robots["204"]
+    # files: a package download answers the .nupkg, an export's download its CSV, an upload takes a file
+    download = paths[f"/odata/Processes/{NS}.DownloadPackage(key={{key}})"]["get"]["responses"]["200"]
+    assert list(download["content"]) == ["application/octet-stream"]
+    csv = paths["/api/Exports/{export_id}/Download"]["get"]["responses"]["200"]
+    assert list(csv["content"]) == ["text/csv"]
+    upload = paths[f"/odata/Libraries/{NS}.UploadPackage"]["post"]["requestBody"]
+    assert upload["content"]["multipart/form-data"]["schema"]["required"] == ["file"]
     # FastAPI's routes: the error body (invalid input is a 400), never FastAPI's 422
     for path in (
         "/api/Account/Authenticate",
@@ -240,6 +252,9 @@ def test_metadata_declares_collections_of_primitives_and_complex_types(api: Api)
     returned = one(schema, "Function", "GetResourcesForCredentialStoreTypes").find(f"{EDM}ReturnType")
     assert returned is not None and returned.get("Type") == f"Collection({NS}.CredentialStoreResourceDto)"
     assert one(schema, "ComplexType", "CredentialStoreResourceDto").get("OpenType") == "true"
+    downloads = named(schema, "Function", "DownloadPackage")  # of Processes and Libraries
+    returned_types = [r.get("Type") for f in downloads for r in f.findall(f"{EDM}ReturnType")]
+    assert returned_types == ["Edm.Stream", "Edm.Stream"]
 
 
 def test_swagger_ui(api: Api) -> None:

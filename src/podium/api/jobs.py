@@ -223,7 +223,17 @@ async def export(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
     return await export_csv(ctx, JOBS, options, EXPORT_COLUMNS, "Jobs")
 
 
-@router.get("/api/Exports/{export_id}/Download", summary="Downloads a finished export (CSV)")
+CSV_FILE: dict[int | str, dict[str, Any]] = {
+    200: {"description": "The CSV file", "content": {"text/csv": {"schema": {"type": "string"}}}}
+}
+
+
+@router.get(
+    "/api/Exports/{export_id}/Download",
+    summary="Downloads a finished export (CSV)",
+    response_class=Response,
+    responses=CSV_FILE,
+)
 async def download_export(export_id: int, request: Request) -> Response:
     ctx = await request_context(request)
     if not 0 < export_id < 2**63:

@@ -76,7 +76,12 @@ async def get_versions(ctx: RequestContext, call: ActionCall) -> Any:
 
 
 @area.operation(
-    "Libraries", "DownloadPackage", method="GET", parameters=("key",), summary="A library's .nupkg"
+    "Libraries",
+    "DownloadPackage",
+    method="GET",
+    parameters=("key",),
+    returns="Edm.Stream",
+    summary="A library's .nupkg",
 )
 async def download_library(ctx: RequestContext, call: ActionCall) -> Any:
     return await package_feeds.download(ctx, AREA, call.request, param(call, "key"))

@@ -85,6 +85,7 @@ async def get_process_versions(ctx: RequestContext, call: ActionCall) -> Any:
     "DownloadPackage",
     method="GET",
     parameters=("key",),
+    returns="Edm.Stream",
     summary="The .nupkg file of '<id>:<version>'",
 )
 async def download_package(ctx: RequestContext, call: ActionCall) -> Any:

@@ -110,8 +110,8 @@ def parameter_edm(name: str) -> str:
 
 def operation_returns(source: Registry, op: Operation) -> Returns | None:
     """The declared ``returns`` resolved (an entity set's name: its collection; ``Edm.*`` or a DTO name:
-    one value; ``Collection(Edm.*)`` or ``Collection(<DTO>)``: a list of them), or for an undeclared
-    function the obvious guess."""
+    one value, ``Edm.Stream`` a file; ``Collection(Edm.*)`` or ``Collection(<DTO>)``: a list of them), or
+    for an undeclared function the obvious guess."""
     types = entity_types(source)
     if op.returns:
         named_set = source.get(op.returns)

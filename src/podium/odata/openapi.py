@@ -64,6 +64,24 @@ _FOLDER_HEADERS = [
 ]
 _KEY = _parameter("key", "path", "The entity's Id.", _EDM_SCHEMAS[Edm.INT64])
 _GENERIC_BODY: Schema = {"type": "object", "additionalProperties": True}
+STREAM = "Edm.Stream"  # ``returns=`` of a function answering a file
+_FILE: Schema = {
+    "description": "The file",
+    "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
+}
+# the body of an operation whose handler reads it itself (raw_body): an upload, the file in a part
+_UPLOAD_BODY: Schema = {
+    "required": True,
+    "content": {
+        "multipart/form-data": {
+            "schema": {
+                "type": "object",
+                "required": ["file"],
+                "properties": {"file": {"type": "string", "format": "binary"}},
+            }
+        }
+    },
+}
 ERROR_SCHEMA = "ErrorResponse"
 
 
@@ -112,11 +130,15 @@ def entity_schema(source: Registry, entity_set: EntitySet) -> Schema:
             properties[nav.name] = (
                 {"type": "array", "items": ref(target), "readOnly": True} if nav.many else ref(target)
             )
-    schema: Schema = {"type": "object", "properties": properties}
+    # no "required": an answer holds only the $select-ed properties (what a create needs: _created)
+    return {"type": "object", "properties": properties}
+
+
+def _created(entity_set: EntitySet) -> Schema:
+    """The body of a create: the DTO with the properties a create requires."""
+    dto = ref(entity_set.type_name)
     required = [f.name for f in entity_set.fields if f.required]
-    if required:
-        schema["required"] = required
-    return schema
+    return {"allOf": [dto, {"required": required}]} if required else dto
 
 
 def collection_schema(item: Schema) -> Schema:
@@ -192,7 +214,7 @@ def _crud(entity_set: EntitySet, schemas: dict[str, Schema]) -> dict[str, dict[s
             "summary": f"Creates an entity of {name}",
             "operationId": f"{name}_Post",
             "parameters": list(headers),
-            "requestBody": _body(dto),
+            "requestBody": _body(_created(entity_set)),
             "responses": {"201": _json(dto, "Created"), **_errors()},
         }
     single: dict[str, Schema] = {
@@ -256,9 +278,11 @@ def _operation(source: Registry, entity_set: EntitySet, op: Operation, schemas: 
         "parameters": parameters,
     }
     if op.method != "GET":
-        doc["requestBody"] = _body(op.body_schema or dict(_GENERIC_BODY))
+        doc["requestBody"] = _UPLOAD_BODY if op.raw_body else _body(op.body_schema or dict(_GENERIC_BODY))
     if returned is None:  # an action that answers nothing (204), or an answer not declared (200)
         success = {"200": {"description": "Success"}, "204": {"description": "Done (no body)"}}
+    elif returned.type_name == STREAM:
+        success = {"200": _FILE}
     else:
         success = {"200": _json(_returns_schema(returned, schemas))}
     doc["responses"] = {**success, **_errors()}
