@@ -3,8 +3,9 @@
 Both are throttled (``podium.auth.throttle``): failed sign-ins per user name (per client id for client
 credentials) and per client address within ``PODIUM_LOGIN_THROTTLE_WINDOW``, in this server process;
 past the limit the answer is 429 with ``Retry-After`` and Orchestrator's error body. A user locked out
-after ``PODIUM_LOCKOUT_ATTEMPTS`` wrong passwords (``podium.domain.account``) is refused for
-``PODIUM_LOCKOUT_SECONDS``, its right password too: 400 saying so.
+after the tenant's ``Abp.Zero.UserManagement.UserLockOut.*`` settings' wrong passwords
+(``podium.domain.account``; default ``PODIUM_LOCKOUT_ATTEMPTS``) is refused for their lockout seconds
+(default ``PODIUM_LOCKOUT_SECONDS``), its right password too: 400 saying so.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from starlette.responses import JSONResponse, Response
 
 from podium.auth.throttle import Key
 from podium.auth.tokens import TokenClaims, issue
-from podium.domain.account import Identity, LockedOut, Lockout, check_client, check_user
+from podium.domain.account import Identity, LockedOut, check_client, check_user
 from podium.errors import ErrorCode, PodiumError
 from podium.http.edge import error_response
 from podium.http.state import AppState
@@ -55,10 +56,6 @@ def _token(state: AppState, identity: Identity) -> tuple[str, int]:
         robot_id=identity.robot_id,
     )
     return issue(state.signing_key, claims), lifetime
-
-
-def _lockout(state: AppState) -> Lockout:
-    return Lockout(state.settings.lockout_attempts, state.settings.lockout_seconds)
 
 
 def _locked_message(locked: LockedOut) -> str:
@@ -108,7 +105,7 @@ async def authenticate(login: LoginModel, request: Request) -> Response:
     refused = _too_many(state, request, limits)
     if refused is not None:
         return refused
-    user = await check_user(state.db, tenant, login.usernameOrEmailAddress, login.password, _lockout(state))
+    user = await check_user(state.db, tenant, login.usernameOrEmailAddress, login.password)
     if isinstance(user, LockedOut):
         raise PodiumError(_locked_message(user), status=400, code=ErrorCode.GENERIC)
     if user is None:
@@ -200,7 +197,7 @@ async def _password(request: Request, form: dict[str, Any]) -> Response:
     refused = _too_many(state, request, limits)
     if refused is not None:
         return refused
-    user = await check_user(state.db, tenant, username, password, _lockout(state))
+    user = await check_user(state.db, tenant, username, password)
     if isinstance(user, LockedOut):
         return _oauth_error("invalid_grant", _locked_message(user))
     if user is None:

@@ -104,6 +104,11 @@ class Database:
         """The engine of write transactions (commit listeners attach to it)."""
         return self._write
 
+    @property
+    def engines(self) -> tuple[AsyncEngine, AsyncEngine]:
+        """The read and the write engine (the same pool on PostgreSQL)."""
+        return self._read, self._write
+
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
         async with self._read.connect() as conn:

@@ -9,6 +9,7 @@ from podium.db import (
     schema_packages,  # noqa: F401
     schema_queues,  # noqa: F401
     schema_robots,  # noqa: F401
+    schema_settings,  # noqa: F401
 )
 
 metadata = schema.metadata

@@ -24,6 +24,7 @@ from podium.auth.passwords import verify_password
 from podium.db.engine import Database
 from podium.db.schema import external_apps, machines, robots, tenants, user_lockouts, users
 from podium.db.types import utcnow
+from podium.domain import settings
 
 
 @dataclass(frozen=True)
@@ -50,11 +51,12 @@ class LockedOut:
 
 
 async def check_user(
-    db: Database, tenant: str, login: str, password: str, lockout: Lockout
+    db: Database, tenant: str, login: str, password: str, lockout: Lockout | None = None
 ) -> Identity | LockedOut | None:
     """The user for valid credentials of an active user of an active tenant (its last login time is
     set, its failed attempts forgotten); LockedOut while it is locked out; None otherwise (a wrong
-    password counts, and may lock the user out)."""
+    password counts, and may lock the user out). The lockout is the tenant's settings' (the lockout
+    keys of ``domain/settings.py``) unless ``lockout`` is given."""
     if "\x00" in tenant + login + password:  # never valid, and PostgreSQL cannot compare it
         return None
     async with db.read() as conn:
@@ -85,8 +87,10 @@ async def check_user(
     if row.locked_until is not None and row.locked_until > now:
         return LockedOut(math.ceil((row.locked_until - now).total_seconds()))
     if not verify_password(row.password_hash, password):
-        if lockout.attempts > 0:
-            async with db.write() as conn:
+        async with db.write() as conn:
+            if lockout is None:
+                lockout = Lockout(*await settings.lockout(conn, int(row.tenant_id)))
+            if lockout.attempts > 0:
                 await record_failure(conn, int(row.id), lockout, now)
         return None
     async with db.write() as conn:

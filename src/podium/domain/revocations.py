@@ -43,6 +43,7 @@ class Subject(enum.StrEnum):
     ROBOT = "robot"  # a robot: its token and its jobs' tokens
     JOB = "job"  # a job: its job token
     EVERYTHING = "all"  # users, roles or folders: every cached principal
+    SETTINGS = "settings"  # a tenant's settings changed (its id): cached values (domain/settings.py)
 
 
 @dataclass(frozen=True)
@@ -75,6 +76,10 @@ def robot(robot_id: int) -> Revocation:
 
 def job(job_id: int) -> Revocation:
     return Revocation(Subject.JOB, job_id)
+
+
+def settings(tenant_id: int) -> Revocation:
+    return Revocation(Subject.SETTINGS, tenant_id)
 
 
 async def note(conn: AsyncConnection, revocation: Revocation) -> None:

@@ -13,6 +13,7 @@ from podium.db.engine import Database
 from podium.domain.heartbeat_batches import HeartbeatBatcher
 from podium.domain.revocations import Revocation, Subject
 from podium.domain.robot_hub import Hub
+from podium.domain.settings import forget as forget_settings
 from podium.http.folders_header import FolderCache
 
 
@@ -42,7 +43,10 @@ class AppState:
 
     def revoke(self, revocation: Revocation) -> None:
         """A revocation committed in this process or heard from another (``domain/revocations.py``):
-        the caches forget the access it ends."""
+        the caches forget the access it ends (or the settings values, for a settings change)."""
+        if revocation.subject is Subject.SETTINGS:
+            forget_settings(revocation.id)
+            return
         self.principals.forget(revocation)
         self.robot_tokens.forget(revocation)
         if revocation.subject is Subject.EVERYTHING:
@@ -52,6 +56,7 @@ class AppState:
         """Revocations may have been missed: every cached principal, folder and robot token goes."""
         self.forget_access()
         self.robot_tokens.clear()
+        forget_settings()
 
     def hear_revocations(self, hearing: bool) -> None:
         """Whether every process's revocations reach this one (the LISTEN connection is up). Once it is
