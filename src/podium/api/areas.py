@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from podium.api import (
     account,
+    app_tasks,
     asset_folders,
     asset_robots,
     assets,
@@ -20,6 +21,7 @@ from podium.api import (
     environments,
     external_apps,
     folders,
+    generic_tasks,
     jobs,
     libraries,
     machines,
@@ -39,6 +41,9 @@ from podium.api import (
     robots,
     roles,
     sessions,
+    task_catalogs,
+    task_forms,
+    tasks,
     users,
 )
 from podium.odata.registry import Area, Registry, registry
@@ -76,6 +81,11 @@ AREAS: tuple[Area, ...] = (
     buckets.area,
     bucket_files.area,
     blob_files.area,
+    tasks.area,
+    generic_tasks.area,
+    task_forms.area,
+    app_tasks.area,
+    task_catalogs.area,
     docs.area,
 )
 

@@ -10,6 +10,7 @@ from podium.db import (
     schema_queues,  # noqa: F401
     schema_robots,  # noqa: F401
     schema_settings,  # noqa: F401
+    schema_tasks,  # noqa: F401
 )
 
 metadata = schema.metadata

@@ -178,4 +178,3 @@ async def request_context(request: Request) -> RequestContext:
         trace_id=request.scope.get("podium.trace_id", ""),
         base_url=base_url(request),
     )
-

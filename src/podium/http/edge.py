@@ -21,7 +21,18 @@ from podium.errors import ErrorCode, PodiumError
 
 log = logging.getLogger("podium.edge")
 
-TOP_LEVEL = {"odata", "api", "identity_", "swagger", "orchestrator_", "robot", "docs", "favicon.ico"}
+TOP_LEVEL = {
+    "odata",
+    "api",
+    "identity_",
+    "swagger",
+    "orchestrator_",
+    "robot",
+    "docs",
+    "favicon.ico",
+    "tasks",
+    "forms",
+}
 SERVICE_ROOTS = {"odata", "api"}
 BAD_HOST = PodiumError("The Host header is not a valid host name.", status=400)
 UNEXPECTED = PodiumError("An unexpected error occurred.", status=500)
