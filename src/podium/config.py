@@ -29,6 +29,15 @@ class Settings:
     max_body_bytes: int = field(default_factory=lambda: _env_int("PODIUM_MAX_BODY_BYTES", 10 * 1024 * 1024))
     # largest file accepted into a bucket through Podium (signed upload URIs of local storage)
     max_blob_bytes: int = field(default_factory=lambda: _env_int("PODIUM_MAX_BLOB_BYTES", 5 * 1024**3))
+    # where attachments (/odata/Attachments) are kept: unset, Podium's own folder <data dir>/attachments;
+    # or an S3-compatible store, "Container=…;Endpoint=…;Region=…;AccessKeyId=…[;AddressingStyle=virtual]"
+    # with the secret key in PODIUM_ATTACHMENT_STORAGE_SECRET
+    attachment_storage: str | None = field(
+        default_factory=lambda: os.environ.get("PODIUM_ATTACHMENT_STORAGE") or None
+    )
+    attachment_storage_secret: str | None = field(
+        default_factory=lambda: os.environ.get("PODIUM_ATTACHMENT_STORAGE_SECRET") or None
+    )
     max_package_bytes: int = field(
         default_factory=lambda: _env_int("PODIUM_MAX_PACKAGE_BYTES", 200 * 1024 * 1024)
     )

@@ -13,6 +13,7 @@ from podium.api import (
     asset_folders,
     asset_robots,
     assets,
+    attachments,
     blob_files,
     bucket_files,
     buckets,
@@ -22,6 +23,7 @@ from podium.api import (
     external_apps,
     folders,
     generic_tasks,
+    job_attachments,
     jobs,
     libraries,
     machines,
@@ -86,6 +88,8 @@ AREAS: tuple[Area, ...] = (
     task_forms.area,
     app_tasks.area,
     task_catalogs.area,
+    attachments.area,
+    job_attachments.area,
     docs.area,
 )
 

@@ -20,6 +20,9 @@ import orjson
 from podium.errors import PodiumError
 
 ROUTE = "/api/BlobFiles/"
+ATTACHMENT_ROUTE = "/api/AttachmentFiles/"
+BUCKETS = b"podium.blob-uri.v1"
+ATTACHMENTS = b"podium.attachment-uri.v1"  # the grant's bucket_id is then the attachment's row id
 
 
 @dataclass(frozen=True)
@@ -32,8 +35,9 @@ class BlobGrant:
     content_type: str | None = None
 
 
-def derive_key(signing_key: str) -> bytes:
-    return hmac.new(signing_key.encode(), b"podium.blob-uri.v1", hashlib.sha256).digest()
+def derive_key(signing_key: str, purpose: bytes = BUCKETS) -> bytes:
+    """The MAC key of one kind of URI: a bucket file's token is never an attachment's, and vice versa."""
+    return hmac.new(signing_key.encode(), purpose, hashlib.sha256).digest()
 
 
 def _b64(data: bytes) -> str:
