@@ -24,6 +24,7 @@ from podium.http.state import AppState
 from podium.odata.routes import odata
 from podium.services.all import SERVICES
 from podium.services.runner import ServiceRunner
+from podium.web import console
 
 
 def _error_response(request: Request, error: PodiumError) -> Response:
@@ -114,6 +115,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     routers = areas.install()
     for router in routers:
         app.include_router(router)
+    app.include_router(console.router)
     app.direct = DirectRoutes(routers, odata)
     limits = BodyLimits(settings.max_body_bytes, settings.max_blob_bytes, settings.max_package_bytes)
     app.edge = EdgeMiddleware(app._behind_edge, limits, settings.public_url)

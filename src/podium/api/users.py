@@ -131,6 +131,34 @@ async def current_user_extended(ctx: RequestContext, call: ActionCall) -> Respon
     return entity(ctx, "Users", dto)
 
 
+@area.operation(
+    "Users",
+    "GetCurrentPermissions",
+    method="GET",
+    summary="The permissions the caller holds: tenant-wide, and in the folder of the request's folder header",
+    returns="UserPermissionsCollection",
+)
+async def current_permissions(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
+    principal = ctx.principal
+    held = set(principal.tenant_permissions)
+    if ctx.folder is not None:
+        path = ctx.folder.fully_qualified_name
+        held.update(
+            name
+            for granted, names in principal.folder_permissions.items()
+            if path == granted or path.startswith(granted + "/")
+            for name in names
+        )
+    return {
+        "@odata.context": f"{ctx.odata_base}/$metadata#{NAMESPACE}.UserPermissionsCollection",
+        "UserId": ctx.user_id,
+        "Permissions": sorted(held),
+    }
+
+
+NAMESPACE = "UiPath.Server.Configuration.OData"
+
+
 def _caller_permissions(ctx: RequestContext) -> list[dict[str, Any]]:
     granted = {p: "Global" for p in ctx.principal.tenant_permissions}
     for names in ctx.principal.folder_permissions.values():

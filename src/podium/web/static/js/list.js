@@ -1,0 +1,164 @@
+// One list for every entity set: filters, sort by column, paging and the total count, all as OData query
+// options ($filter, $orderby, $top, $skip, $count=true) against the same API the SDK uses.
+
+import { api, can, literal } from './api.js';
+import { badge, clear, field, h, select, toast } from './dom.js';
+
+const SINCE = [['', 'Any time'], ['1', 'Last hour'], ['24', 'Last 24 hours'], ['168', 'Last 7 days'], ['720', 'Last 30 days']];
+
+export const filters = {
+  /** A text filter: contains(Field,'value'), or eq when exact. */
+  text: (name, label, { exact = false } = {}) => ({
+    name, label, control: () => h('input', { type: 'search', autocomplete: 'off' }),
+    clause: (value) => (exact ? `${name} eq ${literal(value)}` : `contains(${name},${literal(value)})`),
+  }),
+  /** A choice among enum names: Field eq 'Name'. */
+  choice: (name, label, options) => ({
+    name, label, control: () => select([['', 'All'], ...options], ''),
+    clause: (value) => `${name} eq ${literal(value)}`,
+  }),
+  /** A number: Field eq n (ids). */
+  number: (name, label, path = name) => ({
+    name, label, control: () => h('input', { type: 'number', min: '0', inputmode: 'numeric' }),
+    clause: (value) => `${path} eq ${Number(value)}`,
+  }),
+  /** A time range ending now on a date field. */
+  since: (name, label) => ({
+    name, label, control: () => select(SINCE, ''),
+    clause: (value) => `${name} ge ${new Date(Date.now() - Number(value) * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z')}`,
+  }),
+};
+
+export function stateBadge(value) {
+  return value === null || value === undefined || value === '' ? '' : badge(String(value));
+}
+
+export function renderList(root, spec) {
+  const state = { page: 0, size: spec.pageSize || 25, orderby: spec.orderby || 'Id desc', values: {}, selected: new Map() };
+  const filterControls = {};
+  const status = h('p', { class: 'muted', role: 'status', 'aria-live': 'polite' });
+  const table = h('table', { class: 'list' });
+  const pager = h('div', { class: 'row pager' });
+  const toolbar = h('div', { class: 'row toolbar' });
+  let timer = 0;
+  let disposed = false;
+
+  const filterForm = h('form', { class: 'filters', role: 'search', 'aria-label': `Filter ${spec.title}` });
+  for (const filter of spec.filters || []) {
+    const control = filter.control();
+    control.name = filter.name;
+    filterControls[filter.name] = control;
+    filterForm.append(field(filter.label, control));
+    control.addEventListener('change', () => { state.page = 0; refresh(); });
+  }
+  if ((spec.filters || []).length) {
+    filterForm.append(h('button', { type: 'submit', class: 'secondary', text: 'Apply' }));
+    filterForm.addEventListener('submit', (event) => { event.preventDefault(); state.page = 0; refresh(); });
+  }
+
+  for (const action of spec.actions || []) {
+    if (action.permission && !can(action.permission)) continue;
+    toolbar.append(h('button', {
+      type: 'button', class: action.primary ? '' : 'secondary', text: action.label, dataset: { action: action.label },
+      onclick: async () => {
+        const rows = [...state.selected.values()];
+        if (action.needsSelection && !rows.length) { toast('Select one or more rows first.', 'warn'); return; }
+        try {
+          const done = await action.run(rows, api_);
+          if (done !== false) { state.selected.clear(); await refresh(); }
+        } catch (err) { toast(err.message || String(err), 'error'); }
+      },
+    }));
+  }
+
+  clear(root).append(
+    h('div', { class: 'row heading' }, h('h1', { text: spec.title }), toolbar),
+    spec.intro || null, filterForm, status, h('div', { class: 'scroll' }, table), pager,
+  );
+
+  function query() {
+    const clauses = spec.baseFilter ? [spec.baseFilter()].filter(Boolean) : [];
+    for (const filter of spec.filters || []) {
+      const value = filterControls[filter.name].value.trim();
+      if (value !== '') clauses.push(filter.clause(value));
+    }
+    const q = { $top: String(state.size), $skip: String(state.page * state.size), $count: 'true', $orderby: state.orderby };
+    if (clauses.length) q.$filter = clauses.map((c) => `(${c})`).join(' and ');
+    if (spec.expand) q.$expand = spec.expand;
+    if (spec.select) q.$select = spec.select;
+    return q;
+  }
+
+  function header() {
+    const row = h('tr');
+    const selectable = (spec.actions || []).some((a) => a.needsSelection && (!a.permission || can(a.permission)));
+    if (selectable) row.append(h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: 'Select' })));
+    for (const column of spec.columns) {
+      const [field_, direction] = state.orderby.split(' ');
+      const sorted = field_ === column.field;
+      const sortable = column.sort !== false && !column.render;
+      const th = h('th', { scope: 'col', 'aria-sort': sorted ? (direction === 'asc' ? 'ascending' : 'descending') : null });
+      if (sortable || column.sortField) {
+        th.append(h('button', {
+          type: 'button', class: 'link', text: `${column.label}${sorted ? (direction === 'asc' ? ' ▲' : ' ▼') : ''}`,
+          onclick: () => {
+            const by = column.sortField || column.field;
+            state.orderby = `${by} ${sorted && direction === 'desc' ? 'asc' : 'desc'}`;
+            refresh();
+          },
+        }));
+      } else th.textContent = column.label;
+      row.append(th);
+    }
+    return { row, selectable };
+  }
+
+  async function refresh() {
+    clearTimeout(timer);
+    if (disposed) return;
+    let answer;
+    try {
+      answer = await api('GET', spec.path || `/odata/${spec.set}`, { query: query() });
+    } catch (err) {
+      status.textContent = err.message;
+      status.className = 'error';
+      return;
+    }
+    if (disposed) return;
+    const rows = answer.value || [];
+    const total = answer['@odata.count'] ?? rows.length;
+    const { row: headRow, selectable } = header();
+    const body = h('tbody');
+    for (const item of rows) {
+      const tr = h('tr');
+      if (selectable) {
+        const key = item.Id ?? item.Key;
+        tr.append(h('td', {}, h('input', {
+          type: 'checkbox', 'aria-label': `Select ${item.Name || item.Reference || key}`, checked: state.selected.has(key),
+          onchange: (event) => { if (event.target.checked) state.selected.set(key, item); else state.selected.delete(key); },
+        })));
+      }
+      spec.columns.forEach((column, index) => {
+        let content = column.render ? column.render(item) : item[column.field];
+        if (content && typeof content === 'object' && !(content instanceof Node)) content = JSON.stringify(content);
+        if (index === 0 && spec.rowHref) content = h('a', { href: spec.rowHref(item) }, content ?? '(none)');
+        tr.append(h('td', { dataset: { label: column.label } }, content ?? ''));
+      });
+      body.append(tr);
+    }
+    clear(table).append(h('caption', { class: 'visually-hidden', text: spec.title }), h('thead', {}, headRow), body);
+    const first = total ? state.page * state.size + 1 : 0;
+    status.className = 'muted';
+    status.textContent = `${first}–${state.page * state.size + rows.length} of ${total}`;
+    status.dataset.total = String(total);
+    clear(pager).append(
+      h('button', { type: 'button', class: 'secondary', text: '← Previous', disabled: state.page === 0, onclick: () => { state.page -= 1; refresh(); } }),
+      h('button', { type: 'button', class: 'secondary', text: 'Next →', disabled: first + rows.length - 1 >= total, onclick: () => { state.page += 1; refresh(); } }),
+    );
+    if (spec.live) timer = setTimeout(refresh, spec.live);
+  }
+
+  const api_ = { refresh, get selected() { return [...state.selected.values()]; } };
+  refresh();
+  return { refresh, dispose() { disposed = true; clearTimeout(timer); } };
+}

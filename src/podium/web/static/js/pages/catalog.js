@@ -1,0 +1,153 @@
+// The plain lists: one declaration per entity set (columns, filters, actions), served by list.js.
+
+import { ACTION, api, get, post } from '../api.js';
+import { dialog, field, h, toast, when } from '../dom.js';
+import { filters, renderList, stateBadge } from '../list.js';
+import { startJobDialog } from './jobs.js';
+
+const yes = (value) => (value ? 'Yes' : 'No');
+
+export const processesPage = (main) => renderList(main, {
+  title: 'Processes', set: 'Releases', orderby: 'Name asc',
+  columns: [{ field: 'Name', label: 'Name' }, { field: 'ProcessKey', label: 'Package' }, { field: 'ProcessVersion', label: 'Version' },
+    { field: 'Description', label: 'Description' }],
+  filters: [filters.text('Name', 'Name')],
+  actions: [
+    { label: 'Add process', permission: 'Processes.Create', primary: true, run: addProcess },
+    { label: 'Start job', permission: 'Jobs.Create', needsSelection: true, run: (rows) => startJobDialog(rows[0].Key) },
+  ],
+});
+
+async function addProcess() {
+  const packages = (await get('/odata/Processes', { $top: '500', $orderby: 'Id asc' })).value || [];
+  if (!packages.length) { toast('Upload a package first (Packages).', 'warn'); return false; }
+  const pkg = h('select', { name: 'package' }, packages.map((p) => h('option', { value: `${p.Id}|${p.Version}`, text: `${p.Title || p.Id} ${p.Version}` })));
+  const name = h('input', { name: 'name', required: true });
+  pkg.addEventListener('change', () => { name.value = pkg.value.split('|')[0]; });
+  name.value = packages[0].Id;
+  return dialog('Add process', h('div', { class: 'stack' }, field('Package', pkg), field('Name', name)), 'Add', async () => {
+    const [key, version] = pkg.value.split('|');
+    await post('/odata/Releases', { Name: name.value.trim(), ProcessKey: key, ProcessVersion: version });
+    toast(`Process ${name.value} added.`);
+  });
+}
+
+export const packagesPage = (main) => renderList(main, {
+  title: 'Packages', set: 'Processes', orderby: 'Id asc',
+  columns: [{ field: 'Id', label: 'Package' }, { field: 'Version', label: 'Latest version' }, { field: 'Title', label: 'Title' },
+    { field: 'Description', label: 'Description' }, { field: 'Published', label: 'Published', render: (p) => when(p.Published) }],
+  filters: [filters.text('Id', 'Package')],
+  actions: [{ label: 'Upload package', permission: 'Packages.Create', primary: true, run: uploadPackage }],
+});
+
+async function uploadPackage() {
+  const file = h('input', { type: 'file', name: 'file', accept: '.nupkg', required: true });
+  return dialog('Upload package', field('Package file (.nupkg)', file), 'Upload', async () => {
+    const form = new FormData();
+    form.append('file', file.files[0]);
+    await api('POST', `/odata/Processes/${ACTION}.UploadPackage`, { form });
+    toast(`${file.files[0].name} uploaded.`);
+  });
+}
+
+export const robotsPage = (main) => renderList(main, {
+  title: 'Robots', set: 'Robots', orderby: 'Name asc',
+  columns: [{ field: 'Name', label: 'Name' }, { field: 'MachineName', label: 'Machine' }, { field: 'Username', label: 'User' },
+    { field: 'Type', label: 'Type' }, { field: 'Description', label: 'Description' }],
+  filters: [filters.text('Name', 'Name'), filters.text('MachineName', 'Machine')],
+});
+
+export const machinesPage = (main) => renderList(main, {
+  title: 'Machines', set: 'Machines', orderby: 'Name asc',
+  columns: [{ field: 'Name', label: 'Name' }, { field: 'Type', label: 'Type' }, { field: 'UnattendedSlots', label: 'Unattended slots' },
+    { field: 'Description', label: 'Description' }],
+  filters: [filters.text('Name', 'Name')],
+  actions: [{ label: 'Add machine', permission: 'Machines.Create', primary: true, run: addMachine }],
+});
+
+async function addMachine() {
+  const name = h('input', { name: 'name', required: true });
+  return dialog('Add machine', field('Name', name), 'Add', async () => {
+    const machine = await post('/odata/Machines', { Name: name.value.trim(), Type: 'Template', UnattendedSlots: 1 });
+    toast(machine.LicenseKey ? `Machine ${machine.Name} added; its key: ${machine.LicenseKey}` : `Machine ${machine.Name} added.`);
+  });
+}
+
+export const sessionsPage = (main) => renderList(main, {
+  title: 'Sessions', set: 'Sessions', orderby: 'Id desc', live: 5000,
+  columns: [{ field: 'MachineName', label: 'Machine' }, { field: 'HostMachineName', label: 'Host' },
+    { field: 'State', label: 'State', render: (s) => stateBadge(s.State), sortField: 'State' }, { field: 'IsUnresponsive', label: 'Unresponsive', render: (s) => yes(s.IsUnresponsive) },
+    { field: 'MaintenanceMode', label: 'Maintenance' }, { field: 'ReportingTime', label: 'Last heartbeat', render: (s) => when(s.ReportingTime) }],
+  actions: [
+    { label: 'Maintenance on', permission: 'Robots.Edit', needsSelection: true, run: (rows) => maintenance(rows, 'Enabled') },
+    { label: 'Maintenance off', permission: 'Robots.Edit', needsSelection: true, run: (rows) => maintenance(rows, 'Default') },
+  ],
+});
+
+async function maintenance(rows, mode) {
+  for (const row of rows) await post(`/odata/Sessions/${ACTION}.SetMaintenanceMode`, { sessionId: row.SessionId ?? row.Id, maintenanceMode: mode, stopJobsStrategy: null });
+  toast(`Maintenance ${mode === 'Enabled' ? 'on' : 'off'}.`);
+}
+
+export const assetsPage = (main) => renderList(main, {
+  title: 'Assets', set: 'Assets', orderby: 'Name asc',
+  columns: [{ field: 'Name', label: 'Name' }, { field: 'ValueType', label: 'Type' },
+    { field: 'Value', label: 'Value', render: (a) => (a.ValueType === 'Credential' || a.ValueType === 'Secret' ? '••••••' : a.StringValue ?? a.IntValue ?? a.BoolValue ?? a.Value ?? '') },
+    { field: 'Description', label: 'Description' }],
+  filters: [filters.text('Name', 'Name'), filters.choice('ValueType', 'Type', ['Text', 'Bool', 'Integer', 'Credential', 'Secret'])],
+  actions: [{ label: 'Add asset', permission: 'Assets.Create', primary: true, run: addAsset }],
+});
+
+async function addAsset() {
+  const name = h('input', { name: 'name', required: true });
+  const type = h('select', { name: 'type' }, ['Text', 'Integer', 'Bool', 'Credential'].map((t) => h('option', { value: t, text: t })));
+  const value = h('input', { name: 'value' });
+  const user = h('input', { name: 'credentialUsername', autocomplete: 'off' });
+  const password = h('input', { name: 'credentialPassword', type: 'password', autocomplete: 'new-password' });
+  const credential = h('div', { class: 'stack', hidden: true }, field('User name', user), field('Password', password));
+  type.addEventListener('change', () => { credential.hidden = type.value !== 'Credential'; value.closest('.field').hidden = type.value === 'Credential'; });
+  return dialog('Add asset', h('div', { class: 'stack' }, field('Name', name), field('Type', type), field('Value', value), credential), 'Add', async () => {
+    const body = { Name: name.value.trim(), ValueScope: 'Global', ValueType: type.value };
+    if (type.value === 'Text') body.StringValue = value.value;
+    if (type.value === 'Integer') body.IntValue = Number(value.value);
+    if (type.value === 'Bool') body.BoolValue = value.value === 'true';
+    if (type.value === 'Credential') Object.assign(body, { CredentialUsername: user.value, CredentialPassword: password.value });
+    await post('/odata/Assets', body);
+    toast(`Asset ${body.Name} added.`);
+  });
+}
+
+export const bucketsPage = (main) => renderList(main, {
+  title: 'Storage buckets', set: 'Buckets', orderby: 'Name asc',
+  rowHref: (b) => `#/buckets/${b.Id}`,
+  columns: [{ field: 'Name', label: 'Name' }, { field: 'Description', label: 'Description' }, { field: 'StorageProvider', label: 'Provider' }],
+  filters: [filters.text('Name', 'Name')],
+  actions: [{ label: 'Add bucket', permission: 'Buckets.Create', primary: true, run: async () => {
+    const name = h('input', { name: 'name', required: true });
+    return dialog('Add bucket', field('Name', name), 'Add', async () => {
+      await post('/odata/Buckets', { Name: name.value.trim(), Identifier: crypto.randomUUID() });
+    });
+  } }],
+});
+
+export const usersPage = (main) => renderList(main, {
+  title: 'Users', set: 'Users', orderby: 'UserName asc',
+  columns: [{ field: 'UserName', label: 'User name' }, { field: 'Name', label: 'Name' }, { field: 'Surname', label: 'Surname' },
+    { field: 'EmailAddress', label: 'E-mail' }, { field: 'IsActive', label: 'Active', render: (u) => yes(u.IsActive) },
+    { field: 'RolesList', label: 'Roles', render: (u) => (u.RolesList || []).join(', ') }],
+  filters: [filters.text('UserName', 'User name')],
+});
+
+export const rolesPage = (main) => renderList(main, {
+  title: 'Roles', set: 'Roles', orderby: 'Name asc',
+  columns: [{ field: 'Name', label: 'Name' }, { field: 'DisplayName', label: 'Display name' }, { field: 'Type', label: 'Type' },
+    { field: 'IsStatic', label: 'Built in', render: (r) => yes(r.IsStatic) }],
+  filters: [filters.text('Name', 'Name')],
+});
+
+export const foldersPage = (main) => renderList(main, {
+  title: 'Folders', set: 'Folders', orderby: 'FullyQualifiedName asc',
+  columns: [{ field: 'FullyQualifiedName', label: 'Folder' }, { field: 'Description', label: 'Description' },
+    { field: 'ProvisionType', label: 'Provisioning' }, { field: 'FeedType', label: 'Feed' }],
+  filters: [filters.text('DisplayName', 'Name')],
+});

@@ -1,0 +1,43 @@
+// Home: jobs by state over the last 24 hours, robots online/busy/offline, queue backlogs, recent faults.
+
+import { can, get } from '../api.js';
+import { append, clear, h, when } from '../dom.js';
+import { barChart } from './chart.js';
+
+const STATES = ['Pending', 'Running', 'Successful', 'Faulted', 'Stopped', 'Suspended'];
+
+async function count(path, filter) {
+  const answer = await get(path, { $filter: filter, $top: '0', $count: 'true' });
+  return answer['@odata.count'] ?? 0;
+}
+
+export async function homePage(main) {
+  const since = new Date(Date.now() - 24 * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
+  const tiles = h('div', { class: 'tiles' });
+  append(clear(main), h('h1', { text: 'Home' }), tiles);
+  if (can('Jobs.View')) {
+    const counts = await Promise.all(STATES.map((s) => count('/odata/Jobs', `State eq '${s}' and CreationTime ge ${since}`)));
+    tiles.append(h('section', { class: 'card', 'aria-labelledby': 'jobs24' }, h('h2', { id: 'jobs24', text: 'Jobs, last 24 hours' }),
+      barChart('Jobs by state, last 24 hours', STATES.map((s, i) => ({ label: s, value: counts[i], kind: s.toLowerCase() })))));
+    const faults = await get('/odata/Jobs', { $filter: "State eq 'Faulted'", $orderby: 'EndTime desc', $top: '5' });
+    tiles.append(h('section', { class: 'card' }, h('h2', { text: 'Recent faults' }),
+      (faults.value || []).length ? h('ul', {}, faults.value.map((job) => h('li', {},
+        h('a', { href: `#/jobs/${job.Id}`, text: job.ReleaseName }), ` ${when(job.EndTime)} — ${job.Info || ''}`))) : h('p', { class: 'muted', text: 'No faulted jobs.' })));
+  }
+  if (can('Robots.View')) {
+    const sessions = (await get('/odata/Sessions', { $top: '1000' })).value || [];
+    const busy = sessions.filter((s) => s.State === 'Busy').length;
+    const available = sessions.filter((s) => s.State === 'Available').length;
+    const offline = sessions.length - busy - available;
+    tiles.append(h('section', { class: 'card' }, h('h2', { text: 'Robots' }),
+      barChart('Robot sessions', [{ label: 'Available', value: available, kind: 'successful' }, { label: 'Busy', value: busy, kind: 'running' }, { label: 'Offline', value: offline, kind: 'stopped' }])));
+  }
+  if (can('Queues.View')) {
+    const queues = (await get('/odata/QueueProcessingRecords/UiPathODataSvc.RetrieveQueuesProcessingStatus', { $top: '10', $orderby: 'ItemsToProcess desc' }).catch(() => ({ value: [] }))).value || [];
+    tiles.append(h('section', { class: 'card' }, h('h2', { text: 'Queue backlogs' }),
+      queues.length ? h('table', { class: 'list compact' }, h('thead', {}, h('tr', {}, ['Queue', 'To process', 'In progress'].map((t) => h('th', { scope: 'col', text: t })))),
+        h('tbody', {}, queues.map((q) => h('tr', {}, h('td', {}, h('a', { href: `#/queues/${q.QueueDefinitionId}`, text: q.QueueDefinitionName })),
+          h('td', { text: q.ItemsToProcess }), h('td', { text: q.ItemsInProgress }))))) : h('p', { class: 'muted', text: 'No queues.' })));
+  }
+  return null;
+}

@@ -1,0 +1,41 @@
+// Every page of the console: its route, title, the permission that opens it and where the menu shows it.
+
+import { assetsPage, bucketsPage, foldersPage, machinesPage, packagesPage, processesPage, robotsPage, rolesPage, sessionsPage, usersPage } from './catalog.js';
+import { homePage } from './home.js';
+import { jobPage, jobsPage } from './jobs.js';
+import { queueItemPage, queuePage, queuesPage } from './queues.js';
+
+export const SECTIONS = [
+  { path: '', title: 'Home', group: 'Automations' },
+  { path: 'jobs', title: 'Jobs', group: 'Automations', permission: 'Jobs.View' },
+  { path: 'processes', title: 'Processes', group: 'Automations', permission: 'Processes.View' },
+  { path: 'packages', title: 'Packages', group: 'Automations', permission: 'Packages.View' },
+  { path: 'queues', title: 'Queues', group: 'Automations', permission: 'Queues.View' },
+  { path: 'assets', title: 'Assets', group: 'Automations', permission: 'Assets.View' },
+  { path: 'buckets', title: 'Storage buckets', group: 'Automations', permission: 'Buckets.View' },
+  { path: 'robots', title: 'Robots', group: 'Fleet', permission: 'Robots.View' },
+  { path: 'sessions', title: 'Sessions', group: 'Fleet', permission: 'Robots.View' },
+  { path: 'machines', title: 'Machines', group: 'Fleet', permission: 'Machines.View' },
+  { path: 'users', title: 'Users', group: 'Administration', permission: 'Users.View' },
+  { path: 'roles', title: 'Roles', group: 'Administration', permission: 'Roles.View' },
+  { path: 'folders', title: 'Folders', group: 'Administration', permission: 'Folders.View' },
+];
+
+export const PAGES = [
+  { path: '', title: 'Home', render: homePage },
+  { path: 'jobs', title: 'Jobs', permission: 'Jobs.View', render: jobsPage },
+  { path: 'jobs/:id', title: 'Job', permission: 'Jobs.View', render: jobPage },
+  { path: 'processes', title: 'Processes', permission: 'Processes.View', render: processesPage },
+  { path: 'packages', title: 'Packages', permission: 'Packages.View', render: packagesPage },
+  { path: 'queues', title: 'Queues', permission: 'Queues.View', render: queuesPage },
+  { path: 'queues/:id', title: 'Queue', permission: 'Queues.View', render: queuePage },
+  { path: 'queue-items/:id', title: 'Queue item', permission: 'Transactions.View', render: queueItemPage },
+  { path: 'assets', title: 'Assets', permission: 'Assets.View', render: assetsPage },
+  { path: 'buckets', title: 'Storage buckets', permission: 'Buckets.View', render: bucketsPage },
+  { path: 'robots', title: 'Robots', permission: 'Robots.View', render: robotsPage },
+  { path: 'sessions', title: 'Sessions', permission: 'Robots.View', render: sessionsPage },
+  { path: 'machines', title: 'Machines', permission: 'Machines.View', render: machinesPage },
+  { path: 'users', title: 'Users', permission: 'Users.View', render: usersPage },
+  { path: 'roles', title: 'Roles', permission: 'Roles.View', render: rolesPage },
+  { path: 'folders', title: 'Folders', permission: 'Folders.View', render: foldersPage },
+];

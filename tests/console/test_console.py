@@ -1,0 +1,110 @@
+"""The console as a person uses it: sign in, run a job and read its logs, add queue items and watch the
+chart, and a folder-only user who sees nothing of the other folders. Every page is opened (no
+JavaScript error allowed, see conftest) and photographed into artifacts/console."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.console.conftest import shot, sign_in
+from tests.e2e.servers import ok
+
+pytestmark = pytest.mark.e2e
+NS = "UiPath.Server.Configuration.OData"
+
+
+def test_sign_in_rejects_a_wrong_password(page: Any) -> None:
+    page.goto("/")
+    page.get_by_label("User name or e-mail").fill("admin")
+    page.get_by_label("Password").fill("not-the-password")
+    page.get_by_role("button", name="Sign in").click()
+    page.get_by_role("alert").filter(has_text="Invalid user name or password").wait_for()
+    shot(page, "sign-in-refused")
+
+
+def test_start_a_job_and_watch_it_succeed_with_its_logs(page: Any) -> None:
+    sign_in(page)
+    shot(page, "home")
+    page.get_by_role("link", name="Jobs", exact=True).click()
+    page.get_by_role("button", name="Start job").click()
+    dialog = page.get_by_role("dialog", name="Start job")
+    dialog.get_by_label("Process").select_option(label="hello 1.0.0")
+    dialog.get_by_label("name *").fill("console")
+    shot(page, "start-job")
+    dialog.get_by_role("button", name="Start").click()
+    # the job page: live until the robot ends it
+    page.locator('dd[data-field="State"] .badge', has_text="Successful").wait_for(timeout=90_000)
+    page.get_by_role("list", name="Robot logs").get_by_text("hello console").wait_for(timeout=15_000)
+    assert "Hello console" in page.locator('dd[data-field="Output"]').inner_text()
+    shot(page, "job-details")
+    page.get_by_role("link", name="← Jobs").click()
+    page.get_by_label("State").select_option("Successful")
+    page.locator("table.list tbody tr").first.wait_for()
+    assert page.locator("table.list tbody tr").count() == 1
+    assert "1\u20131 of 1" in page.get_by_role("status").first.inner_text()
+    shot(page, "jobs")
+
+
+def test_adding_queue_items_moves_the_chart(page: Any) -> None:
+    sign_in(page)
+    page.get_by_role("link", name="Queues").click()
+    page.get_by_role("button", name="Add queue").click()
+    page.get_by_role("dialog", name="Add queue").get_by_label("Name").fill("Invoices")
+    page.get_by_role("dialog", name="Add queue").get_by_role("button", name="Add").click()
+    page.get_by_role("link", name="Invoices").click()
+    new_bar = page.locator('#queue-chart rect[data-label="New"]')
+    new_bar.wait_for()
+    assert new_bar.get_attribute("data-value") == "0"
+    for reference in ("INV-1", "INV-2"):
+        page.get_by_role("button", name="Add item").click()
+        dialog = page.get_by_role("dialog", name="Add item to Invoices")
+        dialog.get_by_label("Reference").fill(reference)
+        dialog.get_by_label("Specific content (JSON object)").fill('{"Amount": 12}')
+        dialog.get_by_role("button", name="Add").click()
+        dialog.wait_for(state="detached")
+    page.locator('#queue-chart rect[data-label="New"][data-value="2"]').wait_for()
+    page.get_by_role("cell", name="INV-2", exact=True).wait_for()
+    shot(page, "queue")
+
+
+def test_every_page_opens(page: Any) -> None:
+    sign_in(page)
+    links = page.locator("nav#nav a")
+    names = [links.nth(i).inner_text() for i in range(links.count())]
+    assert {"Jobs", "Queues", "Robots", "Users", "Folders"} <= set(names)
+    for name in names:
+        page.locator("nav#nav").get_by_role("link", name=name, exact=True).click()
+        page.get_by_role("heading", level=1).first.wait_for()
+        page.wait_for_load_state("networkidle")
+        assert page.locator("main .error").count() == 0, page.locator("main .error").all_inner_texts()
+        shot(page, f"page-{name.lower().replace(' ', '-')}")
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.locator("nav#nav").get_by_role("link", name="Jobs", exact=True).click()
+    page.get_by_role("heading", name="Jobs").wait_for()
+    shot(page, "jobs-phone")
+
+
+def test_a_folder_only_user_sees_only_their_folder(page: Any, console_server: dict[str, Any]) -> None:
+    http = console_server["orchestrator"].http
+    team = ok(http.post("/odata/Folders", json={"DisplayName": "Team"}), 201)
+    roles = {r["Name"]: r["Id"] for r in ok(http.get("/odata/Roles"))["value"]}
+    user = ok(http.post("/odata/Users", json={"UserName": "member", "Password": "member-pass-1"}), 201)
+    assignment = {
+        "UserIds": [user["Id"]],
+        "RolesPerFolder": [{"FolderId": team["Id"], "RoleIds": [roles["Automation User"]]}],
+    }
+    ok(http.post(f"/odata/Folders/{NS}.AssignUsers", json={"assignments": assignment}), 204)
+    sign_in(page, "member", "member-pass-1")
+    options = page.locator("#folder option").all_inner_texts()
+    assert [o.strip() for o in options] == ["Team"]
+    nav = page.locator("nav#nav").inner_text()
+    assert "Jobs" in nav and "Users" not in nav and "Machines" not in nav
+    page.locator("nav#nav").get_by_role("link", name="Jobs", exact=True).click()
+    page.get_by_role("heading", name="Jobs").wait_for()
+    page.get_by_role("status").filter(has_text="of 0").wait_for()  # the Shared folder's job is not here
+    assert page.get_by_role("button", name="Start job").count() == 1  # Automation User may start jobs
+    page.goto("/#/users")
+    page.get_by_role("heading", name="Not allowed").wait_for()
+    shot(page, "folder-only-user")
