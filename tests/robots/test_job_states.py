@@ -35,7 +35,16 @@ ALLOWED, REFUSED = "allowed", "refused (400)"
 # job state: the states it may become (every other target is refused)
 TRANSITIONS: dict[JobState, set[JobState]] = {
     S.Pending: {S.Running, S.Stopped, S.Faulted},
-    S.Running: {S.Pending, S.Stopping, S.Terminating, S.Successful, S.Faulted, S.Stopped, S.Suspended},
+    S.Running: {
+        S.Pending,
+        S.Resumed,
+        S.Stopping,
+        S.Terminating,
+        S.Successful,
+        S.Faulted,
+        S.Stopped,
+        S.Suspended,
+    },
     S.Stopping: {S.Terminating, S.Stopped, S.Successful, S.Faulted},
     S.Terminating: {S.Stopped, S.Faulted},
     S.Suspended: {S.Resumed, S.Stopped, S.Faulted},
@@ -89,22 +98,74 @@ def test_a_transition_from_a_stale_state_is_refused(db: Engine, database_url: st
     assert lost.value.status == 409 and job_row(db, job["id"])["state"] == int(S.Successful)
 
 
-APPLIED, AS_IS, TOO_LATE = "applied", "as is", "too late (409)"
-RUNNING, SUCCESSFUL, FAULTED, STOPPED = (S.Running, S.Successful, S.Faulted, S.Stopped)
-# job state: {reported state: outcome}
+APPLIED, AS_IS, TOO_LATE, STOPS = "applied", "as is", "too late (409)", "Stopped instead"
+RUNNING, SUCCESSFUL, FAULTED, STOPPED, SUSPENDED = (
+    S.Running,
+    S.Successful,
+    S.Faulted,
+    S.Stopped,
+    S.Suspended,
+)
+# job state: {reported state: outcome}. Suspended: the job's process asked to wait (a job asked to stop
+# meanwhile ends Stopped instead).
 REPORTS: dict[JobState, dict[JobState, str]] = {
-    S.Pending: {RUNNING: APPLIED, SUCCESSFUL: REFUSED, FAULTED: APPLIED, STOPPED: APPLIED},
-    S.Running: {RUNNING: AS_IS, SUCCESSFUL: APPLIED, FAULTED: APPLIED, STOPPED: APPLIED},
+    S.Pending: {
+        RUNNING: APPLIED,
+        SUCCESSFUL: REFUSED,
+        FAULTED: APPLIED,
+        STOPPED: APPLIED,
+        SUSPENDED: REFUSED,
+    },
+    S.Running: {RUNNING: AS_IS, SUCCESSFUL: APPLIED, FAULTED: APPLIED, STOPPED: APPLIED, SUSPENDED: APPLIED},
     # Running from a job asked to stop meanwhile: the robot learns of the stop from its commands
-    S.Stopping: {RUNNING: AS_IS, SUCCESSFUL: APPLIED, FAULTED: APPLIED, STOPPED: APPLIED},
-    S.Terminating: {RUNNING: AS_IS, SUCCESSFUL: REFUSED, FAULTED: APPLIED, STOPPED: APPLIED},
-    S.Suspended: {RUNNING: REFUSED, SUCCESSFUL: REFUSED, FAULTED: APPLIED, STOPPED: APPLIED},
-    S.Resumed: {RUNNING: APPLIED, SUCCESSFUL: REFUSED, FAULTED: APPLIED, STOPPED: APPLIED},
+    S.Stopping: {RUNNING: AS_IS, SUCCESSFUL: APPLIED, FAULTED: APPLIED, STOPPED: APPLIED, SUSPENDED: STOPS},
+    S.Terminating: {
+        RUNNING: AS_IS,
+        SUCCESSFUL: REFUSED,
+        FAULTED: APPLIED,
+        STOPPED: APPLIED,
+        SUSPENDED: STOPS,
+    },
+    S.Suspended: {
+        RUNNING: REFUSED,
+        SUCCESSFUL: REFUSED,
+        FAULTED: APPLIED,
+        STOPPED: APPLIED,
+        SUSPENDED: AS_IS,
+    },
+    S.Resumed: {
+        RUNNING: APPLIED,
+        SUCCESSFUL: REFUSED,
+        FAULTED: APPLIED,
+        STOPPED: APPLIED,
+        SUSPENDED: REFUSED,
+    },
     # an ended job: a repeated report is answered as it is, any other comes too late
-    S.Faulted: {RUNNING: TOO_LATE, SUCCESSFUL: TOO_LATE, FAULTED: AS_IS, STOPPED: TOO_LATE},
-    S.Successful: {RUNNING: TOO_LATE, SUCCESSFUL: AS_IS, FAULTED: TOO_LATE, STOPPED: TOO_LATE},
-    S.Stopped: {RUNNING: TOO_LATE, SUCCESSFUL: TOO_LATE, FAULTED: TOO_LATE, STOPPED: AS_IS},
+    S.Faulted: {
+        RUNNING: TOO_LATE,
+        SUCCESSFUL: TOO_LATE,
+        FAULTED: AS_IS,
+        STOPPED: TOO_LATE,
+        SUSPENDED: TOO_LATE,
+    },
+    S.Successful: {
+        RUNNING: TOO_LATE,
+        SUCCESSFUL: AS_IS,
+        FAULTED: TOO_LATE,
+        STOPPED: TOO_LATE,
+        SUSPENDED: TOO_LATE,
+    },
+    S.Stopped: {
+        RUNNING: TOO_LATE,
+        SUCCESSFUL: TOO_LATE,
+        FAULTED: TOO_LATE,
+        STOPPED: AS_IS,
+        SUSPENDED: TOO_LATE,
+    },
 }
+# A Suspended report says what the job waits for: here a time an hour away.
+LATER = (utcnow() + dt.timedelta(hours=1)).isoformat()
+WAITS = [{"interruptId": "0", "triggerType": "Timer", "resumeTime": LATER}]
 
 
 def test_the_reports_table_has_every_reportable_state() -> None:
@@ -114,7 +175,11 @@ def test_the_reports_table_has_every_reportable_state() -> None:
 def _report(db: Engine, url: str, where: Seed, current: JobState, reported: JobState) -> str:
     """A robot's report on a new job in ``current`` that it holds; checks what was written."""
     job = add_job(db, where, current)
-    body = {"state": reported.name, "info": "told by the robot", "outputArguments": {"answer": 42}}
+    body: dict[str, Any] = {"state": reported.name, "info": "told by the robot"}
+    if reported is SUSPENDED:
+        body["resumeTriggers"] = WAITS
+    else:
+        body["outputArguments"] = {"answer": 42}
     try:
         answered = in_transaction(
             url, lambda conn: job_results.report(conn, where.tenant_id, where.robot_id, job["key"], body)
@@ -127,8 +192,12 @@ def _report(db: Engine, url: str, where: Seed, current: JobState, reported: JobS
     if answered is current and after["state"] == int(current):
         assert after["info"] is None and event_types(db, where, job["key"]) == []
         return AS_IS
+    if reported is SUSPENDED and answered is S.Stopped:
+        assert after["state"] == int(S.Stopped) and event_types(db, where, job["key"]) == ["job.stopped"]
+        return STOPS
     assert answered is reported and after["state"] == int(reported)
-    assert after["info"] == "told by the robot" and after["output_arguments"] == '{"answer":42}'
+    assert after["info"] == "told by the robot"
+    assert after["output_arguments"] == (None if reported is SUSPENDED else '{"answer":42}')
     assert event_types(db, where, job["key"]) == [f"job.{reported.name.lower()}"]
     return APPLIED
 

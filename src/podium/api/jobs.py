@@ -64,6 +64,8 @@ JOBS = area.add(
             constant("HasVideoRecorded", False, Edm.BOOLEAN),
             text("PersistenceId", "persistence_id"),
             integer("ResumeVersion", "resume_version"),
+            when("ResumeTime", "resume_time"),
+            boolean("ResumeOnSameContext", "resume_on_same_context"),
             choice("StopStrategy", enums.StopStrategy, "stop_strategy"),
             choice("RuntimeType", enums.RobotType, "runtime_type"),
             boolean("RequiresUserInteraction", "requires_user_interaction"),

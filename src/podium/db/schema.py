@@ -21,6 +21,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.sql.expression import false
 
 from podium.db.types import UTCDateTime
 
@@ -320,6 +321,9 @@ jobs = Table(
     Column("entry_point_path", String(512)),
     Column("resume_version", Integer),
     Column("persistence_id", String(36)),
+    Column("resume_time", UTCDateTime),
+    # ResumeOnSameContext: a resumed job goes back to the robot (so the machine) it suspended on
+    Column("resume_on_same_context", Boolean, nullable=False, default=False, server_default=false()),
     Column("creator_user_id", BigInteger),
     Column("requires_user_interaction", Boolean, nullable=False, default=False),
     Column("kill_process_expression", String(64)),

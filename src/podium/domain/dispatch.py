@@ -1,8 +1,9 @@
 """Job dispatch: which Pending jobs a robot may take, the atomic claim, and the stop commands it owes.
 
-A robot takes the Pending jobs assigned to it, and the unassigned ones (JobsCount strategy) of the
-releases it may run: the robots of the release's environment, or, for a release without an
-environment, the robots of its folder (as ``domain.jobs.eligible_robot_ids``). It runs at most its
+A robot takes the Pending (and Resumed: ``domain.job_triggers``) jobs assigned to it, and the
+unassigned ones (JobsCount strategy, or resumed without ResumeOnSameContext) of the releases it may
+run: the robots of the release's environment, or, for a release without an environment, the robots
+of its folder (as ``domain.jobs.eligible_robot_ids``). It runs at most its
 session's capacity at once (one job unless configured otherwise).
 """
 
@@ -39,14 +40,17 @@ def _eligible_releases(robot_id: int) -> Select[Any]:
     )
 
 
+DISPATCHED = (int(JobState.Pending), int(JobState.Resumed))
+
+
 def candidates(tenant_id: int, robot_id: int, limit: int, dialect: str) -> Select[Any]:
-    """Ids (and robot, if started for one) of the Pending jobs the robot may take, highest priority and
-    oldest first."""
+    """Ids, robot (if started or resumed for one) and state of the Pending and Resumed jobs the robot
+    may take, highest priority and oldest first."""
     query = (
-        select(jobs.c.id, jobs.c.robot_id)
+        select(jobs.c.id, jobs.c.robot_id, jobs.c.state)
         .where(
             jobs.c.tenant_id == tenant_id,
-            jobs.c.state == int(JobState.Pending),
+            jobs.c.state.in_(DISPATCHED),
             or_(
                 jobs.c.robot_id == robot_id,
                 and_(jobs.c.robot_id.is_(None), jobs.c.release_id.in_(_eligible_releases(robot_id))),
@@ -100,18 +104,22 @@ async def claim_for_robot(
     free = int(session["capacity"]) - int(running)
     if free <= 0:
         return []
-    picked = dict(
-        (await conn.execute(candidates(tenant_id, robot_id, free, conn.dialect.name))).tuples().all()
-    )
-    if not picked:
+    rows = (await conn.execute(candidates(tenant_id, robot_id, free, conn.dialect.name))).tuples().all()
+    if not rows:
         return []
-    claimed = await claim_pending(
-        conn,
-        select(jobs.c.id).where(jobs.c.id.in_(list(picked))),
-        robot_id=robot_id,
-        machine_id=session["machine_id"],
-        host_machine_name=session["host_machine_name"],
-    )
+    picked = {job_id: assigned for job_id, assigned, _ in rows}
+    claimed = []
+    for source in (JobState.Pending, JobState.Resumed):
+        ids = [job_id for job_id, _, state in rows if state == int(source)]
+        if ids:
+            claimed += await claim_pending(
+                conn,
+                select(jobs.c.id).where(jobs.c.id.in_(ids)),
+                source=source,
+                robot_id=robot_id,
+                machine_id=session["machine_id"],
+                host_machine_name=session["host_machine_name"],
+            )
     tokens = await job_claims.record(
         conn, tenant_id, robot_id, [(job["id"], picked[job["id"]]) for job in claimed], ack_timeout
     )

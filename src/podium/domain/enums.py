@@ -75,6 +75,20 @@ JobSourceType = _ordered(
 )
 JobType = _ordered("JobType", "Unattended|Attended|ServerlessGeneric")
 ProcessType = _ordered("ProcessType", "Undefined|Process|TestAutomationProcess")
+
+
+# What a Suspended job waits for (JobTriggerDto.TriggerType; a member named None needs the functional API).
+JobTriggerType = _ordered("JobTriggerType", "None|QueueItem|Job|Task|Timer|Inbox")
+
+
+class JobTriggerStatus(enum.IntEnum):
+    """New: waiting; Ready: its condition is met, not yet handed to the job; Fired: resumed the job."""
+
+    New = 0
+    Ready = 1
+    Fired = 2
+
+
 EnvironmentType = _ordered("EnvironmentType", "Dev|Test|Prod")
 FolderType = _ordered("FolderType", "Standard|Personal|Virtual|Solution")
 ProvisionType = _ordered("ProvisionType", "Manual|Automatic")

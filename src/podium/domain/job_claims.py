@@ -5,7 +5,8 @@ robot can take it, and records a claim row with a token and a deadline. The robo
 claim with that token (its first ``Running`` report) before it starts anything. If the answer never
 reached the robot (the connection dropped while the job was handed over), nobody acknowledges: the
 sweep (``withdraw_expired``, run by the process holding the robots' lease) returns the job to Pending,
-for the robot it was started for or for any robot, and wakes the waiting robots. A late
+for the robot it was started for or for any robot (a resumed job goes back to Resumed), and wakes the
+waiting robots. A late
 acknowledgement of a withdrawn claim fails (409), so a robot never runs a job whose claim was
 withdrawn, and the job runs once.
 """
@@ -113,7 +114,7 @@ async def settle(conn: AsyncConnection, tenant_id: int, robot_id: int, job_key: 
         if held.rowcount == 1:
             return
         job = await _job(conn, tenant_id, job_key)  # a withdrawal may have committed meanwhile
-    if JobState(job["state"]) is JobState.Pending and job["robot_id"] in (robot_id, None):
+    if JobState(job["state"]) in (JobState.Pending, JobState.Resumed) and job["robot_id"] in (robot_id, None):
         raise withdrawn()
 
 
@@ -138,11 +139,11 @@ async def withdraw_expired(conn: AsyncConnection) -> int:
             await transition(
                 conn,
                 job,
-                JobState.Pending,
+                JobState.Resumed if job["resume_version"] else JobState.Pending,  # as it was claimed
                 robot_id=assigned,
                 machine_id=None,
                 host_machine_name=None,
-                start_time=None,
+                **({} if job["resume_version"] else {"start_time": None}),
             )
             await wakeups.mark(conn, wakeups.Wakeup(job["tenant_id"], assigned, 0 if assigned else 1))
             returned += 1

@@ -1,10 +1,12 @@
-"""What a robot reports about the job it holds: Running, then Successful, Faulted or Stopped.
+"""What a robot reports about the job it holds: Running, then Successful, Faulted, Stopped, or
+Suspended with what the job waits for (``resumeTriggers``, ``runtimeState``: ``domain.job_triggers``).
 
 Only the robot holding the job may report on it. Every change goes through the job state machine.
 """
 
 from __future__ import annotations
 
+import base64
 from typing import Any
 
 import orjson
@@ -12,12 +14,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import jobs
+from podium.domain import job_triggers
 from podium.domain.enums import JobState
-from podium.domain.job_states import FINAL, transition
+from podium.domain.job_states import FINAL, invalid_transition, transition
 from podium.domain.robot_sessions import refresh_busy
 from podium.errors import PodiumError, bad_request, not_found
 
-REPORTABLE = {s.name: s for s in (JobState.Running, JobState.Successful, JobState.Faulted, JobState.Stopped)}
+REPORTABLE = {
+    s.name: s
+    for s in (JobState.Running, JobState.Successful, JobState.Faulted, JobState.Stopped, JobState.Suspended)
+}
 MAX_OUTPUT = 1_000_000
 MAX_INFO = 100_000
 
@@ -74,6 +80,8 @@ async def report(
         return current  # already so (a repeated report, or a stop asked meanwhile)
     if current in FINAL:
         raise PodiumError(f"The job is already {current.name}.", status=409, code=1201)
+    if state is JobState.Suspended:
+        return await _suspend(conn, tenant_id, robot_id, dict(job), body)
     changes: dict[str, Any] = {}
     if output is not None:
         changes["output_arguments"] = output
@@ -83,3 +91,36 @@ async def report(
     if state in FINAL:
         await refresh_busy(conn, tenant_id, robot_id)
     return state
+
+
+def runtime_state(value: Any) -> bytes | None:
+    """``runtimeState``: the base64 of a tar.gz of the runtime's state folder, or null."""
+    if value is None:
+        return None
+    try:
+        if not isinstance(value, str):
+            raise ValueError
+        return base64.b64decode(value, validate=True)
+    except ValueError:
+        raise bad_request("runtimeState must be base64 text.") from None
+
+
+async def _suspend(
+    conn: AsyncConnection, tenant_id: int, robot_id: int, job: dict[str, Any], body: dict[str, Any]
+) -> JobState:
+    """The job's process asked to wait: Suspended with its triggers (Resumed at once when one is met
+    already); a job asked to stop meanwhile ends Stopped instead."""
+    current = JobState(job["state"])
+    if current in (JobState.Stopping, JobState.Terminating):
+        await transition(conn, job, JobState.Stopped, info="The job was stopped while it suspended.")
+    else:
+        waits = job_triggers.parse_waits(body.get("resumeTriggers"))
+        state = runtime_state(body.get("runtimeState"))
+        if current is not JobState.Running:
+            raise invalid_transition(current, JobState.Suspended)
+        info = body.get("info")
+        after = await job_triggers.suspend(conn, job, waits, state, info if isinstance(info, str) else None)
+        await refresh_busy(conn, tenant_id, robot_id)
+        return after
+    await refresh_busy(conn, tenant_id, robot_id)
+    return JobState.Stopped

@@ -1,7 +1,9 @@
 """The job state machine: one table of allowed transitions, applied by one function.
 
-Every path that changes a job's state (the API, the robot protocol, the scheduler) calls
-:func:`transition`; nothing else writes ``jobs.state``.
+Every path that changes a job's state (the API, the robot protocol, the scheduler, the triggers that
+resume suspended jobs) calls :func:`transition` (or :func:`claim_pending`, the robots' bulk claim);
+nothing else writes ``jobs.state``. A job that ends resumes the jobs waiting for it
+(``domain.job_triggers``), in the same transaction.
 """
 
 from __future__ import annotations
@@ -23,9 +25,10 @@ FINAL = frozenset({S.Faulted, S.Successful, S.Stopped})
 
 ALLOWED: dict[JobState, frozenset[JobState]] = {
     S.Pending: frozenset({S.Running, S.Stopped, S.Faulted}),
-    # Running -> Pending: only a robot's claim that was never acknowledged (domain.job_claims)
+    # Running -> Pending (Resumed, for a job resumed before): only a robot's claim that was never
+    # acknowledged (domain.job_claims)
     S.Running: frozenset(
-        {S.Pending, S.Stopping, S.Terminating, S.Successful, S.Faulted, S.Stopped, S.Suspended}
+        {S.Pending, S.Resumed, S.Stopping, S.Terminating, S.Successful, S.Faulted, S.Stopped, S.Suspended}
     ),
     S.Stopping: frozenset({S.Terminating, S.Stopped, S.Successful, S.Faulted}),
     S.Terminating: frozenset({S.Stopped, S.Faulted}),
@@ -79,36 +82,40 @@ async def transition(
     )
     if target in (S.Stopping, S.Terminating) and job.get("robot_id") is not None:
         await wakeups.mark(conn, wakeups.Wakeup(job["tenant_id"], job["robot_id"]))
-    if target in FINAL or target is S.Pending:  # its token ends with it (or with the robot's claim)
+    if target in FINAL or target in (S.Pending, S.Suspended, S.Resumed):
+        # its token ends with it (or with the robot's claim, or its process)
         await revocations.note(conn, revocations.job(job["id"]))
-    return {**job, **values}
+    moved = {**job, **values}
+    if target in FINAL:
+        from podium.domain import job_triggers  # it applies transitions itself: imported when used
+
+        await job_triggers.job_ended(conn, moved)
+    return moved
 
 
 async def claim_pending(
-    conn: AsyncConnection, candidates: Select[Any], **changes: Any
+    conn: AsyncConnection, candidates: Select[Any], *, source: JobState = S.Pending, **changes: Any
 ) -> list[dict[str, Any]]:
-    """Moves the Pending jobs ``candidates`` selects (ids) to Running in ONE statement, and records the
-    same events as :func:`transition`.
+    """Moves the Pending jobs (or, with ``source``, the Resumed ones) ``candidates`` selects (ids) to
+    Running in ONE statement, and records the same events as :func:`transition`. A resumed job keeps
+    the start time of its first run.
 
     On PostgreSQL ``candidates`` should lock with ``FOR UPDATE SKIP LOCKED``, so that robots claiming
     at the same time on several server processes never take the same job; on SQLite the write
     transaction already holds the database lock (BEGIN IMMEDIATE). The state is checked again by
     the UPDATE itself.
     """
-    assert S.Running in ALLOWED[S.Pending]
+    assert S.Running in ALLOWED[source]
     now = utcnow()
-    values: dict[str, Any] = {
-        "state": int(S.Running),
-        "last_modification_time": now,
-        "start_time": now,
-        **changes,
-    }
+    values: dict[str, Any] = {"state": int(S.Running), "last_modification_time": now, **changes}
+    if source is S.Pending:
+        values.setdefault("start_time", now)
     chosen = candidates.cte("claimable")  # evaluated once (an IN subquery with LIMIT may be re-run)
     claimed = (
         (
             await conn.execute(
                 update(jobs)
-                .where(jobs.c.id == chosen.c.id, jobs.c.state == int(S.Pending))
+                .where(jobs.c.id == chosen.c.id, jobs.c.state == int(source))
                 .values(**values)
                 .returning(*jobs.c)
             )
@@ -122,7 +129,7 @@ async def claim_pending(
             job["tenant_id"],
             "job.running",
             job["key"],
-            {"JobId": job["id"], "Key": job["key"], "From": S.Pending.name, "State": S.Running.name},
+            {"JobId": job["id"], "Key": job["key"], "From": source.name, "State": S.Running.name},
             job["folder_id"],
         )
     return [dict(job) for job in claimed]

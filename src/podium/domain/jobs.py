@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from podium import inputs
 from podium.db.schema import environment_robots, exports, folder_robots, jobs, releases, robots
 from podium.db.types import utcnow
-from podium.domain import events, wakeups
+from podium.domain import events, job_triggers, wakeups
 from podium.domain.enums import JobPriority, JobSourceType, JobState, StartStrategy, StopStrategy, parse_enum
 from podium.domain.folders import with_folder_path
 from podium.domain.job_states import FINAL, transition
@@ -38,6 +38,7 @@ class StartRequest:
     batch_key: str
     stop_expression: str | None
     kill_expression: str | None
+    resume_on_same_context: bool = False
 
 
 def validate_input_arguments(value: Any) -> str | None:
@@ -103,6 +104,8 @@ def parse_start_info(info: Mapping[str, Any]) -> StartRequest:
         kill_expression=inputs.optional_text(
             info.get("KillProcessExpression"), "KillProcessExpression", max_length=64
         ),
+        resume_on_same_context=info.get("ResumeOnSameContext") is not None
+        and inputs.boolean(info["ResumeOnSameContext"], "ResumeOnSameContext"),
     )
 
 
@@ -200,6 +203,7 @@ async def start_jobs(
             "creator_user_id": user_id,
             "stop_process_expression": request.stop_expression,
             "kill_process_expression": request.kill_expression,
+            "resume_on_same_context": request.resume_on_same_context,
         }
         for robot_id in targets
     ]
@@ -238,7 +242,7 @@ async def stop_job(conn: AsyncConnection, job: Mapping[str, Any], strategy: Stop
     state = JobState(job["state"])
     if state in FINAL:
         raise PodiumError(f"The job is already {state.name}.", status=400, code=ErrorCode.INVALID_JOB_STATE)
-    if state in (JobState.Pending, JobState.Suspended):
+    if state in (JobState.Pending, JobState.Suspended, JobState.Resumed):  # no process runs it
         await transition(conn, job, JobState.Stopped, stop_strategy=int(strategy))
     elif strategy is StopStrategy.Kill:
         if state is not JobState.Terminating:
@@ -275,6 +279,7 @@ async def restart_job(conn: AsyncConnection, job: Mapping[str, Any], user_id: in
         "entry_point_path",
         "stop_process_expression",
         "kill_process_expression",
+        "resume_on_same_context",
     )
     row = {name: job[name] for name in keep}
     row.update(
@@ -298,11 +303,8 @@ async def restart_job(conn: AsyncConnection, job: Mapping[str, Any], user_id: in
 
 
 async def resume_job(conn: AsyncConnection, job: Mapping[str, Any]) -> None:
-    if JobState(job["state"]) is not JobState.Suspended:
-        raise PodiumError(
-            "Only a suspended job can be resumed.", status=400, code=ErrorCode.INVALID_JOB_STATE
-        )
-    await transition(conn, job, JobState.Resumed)
+    """ResumeJob: a Suspended job goes back to dispatch now (400 for any other state)."""
+    await job_triggers.resume_now(conn, job)
 
 
 def with_ids(ids: list[int]) -> ColumnElement[bool]:

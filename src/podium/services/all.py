@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podium.services import queue_abandon, queue_retention, robot_sweep, robot_wakeups
+from podium.services import job_timers, queue_abandon, queue_retention, robot_sweep, robot_wakeups
 from podium.services.base import Service
 
 SERVICES: tuple[Service, ...] = (
@@ -10,4 +10,5 @@ SERVICES: tuple[Service, ...] = (
     robot_sweep.SERVICE,
     queue_abandon.SERVICE,
     queue_retention.SERVICE,
+    job_timers.SERVICE,
 )

@@ -1,0 +1,389 @@
+"""Jobs that wait: a job whose process asks to wait ends its run Suspended (its robot is free), with
+one trigger row per thing it waits for; when one of them is met the trigger is Fired and the job
+becomes Resumed, to be dispatched again like a Pending job (to the same robot, so the same machine,
+when ``ResumeOnSameContext``).
+
+What a job waits for is reported by its robot in the ``uipath`` runtime's own shape (the
+``resumeTriggers`` of ``__uipath/output.json``, which ``podium.runtime`` writes too)::
+
+    {"interruptId", "triggerType": "Task"|"Job"|"Timer"|"Api"|"Inbox", "itemKey", "folderPath",
+     "folderKey", "resumeTime", "apiResume": {"inboxId", "request"}, "integrationResume": {"inboxId"}}
+
+and met by: a task's completion (:func:`task_completed`, called by the tasks area in its own
+transaction), another job's end (:func:`job_ended`, called by the job state machine for every final
+state), a time (:func:`fire_due_timers`, the ``job-timers`` service) or a payload delivered to the
+trigger's inbox (:func:`deliver_payload`). Everything here runs in the caller's transaction.
+
+Only the triggers of the job's latest suspension count: a new suspension replaces the rows of the one
+before (a runtime re-reports the waits it still has), so a trigger fires at most once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from podium import inputs
+from podium.db.schema import jobs
+from podium.db.schema_job_triggers import job_runtime_states, job_triggers
+from podium.db.types import utcnow
+from podium.domain import wakeups
+from podium.domain.enums import JobState, JobTriggerStatus, JobTriggerType
+from podium.domain.folders import with_folder_path
+from podium.domain.job_states import FINAL, transition
+from podium.errors import ErrorCode, PodiumError, bad_request, not_found
+
+NONE, JOB, TASK, TIMER, INBOX = (
+    int(JobTriggerType[name]) for name in ("None", "Job", "Task", "Timer", "Inbox")
+)
+NEW, FIRED = int(JobTriggerStatus.New), int(JobTriggerStatus.Fired)
+# The runtime's trigger types (uipath.core.triggers.UiPathResumeTriggerType) → Orchestrator's JobTriggerType
+KINDS = {"task": TASK, "job": JOB, "timer": TIMER, "api": INBOX, "inbox": INBOX}
+MAX_TRIGGERS = 100
+MAX_STATE_BYTES = 8 * 1024 * 1024
+TIMER_BATCH = 500
+
+
+@dataclass(frozen=True)
+class Wait:
+    """One reported wait, checked."""
+
+    kind: int  # JobTriggerType
+    interrupt_id: str | None
+    item_id: int | None = None
+    item_key: str | None = None
+    folder_path: str | None = None
+    timer: dt.datetime | None = None
+    inbox_id: str | None = None
+    message: str | None = None
+
+
+def _text(value: Any, name: str, max_length: int) -> str | None:
+    if value is None:
+        return None
+    if not isinstance(value, str | int) or isinstance(value, bool) or len(str(value)) > max_length:
+        raise bad_request(f"{name} must be a text of at most {max_length} characters.")
+    return str(value)
+
+
+def _time(value: Any, name: str) -> dt.datetime:
+    try:
+        moment = dt.datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    except ValueError:
+        raise bad_request(f"{name} must be an ISO 8601 date and time.") from None
+    return moment.replace(tzinfo=dt.UTC) if moment.tzinfo is None else moment.astimezone(dt.UTC)
+
+
+def parse_waits(value: Any) -> list[Wait]:
+    """The ``resumeTriggers`` of a Suspended report; 400 for anything Podium could never fire."""
+    if not isinstance(value, list) or not value or len(value) > MAX_TRIGGERS:
+        raise bad_request(f"resumeTriggers must list 1 to {MAX_TRIGGERS} triggers.")
+    waits = []
+    for number, raw in enumerate(value):
+        name = f"resumeTriggers[{number}]"
+        if not isinstance(raw, Mapping):
+            raise bad_request(f"{name} must be a JSON object.")
+        kind = KINDS.get(str(raw.get("triggerType", "Api")).lower())
+        if kind is None:
+            raise bad_request(
+                f"{name}.triggerType {raw.get('triggerType')!r} is not one Podium resumes "
+                "(Task, Job, Timer, Api, Inbox)."
+            )
+        interrupt = _text(raw.get("interruptId"), f"{name}.interruptId", 128)
+        folder = _text(raw.get("folderPath"), f"{name}.folderPath", 512)
+        message = (
+            raw.get("apiResume", {}).get("request") if isinstance(raw.get("apiResume"), Mapping) else None
+        )
+        if kind in (TASK, JOB):
+            key = _text(raw.get("itemKey"), f"{name}.itemKey", 64)
+            item_id = None if raw.get("itemId") is None else inputs.entity_id(raw["itemId"], f"{name}.itemId")
+            if not key and item_id is None:
+                what = "task" if kind == TASK else "job"
+                raise bad_request(f"{name}.itemKey (or itemId) names the {what} to wait for.")
+            waits.append(Wait(kind, interrupt, item_id, key.lower() if key else None, folder_path=folder))
+        elif kind == TIMER:
+            if raw.get("resumeTime") is None:
+                raise bad_request(f"{name}.resumeTime is required for a Timer trigger.")
+            waits.append(Wait(kind, interrupt, timer=_time(raw["resumeTime"], f"{name}.resumeTime")))
+        else:
+            resume = raw.get("apiResume") or raw.get("integrationResume")
+            inbox = _text(
+                resume.get("inboxId") if isinstance(resume, Mapping) else None, f"{name}.inboxId", 64
+            )
+            if not inbox:
+                raise bad_request(f"{name} needs apiResume.inboxId.")
+            text = None if message is None else orjson.dumps(message).decode()
+            waits.append(Wait(kind, interrupt, inbox_id=inbox.lower(), message=text))
+    return waits
+
+
+async def suspend(
+    conn: AsyncConnection,
+    job: Mapping[str, Any],
+    waits: Sequence[Wait],
+    state: bytes | None = None,
+    info: str | None = None,
+) -> JobState:
+    """Running → Suspended with ``waits``; the runtime ``state`` (a tar.gz of its state folder) is kept
+    for the resumed run. A wait already met (a job that has ended, a time that has passed) resumes
+    the job at once. Answers the job's state afterwards (Suspended or Resumed)."""
+    if state is not None and len(state) > MAX_STATE_BYTES:
+        raise bad_request(f"runtimeState is larger than {MAX_STATE_BYTES} bytes.")
+    version = int(job["resume_version"] or 0)
+    rows = [await _row(conn, job, wait, version) for wait in waits]
+    changes: dict[str, Any] = {"persistence_id": job["persistence_id"] or str(uuid.uuid4())}
+    if info is not None:
+        changes["info"] = info
+    suspended = await transition(conn, job, JobState.Suspended, **changes)
+    await conn.execute(delete(job_triggers).where(job_triggers.c.job_id == job["id"]))
+    inserted = (await conn.execute(insert(job_triggers).returning(*job_triggers.c), rows)).mappings().all()
+    await conn.execute(delete(job_runtime_states).where(job_runtime_states.c.job_id == job["id"]))
+    if state is not None:
+        await conn.execute(
+            insert(job_runtime_states).values(
+                job_id=job["id"],
+                tenant_id=job["tenant_id"],
+                resume_version=version,
+                data=state,
+                modified_time=utcnow(),
+            )
+        )
+    met = [row for row in inserted if row["status"] == FIRED]
+    if met:
+        await _resume(conn, [suspended])
+        return JobState.Resumed
+    return JobState.Suspended
+
+
+async def _row(conn: AsyncConnection, job: Mapping[str, Any], wait: Wait, version: int) -> dict[str, Any]:
+    """The trigger row of ``wait``: the job it waits for is found (and may have ended already)."""
+    now = utcnow()
+    row: dict[str, Any] = {
+        "tenant_id": job["tenant_id"],
+        "job_id": job["id"],
+        "folder_id": job["folder_id"],
+        "trigger_type": wait.kind,
+        "status": NEW,
+        "resume_version": version,
+        "interrupt_id": wait.interrupt_id,
+        "item_id": wait.item_id,
+        "item_key": wait.item_key or wait.inbox_id,  # the SDK's jobs.resume reads an inbox as ItemKey
+        "item_name": None,
+        "item_folder_path": wait.folder_path,
+        "timer": wait.timer,
+        "inbox_id": wait.inbox_id,
+        "trigger_message": wait.message,
+        "payload": None,
+        "creation_time": now,
+        "modified_time": now,
+    }
+    if wait.kind == JOB:
+        named = jobs.c.key == wait.item_key if wait.item_key else jobs.c.id == wait.item_id
+        columns = (jobs.c.id, jobs.c.key, jobs.c.state, jobs.c.release_name, jobs.c.output_arguments)
+        query = select(*columns, jobs.c.info).where(named, jobs.c.tenant_id == job["tenant_id"])
+        other = (await conn.execute(query)).mappings().first()
+        if other is None:
+            raise not_found(f"The job {wait.item_key or wait.item_id} to wait for does not exist.")
+        if other["id"] == job["id"]:
+            raise bad_request("A job cannot wait for itself.")
+        row.update(item_id=other["id"], item_key=other["key"], item_name=other["release_name"])
+        if JobState(other["state"]) in FINAL:
+            row.update(status=FIRED, payload=_job_outcome(other))
+    elif wait.kind == TIMER and wait.timer is not None and wait.timer <= now:
+        row.update(status=FIRED, payload=_timer_payload(wait.timer))
+    return row
+
+
+def _job_outcome(job: Mapping[Any, Any]) -> str:
+    output = job["output_arguments"]
+    return orjson.dumps(
+        {
+            "state": JobState(job["state"]).name,
+            "output": orjson.loads(output) if output else None,
+            "info": job["info"],
+        }
+    ).decode()
+
+
+def _timer_payload(moment: dt.datetime) -> str:
+    return orjson.dumps({"resumeTime": moment.isoformat()}).decode()
+
+
+async def _fire(conn: AsyncConnection, ids: Sequence[int], payload: str | None) -> None:
+    """Marks the triggers ``ids`` Fired (each only if still New) and resumes their Suspended jobs."""
+    if not ids:
+        return
+    fired = (
+        (
+            await conn.execute(
+                update(job_triggers)
+                .where(job_triggers.c.id.in_(ids), job_triggers.c.status == NEW)
+                .values(status=FIRED, payload=payload, modified_time=utcnow())
+                .returning(job_triggers.c.job_id)
+            )
+        )
+        .scalars()
+        .all()
+    )
+    if not fired:
+        return
+    waiting = (
+        (
+            await conn.execute(
+                select(jobs).where(jobs.c.id.in_(sorted(set(fired))), jobs.c.state == int(JobState.Suspended))
+            )
+        )
+        .mappings()
+        .all()
+    )
+    await _resume(conn, [dict(job) for job in waiting])
+
+
+async def _resume(conn: AsyncConnection, suspended: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """Suspended → Resumed: back to dispatch, for its own robot when ResumeOnSameContext, else for any
+    robot that may run it; the robots are woken."""
+    resumed = []
+    now = utcnow()
+    for job in suspended:
+        robot_id = job["robot_id"] if job["resume_on_same_context"] else None
+        resumed.append(
+            await transition(
+                conn,
+                job,
+                JobState.Resumed,
+                robot_id=robot_id,
+                resume_time=now,
+                resume_version=int(job["resume_version"] or 0) + 1,
+            )
+        )
+    by_tenant: dict[int, list[int | None]] = {}
+    for job in resumed:
+        by_tenant.setdefault(job["tenant_id"], []).append(job["robot_id"])
+    for tenant_id, robots in by_tenant.items():
+        await wakeups.announce_jobs(conn, tenant_id, robots)
+    return resumed
+
+
+async def resume_now(conn: AsyncConnection, job: Mapping[str, Any]) -> dict[str, Any]:
+    """ResumeJob: a Suspended job resumes without its condition (its process reads what there is)."""
+    if JobState(job["state"]) is not JobState.Suspended:
+        raise PodiumError(
+            f"Only a suspended job can be resumed; the job is {JobState(job['state']).name}.",
+            status=400,
+            code=ErrorCode.INVALID_JOB_STATE,
+        )
+    [resumed] = await _resume(conn, [job])
+    return resumed
+
+
+def _waiting(kind: int, item_id: int) -> Any:
+    return select(job_triggers.c.id).where(
+        job_triggers.c.trigger_type == kind, job_triggers.c.item_id == item_id, job_triggers.c.status == NEW
+    )
+
+
+async def task_completed(conn: AsyncConnection, tenant_id: int, task_id: int, data: dict[str, Any]) -> None:
+    """The task ``task_id`` was completed with ``data``: the jobs waiting for it resume (in the caller's
+    transaction; nothing happens when no job waits for it)."""
+    query = _waiting(TASK, task_id).where(job_triggers.c.tenant_id == tenant_id)
+    ids = list((await conn.execute(query)).scalars().all())
+    await _fire(conn, ids, orjson.dumps(data).decode())
+
+
+async def job_ended(conn: AsyncConnection, job: Mapping[str, Any]) -> None:
+    """``job`` reached a final state: the jobs waiting for it resume with its outcome."""
+    ids = list((await conn.execute(_waiting(JOB, job["id"]))).scalars().all())
+    if ids:
+        await _fire(conn, ids, _job_outcome(job))
+
+
+async def fire_due_timers(conn: AsyncConnection, limit: int = TIMER_BATCH) -> int:
+    """Fires the Timer triggers whose time has come (oldest first); answers how many fired."""
+    due = (
+        (
+            await conn.execute(
+                select(job_triggers)
+                .where(
+                    job_triggers.c.status == NEW,
+                    job_triggers.c.timer <= utcnow(),
+                    job_triggers.c.trigger_type == TIMER,
+                )
+                .order_by(job_triggers.c.timer)
+                .limit(limit)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    for row in due:
+        await _fire(conn, [row["id"]], _timer_payload(row["timer"]))
+    return len(due)
+
+
+async def inbox(conn: AsyncConnection, tenant_id: int, inbox_id: str) -> dict[str, Any]:
+    """The trigger of inbox ``inbox_id`` with its job's folder path (the caller checks permissions)."""
+    row = (
+        (
+            await conn.execute(
+                with_folder_path(job_triggers).where(
+                    job_triggers.c.tenant_id == tenant_id,
+                    job_triggers.c.inbox_id == inbox_id.lower(),
+                    job_triggers.c.trigger_type == INBOX,
+                )
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise not_found(f"No job waits on inbox {inbox_id}.")
+    return dict(row)
+
+
+async def deliver_payload(conn: AsyncConnection, trigger: Mapping[str, Any], body: str) -> None:
+    """A payload for the inbox of ``trigger`` (from :func:`inbox`): its job resumes. 409 when the
+    inbox already received one or its job no longer waits (nothing changes)."""
+    if trigger["status"] == FIRED:
+        raise PodiumError(
+            "This inbox already received its payload.", status=409, code=ErrorCode.INVALID_JOB_STATE
+        )
+    state = (await conn.execute(select(jobs.c.state).where(jobs.c.id == trigger["job_id"]))).scalar_one()
+    if JobState(state) is not JobState.Suspended:
+        raise PodiumError(
+            f"The job waiting on this inbox is {JobState(state).name}, not Suspended.",
+            status=409,
+            code=ErrorCode.INVALID_JOB_STATE,
+        )
+    await _fire(conn, [trigger["id"]], body)
+
+
+async def resume_data(conn: AsyncConnection, job_ids: Sequence[int]) -> dict[int, dict[str, Any]]:
+    """For resumed jobs being handed to a robot: what fired (``{interruptId: value}``) and the runtime
+    state their process left (bytes or None), by job id."""
+    if not job_ids:
+        return {}
+    found: dict[int, dict[str, Any]] = {job_id: {"values": {}, "state": None} for job_id in job_ids}
+    rows = await conn.execute(
+        select(job_triggers.c.job_id, job_triggers.c.interrupt_id, job_triggers.c.id, job_triggers.c.payload)
+        .where(job_triggers.c.job_id.in_(list(job_ids)), job_triggers.c.status == FIRED)
+        .order_by(job_triggers.c.id)
+    )
+    for job_id, interrupt_id, trigger_id, payload in rows:
+        found[job_id]["values"][interrupt_id or str(trigger_id)] = (
+            orjson.loads(payload) if payload is not None else None
+        )
+    states = await conn.execute(
+        select(job_runtime_states.c.job_id, job_runtime_states.c.data).where(
+            job_runtime_states.c.job_id.in_(list(job_ids))
+        )
+    )
+    for job_id, data in states:
+        found[job_id]["state"] = bytes(data)
+    return found
