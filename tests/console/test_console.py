@@ -108,3 +108,39 @@ def test_a_folder_only_user_sees_only_their_folder(page: Any, console_server: di
     page.goto("/#/users")
     page.get_by_role("heading", name="Not allowed").wait_for()
     shot(page, "folder-only-user")
+
+
+LAYOUT = {
+    "components": [
+        {"type": "textfield", "key": "invoice", "label": "Invoice", "input": True, "disabled": True},
+        {"type": "number", "key": "amount", "label": "Amount", "input": True, "validate": {"required": True}},
+        {"type": "checkbox", "key": "approved", "label": "Approved", "input": True},
+        {"type": "button", "key": "approve", "label": "Approve", "action": "submit"},
+        {"type": "button", "key": "reject", "label": "Reject", "action": "submit", "theme": "danger"},
+    ]
+}
+
+
+def test_complete_a_form_task_from_the_inbox(page: Any, console_server: dict[str, Any]) -> None:
+    http = console_server["orchestrator"].http
+    body = {"title": "Check invoice INV-7", "formLayout": LAYOUT, "data": {"invoice": "INV-7"}}
+    task = ok(http.post("/forms/TaskForms/CreateFormTask", json=body), 201)
+    assignment = {"taskAssignments": [{"taskId": task["id"], "UserNameOrEmail": "admin"}]}
+    ok(http.post(f"/odata/Tasks/{NS}.AssignTasks", json=assignment))
+    sign_in(page)
+    page.locator("nav#nav").get_by_role("link", name="Action Center").click()
+    page.get_by_role("link", name="Check invoice INV-7").click()
+    form = page.get_by_role("form", name="Task form")
+    assert form.get_by_label("Invoice").input_value() == "INV-7"
+    form.get_by_label("Amount *").fill("120.5")
+    form.get_by_label("Approved").check()
+    shot(page, "task-form")
+    form.get_by_role("button", name="Approve").click()
+    page.locator('dd[data-field="Status"] .badge', has_text="Completed").wait_for()
+    done = ok(http.get("/forms/TaskForms/GetTaskFormById", params={"taskId": task["id"]}))
+    assert done["data"]["amount"] == 120.5 and done["data"]["approved"] is True
+    assert done["action"] == "approve" and done["data"]["Action"] == "approve"
+    page.get_by_role("link", name="← Tasks").click()
+    page.get_by_role("tab", name="Completed").click()
+    page.get_by_role("link", name="Check invoice INV-7").wait_for()
+    shot(page, "tasks-completed")

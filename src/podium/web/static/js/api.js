@@ -4,14 +4,14 @@
 const KEY = 'podium.console';
 
 export const session = {
-  token: null, tenant: 'Default', user: null, folderId: null, folderName: null, permissions: new Set(),
+  token: null, tenant: 'Default', user: null, userId: null, folderId: null, folderName: null, permissions: new Set(),
   load() {
     try { Object.assign(this, JSON.parse(sessionStorage.getItem(KEY) || '{}')); } catch { /* fresh */ }
     this.permissions = new Set(this.permissionList || []);
   },
   save() {
-    const { token, tenant, user, folderId, folderName } = this;
-    sessionStorage.setItem(KEY, JSON.stringify({ token, tenant, user, folderId, folderName, permissionList: [...this.permissions] }));
+    const { token, tenant, user, userId, folderId, folderName } = this;
+    sessionStorage.setItem(KEY, JSON.stringify({ token, tenant, user, userId, folderId, folderName, permissionList: [...this.permissions] }));
   },
   clear() {
     sessionStorage.removeItem(KEY);
@@ -78,5 +78,6 @@ export async function signIn(tenant, user, password) {
 export async function loadPermissions() {
   const answer = await get(`/odata/Users/${ACTION}.GetCurrentPermissions`);
   session.permissions = new Set(answer.Permissions || []);
+  session.userId = answer.UserId;
   session.save();
 }

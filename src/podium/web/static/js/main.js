@@ -108,14 +108,14 @@ async function route() {
   const main = clear(document.getElementById('main'));
   try {
     await renderTop();
-    renderNav(found.page ? found.page.path.split('/')[0] : '');
+    renderNav(found.page ? found.page.path.split('/')[0] : location.hash.replace(/^#\/?/, '').split(/[/?]/)[0]);
     if (!found.page) { main.append(h('h1', { text: 'Not found' }), h('p', { text: 'No page here.' })); return; }
     if (found.page.permission && !can(found.page.permission)) {
       main.append(h('h1', { text: 'Not allowed' }), h('p', { text: `Your roles do not include ${found.page.permission} in this folder.` }));
       return;
     }
     document.title = `${found.page.title} · Podium`;
-    current = (await found.page.render(main, found.params)) || null;
+    current = (await found.page.render(main, found.params, new URLSearchParams(location.hash.split('?')[1] || ''))) || null;
     main.focus({ preventScroll: true });
   } catch (err) {
     if (!session.token) { signInPage(); return; }

@@ -4,6 +4,7 @@ import { assetsPage, bucketsPage, foldersPage, machinesPage, packagesPage, proce
 import { homePage } from './home.js';
 import { jobPage, jobsPage } from './jobs.js';
 import { queueItemPage, queuePage, queuesPage } from './queues.js';
+import { taskPage, tasksPage } from './tasks.js';
 
 export const SECTIONS = [
   { path: '', title: 'Home', group: 'Automations' },
@@ -13,6 +14,7 @@ export const SECTIONS = [
   { path: 'queues', title: 'Queues', group: 'Automations', permission: 'Queues.View' },
   { path: 'assets', title: 'Assets', group: 'Automations', permission: 'Assets.View' },
   { path: 'buckets', title: 'Storage buckets', group: 'Automations', permission: 'Buckets.View' },
+  { path: 'tasks', title: 'Action Center', group: 'Automations', permission: 'Tasks.View' },
   { path: 'robots', title: 'Robots', group: 'Fleet', permission: 'Robots.View' },
   { path: 'sessions', title: 'Sessions', group: 'Fleet', permission: 'Robots.View' },
   { path: 'machines', title: 'Machines', group: 'Fleet', permission: 'Machines.View' },
@@ -32,6 +34,8 @@ export const PAGES = [
   { path: 'queue-items/:id', title: 'Queue item', permission: 'Transactions.View', render: queueItemPage },
   { path: 'assets', title: 'Assets', permission: 'Assets.View', render: assetsPage },
   { path: 'buckets', title: 'Storage buckets', permission: 'Buckets.View', render: bucketsPage },
+  { path: 'tasks', title: 'Action Center', permission: 'Tasks.View', render: tasksPage },
+  { path: 'tasks/:id', title: 'Task', permission: 'Tasks.View', render: taskPage },
   { path: 'robots', title: 'Robots', permission: 'Robots.View', render: robotsPage },
   { path: 'sessions', title: 'Sessions', permission: 'Robots.View', render: sessionsPage },
   { path: 'machines', title: 'Machines', permission: 'Machines.View', render: machinesPage },
