@@ -16,7 +16,7 @@ from podium.api import areas
 from podium.config import Settings
 from podium.db.engine import Database
 from podium.domain import revocations, wakeups
-from podium.domain.settings import use_environment
+from podium.domain.settings import sync_defaults, use_environment
 from podium.errors import ErrorCode, PodiumError
 from podium.http.direct import DirectRoutes, serve
 from podium.http.edge import UNEXPECTED, BodyLimits, EdgeMiddleware, error_response
@@ -64,6 +64,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         # access revoked in this process is forgotten by its caches at commit (others: robot_wakeups)
         uninstall_revocations = revocations.install(db.write_engine, state.revoke)
         use_environment(settings, db.engines)
+        async with db.write() as conn:  # settings keys added since the last start get their rows
+            await sync_defaults(conn)
         runner = app.state.services = ServiceRunner(state, SERVICES)
         runner.start()
         try:

@@ -43,6 +43,7 @@ from podium.api import (
     robots,
     roles,
     sessions,
+    settings,
     task_catalogs,
     task_forms,
     tasks,
@@ -90,6 +91,7 @@ AREAS: tuple[Area, ...] = (
     task_catalogs.area,
     attachments.area,
     job_attachments.area,
+    settings.area,
     docs.area,
 )
 

@@ -13,7 +13,7 @@ from podium import inputs
 from podium.auth.passwords import hash_password
 from podium.auth.permissions import ALL_PERMISSIONS
 from podium.db.schema import users
-from podium.domain import enums
+from podium.domain import enums, settings
 from podium.domain.roles import require_roles, role_named
 from podium.domain.users import assign_tenant_roles, require_user, set_active, set_tenant_roles, with_id
 from podium.errors import bad_request, not_found
@@ -37,8 +37,9 @@ async def _hash_password(
 ) -> None:
     password = body.get("Password")
     if password is not None:
-        if not isinstance(password, str) or len(password) < 8:
-            raise bad_request("Password must be a string of at least 8 characters.")
+        if not isinstance(password, str):
+            raise bad_request("Password must be a string.")
+        await settings.check_password(conn, ctx.tenant_id, password)  # the tenant's password policy
         values["password_hash"] = hash_password(password)
 
 

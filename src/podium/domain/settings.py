@@ -27,19 +27,22 @@ import enum
 import re
 import time
 import weakref
-import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Generic, TypeVar
 
 from sqlalchemy import delete, insert, select
+from sqlalchemy import update as sql_update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from sqlalchemy.pool import Pool
 
 from podium.config import Settings as Environment
+from podium.db.schema import tenants
 from podium.db.schema_settings import tenant_settings, user_settings
 from podium.db.types import utcnow
 from podium.domain import revocations
+from podium.domain.timezones import resolve_zone
 from podium.errors import PodiumError, bad_request
 
 T = TypeVar("T", int, bool, str)
@@ -163,18 +166,12 @@ LANGUAGES: dict[str, str] = {
 
 
 def _known_time_zone(name: str) -> str | None:
-    if name == "UTC" or name in _zone_names():
-        return None
-    return f"unknown time zone '{name}' (see GetTimezones)."
-
-
-_ZONES: set[str] = set()
-
-
-def _zone_names() -> set[str]:
-    if not _ZONES:
-        _ZONES.update(zoneinfo.available_timezones())
-    return _ZONES
+    """A Windows or IANA zone (``domain/timezones.py``)."""
+    try:
+        resolve_zone(name, "Abp.Timing.TimeZone")
+    except PodiumError:
+        return "not a known time zone: a Windows id as Settings/GetTimezones lists them, or an IANA id."
+    return None
 
 
 LOCKOUT_ENABLED: Key[bool] = Key(
@@ -251,7 +248,7 @@ TIME_ZONE: Key[str] = Key(
     "Abp.Timing.TimeZone",
     str,
     "UTC",
-    "The tenant's time zone (IANA name, e.g. Europe/Berlin)",
+    "The tenant's time zone (a Windows id as GetTimezones lists them, or an IANA id)",
     check=_known_time_zone,
     groups=("Web",),
     changes="default time zone of the tenant: calendars (GetCalendar) and triggers without their own",
@@ -330,7 +327,7 @@ def key(name: Any) -> Key[Any]:
 async def stored(conn: AsyncConnection, tenant_id: int) -> dict[str, str]:
     """The tenant's stored values by key name (keys without a row are absent)."""
     query = select(tenant_settings.c.name, tenant_settings.c.value).where(
-        tenant_settings.c.tenant_id == tenant_id
+        tenant_settings.c.tenant_id == tenant_id, tenant_settings.c.is_set.is_(True)
     )
     return {row.name: row.value for row in await conn.execute(query)}
 
@@ -348,7 +345,9 @@ def _typed(item: Key[T], text: str | None, environment: Environment) -> T:
 async def value(conn: AsyncConnection, tenant_id: int, item: Key[T]) -> T:
     """The tenant's value of ``item`` (its default when not set): one query."""
     query = select(tenant_settings.c.value).where(
-        tenant_settings.c.tenant_id == tenant_id, tenant_settings.c.name == item.name
+        tenant_settings.c.tenant_id == tenant_id,
+        tenant_settings.c.name == item.name,
+        tenant_settings.c.is_set.is_(True),
     )
     return _typed(item, (await conn.execute(query)).scalar(), environment_of(conn))
 
@@ -437,9 +436,25 @@ async def update(
     conn: AsyncConnection, tenant_id: int, changes: Mapping[Key[Any], str], user_id: int | None = None
 ) -> None:
     """Stores checked values (from :func:`check_changes`) for the tenant; every process forgets its cache."""
-    if not changes:
-        return
-    names = [item.name for item in changes]
+    if changes:
+        await _write(conn, tenant_id, {item: (text, True) for item, text in changes.items()}, user_id)
+
+
+async def reset(
+    conn: AsyncConnection, tenant_id: int, names: Iterable[Any], user_id: int | None = None
+) -> None:
+    """Back to their defaults (unknown names: 400, nothing changed)."""
+    items = [key(name) for name in names]
+    environment = environment_of(conn)
+    defaults = {item: (item.text(item.default_value(environment)), False) for item in items}
+    if defaults:
+        await _write(conn, tenant_id, defaults, user_id)
+
+
+async def _write(
+    conn: AsyncConnection, tenant_id: int, rows: Mapping[Key[Any], tuple[str, bool]], user_id: int | None
+) -> None:
+    names = [item.name for item in rows]
     await conn.execute(
         delete(tenant_settings).where(
             tenant_settings.c.tenant_id == tenant_id, tenant_settings.c.name.in_(names)
@@ -453,26 +468,57 @@ async def update(
                 "tenant_id": tenant_id,
                 "name": item.name,
                 "value": text,
+                "is_set": is_set,
                 "last_modification_time": now,
                 "last_modifier_user_id": user_id,
             }
-            for item, text in changes.items()
+            for item, (text, is_set) in rows.items()
         ],
     )
     await revocations.note(conn, revocations.settings(tenant_id))
 
 
-async def reset(conn: AsyncConnection, tenant_id: int, names: Iterable[Any]) -> None:
-    """Back to their defaults (unknown names: 400, nothing changed)."""
-    items = [key(name) for name in names]
-    if not items:
+async def sync_defaults(conn: AsyncConnection, tenant_id: int | None = None) -> None:
+    """Every tenant (or one) has a row for every key; rows not set hold the text of the current default
+    (the environment of this server). Run at server start and when a tenant is made; safe in several
+    processes at once (a row another process inserted meanwhile is left alone)."""
+    environment = environment_of(conn)
+    tenant_query = select(tenants.c.id)
+    if tenant_id is not None:
+        tenant_query = tenant_query.where(tenants.c.id == tenant_id)
+    tenant_ids = [int(row.id) for row in await conn.execute(tenant_query)]
+    if not tenant_ids:
         return
-    await conn.execute(
-        delete(tenant_settings).where(
-            tenant_settings.c.tenant_id == tenant_id, tenant_settings.c.name.in_([i.name for i in items])
-        )
+    ts = tenant_settings.c
+    rows = await conn.execute(
+        select(ts.tenant_id, ts.name, ts.value, ts.is_set).where(ts.tenant_id.in_(tenant_ids))
     )
-    await revocations.note(conn, revocations.settings(tenant_id))
+    present = {(row.tenant_id, row.name): (row.value, row.is_set) for row in rows}
+    dialect: Any = postgresql if conn.dialect.name == "postgresql" else sqlite
+    for item in KEYS:
+        default = item.text(item.default_value(environment))
+        missing = [t for t in tenant_ids if (t, item.name) not in present]
+        if missing:
+            await conn.execute(
+                dialect.insert(tenant_settings)
+                .values(
+                    [{"tenant_id": t, "name": item.name, "value": default, "is_set": False} for t in missing]
+                )
+                .on_conflict_do_nothing(index_elements=["tenant_id", "name"])
+            )
+        stale = [
+            t
+            for t in tenant_ids
+            if (t, item.name) in present
+            and not present[(t, item.name)][1]
+            and present[(t, item.name)][0] != default
+        ]
+        if stale:
+            await conn.execute(
+                sql_update(tenant_settings)
+                .where(ts.tenant_id.in_(stale), ts.name == item.name, ts.is_set.is_(False))
+                .values(value=default)
+            )
 
 
 async def update_user(

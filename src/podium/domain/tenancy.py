@@ -15,6 +15,7 @@ from podium.auth.permissions import BUILTIN_ROLES
 from podium.db.schema import folders, role_permissions, roles, tenants, user_roles, users
 from podium.db.types import utcnow
 from podium.domain.credential_stores import ensure_builtin_store
+from podium.domain.settings import sync_defaults
 
 
 @dataclass
@@ -122,4 +123,5 @@ async def create_tenant(conn: AsyncConnection, name: str, admin_password: str | 
         )
     ).scalar_one()
     await ensure_builtin_store(conn, tenant_id)  # the "Orchestrator Database" credential store
+    await sync_defaults(conn, int(tenant_id))  # a row for every settings key (domain/settings.py)
     return TenantSeed(int(tenant_id), admin_id, int(shared), generated)

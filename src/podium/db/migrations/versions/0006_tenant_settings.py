@@ -1,5 +1,7 @@
 """tenant_settings and user_settings: the settings store (domain/settings.py)
 
+A tenant gets its rows (every key, defaults not set) when the server starts (``settings.sync_defaults``).
+
 Revision ID: 0006
 Revises: 0005
 Create Date: 2026-12-06 07:30:00
@@ -21,10 +23,17 @@ depends_on = None
 def upgrade() -> None:
     op.create_table(
         "tenant_settings",
+        sa.Column(
+            "id",
+            sa.BigInteger().with_variant(sa.Integer(), "sqlite"),
+            sa.Identity(always=False),
+            nullable=False,
+        ),
         sa.Column("tenant_id", sa.BigInteger(), nullable=False),
         sa.Column("name", sa.String(length=256), nullable=False),
         sa.Column("value", sa.Text(), nullable=False),
-        sa.Column("last_modification_time", podium.db.types.UTCDateTime(), nullable=False),
+        sa.Column("is_set", sa.Boolean(), nullable=False),
+        sa.Column("last_modification_time", podium.db.types.UTCDateTime(), nullable=True),
         sa.Column("last_modifier_user_id", sa.BigInteger(), nullable=True),
         sa.ForeignKeyConstraint(
             ["tenant_id"],
@@ -32,7 +41,8 @@ def upgrade() -> None:
             name=op.f("fk_tenant_settings_tenant_id_tenants"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("tenant_id", "name", name=op.f("pk_tenant_settings")),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_tenant_settings")),
+        sa.UniqueConstraint("tenant_id", "name", name=op.f("uq_tenant_settings_tenant_id")),
     )
     op.create_table(
         "user_settings",
