@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import httpx
 import pytest
 
 from tests.console.conftest import shot, sign_in
@@ -144,3 +145,43 @@ def test_complete_a_form_task_from_the_inbox(page: Any, console_server: dict[str
     page.get_by_role("tab", name="Completed").click()
     page.get_by_role("link", name="Check invoice INV-7").wait_for()
     shot(page, "tasks-completed")
+
+
+def test_bucket_upload_browse_download_delete(page: Any, tmp_path: Any) -> None:
+    sign_in(page)
+    page.locator("nav#nav").get_by_role("link", name="Storage buckets").click()
+    page.get_by_role("button", name="Add bucket").click()
+    page.get_by_role("dialog", name="Add bucket").get_by_label("Name").fill("Scans")
+    page.get_by_role("dialog", name="Add bucket").get_by_role("button", name="Add").click()
+    page.get_by_role("link", name="Scans").click()
+    source = tmp_path / "invoice.txt"
+    source.write_text("total 42\n")
+    page.get_by_role("button", name="Upload file").click()
+    page.get_by_role("dialog", name="Upload file").get_by_label("File (into /)").set_input_files(str(source))
+    page.get_by_role("dialog", name="Upload file").get_by_role("button", name="Upload").click()
+    page.get_by_role("cell", name="invoice.txt", exact=True).wait_for()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Download invoice.txt").click()
+    assert download.value.path().read_text() == "total 42\n"
+    shot(page, "bucket")
+    page.get_by_role("button", name="Delete invoice.txt").click()
+    page.get_by_role("dialog", name="Delete file").get_by_role("button", name="Delete").click()
+    page.get_by_role("status").filter(has_text="0 file(s)").wait_for()
+
+
+def test_personal_access_token_created_used_and_revoked(page: Any, console_server: dict[str, Any]) -> None:
+    sign_in(page)
+    page.locator("nav#nav").get_by_role("link", name="My access tokens").click()
+    page.get_by_role("button", name="New token").click()
+    page.get_by_role("dialog", name="New token").get_by_label("Name").fill("ci-script")
+    page.get_by_role("dialog", name="New token").get_by_role("button", name="Create").click()
+    secret = page.get_by_label("The new token").input_value()
+    page.get_by_role("dialog", name="Copy your token now").get_by_role("button", name="Done").click()
+    headers = {"Authorization": f"Bearer {secret}"}
+    jobs = httpx.get(f"{console_server['base']}/odata/Jobs?$top=1", headers=headers)
+    assert jobs.status_code == 200
+    page.get_by_role("button", name="Revoke ci-script").click()
+    page.get_by_role("dialog", name="Revoke token").get_by_role("button", name="Revoke").click()
+    page.get_by_role("cell", name="Revoked").wait_for()
+    assert httpx.get(f"{console_server['base']}/odata/Jobs?$top=1", headers=headers).status_code == 401
+    shot(page, "tokens")

@@ -1,7 +1,8 @@
 """Serves the console: ``/`` (the page) and ``/console/...`` (its scripts, styles and icons).
 
 Every file comes from the package (nothing from a CDN, works without internet). The page's
-Content-Security-Policy allows only Podium's own scripts, styles and API: the console builds its DOM
+Content-Security-Policy allows only Podium's own scripts and styles (and connections to Podium and to
+https hosts: a bucket on S3 hands out signed upload URLs of its own host): the console builds its DOM
 with ``textContent``, never ``innerHTML`` of data, and the policy stops any injected script anyway.
 """
 
@@ -20,7 +21,8 @@ STATIC = Path(str(files("podium.web") / "static"))
 SECURITY_HEADERS = {
     "Content-Security-Policy": (
         "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
-        "connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'"
+        "connect-src 'self' https:; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; "
+        "form-action 'self'"
     ),
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",

@@ -1,10 +1,12 @@
 // Every page of the console: its route, title, the permission that opens it and where the menu shows it.
 
 import { assetsPage, bucketsPage, foldersPage, machinesPage, packagesPage, processesPage, robotsPage, rolesPage, sessionsPage, usersPage } from './catalog.js';
+import { bucketPage } from './buckets.js';
 import { homePage } from './home.js';
 import { jobPage, jobsPage } from './jobs.js';
 import { queueItemPage, queuePage, queuesPage } from './queues.js';
 import { taskPage, tasksPage } from './tasks.js';
+import { tokensPage } from './tokens.js';
 
 export const SECTIONS = [
   { path: '', title: 'Home', group: 'Automations' },
@@ -21,6 +23,7 @@ export const SECTIONS = [
   { path: 'users', title: 'Users', group: 'Administration', permission: 'Users.View' },
   { path: 'roles', title: 'Roles', group: 'Administration', permission: 'Roles.View' },
   { path: 'folders', title: 'Folders', group: 'Administration', permission: 'Folders.View' },
+  { path: 'tokens', title: 'My access tokens', group: 'Me' },
 ];
 
 export const PAGES = [
@@ -34,6 +37,7 @@ export const PAGES = [
   { path: 'queue-items/:id', title: 'Queue item', permission: 'Transactions.View', render: queueItemPage },
   { path: 'assets', title: 'Assets', permission: 'Assets.View', render: assetsPage },
   { path: 'buckets', title: 'Storage buckets', permission: 'Buckets.View', render: bucketsPage },
+  { path: 'buckets/:id', title: 'Storage bucket', permission: 'Buckets.View', render: bucketPage },
   { path: 'tasks', title: 'Action Center', permission: 'Tasks.View', render: tasksPage },
   { path: 'tasks/:id', title: 'Task', permission: 'Tasks.View', render: taskPage },
   { path: 'robots', title: 'Robots', permission: 'Robots.View', render: robotsPage },
@@ -42,4 +46,5 @@ export const PAGES = [
   { path: 'users', title: 'Users', permission: 'Users.View', render: usersPage },
   { path: 'roles', title: 'Roles', permission: 'Roles.View', render: rolesPage },
   { path: 'folders', title: 'Folders', permission: 'Folders.View', render: foldersPage },
+  { path: 'tokens', title: 'Personal access tokens', render: tokensPage },
 ];
