@@ -17,6 +17,7 @@ from podium.api import (
     blob_files,
     bucket_files,
     buckets,
+    calendars,
     credential_stores,
     docs,
     environments,
@@ -92,6 +93,7 @@ AREAS: tuple[Area, ...] = (
     attachments.area,
     job_attachments.area,
     settings.area,
+    calendars.area,
     docs.area,
 )
 

@@ -6,6 +6,7 @@ from podium.db import (
     schema,
     schema_assets,  # noqa: F401
     schema_buckets,  # noqa: F401
+    schema_calendars,  # noqa: F401
     schema_job_triggers,  # noqa: F401
     schema_packages,  # noqa: F401
     schema_queues,  # noqa: F401
