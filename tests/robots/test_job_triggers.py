@@ -7,6 +7,7 @@ with ResumeOnSameContext); what fired is handed to the resumed run; bad input ch
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from typing import Any
 
 import orjson
@@ -17,6 +18,7 @@ from sqlalchemy.engine import Engine
 from podium.db.schema import folder_robots, jobs
 from podium.db.schema_job_triggers import job_triggers
 from podium.db.schema_robots import job_claims
+from podium.db.schema_tasks import tasks
 from podium.db.types import utcnow
 from podium.domain import dispatch, job_results, job_states
 from podium.domain import job_claims as claims_domain
@@ -109,26 +111,52 @@ def test_a_resumed_job_is_dispatched_again_keeping_its_start(db: Engine, databas
     assert withdrawn["state"] == int(S.Resumed) and withdrawn["start_time"] is not None
 
 
+def _task(db: Engine, where: Seed, status: int = 1, data: str = "{}") -> dict[str, Any]:
+    with db.begin() as conn:
+        row = conn.execute(
+            insert(tasks)
+            .values(
+                tenant_id=where.tenant_id,
+                folder_id=where.folder_id,
+                key=str(uuid.uuid4()),
+                title="Approve",
+                type=1,
+                status=status,
+                is_completed=status == 2,
+                data=data,
+                creation_time=utcnow(),
+            )
+            .returning(*tasks.c)
+        )
+        return dict(row.mappings().one())
+
+
 def test_a_task_completion_resumes_its_waiting_job(db: Engine, database_url: str) -> None:
     where = seed(db)
-    job = add_job(db, where, S.Running)
-    _suspend(
-        database_url, where, job, {"interruptId": "task", "triggerType": "Task", "itemId": 77, "itemKey": "k"}
-    )
+    job, task = add_job(db, where, S.Running), _task(db, where)
+    wait = {"interruptId": "task", "triggerType": "Task", "itemKey": task["key"].upper()}
+    _suspend(database_url, where, job, wait)
+    [trigger] = _triggers(db, job["id"])
+    assert (trigger["item_id"], trigger["item_name"]) == (task["id"], "Approve")
+    with db.connect() as conn:
+        assert (
+            conn.execute(select(tasks.c.wait_job_key).where(tasks.c.id == task["id"])).scalar() == job["key"]
+        )
+    tid = task["id"]
     in_transaction(
-        database_url, lambda conn: triggers_domain.task_completed(conn, where.tenant_id + 1, 77, {})
+        database_url, lambda conn: triggers_domain.task_completed(conn, where.tenant_id + 1, tid, {})
     )
-    assert job_row(db, job["id"])["state"] == int(S.Suspended)  # another tenant's task 77
+    assert job_row(db, job["id"])["state"] == int(S.Suspended)  # not this tenant's task
     in_transaction(
-        database_url, lambda conn: triggers_domain.task_completed(conn, where.tenant_id, 77, {"ok": True})
+        database_url, lambda conn: triggers_domain.task_completed(conn, where.tenant_id, tid, {"ok": 1})
     )
     assert job_row(db, job["id"])["state"] == int(S.Resumed)
     given = in_transaction(database_url, lambda conn: triggers_domain.resume_data(conn, [job["id"]]))
-    assert given[job["id"]] == {"values": {"task": {"ok": True}}, "state": None}
+    assert given[job["id"]] == {"values": {"task": {"ok": 1}}, "state": None}
     in_transaction(
-        database_url, lambda conn: triggers_domain.task_completed(conn, where.tenant_id, 77, {"x": 1})
+        database_url, lambda conn: triggers_domain.task_completed(conn, where.tenant_id, tid, {"x": 1})
     )
-    assert orjson.loads(_triggers(db, job["id"])[0]["payload"]) == {"ok": True}  # fired once
+    assert orjson.loads(_triggers(db, job["id"])[0]["payload"]) == {"ok": 1}  # fired once
 
 
 def test_a_wait_already_met_resumes_at_once(db: Engine, database_url: str) -> None:
@@ -139,6 +167,10 @@ def test_a_wait_already_met_resumes_at_once(db: Engine, database_url: str) -> No
     past = add_job(db, where, S.Running)
     earlier = (utcnow() - dt.timedelta(minutes=1)).isoformat()
     assert _suspend(database_url, where, past, {"triggerType": "Timer", "resumeTime": earlier}) is S.Resumed
+    done, waiting = _task(db, where, status=2, data='{"Action": "approve"}'), add_job(db, where, S.Running)
+    assert _suspend(database_url, where, waiting, {"triggerType": "Task", "itemId": done["id"]}) is S.Resumed
+    given = in_transaction(database_url, lambda conn: triggers_domain.resume_data(conn, [waiting["id"]]))
+    assert list(given[waiting["id"]]["values"].values()) == [{"Action": "approve"}]
 
 
 def test_a_payload_delivered_to_the_inbox_resumes_the_job(db: Engine, database_url: str) -> None:

@@ -27,17 +27,19 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import inputs
 from podium.db.schema import jobs
 from podium.db.schema_job_triggers import job_runtime_states, job_triggers
+from podium.db.schema_tasks import tasks
 from podium.db.types import utcnow
 from podium.domain import wakeups
 from podium.domain.enums import JobState, JobTriggerStatus, JobTriggerType
 from podium.domain.folders import with_folder_path
 from podium.domain.job_states import FINAL, transition
+from podium.domain.task_enums import TaskStatus
 from podium.errors import ErrorCode, PodiumError, bad_request, not_found
 
 NONE, JOB, TASK, TIMER, INBOX = (
@@ -196,9 +198,27 @@ async def _row(conn: AsyncConnection, job: Mapping[str, Any], wait: Wait, versio
         row.update(item_id=other["id"], item_key=other["key"], item_name=other["release_name"])
         if JobState(other["state"]) in FINAL:
             row.update(status=FIRED, payload=_job_outcome(other))
+    elif wait.kind == TASK:
+        await _task_row(conn, job, wait, row)
     elif wait.kind == TIMER and wait.timer is not None and wait.timer <= now:
         row.update(status=FIRED, payload=_timer_payload(wait.timer))
     return row
+
+
+async def _task_row(conn: AsyncConnection, job: Mapping[str, Any], wait: Wait, row: dict[str, Any]) -> None:
+    """A wait for a task: the task (by key, as the ``uipath`` runtime names it, or by id) notes the job
+    waiting for it (``waitJobKey``); a task completed already fires at once with its data."""
+    named = func.lower(tasks.c.key) == wait.item_key if wait.item_key else tasks.c.id == wait.item_id
+    query = select(tasks.c.id, tasks.c.key, tasks.c.title, tasks.c.status, tasks.c.data).where(
+        named, tasks.c.tenant_id == job["tenant_id"]
+    )
+    task = (await conn.execute(query)).mappings().first()
+    if task is None:
+        raise not_found(f"The task {wait.item_key or wait.item_id} to wait for does not exist.")
+    row.update(item_id=task["id"], item_key=task["key"], item_name=task["title"])
+    await conn.execute(update(tasks).where(tasks.c.id == task["id"]).values(wait_job_key=job["key"]))
+    if task["status"] == int(TaskStatus.Completed):
+        row.update(status=FIRED, payload=task["data"] or "{}")
 
 
 def _job_outcome(job: Mapping[Any, Any]) -> str:
