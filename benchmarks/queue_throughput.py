@@ -45,8 +45,7 @@ from sqlalchemy.engine import make_url
 from podium.db.engine import Database, postgres_options, sync_url
 from podium.db.migrate import alembic_config
 from podium.db.tables import metadata
-from podium.domain import queue_items, queue_transactions
-from podium.domain.queue_item_states import claim_next
+from podium.domain import queue_hot_path, queue_transactions
 from podium.domain.tenancy import create_tenant
 
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
@@ -238,25 +237,26 @@ async def floor_pairs(url: str, queue_id: int, user_id: int, level: int, seconds
 
 
 async def domain_pairs(
-    url: str, queue: dict[str, Any], user_id: int, seconds: float, connections: int = 16
+    url: str, tenant_id: int, folder_id: int, queue: str, user_id: int, seconds: float, connections: int = 16
 ) -> float:
-    """(a'): Podium's domain functions (those the API calls) in process, ``connections`` at once."""
+    """(a'): the domain functions StartTransaction and SetTransactionResult call (``queue_hot_path``) in
+    process, ``connections`` at once."""
     db = Database(url)
     done = 0
     deadline = time.monotonic() + seconds
+    outcome = queue_transactions.read_result({"IsSuccessful": True, "Output": {"ok": 1}})
 
     async def worker() -> None:
         nonlocal done
         while time.monotonic() < deadline:
-            async with db.write() as conn:
-                item = await claim_next(conn, queue["id"], [], None, user_id, dt.datetime.now(dt.UTC))
+            now = dt.datetime.now(dt.UTC)
+            _, item = await queue_hot_path.start_transaction(
+                db, tenant_id, folder_id, queue, None, None, user_id, now
+            )
             if item is None:
                 return
-            async with db.write() as conn:
-                locked = await queue_items.item_for_update(conn, item["tenant_id"], item["id"])
-                await queue_transactions.set_result(
-                    conn, locked, {"IsSuccessful": True, "Output": {"ok": 1}}, user_id
-                )
+            now = dt.datetime.now(dt.UTC)
+            await queue_hot_path.set_result(db, tenant_id, folder_id, item["id"], outcome, None, user_id, now)
             done += 1
 
     started = time.monotonic()
@@ -455,7 +455,7 @@ def run(
         floor = floor or rate
         cost = f"   {1000 / rate - 1000 / floor:+.2f} ms a pair over the floor" if level else ""
         print(f"(a)  {extra:<16} 16 connections: {rate:8.0f} pairs/s{cost}")
-    rate = asyncio.run(domain_pairs(url, {"id": queues["domain"]["Id"]}, admin_id, args.seconds))
+    rate = asyncio.run(domain_pairs(url, tenant_id, folder_id, "domain", admin_id, args.seconds))
     print(
         f"(a') Podium's domain path, 16 connections: {rate:5.0f} pairs/s"
         f"   {1000 / rate - 1000 / floor:+.2f} ms a pair over the floor"

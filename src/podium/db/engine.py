@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import event
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+from sqlalchemy.util import greenlet_spawn
 
 
 def async_url(url: str) -> URL:
@@ -119,6 +120,31 @@ class Database:
         """A transaction: committed when the block ends, rolled back if it raises."""
         async with self._write.begin() as conn:
             yield conn
+
+    @asynccontextmanager
+    async def statements(self) -> AsyncIterator[Any]:
+        """PostgreSQL only: a connection of the pool as psycopg's own ``AsyncConnection``, in autocommit
+        (each statement is its own transaction).
+
+        For hot paths that do their work in one statement (StartTransaction, SetTransactionResult): on
+        this machine SQLAlchemy's async ``execute`` costs ~0.4 ms of CPU a statement and a checkout
+        ~0.1 ms more, psycopg's own ``execute`` ~0.1 ms. The connection comes from (and goes back to) the
+        same pool as every other; one left in a transaction or broken is not reused."""
+        if self.is_sqlite:
+            raise RuntimeError("driver statements are PostgreSQL only")
+        fairy = await greenlet_spawn(self._write.sync_engine.pool.connect)
+        try:
+            conn: Any = fairy.driver_connection
+            await conn.set_autocommit(True)
+            try:
+                yield conn
+            finally:
+                if conn.closed or conn.info.transaction_status != 0:  # 0: idle, outside a transaction
+                    await greenlet_spawn(fairy.invalidate)
+                else:
+                    await conn.set_autocommit(False)
+        finally:
+            await greenlet_spawn(fairy.close)
 
     async def dispose(self) -> None:
         await self._read.dispose()

@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime as dt
 import uuid
 from collections.abc import Mapping
+from dataclasses import dataclass
 from functools import partial
 from typing import Any
 
@@ -191,6 +192,42 @@ def processing_exception(value: Any) -> tuple[ProcessingExceptionType, str]:
     return kind, orjson.dumps(dto).decode()
 
 
+@dataclass(frozen=True)
+class Outcome:
+    """A transactionResult read and checked: the item's new status and the columns it writes."""
+
+    successful: bool
+    changes: dict[str, Any]  # output, analytics (always), progress, operation_id, the exception (if any)
+    kind: ProcessingExceptionType | None  # the exception's type; None when successful
+
+    @property
+    def retryable(self) -> bool:
+        """An application exception: retried when the queue allows it and retries are left."""
+        return self.kind is ProcessingExceptionType.ApplicationException
+
+
+def read_result(result: Any) -> Outcome:
+    """The Outcome of a SetTransactionResult body (400 on a bad value); the queue's own checks (schemas,
+    sealing, retries) come after, in :func:`set_result` or in the one statement of ``queue_hot_path``."""
+    if not isinstance(result, Mapping):
+        raise bad_request("transactionResult must be a JSON object.")
+    is_successful = result.get("IsSuccessful", True)
+    if not isinstance(is_successful, bool):
+        raise bad_request("IsSuccessful must be true or false.")
+    output = content_json(result.get("Output"), "Output", "QueueItemOutputDataSizeExceeded")
+    analytics = content_json(result.get("Analytics"), "Analytics", "QueueItemAnalyticsDataSizeExceeded")
+    changes: dict[str, Any] = {"output": output, "analytics": analytics}
+    if "Progress" in result:
+        changes["progress"] = optional_text(result, "Progress", None)
+    if result.get("OperationId") is not None:
+        changes["operation_id"] = optional_text(result, "OperationId", 128)
+    if is_successful:
+        return Outcome(True, changes, None)
+    kind, exception = processing_exception(result.get("ProcessingException"))
+    changes.update(processing_exception_type=int(kind), processing_exception=exception)
+    return Outcome(False, changes, kind)
+
+
 async def set_result(
     conn: AsyncConnection, item: Mapping[str, Any], result: Any, user_id: int, keys: Keys | None = None
 ) -> dict[str, Any]:
@@ -198,34 +235,24 @@ async def set_result(
     if not isinstance(result, Mapping):
         raise bad_request("transactionResult must be a JSON object.")
     queue = await queue_of(conn, item["queue_definition_id"])
-    is_successful = result.get("IsSuccessful", True)
-    if not isinstance(is_successful, bool):
-        raise bad_request("IsSuccessful must be true or false.")
-    output = content_json(result.get("Output"), "Output", "QueueItemOutputDataSizeExceeded")
-    analytics = content_json(result.get("Analytics"), "Analytics", "QueueItemAnalyticsDataSizeExceeded")
+    outcome = read_result(result)
+    changes = dict(outcome.changes)
     checks = [
         (schema, result[name], name)
         for schema, value, name in (
-            (queue["output_data_json_schema"], output, "Output"),
-            (queue["analytics_data_json_schema"], analytics, "Analytics"),
+            (queue["output_data_json_schema"], changes["output"], "Output"),
+            (queue["analytics_data_json_schema"], changes["analytics"], "Analytics"),
         )
         if schema and value is not None
     ]
     if checks:
         await off_loop(partial(_validate_all, checks))
-    changes: dict[str, Any] = {"output": output, "analytics": analytics}
     seal = sealer(queue, keys)
     if seal is not None:
         seal_columns(seal, item, changes)
-    if "Progress" in result:
-        changes["progress"] = optional_text(result, "Progress", None)
-    if result.get("OperationId") is not None:
-        changes["operation_id"] = optional_text(result, "OperationId", 128)
-    if is_successful:
+    if outcome.successful:
         return await transition(conn, item, S.Successful, user_id, **changes)
-    kind, exception = processing_exception(result.get("ProcessingException"))
-    changes.update(processing_exception_type=int(kind), processing_exception=exception)
-    retry = kind is ProcessingExceptionType.ApplicationException and _retries_left(queue, item)
+    retry = outcome.retryable and _retries_left(queue, item)
     if not retry:
         return await transition(conn, item, S.Failed, user_id, **changes)
     updated = await transition(conn, item, S.Retried, user_id, **changes)

@@ -1,0 +1,144 @@
+"""StartTransaction and SetTransactionResult in one statement (PostgreSQL, ``domain/queue_hot_path.py``):
+they write what the general path writes (item, history row, outbox row), and what they do not answer
+goes the general way with nothing written."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from podium.db.engine import Database
+from podium.db.schema import events
+from podium.db.schema_queues import queue_item_events, queue_items
+from podium.domain import queue_hot_path, queue_transactions
+from podium.domain import queue_items as item_rows
+from podium.domain.queue_item_states import claim_next
+from podium.odata.serialize import format_datetime
+from tests.factories import create_queue
+from tests.queue_helpers import add_item, counts, result, start
+from tests.support import Api, assert_error
+
+
+def counted(monkeypatch: pytest.MonkeyPatch, name: str) -> list[Any]:
+    """The answers of ``queue_hot_path.<name>``, recorded as the API calls it (the real function runs)."""
+    answers: list[Any] = []
+    real: Callable[..., Any] = getattr(queue_hot_path, name)
+
+    async def recording(*args: Any) -> Any:
+        answers.append(await real(*args))
+        return answers[-1]
+
+    monkeypatch.setattr(queue_hot_path, name, recording)
+    return answers
+
+
+def written(db: Engine, item_id: int, unique_key: str) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+    """(history rows, outbox rows) of an item, without their ids and times."""
+    h = queue_item_events.c
+    with db.connect() as conn:
+        history = conn.execute(
+            select(h.action, h.data, h.user_id, h.status, h.review_status, h.reviewer_user_id, h.folder_id)
+            .where(h.queue_item_id == item_id)
+            .order_by(h.id)
+        ).all()
+        outbox = conn.execute(
+            select(events.c.type, events.c.payload, events.c.folder_id, events.c.dispatched)
+            .where(events.c.entity_key == unique_key)
+            .order_by(events.c.id)
+        ).all()
+    return [tuple(row) for row in history], [
+        (kind, {**json.loads(payload), "QueueItemId": "x"}, folder, dispatched)
+        for kind, payload, folder, dispatched in outbox
+    ]
+
+
+def test_one_statement_writes_what_the_general_path_writes(
+    api: Api, db: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    starts, results = counted(monkeypatch, "start_transaction"), counted(monkeypatch, "set_result")
+    create_queue(api)
+    add_item(api, Reference="through-http", SpecificContent={"n": 1})
+    add_item(api, Reference="general-path", SpecificContent={"n": 2})
+
+    taken = start(api)
+    answer = result(api, taken["Id"], IsSuccessful=True, Output={"total": 3}, OperationId="op-1")
+    assert answer.status_code == 200, answer.text
+    completed = answer.json()
+    assert completed["Status"] == "Successful" and completed["Output"] == {"total": 3}
+    assert completed["OperationId"] == "op-1" and completed["EndProcessing"] is not None
+    if database_url.startswith("postgresql"):
+        assert [answered for answered, _ in starts] == [True] and len(results) == 1 and results[0] is not None
+    else:
+        assert starts == [] and results == []
+
+    async def general_path() -> dict[str, Any]:
+        database = Database(database_url)
+        try:
+            async with database.write() as conn:
+                claimed = await claim_next(
+                    conn, taken["QueueDefinitionId"], [], None, api.tenant.admin_user_id, taken_time
+                )
+            assert claimed is not None
+            async with database.write() as conn:
+                locked = await item_rows.item_for_update(conn, api.tenant.tenant_id, claimed["id"])
+                return await queue_transactions.set_result(
+                    conn,
+                    locked,
+                    {"IsSuccessful": True, "Output": {"total": 3}, "OperationId": "op-1"},
+                    api.tenant.admin_user_id,
+                )
+        finally:
+            await database.dispose()
+
+    taken_time = dt.datetime.now(dt.UTC)
+    other = asyncio.run(general_path())
+    assert other["reference"] == "general-path"
+    assert written(db, taken["Id"], taken["Key"]) == written(db, other["id"], other["unique_key"])
+    history, outbox = written(db, taken["Id"], taken["Key"])
+    assert [row[3] for row in history] == [0, 1, 3]  # added (New), InProgress, then Successful
+    assert [kind for kind, *_ in outbox][-2:] == ["queueitem.inprogress", "queueitem.successful"]
+    with db.connect() as conn:
+        stored = conn.execute(select(queue_items).where(queue_items.c.id == taken["Id"])).mappings().one()
+    assert stored["processing_user_id"] == api.tenant.admin_user_id and stored["operation_id"] == "op-1"
+    assert format_datetime(stored["end_processing"]) == completed["EndProcessing"]
+
+
+def test_what_one_statement_does_not_answer_goes_the_general_way(
+    api: Api, db: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    results = counted(monkeypatch, "set_result")
+    create_queue(api)
+    create_queue(api, "retried", AcceptAutomaticallyRetry=True, MaxNumberOfRetries=1)
+    add_item(api)
+    add_item(api, "retried")
+    taken, retried = start(api), start(api, "retried")
+    before = counts(db)
+    assert_error(result(api, taken["Id"], IsSuccessful="yes"), 400)
+    assert_error(result(api, 10**12), 404)
+    assert counts(db) == before
+    # an application exception with retries left: Retried, and its successor (the general path's work)
+    failure = {"Reason": "timeout", "Type": "ApplicationException"}
+    answer = result(api, retried["Id"], IsSuccessful=False, ProcessingException=failure)
+    assert answer.status_code == 200 and answer.json()["Status"] == "Retried"
+    successor = start(api, "retried")
+    assert successor["AncestorId"] == retried["Id"] and successor["RetryNumber"] == 1
+    # a business exception is the one statement's (when PostgreSQL): Failed, never retried
+    business = {"Reason": "no such customer", "Type": "BusinessException"}
+    answer = result(api, successor["Id"], IsSuccessful=False, ProcessingException=business)
+    assert answer.status_code == 200 and answer.json()["Status"] == "Failed"
+    assert answer.json()["ProcessingException"]["Reason"] == "no such customer"
+    assert start(api, "retried") is None
+    # the item is finished: a second result is refused (400), whichever path answered the first
+    assert result(api, taken["Id"], IsSuccessful=True).status_code == 200
+    assert_error(result(api, taken["Id"], IsSuccessful=True), 400)
+    # the statement answered the business exception and the first success; the rest went the general way
+    # (a body it cannot read is not even tried)
+    answered = [answer is not None for answer in results]
+    assert answered == ([False, False, True, True, False] if database_url.startswith("postgresql") else [])
