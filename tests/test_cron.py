@@ -4,7 +4,9 @@ fixed instants, calendars' excluded days, summaries and refusals."""
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+import random
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -243,3 +245,133 @@ def test_the_field_name_is_the_callers() -> None:
 def test_non_string_is_refused() -> None:
     with pytest.raises(PodiumError):
         parse_quartz(5)  # type: ignore[arg-type]
+
+
+# -- a cross-check: the search against a day-by-day scan written independently of it ------------------
+
+SECONDS_SETS = {"0": {0}, "30": {30}, "10,40": {10, 40}}
+MINUTE_SETS = {
+    "*": set(range(60)),
+    "0/15": {0, 15, 30, 45},
+    "5": {5},
+    "10-20": set(range(10, 21)),
+    "0,30": {0, 30},
+    "*/7": set(range(0, 60, 7)),
+    "50-5": set(range(50, 60)) | set(range(6)),
+}
+HOUR_SETS = {
+    "*": set(range(24)),
+    "9": {9},
+    "22-2": {22, 23, 0, 1, 2},
+    "0/6": {0, 6, 12, 18},
+    "8,17": {8, 17},
+    "23": {23},
+}
+MONTH_SETS = {
+    "*": set(range(1, 13)),
+    "JAN-MAR": {1, 2, 3},
+    "2": {2},
+    "1/4": {1, 5, 9},
+    "NOV-FEB": {11, 12, 1, 2},
+}
+
+
+def _last_day(day: date) -> int:
+    following = date(day.year + day.month // 12, day.month % 12 + 1, 1)
+    return (following - date(day.year, day.month, 1)).days
+
+
+def _quartz_weekday(day: date) -> int:
+    return {6: 1, 0: 2, 1: 3, 2: 4, 3: 5, 4: 6, 5: 7}[day.weekday()]
+
+
+def _nearest_weekday_to(n: int) -> Callable[[date], bool]:
+    def check(day: date) -> bool:
+        last = _last_day(day)
+        if n > last:
+            return False
+        target = date(day.year, day.month, n)
+        if target.weekday() == 5:
+            target = target.replace(day=n - 1) if n > 1 else target.replace(day=n + 2)
+        elif target.weekday() == 6:
+            target = target.replace(day=n + 1) if n < last else target.replace(day=n - 2)
+        return day == target
+
+    return check
+
+
+def _last_weekday(day: date) -> bool:
+    last = date(day.year, day.month, _last_day(day))
+    while last.weekday() >= 5:
+        last = last.replace(day=last.day - 1)
+    return day == last
+
+
+DAY_RULES: dict[tuple[str, str], Callable[[date], bool]] = {
+    ("*", "?"): lambda d: True,
+    ("?", "*"): lambda d: True,
+    ("1,15", "?"): lambda d: d.day in (1, 15),
+    ("31", "?"): lambda d: d.day == 31,
+    ("L", "?"): lambda d: d.day == _last_day(d),
+    ("L-3", "?"): lambda d: d.day == _last_day(d) - 3,
+    ("LW", "?"): _last_weekday,
+    ("15W", "?"): _nearest_weekday_to(15),
+    ("1W", "?"): _nearest_weekday_to(1),
+    ("31W", "?"): _nearest_weekday_to(31),
+    ("?", "MON-FRI"): lambda d: d.weekday() < 5,
+    ("?", "1,7"): lambda d: d.weekday() >= 5,
+    ("?", "FRI-MON"): lambda d: d.weekday() in (4, 5, 6, 0),
+    ("?", "6L"): lambda d: d.weekday() == 4 and d.day + 7 > _last_day(d),
+    ("?", "2#1"): lambda d: d.weekday() == 0 and d.day <= 7,
+    ("?", "6#5"): lambda d: d.weekday() == 4 and d.day > 28,
+    ("?", "4"): lambda d: _quartz_weekday(d) == 4,
+}
+
+
+def _scan(
+    sec: str, minute: str, hour: str, days: tuple[str, str], month: str, after: datetime
+) -> list[datetime]:
+    """The first three matches after ``after`` (UTC), day by day over ten years."""
+    found: list[datetime] = []
+    day = after.date()
+    for _ in range(3700):
+        if day.month in MONTH_SETS[month] and DAY_RULES[days](day):
+            for h in sorted(HOUR_SETS[hour]):
+                for m in sorted(MINUTE_SETS[minute]):
+                    for s in sorted(SECONDS_SETS[sec]):
+                        moment = datetime(day.year, day.month, day.day, h, m, s, tzinfo=UTC)
+                        if moment > after:
+                            found.append(moment)
+                            if len(found) == 3:
+                                return found
+        day = date.fromordinal(day.toordinal() + 1)
+    return found
+
+
+def _combinations() -> list[tuple[str, str, str, tuple[str, str], str, datetime]]:
+    chooser = random.Random(20261206)
+    cases = []
+    for _ in range(300):
+        after = START + timedelta(
+            minutes=chooser.randrange(0, 3 * 366 * 24 * 60), seconds=chooser.choice([0, 30])
+        )
+        cases.append(
+            (
+                chooser.choice(sorted(SECONDS_SETS)),
+                chooser.choice(sorted(MINUTE_SETS)),
+                chooser.choice(sorted(HOUR_SETS)),
+                chooser.choice(sorted(DAY_RULES)),
+                chooser.choice(sorted(MONTH_SETS)),
+                after,
+            )
+        )
+    return cases
+
+
+@pytest.mark.parametrize("case", _combinations(), ids=lambda case: " ".join(map(str, case[:5])))
+def test_search_agrees_with_a_day_by_day_scan(
+    case: tuple[str, str, str, tuple[str, str], str, datetime],
+) -> None:
+    sec, minute, hour, (dom, dow), month, after = case
+    cron = parse_quartz(f"{sec} {minute} {hour} {dom} {month} {dow}")
+    assert cron.occurrences(after, UTC_ZONE, 3) == _scan(sec, minute, hour, (dom, dow), month, after)
