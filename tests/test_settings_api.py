@@ -4,12 +4,20 @@ lockout), the Get* functions, licence actions refused, and Settings.* permission
 
 from __future__ import annotations
 
+import datetime as dt
+import uuid
 from typing import Any
 
 import pytest
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
 
+from podium.db.schema_queues import queue_items
+from podium.db.schema_robots import robot_sessions
 from podium.domain import settings
-from tests.factories import user, user_with
+from podium.domain.enums import RobotState
+from tests.factories import create_queue, seed_machine, user, user_with
+from tests.queue_helpers import add_item, item, start
 from tests.support import Api, assert_error
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashes")
@@ -171,3 +179,47 @@ def test_permissions(api: Api) -> None:
         )
     )
     assert values(api)[LENGTH] == "8"
+
+
+def run_service(api: Api, name: str) -> None:
+    portal: Any = api.client.portal
+    portal.call(api.client.app.state.services.run_now, name)  # type: ignore[attr-defined]
+
+
+def test_heartbeat_settings_are_used(api: Api, db: Engine) -> None:
+    machine = seed_machine(api, db)
+    body = {"settings": [{"Name": settings.HEARTBEAT_PERIOD.name, "Value": "7"}]}
+    api.ok(api.post(OPS + "UpdateBulk", body), 204)
+    answer = api.ok(
+        api.client.post(
+            "/api/robot/connect",
+            json={"machineKey": machine["Key"], "hostMachineName": "h", "agentId": str(uuid.uuid4())},
+        )
+    )
+    assert answer["heartbeatSeconds"] == 7
+    silent_for = dt.datetime.now(dt.UTC) - dt.timedelta(seconds=20)
+    with db.begin() as conn:
+        conn.execute(update(robot_sessions).values(reporting_time=silent_for))
+    run_service(api, "robot-sweep")  # 7 s x the default threshold (120 s / 30 s = 4): 28 s
+    with db.connect() as conn:
+        assert conn.execute(select(robot_sessions.c.state)).scalar() != int(RobotState.Disconnected)
+    body = {"settings": [{"Name": settings.HEARTBEAT_FAILURES.name, "Value": "2"}]}  # 7 s x 2
+    api.ok(api.post(OPS + "UpdateBulk", body), 204)
+    run_service(api, "robot-sweep")
+    with db.connect() as conn:
+        assert conn.execute(select(robot_sessions.c.state)).scalar() == int(RobotState.Disconnected)
+
+
+def test_queue_abandon_minutes_are_used(api: Api, db: Engine) -> None:
+    create_queue(api)
+    add_item(api)
+    started = start(api)
+    with db.begin() as conn:
+        ten_minutes_ago = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=10)
+        conn.execute(update(queue_items).values(start_processing=ten_minutes_ago))
+    run_service(api, "queue-abandon")  # the default: 24 hours
+    assert item(api, started["Id"])["Status"] == "InProgress"
+    body = {"settings": [{"Name": settings.QUEUE_ABANDON_MINUTES.name, "Value": "5"}]}
+    api.ok(api.post(OPS + "UpdateBulk", body), 204)
+    run_service(api, "queue-abandon")
+    assert item(api, started["Id"])["Status"] == "Abandoned"

@@ -25,6 +25,8 @@ from podium.auth.tokens import TokenClaims, issue, verify
 from podium.domain import dispatch, robot_identity, robot_protocol, robot_sessions
 from podium.domain.enums import JobState
 from podium.domain.robot_hub import Waiter
+from podium.domain.settings import HEARTBEAT_PERIOD
+from podium.domain.settings import value as setting_value
 from podium.errors import bad_request, unauthorized
 from podium.http.context import base_url, robot_claims
 from podium.http.state import AppState
@@ -143,13 +145,15 @@ async def connect(request: Request) -> Response:
                 version=version,
             )
             grants.append(_grant(state, robot, user_id, session))
+        # the tenant's Scalability.Heartbeat.PeriodSeconds (default PODIUM_HEARTBEAT_INTERVAL)
+        heartbeat_seconds = await setting_value(conn, machine["tenant_id"], HEARTBEAT_PERIOD)
     settings = state.settings
     answer = ConnectAnswer(
         machine_id=machine["id"],
         machine_name=machine["name"],
         robots=tuple(grants),
         orchestrator_url=f"{base_url(request)}/{settings.organization_name}/{tenant_name}",
-        heartbeat_seconds=settings.heartbeat_interval_seconds,
+        heartbeat_seconds=heartbeat_seconds,
         long_poll_seconds=settings.long_poll_seconds,
     )
     return _json(answer.to_json())

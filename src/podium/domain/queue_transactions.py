@@ -331,7 +331,9 @@ async def add_successor(
     return new_id
 
 
-async def abandon_stale(conn: AsyncConnection, timeout: dt.timedelta, limit: int = 1000) -> list[int]:
+async def abandon_stale(
+    conn: AsyncConnection, timeout: dt.timedelta, limit: int = 1000, tenant_id: int | None = None
+) -> list[int]:
     """Items InProgress for longer than ``timeout`` become Abandoned, and are retried like application
     exceptions when their queue allows. Safe to run on several servers at once: each item is locked
     (SKIP LOCKED on PostgreSQL) and moved by the conditional transition."""
@@ -340,7 +342,11 @@ async def abandon_stale(conn: AsyncConnection, timeout: dt.timedelta, limit: int
         (
             await conn.execute(
                 select(queue_items)
-                .where(queue_items.c.status == int(S.InProgress), queue_items.c.start_processing < cutoff)
+                .where(
+                    queue_items.c.status == int(S.InProgress),
+                    queue_items.c.start_processing < cutoff,
+                    *([queue_items.c.tenant_id == tenant_id] if tenant_id is not None else []),
+                )
                 .order_by(queue_items.c.start_processing)
                 .limit(limit)
                 .with_for_update(skip_locked=True)
@@ -361,12 +367,13 @@ async def abandon_stale(conn: AsyncConnection, timeout: dt.timedelta, limit: int
     return [int(row["id"]) for row in rows]
 
 
-async def abandon_stale_items(db: Database, timeout: dt.timedelta) -> list[int]:
-    """Abandons (and retries) every stale item, a thousand per transaction; returns their ids."""
+async def abandon_stale_items(db: Database, timeout: dt.timedelta, tenant_id: int | None = None) -> list[int]:
+    """Abandons (and retries) every stale item (of the tenant, or of every tenant), a thousand per
+    transaction; returns their ids."""
     done: list[int] = []
     while True:
         async with db.write() as conn:
-            batch = await abandon_stale(conn, timeout)
+            batch = await abandon_stale(conn, timeout, tenant_id=tenant_id)
         done.extend(batch)
         if len(batch) < 1000:
             return done

@@ -253,13 +253,18 @@ async def close_session(conn: AsyncConnection, tenant_id: int, robot_id: int, ag
     await set_state(conn, session, RobotState.Disconnected)
 
 
-async def disconnect_silent(conn: AsyncConnection, timeout: dt.timedelta) -> int:
-    """Robots that have not reported within ``timeout`` become Disconnected; their running jobs end
-    Faulted with an Info that says why. Returns the number of robots disconnected."""
+async def disconnect_silent(
+    conn: AsyncConnection, timeout: dt.timedelta, tenant_id: int | None = None
+) -> int:
+    """Robots (of the tenant, or every tenant) that have not reported within ``timeout`` become
+    Disconnected; their running jobs end Faulted with an Info that says why. Returns the number of
+    robots disconnected."""
     limit = utcnow() - timeout
     query = select(robot_sessions).where(
         robot_sessions.c.state != int(RobotState.Disconnected), robot_sessions.c.reporting_time < limit
     )
+    if tenant_id is not None:
+        query = query.where(robot_sessions.c.tenant_id == tenant_id)
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     silent = (await conn.execute(query)).mappings().all()

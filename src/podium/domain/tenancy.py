@@ -31,6 +31,14 @@ async def find_tenant(conn: AsyncConnection, name: str) -> int | None:
     return None if row is None else int(row.id)
 
 
+async def tenant_ids(conn: AsyncConnection, active_only: bool = True) -> list[int]:
+    """The tenants (the active ones unless asked otherwise), by id."""
+    query = select(tenants.c.id).order_by(tenants.c.id)
+    if active_only:
+        query = query.where(tenants.c.is_active.is_(True))
+    return [int(row.id) for row in await conn.execute(query)]
+
+
 async def tenant_rows(conn: AsyncConnection, table: Table, tenant_id: int, ids: Iterable[int]) -> set[int]:
     """Which of ``ids`` are rows of ``table`` in the tenant."""
     query = select(table.c.id).where(table.c.id.in_(list(ids)), table.c.tenant_id == tenant_id)

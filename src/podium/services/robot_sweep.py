@@ -6,22 +6,26 @@ from __future__ import annotations
 import datetime as dt
 
 from podium.config import Settings
-from podium.domain import job_claims, job_limits, robot_sessions
+from podium.domain import job_claims, job_limits, robot_sessions, settings, tenancy
 from podium.http.state import AppState
 from podium.services.base import Service
 
 
-def sweep_seconds(settings: Settings) -> float:
+def sweep_seconds(environment: Settings) -> float:
     """Often enough to notice a silent robot or an unacknowledged claim well within its timeout."""
-    return max(0.5, min(5.0, settings.heartbeat_timeout_seconds / 4, settings.claim_ack_timeout_seconds / 2))
+    return max(
+        0.5, min(5.0, environment.heartbeat_timeout_seconds / 4, environment.claim_ack_timeout_seconds / 2)
+    )
 
 
 async def sweep_once(state: AppState) -> None:
     async with state.db.write() as conn:
         # claims never acknowledged first: those jobs never started and go back to Pending
         await job_claims.withdraw_expired(conn)
-        timeout = dt.timedelta(seconds=state.settings.heartbeat_timeout_seconds)
-        await robot_sessions.disconnect_silent(conn, timeout)
+        # each tenant's timeout: Scalability.Heartbeat.* (domain/settings.py), else PODIUM_HEARTBEAT_TIMEOUT
+        for tenant_id in await tenancy.tenant_ids(conn):
+            seconds = await settings.heartbeat_timeout_seconds(conn, tenant_id)
+            await robot_sessions.disconnect_silent(conn, dt.timedelta(seconds=seconds), tenant_id)
         await job_limits.enforce(conn)
 
 
