@@ -87,25 +87,43 @@ def test_every_page_opens(page: Any) -> None:
     shot(page, "jobs-phone")
 
 
-def test_a_folder_only_user_sees_only_their_folder(page: Any, console_server: dict[str, Any]) -> None:
-    http = console_server["orchestrator"].http
-    team = ok(http.post("/odata/Folders", json={"DisplayName": "Team"}), 201)
-    roles = {r["Name"]: r["Id"] for r in ok(http.get("/odata/Roles"))["value"]}
-    user = ok(http.post("/odata/Users", json={"UserName": "member", "Password": "member-pass-1"}), 201)
-    assignment = {
-        "UserIds": [user["Id"]],
-        "RolesPerFolder": [{"FolderId": team["Id"], "RoleIds": [roles["Automation User"]]}],
-    }
-    ok(http.post(f"/odata/Folders/{NS}.AssignUsers", json={"assignments": assignment}), 204)
+def test_a_folder_only_user_sees_only_their_folder(
+    page: Any, browser: Any, console_server: dict[str, Any]
+) -> None:
+    # the administrator makes folder, user and assignment in the console
+    sign_in(page)
+    nav = page.locator("nav#nav")
+    nav.get_by_role("link", name="Folders").click()
+    page.get_by_role("button", name="Add folder").click()
+    page.get_by_role("dialog", name="Add folder").get_by_label("Name").fill("Team")
+    page.get_by_role("dialog", name="Add folder").get_by_role("button", name="Add").click()
+    nav.get_by_role("link", name="Users").click()
+    page.get_by_role("button", name="Add user").click()
+    dialog = page.get_by_role("dialog", name="Add user")
+    dialog.get_by_label("User name").fill("member")
+    dialog.get_by_label("Password").fill("member-pass-1")
+    dialog.get_by_role("button", name="Add").click()
+    page.get_by_role("cell", name="member", exact=True).wait_for()
+    nav.get_by_role("link", name="Folders").click()
+    page.get_by_role("checkbox", name="Select Team").check()
+    page.get_by_role("button", name="Assign user").click()
+    dialog = page.get_by_role("dialog", name="Assign a user to Team")
+    dialog.get_by_label("User", exact=True).select_option(label="member")
+    dialog.get_by_label("Automation User").check()
+    dialog.get_by_role("button", name="Assign").click()
+    dialog.wait_for(state="detached")
+    page.get_by_role("button", name="Sign out").click()
+
     sign_in(page, "member", "member-pass-1")
     options = page.locator("#folder option").all_inner_texts()
     assert [o.strip() for o in options] == ["Team"]
-    nav = page.locator("nav#nav").inner_text()
-    assert "Jobs" in nav and "Users" not in nav and "Machines" not in nav
-    page.locator("nav#nav").get_by_role("link", name="Jobs", exact=True).click()
+    nav_text = nav.inner_text()
+    assert "Jobs" in nav_text and "Users" not in nav_text and "Machines" not in nav_text
+    nav.get_by_role("link", name="Jobs", exact=True).click()
     page.get_by_role("heading", name="Jobs").wait_for()
     page.get_by_role("status").filter(has_text="of 0").wait_for()  # the Shared folder's job is not here
     assert page.get_by_role("button", name="Start job").count() == 1  # Automation User may start jobs
+    assert page.get_by_role("button", name="Kill").count() == 1
     page.goto("/#/users")
     page.get_by_role("heading", name="Not allowed").wait_for()
     shot(page, "folder-only-user")

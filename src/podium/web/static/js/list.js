@@ -134,7 +134,7 @@ export function renderList(root, spec) {
       if (selectable) {
         const key = item.Id ?? item.Key;
         tr.append(h('td', {}, h('input', {
-          type: 'checkbox', 'aria-label': `Select ${item.Name || item.Reference || key}`, checked: state.selected.has(key),
+          type: 'checkbox', 'aria-label': `Select ${item.Name || item.DisplayName || item.Title || item.Reference || item.UserName || item.ReleaseName || key}`, checked: state.selected.has(key),
           onchange: (event) => { if (event.target.checked) state.selected.set(key, item); else state.selected.delete(key); },
         })));
       }

@@ -1,6 +1,6 @@
 // The plain lists: one declaration per entity set (columns, filters, actions), served by list.js.
 
-import { ACTION, api, get, post } from '../api.js';
+import { ACTION, api, get, literal, post } from '../api.js';
 import { dialog, field, h, toast, when } from '../dom.js';
 import { filters, renderList, stateBadge } from '../list.js';
 import { startJobDialog } from './jobs.js';
@@ -15,8 +15,18 @@ export const processesPage = (main) => renderList(main, {
   actions: [
     { label: 'Add process', permission: 'Processes.Create', primary: true, run: addProcess },
     { label: 'Start job', permission: 'Jobs.Create', needsSelection: true, run: (rows) => startJobDialog(rows[0].Key) },
+    { label: 'Set version', permission: 'Processes.Edit', needsSelection: true, run: (rows) => setVersion(rows[0]) },
   ],
 });
+
+async function setVersion(release) {
+  const versions = (await get(`/odata/Processes/${ACTION}.GetProcessVersions(processId=${literal(release.ProcessKey)})`, { $orderby: 'Published desc' })).value || [];
+  const version = h('select', { name: 'version' }, versions.map((v) => h('option', { value: v.Version, text: v.Version, selected: v.Version === release.ProcessVersion })));
+  return dialog(`Version of ${release.Name}`, field('Package version', version), 'Save', async () => {
+    await post(`/odata/Releases(${release.Id})/${ACTION}.UpdateToSpecificPackageVersion`, { packageVersion: version.value });
+    toast(`${release.Name} now runs ${release.ProcessKey} ${version.value}.`);
+  });
+}
 
 async function addProcess() {
   const packages = (await get('/odata/Processes', { $top: '500', $orderby: 'Id asc' })).value || [];
@@ -60,6 +70,7 @@ export const robotsPage = (main) => renderList(main, {
 export const machinesPage = (main) => renderList(main, {
   title: 'Machines', set: 'Machines', orderby: 'Name asc',
   columns: [{ field: 'Name', label: 'Name' }, { field: 'Type', label: 'Type' }, { field: 'UnattendedSlots', label: 'Unattended slots' },
+    { field: 'LicenseKey', label: 'Machine key', render: (m) => (m.LicenseKey ? h('code', { text: m.LicenseKey }) : '') },
     { field: 'Description', label: 'Description' }],
   filters: [filters.text('Name', 'Name')],
   actions: [{ label: 'Add machine', permission: 'Machines.Create', primary: true, run: addMachine }],
@@ -136,18 +147,96 @@ export const usersPage = (main) => renderList(main, {
     { field: 'EmailAddress', label: 'E-mail' }, { field: 'IsActive', label: 'Active', render: (u) => yes(u.IsActive) },
     { field: 'RolesList', label: 'Roles', render: (u) => (u.RolesList || []).join(', ') }],
   filters: [filters.text('UserName', 'User name')],
+  actions: [
+    { label: 'Add user', permission: 'Users.Create', primary: true, run: addUser },
+    { label: 'Activate', permission: 'Users.Edit', needsSelection: true, run: (rows) => setActive(rows, true) },
+    { label: 'Deactivate', permission: 'Users.Edit', needsSelection: true, run: (rows) => setActive(rows, false) },
+  ],
 });
+
+async function roleChoices(type) {
+  const roles = (await get('/odata/Roles', { $orderby: 'Name asc', $top: '500' })).value || [];
+  return roles.filter((r) => !type || r.Type === type || r.Type === 'Mixed');
+}
+
+function checkboxes(legend, name, items) {
+  return h('fieldset', { class: 'checks' }, h('legend', { text: legend }),
+    items.map(([value, label]) => h('label', { class: 'check' }, h('input', { type: 'checkbox', name, value: String(value) }), label)));
+}
+
+const checked = (form, name) => [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((c) => c.value);
+
+async function addUser() {
+  const roles = await roleChoices('Tenant');
+  const name = h('input', { name: 'username', required: true, autocomplete: 'off' });
+  const email = h('input', { name: 'email', type: 'email' });
+  const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', required: true });
+  return dialog('Add user', h('div', { class: 'stack' }, field('User name', name), field('E-mail', email), field('Password', password),
+    checkboxes('Tenant roles', 'role', roles.map((r) => [r.Id, r.DisplayName || r.Name]))), 'Add', async (form) => {
+    const user = await post('/odata/Users', { UserName: name.value.trim(), EmailAddress: email.value || null, Password: password.value });
+    const roleIds = checked(form, 'role').map(Number);
+    if (roleIds.length) await post(`/odata/Users(${user.Id})/${ACTION}.AssignRoles`, { roleIds });
+    toast(`User ${user.UserName} added.`);
+  });
+}
+
+async function setActive(rows, active) {
+  for (const row of rows) await post(`/odata/Users(${row.Id})/${ACTION}.SetActive`, { active });
+  toast(`${rows.length} user(s) ${active ? 'activated' : 'deactivated'}.`);
+}
 
 export const rolesPage = (main) => renderList(main, {
   title: 'Roles', set: 'Roles', orderby: 'Name asc',
   columns: [{ field: 'Name', label: 'Name' }, { field: 'DisplayName', label: 'Display name' }, { field: 'Type', label: 'Type' },
     { field: 'IsStatic', label: 'Built in', render: (r) => yes(r.IsStatic) }],
   filters: [filters.text('Name', 'Name')],
+  actions: [{ label: 'Add role', permission: 'Roles.Create', primary: true, run: addRole }],
 });
+
+async function addRole() {
+  const permissions = (await get('/odata/Permissions')).value || [];
+  const name = h('input', { name: 'name', required: true });
+  const type = h('select', { name: 'type' }, ['Mixed', 'Tenant', 'Folder'].map((t) => h('option', { value: t, text: t })));
+  const areas = [...new Set(permissions.map((p) => p.Name.split('.')[0]))];
+  const grid = h('div', { class: 'permission-grid' }, areas.map((area) => checkboxes(area, 'permission',
+    permissions.filter((p) => p.Name.startsWith(`${area}.`)).map((p) => [p.Name, p.Name.split('.')[1]]))));
+  return dialog('Add role', h('div', { class: 'stack' }, field('Name', name), field('Type', type), grid), 'Add', async (form) => {
+    await post('/odata/Roles', { Name: name.value.trim(), Type: type.value, Permissions: checked(form, 'permission').map((n) => ({ Name: n, IsGranted: true })) });
+    toast(`Role ${name.value} added.`);
+  });
+}
 
 export const foldersPage = (main) => renderList(main, {
   title: 'Folders', set: 'Folders', orderby: 'FullyQualifiedName asc',
   columns: [{ field: 'FullyQualifiedName', label: 'Folder' }, { field: 'Description', label: 'Description' },
     { field: 'ProvisionType', label: 'Provisioning' }, { field: 'FeedType', label: 'Feed' }],
   filters: [filters.text('DisplayName', 'Name')],
+  actions: [
+    { label: 'Add folder', permission: 'Folders.Create', primary: true, run: addFolder },
+    { label: 'Assign user', permission: 'Folders.Edit', needsSelection: true, run: (rows) => assignUser(rows[0]) },
+  ],
 });
+
+async function addFolder(rows) {
+  const folders = (await get('/odata/Folders', { $orderby: 'FullyQualifiedName asc', $top: '1000' })).value || [];
+  const name = h('input', { name: 'name', required: true });
+  const parent = h('select', { name: 'parent' }, h('option', { value: '', text: '(top level)' }),
+    folders.map((f) => h('option', { value: String(f.Id), text: f.FullyQualifiedName })));
+  return dialog('Add folder', h('div', { class: 'stack' }, field('Name', name), field('Parent', parent)), 'Add', async () => {
+    await post('/odata/Folders', { DisplayName: name.value.trim(), ParentId: parent.value ? Number(parent.value) : null });
+    toast(`Folder ${name.value} added.`);
+  });
+}
+
+async function assignUser(folder) {
+  const users = (await get('/odata/Users', { $orderby: 'UserName asc', $top: '1000' })).value || [];
+  const roles = await roleChoices('Folder');
+  const user = h('select', { name: 'user' }, users.map((u) => h('option', { value: String(u.Id), text: u.UserName })));
+  return dialog(`Assign a user to ${folder.FullyQualifiedName}`, h('div', { class: 'stack' }, field('User', user),
+    checkboxes('Folder roles', 'role', roles.map((r) => [r.Id, r.DisplayName || r.Name]))), 'Assign', async (form) => {
+    const roleIds = checked(form, 'role').map(Number);
+    if (!roleIds.length) throw new Error('Choose at least one role.');
+    await post(`/odata/Folders/${ACTION}.AssignUsers`, { assignments: { UserIds: [Number(user.value)], RolesPerFolder: [{ FolderId: folder.Id, RoleIds: roleIds }] } });
+    toast('User assigned.');
+  });
+}
