@@ -16,7 +16,9 @@ times in the trigger's zone and maps each one to an instant by one policy:
 
 from __future__ import annotations
 
+import bisect
 import calendar
+import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -80,6 +82,7 @@ class _Field:
     items: tuple[_Item, ...]
     values: frozenset[int]
     is_all: bool = False  # every value of the field ("*", "0/1", "1-31"…)
+    ordered: tuple[int, ...] = ()  # ``values`` ascending
 
 
 class _FieldError(Exception):
@@ -131,7 +134,7 @@ def _parse_field(text: str, spec: _Spec) -> _Field:
         raise _FieldError(f"the {spec.label} field is empty")
     items = tuple(_parse_item(part, spec) for part in text.split(","))
     values = frozenset(v for item in items for v in _expand(item, spec))
-    return _Field(items, values, len(values) == spec.high - spec.low + 1)
+    return _Field(items, values, len(values) == spec.high - spec.low + 1, tuple(sorted(values)))
 
 
 # Day-of-month and day-of-week specials.
@@ -261,8 +264,8 @@ class QuartzCron:
 
     def _next_wall(self, start: datetime) -> datetime | None:
         """The first wall-clock time at or after ``start`` (naive, whole seconds) that matches."""
-        secs, mins, hours = (sorted(f.values) for f in (self.seconds, self.minutes, self.hours))
-        months = sorted(self.months.values)
+        secs, mins, hours = self.seconds.ordered, self.minutes.ordered, self.hours.ordered
+        months = self.months.ordered
         years = self.years.values if self.years is not None else None
         y, mo, d = start.year, start.month, start.day
         h, mi, s = start.hour, start.minute, start.second
@@ -273,27 +276,27 @@ class QuartzCron:
                     return None
                 y, mo, d, h, mi, s = min(later), 1, 1, 0, 0, 0
                 continue
-            mo_next = next((m for m in months if m >= mo), None)
+            mo_next = _at_least(months, mo)
             if mo_next is None:
                 y, mo, d, h, mi, s = y + 1, 1, 1, 0, 0, 0
                 continue
             if mo_next != mo:
                 mo, d, h, mi, s = mo_next, 1, 0, 0, 0
-            d_next = next((v for v in self._days(y, mo) if v >= d), None)
+            d_next = _at_least(self._days(y, mo), d)
             if d_next is None:
                 y, mo = (y + 1, 1) if mo == 12 else (y, mo + 1)
                 d, h, mi, s = 1, 0, 0, 0
                 continue
             if d_next != d:
                 d, h, mi, s = d_next, 0, 0, 0
-            h_next = next((v for v in hours if v >= h), None)
+            h_next = _at_least(hours, h)
             if h_next is None:
                 y, mo, d = _day_after(y, mo, d)
                 h, mi, s = 0, 0, 0
                 continue
             if h_next != h:
                 h, mi, s = h_next, 0, 0
-            mi_next = next((v for v in mins if v >= mi), None)
+            mi_next = _at_least(mins, mi)
             if mi_next is None:
                 h, mi, s = h + 1, 0, 0
                 if h == 24:
@@ -302,7 +305,7 @@ class QuartzCron:
                 continue
             if mi_next != mi:
                 mi, s = mi_next, 0
-            s_next = next((v for v in secs if v >= s), None)
+            s_next = _at_least(secs, s)
             if s_next is None:
                 mi, s = mi + 1, 0
                 if mi == 60:
@@ -347,6 +350,12 @@ class QuartzCron:
     def summary(self) -> str:
         """A human sentence: "Every day at 09:30", "At 08:00 on Monday through Friday", "Every 5 minutes"."""
         return _summary(self)
+
+
+def _at_least(ordered: tuple[int, ...], value: int) -> int | None:
+    """The first of ``ordered`` (ascending) that is ``value`` or more."""
+    index = bisect.bisect_left(ordered, value)
+    return ordered[index] if index < len(ordered) else None
 
 
 def _nearest_weekday(year: int, month: int, day: int, last: int) -> int:
@@ -425,8 +434,17 @@ def next_fire(
 
 
 def parse_quartz(expression: str, field: str = "StartProcessCron") -> QuartzCron:
-    """Parse a Quartz expression or raise a 400 naming ``field`` with what is wrong and how to write it."""
-    if not isinstance(expression, str) or not expression.strip():
+    """Parse a Quartz expression or raise a 400 naming ``field`` with what is wrong and how to write it.
+    Parsed expressions are cached (a scheduler re-reads the same few expressions of many triggers);
+    the result is immutable but for its cache of matching days."""
+    if not isinstance(expression, str) or not isinstance(field, str):
+        raise cron_error(str(field), "a cron expression is required, for example '0 0 9 ? * MON-FRI'.")
+    return _parse_cached(expression, field)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parse_cached(expression: str, field: str) -> QuartzCron:
+    if not expression.strip():
         raise cron_error(field, "a cron expression is required, for example '0 0 9 ? * MON-FRI'.")
     if len(expression) > MAX_LENGTH:
         raise cron_error(field, f"the cron expression is longer than {MAX_LENGTH} characters.")
