@@ -105,6 +105,19 @@ DST = [
     ),
     # asked from inside the second pass of the repeated hour: the next wall time after it
     ("0 0/30 * * * ?", NEW_YORK, "2026-11-01 06:10", ["2026-11-01 07:00", "2026-11-01 07:30"]),
+    # a gap at midnight (Santiago, 2026-09-06 00:00 → 01:00) and a half-hour one (Lord Howe, 02:00 → 02:30)
+    (
+        "0 30 0 * * ?",
+        ZoneInfo("America/Santiago"),
+        "2026-09-05 12:00",
+        ["2026-09-06 04:00", "2026-09-07 03:30"],
+    ),
+    (
+        "0 15 2 * * ?",
+        ZoneInfo("Australia/Lord_Howe"),
+        "2026-10-03 00:00",
+        ["2026-10-03 15:30", "2026-10-04 15:15"],
+    ),
     # midnight-based schedules across the change keep their wall time
     ("0 0 9 ? * *", NEW_YORK, "2026-03-07 00:00", ["2026-03-07 14:00", "2026-03-08 13:00"]),
 ]
@@ -144,6 +157,9 @@ def test_next_fire_every_minute_skips_a_whole_day_and_is_bounded() -> None:
 def test_occurrences_stop_when_the_expression_runs_out() -> None:
     cron = parse_quartz("0 0 0 1 1 ? 2098-2099")
     assert cron.occurrences(START, UTC_ZONE, 5) == [at("2098-01-01 00:00"), at("2099-01-01 00:00")]
+    every_day = parse_quartz("0 0 0 * * ?")
+    assert every_day.next_after(at("2099-12-31 12:00"), UTC_ZONE) is None
+    assert every_day.next_after(datetime(9999, 12, 31, 23, tzinfo=UTC), ZoneInfo("Asia/Tokyo")) is None
 
 
 SUMMARIES = [

@@ -321,6 +321,8 @@ class QuartzCron:
         """The first occurrence strictly after ``after`` (aware; naive is read as UTC), as aware UTC, or
         None when there is none (a past year). Wall times are read in ``zone`` (module docstring)."""
         after_utc = _as_utc(after)
+        if after_utc.year > MAX_YEAR:  # no occurrence, and the zone's wall clock may not fit a datetime
+            return None
         wall = after_utc.astimezone(zone).replace(tzinfo=None, fold=0, microsecond=0)
         # Walls before ``wall`` map to instants <= after; a few after it may too (the second pass of a
         # repeated hour maps to the first one), hence the loop. Bounded: a repeated hour holds at most
