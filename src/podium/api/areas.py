@@ -14,6 +14,7 @@ from podium.api import (
     asset_robots,
     assets,
     attachments,
+    audit_logs,
     blob_files,
     bucket_files,
     buckets,
@@ -94,6 +95,7 @@ AREAS: tuple[Area, ...] = (
     job_attachments.area,
     settings.area,
     calendars.area,
+    audit_logs.area,
     docs.area,
 )
 

@@ -219,7 +219,9 @@ EXPORT_COLUMNS = (
 )
 
 
-@area.operation("Jobs", "Export", summary="Exports the filtered jobs as CSV", returns="ExportModel")
+@area.operation(
+    "Jobs", "Export", summary="Exports the filtered jobs as CSV", returns="ExportModel", audit=None
+)
 async def export(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
     options = parse_options(call.request.query_params)
     return await export_csv(ctx, JOBS, options, EXPORT_COLUMNS, "Jobs")

@@ -298,6 +298,7 @@ EXPORT_COLUMNS = (
     namespace=SVC,
     returns="ExportModel",
     summary="Exports the queue's items (filtered by $filter) as CSV",
+    audit=None,  # not a change someone makes (queue traffic, exports)
 )
 async def export(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
     queue = await service.get_entity(ctx, QUEUE_DEFINITIONS, call.key)  # 404 unless the caller sees it

@@ -114,7 +114,12 @@ def body_object(call: ActionCall, name: str) -> dict[str, Any]:
 
 
 @area.operation(
-    "Queues", "AddQueueItem", namespace=SVC, summary="Adds a new queue item", returns="QueueItemDto"
+    "Queues",
+    "AddQueueItem",
+    namespace=SVC,
+    summary="Adds a new queue item",
+    returns="QueueItemDto",
+    audit=None,  # not a change someone makes (queue traffic, exports)
 )
 async def add_queue_item(ctx: RequestContext, call: ActionCall) -> Response:
     data = body_object(call, "itemData")
@@ -131,6 +136,7 @@ async def add_queue_item(ctx: RequestContext, call: ActionCall) -> Response:
     namespace=SVC,
     summary="Bulk adds queue items",
     returns="BulkOperationResponseDtoOfFailedQueueItemDto",
+    audit=None,  # not a change someone makes (queue traffic, exports)
 )
 async def bulk_add_queue_items(ctx: RequestContext, call: ActionCall) -> Response:
     body = require_body(call)

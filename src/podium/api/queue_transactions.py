@@ -40,6 +40,7 @@ area = Area("Queues")
     namespace=SVC,
     returns="QueueItemDto",
     summary="Starts a transaction: hands the caller the next New item (or null)",
+    audit=None,  # not a change someone makes (queue traffic, exports)
 )
 async def start_transaction(ctx: RequestContext, call: ActionCall) -> Response:
     data = body_object(call, "transactionData")
@@ -136,6 +137,7 @@ async def _held_item(ctx: RequestContext, conn: AsyncConnection, key: Any) -> di
     namespace=SVC,
     returns="QueueItemDto",
     summary="Sets the result of a transaction (success, or a business/application exception)",
+    audit=None,  # not a change someone makes (queue traffic, exports)
 )
 async def set_transaction_result(ctx: RequestContext, call: ActionCall) -> Response:
     result = body_object(call, "transactionResult")
@@ -154,6 +156,7 @@ async def set_transaction_result(ctx: RequestContext, call: ActionCall) -> Respo
     namespace=SVC,
     returns="QueueItemDto",
     summary="Updates the progress of an InProgress item",
+    audit=None,  # not a change someone makes (queue traffic, exports)
 )
 async def set_transaction_progress(ctx: RequestContext, call: ActionCall) -> Response:
     body = require_body(call)

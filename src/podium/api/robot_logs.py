@@ -109,7 +109,9 @@ async def total_count(ctx: RequestContext, call: ActionCall) -> Any:
     return {"@odata.context": f"{ctx.odata_base}/$metadata#Edm.Int64", "value": page.count}
 
 
-@area.operation("RobotLogs", "Export", summary="Exports the filtered logs as CSV", returns="ExportModel")
+@area.operation(
+    "RobotLogs", "Export", summary="Exports the filtered logs as CSV", returns="ExportModel", audit=None
+)
 async def export(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
     options = parse_options(call.request.query_params)
     return await export_csv(ctx, ROBOT_LOGS, options, EXPORT_COLUMNS, "Logs")

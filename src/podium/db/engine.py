@@ -17,6 +17,8 @@ from sqlalchemy.engine import URL, make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import greenlet_spawn
 
+from podium.db import commit_hooks
+
 
 def async_url(url: str) -> URL:
     """The async driver URL for a user-given database URL."""
@@ -120,6 +122,7 @@ class Database:
         """A transaction: committed when the block ends, rolled back if it raises."""
         async with self._write.begin() as conn:
             yield conn
+            await commit_hooks.run(conn)  # the audit entry of an OData action, in its transaction
 
     @asynccontextmanager
     async def statements(self) -> AsyncIterator[Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from podium.db import (
     schema,
     schema_assets,  # noqa: F401
+    schema_audit,  # noqa: F401
     schema_buckets,  # noqa: F401
     schema_calendars,  # noqa: F401
     schema_job_triggers,  # noqa: F401

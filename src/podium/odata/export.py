@@ -18,7 +18,8 @@ from podium.odata.options import QueryOptions
 from podium.odata.serialize import format_datetime
 
 PAGE = 1000
-EXPORT_TYPES = {"Queues": 2, "Logs": 3, "Jobs": 4}  # ExportModel.Type, numbered in the catalog's order
+# ExportModel.Type, numbered in the catalog's order
+EXPORT_TYPES = {"OrchestratorAudit": 0, "Queues": 2, "Logs": 3, "Jobs": 4}
 
 
 async def export_csv(

@@ -38,6 +38,19 @@ class ActionCall:
 Handler = Callable[["RequestContext", ActionCall], Awaitable[Any]]
 
 
+@dataclass(frozen=True)
+class Audited:
+    """How an action (POST, PUT, DELETE) is audited (``odata/audit.py``): its AuditAction (default: by
+    its name, ``domain.audit_logs.ACTION_OF_OPERATION``, else Update) and AuditComponent (default: its
+    entity set's). ``Operation.audit = None``: not a change someone makes (queue traffic, exports)."""
+
+    action: str | None = None
+    component: str | None = None
+
+
+AUDITED = Audited()
+
+
 @dataclass
 class Operation:
     """An OData action (POST) or function (GET) bound to an entity set or to one of its entities."""
@@ -53,6 +66,7 @@ class Operation:
     returns: str | None = None  # entity set name (collection) or DTO name, for $metadata/OpenAPI
     parameters: tuple[str, ...] = ()
     raw_body: bool = False  # the handler reads the request body itself (multipart uploads)
+    audit: Audited | None = AUDITED  # None: the action's writes are not audited
 
 
 @dataclass
@@ -90,6 +104,7 @@ class Registry:
         returns: str | None = None,
         parameters: tuple[str, ...] = (),
         raw_body: bool = False,
+        audit: Audited | None = AUDITED,
     ) -> Callable[[Handler], Handler]:
         """Registers the decorated coroutine as an action (POST) or function (GET)."""
 
@@ -106,6 +121,7 @@ class Registry:
                 returns,
                 parameters,
                 raw_body,
+                audit,
             )
             self.operations[(entity_set.lower(), name.lower(), bound_to_entity)] = op
             return handler

@@ -16,6 +16,7 @@ from starlette.responses import Response
 from podium.errors import ErrorCode, PodiumError, invalid_odata, not_found
 from podium.http.context import RequestContext, request_context
 from podium.odata import service
+from podium.odata.audit import auditing
 from podium.odata.options import QueryOptions, parse_options
 from podium.odata.path import ResourcePath, parse_resource_path
 from podium.odata.registry import ActionCall, registry
@@ -176,7 +177,8 @@ async def _operation(ctx: RequestContext, request: Request, resource: ResourcePa
     body = await read_json(request) if method in ("POST", "PUT", "PATCH") and not operation.raw_body else None
     options = parse_options(request.query_params) if method == "GET" else QueryOptions()
     call = ActionCall(entity_set, resource.key, resource.params, body, options, request)
-    result = await operation.handler(ctx, call)
+    with auditing(ctx, operation, call):
+        result = await operation.handler(ctx, call)
     if isinstance(result, Response):
         return result
     if result is None:

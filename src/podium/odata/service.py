@@ -20,6 +20,7 @@ from podium.db.types import utcnow
 from podium.domain import revocations
 from podium.errors import conflict, invalid_odata, not_found
 from podium.http.context import RequestContext
+from podium.odata import audit
 from podium.odata.model import EntitySet, Scope
 from podium.odata.options import QueryOptions
 from podium.odata.query import EntityQuery, Shape
@@ -243,6 +244,7 @@ async def create_entity(ctx: RequestContext, entity_set: EntitySet, body: Any) -
         shown_once = None
         if entity_set.after_insert is not None:
             shown_once = await entity_set.after_insert(ctx, conn, new_id, values, body)
+        await audit.entity_written(ctx, conn, entity_set, "Create", {**values, "id": new_id}, body)
     created = await get_entity(ctx, entity_set, new_id)
     return {**created, **shown_once} if shown_once else created
 
@@ -283,6 +285,7 @@ async def update_entity(
             await _require_write(ctx, conn, entity_set, "Edit", row.get("folder_id"))
             await entity_set.edit(ctx, conn, row, body)
             await _revoke(conn, entity_set, row)
+            await audit.entity_written(ctx, conn, entity_set, "Update", row, body, key)
         return await get_entity(ctx, entity_set, row[entity_set.key_column])
     values = values_from_body(entity_set, body, creating=False)
     table = entity_set.table
@@ -307,6 +310,7 @@ async def update_entity(
                     f"The {entity_set.type_name.removesuffix('Dto')} conflicts with an existing one."
                 ) from None
         await _revoke(conn, entity_set, row)
+        await audit.entity_written(ctx, conn, entity_set, "Update", {**row, **values}, body, key)
     return await get_entity(ctx, entity_set, row[entity_set.key_column])
 
 
@@ -341,10 +345,11 @@ async def delete_entity(ctx: RequestContext, entity_set: EntitySet, key: Any) ->
         await _revoke(conn, entity_set, row)
         if entity_set.soft_delete is not None:
             await entity_set.soft_delete(ctx, conn, row)
-            return
-        try:
-            await conn.execute(delete(table).where(and_(table.c.id == row["id"])))
-        except IntegrityError:
-            raise conflict(
-                f"The {entity_set.type_name.removesuffix('Dto')} is still in use and cannot be deleted."
-            ) from None
+        else:
+            try:
+                await conn.execute(delete(table).where(and_(table.c.id == row["id"])))
+            except IntegrityError:
+                raise conflict(
+                    f"The {entity_set.type_name.removesuffix('Dto')} is still in use and cannot be deleted."
+                ) from None
+        await audit.entity_written(ctx, conn, entity_set, "Delete", row, None, key)
