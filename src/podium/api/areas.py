@@ -9,6 +9,7 @@ from fastapi import APIRouter
 
 from podium.api import (
     account,
+    alerts,
     app_tasks,
     asset_folders,
     asset_robots,
@@ -96,6 +97,7 @@ AREAS: tuple[Area, ...] = (
     settings.area,
     calendars.area,
     audit_logs.area,
+    alerts.area,
     docs.area,
 )
 

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import jobs
 from podium.db.types import utcnow
-from podium.domain import events, revocations, wakeups
+from podium.domain import alerts, events, revocations, wakeups
 from podium.domain.enums import JobState
 from podium.errors import ErrorCode, PodiumError
 
@@ -80,6 +80,20 @@ async def transition(
         {"JobId": job["id"], "Key": job["key"], "From": current.name, "State": target.name},
         job["folder_id"],
     )
+    if target is S.Faulted:
+        await alerts.raise_alert(
+            conn,
+            job["tenant_id"],
+            alerts.JOB_FAULTED,
+            {
+                "JobId": job["id"],
+                "JobKey": job["key"],
+                "ReleaseName": job.get("release_name"),
+                "RobotId": job.get("robot_id"),
+                "Info": values.get("info", job.get("info")),
+            },
+            folder_id=job["folder_id"],
+        )
     if target in (S.Stopping, S.Terminating) and job.get("robot_id") is not None:
         await wakeups.mark(conn, wakeups.Wakeup(job["tenant_id"], job["robot_id"]))
     if target in FINAL or target in (S.Pending, S.Suspended, S.Resumed):

@@ -27,6 +27,7 @@ from podium.db.engine import Database
 from podium.db.schema import robots
 from podium.db.schema_queues import queue_items
 from podium.db.types import utcnow
+from podium.domain import alerts
 from podium.domain.enums import parse_enum
 from podium.domain.queue_definitions import queue_of
 from podium.domain.queue_enums import ProcessingExceptionType, QueueItemEventAction, ReferenceFilterOption
@@ -254,7 +255,21 @@ async def set_result(
         return await transition(conn, item, S.Successful, user_id, **changes)
     retry = outcome.retryable and _retries_left(queue, item)
     if not retry:
-        return await transition(conn, item, S.Failed, user_id, **changes)
+        failed = await transition(conn, item, S.Failed, user_id, **changes)
+        if kind is ProcessingExceptionType.ApplicationException:
+            await alerts.raise_alert(
+                conn,
+                item["tenant_id"],
+                alerts.QUEUE_ITEM_FAILED,
+                {
+                    "QueueItemId": item["id"],
+                    "QueueName": queue["name"],
+                    "Reference": item.get("reference"),
+                    "Reason": orjson.loads(exception).get("Reason"),
+                },
+                folder_id=item["folder_id"],
+            )
+        return failed
     updated = await transition(conn, item, S.Retried, user_id, **changes)
     await add_successor(
         conn,

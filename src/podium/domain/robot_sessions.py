@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from podium.db.schema import jobs, robots
 from podium.db.schema_robots import robot_sessions
 from podium.db.types import utcnow
-from podium.domain import events
+from podium.domain import alerts, events
 from podium.domain.enums import JobState, RobotState
 from podium.domain.job_states import transition
 from podium.errors import PodiumError
@@ -277,6 +277,18 @@ async def disconnect_silent(
         )
         await fault_jobs(conn, await active_jobs(conn, session["robot_id"]), info)
         await set_state(conn, session, RobotState.Disconnected, info="No heartbeat within the timeout.")
+        await alerts.raise_alert(
+            conn,
+            session["tenant_id"],
+            alerts.ROBOT_OFFLINE,
+            {
+                "RobotId": session["robot_id"],
+                "RobotName": name,
+                "MachineName": session["machine_name"],
+                "HostMachineName": session["host_machine_name"],
+                "Reason": f"No heartbeat for more than {seconds} s.",
+            },
+        )
     return len(silent)
 
 

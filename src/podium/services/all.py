@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from podium.services import job_timers, queue_abandon, queue_retention, robot_sweep, robot_wakeups
+from podium.services import job_timers, queue_abandon, queue_retention, queue_sla, robot_sweep, robot_wakeups
 from podium.services.base import Service
 
 SERVICES: tuple[Service, ...] = (
@@ -11,4 +11,5 @@ SERVICES: tuple[Service, ...] = (
     queue_abandon.SERVICE,
     queue_retention.SERVICE,
     job_timers.SERVICE,
+    queue_sla.SERVICE,
 )
