@@ -105,8 +105,10 @@ async def _name_of(conn: AsyncConnection, entity_set: EntitySet, key: Any, tenan
     if not columns or entity_set.key_column not in table.c:
         return None
     query = select(*columns).where(table.c[entity_set.key_column] == key)
-    if entity_set.scope is not Scope.HOST:
+    if "tenant_id" in table.c:
         query = query.where(table.c.tenant_id == tenant_id)
+    elif entity_set.scope is not Scope.HOST:
+        return None  # rows whose tenant this table cannot tell
     row = (await conn.execute(query.limit(1))).mappings().first()
     return None if row is None else display_of(dict(row))
 

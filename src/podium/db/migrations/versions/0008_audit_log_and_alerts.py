@@ -1,7 +1,7 @@
 """audit_logs and audit_log_entities (the audit log); alert_notifications (each user's copy of an alert)
 
-Revision ID: 0007
-Revises: 0006
+Revision ID: 0008
+Revises: 0007
 Create Date: 2026-12-06 07:11:13.860991
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import podium.db.types
 
-revision = "0007"
-down_revision = "0006"
+revision = "0008"
+down_revision = "0007"
 branch_labels = None
 depends_on = None
 
