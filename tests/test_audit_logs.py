@@ -5,23 +5,34 @@ One app per backend for the module (the entries of each test are those written a
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
+from podium.config import Settings
+from podium.db.engine import Database
 from podium.db.schema_audit import audit_logs
+from podium.db.types import utcnow
+from podium.domain.audit_logs import delete_older_than, retention_days
+from podium.domain.crypto import Keyring
+from podium.domain.key_rotation import rotate_key
 from tests.conftest import sync_engine
 from tests.factories import NS, SHARED, create_queue, seed_machine, start_jobs, user, user_with
-from tests.support import Api, assert_error, start_app
+from tests.support import SIGNING_KEY, Api, assert_error, start_app
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashes")
+DATA_DIRS: dict[str, Path] = {}  # the app's data folder (its key file), per database
 
 
 @pytest.fixture(scope="module")
 def app(module_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Api]:
-    with start_app(module_database_url, tmp_path_factory.mktemp("audit")) as api:
+    data_dir = DATA_DIRS[module_database_url] = tmp_path_factory.mktemp("audit")
+    with start_app(module_database_url, data_dir) as api:
         engine = sync_engine(module_database_url)
         seed_machine(api, engine, name="AM")
         engine.dispose()
@@ -169,3 +180,83 @@ def test_entries_are_in_the_tenant_of_the_change(app: Api, module_database_url: 
         tenants = conn.execute(select(func.count(func.distinct(audit_logs.c.tenant_id)))).scalar_one()
     engine.dispose()
     assert tenants == 1
+
+
+def newest_entry(api: Api, method: str) -> dict[str, Any]:
+    page = api.ok(api.get(f"/odata/AuditLogs?$filter=MethodName eq '{method}'&$orderby=Id desc&$top=1"))
+    return dict(page["value"][0])
+
+
+def test_sign_ins_succeeded_and_refused(app: Api) -> None:
+    user(app, "signer", password="signer-pass-12")
+    since = last_id(app)
+    app.login("signer", "signer-pass-12")
+    ok = newest_entry(app, "SignIn")
+    assert ok["Id"] > since and ok["OperationText"] == "User signer signed in"
+    assert (ok["Component"], ok["Action"], ok["UserName"]) == ("Users", "Start", "signer")
+    wrong = {"tenancyName": app.tenant_name, "usernameOrEmailAddress": "signer", "password": "nope-nope-1"}
+    assert app.client.post("/api/Account/Authenticate", json=wrong).status_code == 400
+    refused = newest_entry(app, "SignInFailed")
+    assert refused["OperationText"] == "Sign-in refused for user signer: wrong password"
+    assert "nope-nope-1" not in refused["Parameters"] and refused["UserId"] == ok["UserId"]
+    form = {"grant_type": "password", "username": "nobody-here", "password": "x", "tenant": app.tenant_name}
+    assert app.client.post("/identity_/connect/token", data=form).status_code == 400
+    unknown = newest_entry(app, "SignInFailed")
+    assert unknown["UserName"] == "nobody-here" and unknown["UserId"] is None
+    assert '"via":"connect/token"' in unknown["Parameters"]
+
+
+def test_personal_access_tokens_created_and_revoked(app: Api) -> None:
+    created = app.ok(app.post("/api/PersonalAccessTokens", {"Name": "ci-token", "ExpiresInDays": 5}), 201)
+    entry = newest_entry(app, "Post")
+    assert entry["OperationText"] == "User admin created personal access token ci-token"
+    assert created["Token"] not in entry["Parameters"] and entry["EntityId"] == created["Id"]
+    app.ok(app.delete(f"/api/PersonalAccessTokens/{created['Id']}"), 204)
+    revoked = newest_entry(app, "Delete")
+    assert (revoked["Component"], revoked["Action"], revoked["EntityId"]) == (
+        "Users",
+        "Delete",
+        created["Id"],
+    )
+    assert "revoked personal access token" in revoked["OperationText"]
+
+
+def test_deleted_users_entries_say_so(app: Api) -> None:
+    user_id = user(app, "leaver", password="leaver-pass-12")
+    app.login("leaver", "leaver-pass-12")
+    app.ok(app.delete(f"/odata/Users({user_id})"), 204)
+    entries = app.ok(app.get(f"/odata/AuditLogs?$filter=UserId eq {user_id}"))["value"]
+    assert entries and all(e["UserIsDeleted"] for e in entries)
+
+
+def test_key_rotation_and_retention(app: Api, module_database_url: str) -> None:
+    settings = Settings(
+        data_dir=DATA_DIRS[module_database_url], database_url=module_database_url, secret_key=SIGNING_KEY
+    )
+    asyncio.run(rotate_key(settings))
+    rotated = newest_entry(app, "RotateKey")
+    assert (rotated["Component"], rotated["Action"]) == ("Secrets", "Update")
+    assert rotated["DisplayName"] == Keyring(settings).primary
+    engine = sync_engine(module_database_url)
+    with engine.begin() as conn:  # one entry from long ago
+        old = utcnow() - dt.timedelta(days=400)
+        conn.execute(update(audit_logs).where(audit_logs.c.id == rotated["Id"]).values(execution_time=old))
+    engine.dispose()
+
+    async def sweep() -> tuple[list[tuple[int, int]], int]:
+        database = Database(module_database_url)
+        try:
+            async with database.read() as conn:
+                kept = await retention_days(conn)
+            async with database.write() as conn:
+                deleted = await delete_older_than(
+                    conn, app.tenant.tenant_id, utcnow() - dt.timedelta(days=365)
+                )
+            return kept, deleted
+        finally:
+            await database.dispose()
+
+    kept, deleted = asyncio.run(sweep())
+    assert (app.tenant.tenant_id, 365) in kept and deleted == 1
+    assert_error(app.get(f"/odata/AuditLogs/{NS}.GetAuditLogDetails(auditLogId={rotated['Id']})"), 404)
+    assert last_id(app) == rotated["Id"] - 1  # the newer ones stay

@@ -61,6 +61,9 @@ class Settings:
     claim_ack_timeout_seconds: int = field(default_factory=lambda: _env_int("PODIUM_CLAIM_ACK_TIMEOUT", 15))
     # personal access tokens: the longest lifetime one may be given (and the lifetime of one asked without)
     pat_max_days: int = field(default_factory=lambda: _env_int("PODIUM_PAT_MAX_DAYS", 365))
+    # audit log entries older than this many days are deleted (0: kept forever); per tenant: the
+    # Audit.RetentionDays setting (domain/settings.py), whose default this is
+    audit_retention_days: int = field(default_factory=lambda: _env_int("PODIUM_AUDIT_RETENTION_DAYS", 365))
     # sign-in: after this many failed passwords in a row a user is locked out for lockout_seconds (0: never),
     # Orchestrator's defaults (10 attempts, 300 s); stored in the database, so every server process sees it
     lockout_attempts: int = field(default_factory=lambda: _env_int("PODIUM_LOCKOUT_ATTEMPTS", 10))

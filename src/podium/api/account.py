@@ -197,7 +197,7 @@ async def _password(request: Request, form: dict[str, Any]) -> Response:
     refused = _too_many(state, request, limits)
     if refused is not None:
         return refused
-    user = await check_user(state.db, tenant, username, password)
+    user = await check_user(state.db, tenant, username, password, via="connect/token")
     if isinstance(user, LockedOut):
         return _oauth_error("invalid_grant", _locked_message(user))
     if user is None:

@@ -13,11 +13,13 @@ from typing import Any
 
 from fastapi import APIRouter, Query, Request
 from pydantic import BaseModel, Field
+from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import JSONResponse, Response
 
-from podium.domain import personal_access_tokens
+from podium.domain import audit_logs, personal_access_tokens
 from podium.errors import bad_request, forbidden, not_found
 from podium.http.context import RequestContext, request_context
+from podium.odata.audit import actor_of
 from podium.odata.registry import Area
 from podium.odata.serialize import format_datetime
 
@@ -49,6 +51,9 @@ async def create_token(new: NewToken, request: Request) -> JSONResponse:
     async with ctx.state.db.write() as conn:
         issued = await personal_access_tokens.create_token(
             conn, ctx.tenant_id, ctx.user_id, new.Name, new.ExpiresInDays or max_days
+        )
+        await _audit(
+            ctx, conn, "Create", issued.id, {"Name": new.Name, "ExpiresInDays": new.ExpiresInDays}, new.Name
         )
     return JSONResponse(
         {
@@ -89,6 +94,32 @@ def _listed(row: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+async def _audit(
+    ctx: RequestContext,
+    conn: AsyncConnection,
+    action: str,
+    token_id: int,
+    parameters: dict[str, Any],
+    name: str | None = None,
+) -> None:
+    """The audit entry of a token created or revoked (Users component), in the same transaction."""
+    verb = "created" if action == "Create" else "revoked"
+    who = actor_of(ctx)
+    entry = audit_logs.Entry(
+        actor=who,
+        component="Users",
+        action=action,
+        service_name="PersonalAccessTokens",
+        method_name="Post" if action == "Create" else "Delete",
+        entity_name="personal access token",
+        parameters=parameters,
+        entity_id=token_id,
+        display_name=name,
+        text=f"{who.user_type} {who.user_name} {verb} personal access token {name or token_id}",
+    )
+    await audit_logs.write(conn, entry)
+
+
 def _owner_scope(ctx: RequestContext) -> int | None:
     """Whose tokens the caller may revoke: its own, or (None) anyone's in the tenant."""
     return None if ctx.principal.has(ADMIN_PERMISSION) else ctx.user_id
@@ -106,6 +137,8 @@ async def revoke_token(token_id: int, request: Request) -> Response:
         raise not_found("Token does not exist.")
     async with ctx.state.db.write() as conn:
         revoked = await personal_access_tokens.revoke_token(conn, ctx.tenant_id, token_id, _owner_scope(ctx))
+        if revoked:
+            await _audit(ctx, conn, "Delete", token_id, {"key": token_id})
     if not revoked:
         raise not_found("Token does not exist.")
     return Response(status_code=204)

@@ -24,7 +24,7 @@ from podium.auth.passwords import verify_password
 from podium.db.engine import Database
 from podium.db.schema import external_apps, machines, robots, tenants, user_lockouts, users
 from podium.db.types import utcnow
-from podium.domain import settings
+from podium.domain import audit_logs, settings
 
 
 @dataclass(frozen=True)
@@ -51,7 +51,12 @@ class LockedOut:
 
 
 async def check_user(
-    db: Database, tenant: str, login: str, password: str, lockout: Lockout | None = None
+    db: Database,
+    tenant: str,
+    login: str,
+    password: str,
+    lockout: Lockout | None = None,
+    via: str = "Authenticate",
 ) -> Identity | LockedOut | None:
     """The user for valid credentials of an active user of an active tenant (its last login time is
     set, its failed attempts forgotten); LockedOut while it is locked out; None otherwise (a wrong
@@ -65,6 +70,7 @@ async def check_user(
                 select(
                     users.c.id,
                     users.c.tenant_id,
+                    users.c.user_name,
                     users.c.password_hash,
                     user_lockouts.c.failed_count,
                     user_lockouts.c.locked_until,
@@ -82,9 +88,16 @@ async def check_user(
         ).first()
     if row is None:
         verify_password(None, password)  # as long as a wrong password takes
+        async with db.write() as conn:
+            tenant_id = await _tenant_id(conn, tenant)
+            if tenant_id is not None:
+                await _audit_sign_in(conn, tenant_id, None, login, via, "unknown or inactive user")
         return None
+    user = (int(row.tenant_id), int(row.id), str(row.user_name))
     now = utcnow()
     if row.locked_until is not None and row.locked_until > now:
+        async with db.write() as conn:
+            await _audit_sign_in(conn, *user, via, "locked out")
         return LockedOut(math.ceil((row.locked_until - now).total_seconds()))
     if not verify_password(row.password_hash, password):
         async with db.write() as conn:
@@ -92,12 +105,52 @@ async def check_user(
                 lockout = Lockout(*await settings.lockout(conn, int(row.tenant_id)))
             if lockout.attempts > 0:
                 await record_failure(conn, int(row.id), lockout, now)
+            await _audit_sign_in(conn, *user, via, "wrong password")
         return None
     async with db.write() as conn:
         await conn.execute(update(users).where(users.c.id == row.id).values(last_login_time=now))
         if row.failed_count is not None:
             await conn.execute(delete(user_lockouts).where(user_lockouts.c.user_id == row.id))
+        await _audit_sign_in(conn, *user, via)
     return Identity(int(row.id), int(row.tenant_id), "user")
+
+
+async def _tenant_id(conn: AsyncConnection, name: str) -> int | None:
+    found = (
+        await conn.execute(select(tenants.c.id).where(func.lower(tenants.c.name) == name.lower()))
+    ).scalar()
+    return None if found is None else int(found)
+
+
+async def _audit_sign_in(
+    conn: AsyncConnection,
+    tenant_id: int,
+    user_id: int | None,
+    name: str,
+    via: str,
+    failure: str | None = None,
+    user_type: str = "User",
+) -> None:
+    """The audit entry of a sign-in (Users, Start; MethodName SignIn or SignInFailed), in the sign-in's
+    own transaction: a refused one leaves its entry too."""
+    who = audit_logs.Actor(tenant_id, user_id, name[:256], user_type)
+    if failure is None:
+        text = f"{user_type} {who.user_name} signed in"
+    else:
+        text = f"Sign-in refused for {user_type.lower()} {who.user_name}: {failure}"
+    entry = audit_logs.Entry(
+        actor=who,
+        component="Users",
+        action="Start",
+        service_name="Account",
+        method_name="SignIn" if failure is None else "SignInFailed",
+        entity_name="user",
+        parameters={"via": via, "userName": who.user_name, "succeeded": failure is None, "reason": failure},
+        entity_id=user_id,
+        display_name=who.user_name,
+        text=text,
+    )
+    await audit_logs.write(conn, entry)
 
 
 async def record_failure(conn: AsyncConnection, user_id: int, lockout: Lockout, now: dt.datetime) -> None:
@@ -135,13 +188,26 @@ async def check_client(db: Database, client_id: str, secret: str) -> Identity | 
             .first()
         )
         if app is not None:
-            if not verify_password(app["secret_hash"], secret):
-                return None
-            return Identity(app["user_id"], app["tenant_id"], "app")
-        return await _machine_robot(conn, client_id, secret)
+            verified = verify_password(app["secret_hash"], secret)
+        else:
+            return await _machine_robot(db, conn, client_id, secret)
+    failure = None if verified else "wrong client secret"
+    async with db.write() as conn:
+        await _audit_sign_in(
+            conn,
+            app["tenant_id"],
+            app["user_id"],
+            app["name"],
+            "connect/token",
+            failure,
+            "DirectoryExternalApplication",
+        )
+    return Identity(app["user_id"], app["tenant_id"], "app") if verified else None
 
 
-async def _machine_robot(conn: AsyncConnection, client_id: str, secret: str) -> Identity | None:
+async def _machine_robot(db: Database, conn: AsyncConnection, client_id: str, secret: str) -> Identity | None:
+    """A machine's robot for its client credentials. A refused one is audited; a robot's sign-ins are
+    not (its agent signs in again every token lifetime: robot protocol, as heartbeats)."""
     machine = (
         (await conn.execute(select(machines).where(machines.c.client_id == client_id))).mappings().first()
     )
@@ -149,6 +215,16 @@ async def _machine_robot(conn: AsyncConnection, client_id: str, secret: str) -> 
         verify_password(None, secret)  # an unknown client id takes as long as a wrong secret
         return None
     if not verify_password(machine["client_secret_hash"], secret):
+        async with db.write() as own:
+            await _audit_sign_in(
+                own,
+                machine["tenant_id"],
+                None,
+                machine["name"],
+                "connect/token",
+                "wrong client secret",
+                "Robot",
+            )
         return None
     robot = (
         await conn.execute(

@@ -25,12 +25,15 @@ import orjson
 from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from podium.db.schema import tenants
 from podium.db.schema_audit import audit_log_entities, audit_logs
 from podium.db.types import utcnow
+from podium.domain import settings
 from podium.domain.audit_enums import AuditAction, AuditComponent, AuditUserType
 from podium.errors import not_found
 
-RETENTION_DAYS = 365  # PODIUM_AUDIT_RETENTION_DAYS: entries older than this are deleted (0: kept forever)
+# retention: the tenant's Audit.RetentionDays setting (domain/settings.py; PODIUM_AUDIT_RETENTION_DAYS, 365)
+RETENTION_BATCH = 1000
 MAX_PARAMETERS = 64 * 1024  # characters of Parameters kept; longer ones are cut (and say so)
 REDACTED = "***"
 
@@ -251,6 +254,25 @@ ACTION_OF_OPERATION = {
 }
 
 
+async def key_rotated(conn: AsyncConnection, new_key: str, resealed: int) -> None:
+    """An entry in every tenant for ``podium admin rotate-key`` (Secrets, Update): the sealing key is
+    the server's, so each tenant's log tells its administrators that their secrets were re-sealed."""
+    for tenant_id in (await conn.execute(select(tenants.c.id).order_by(tenants.c.id))).scalars():
+        entry = Entry(
+            actor=Actor(int(tenant_id), None, "podium admin rotate-key"),
+            component="Secrets",
+            action="Update",
+            service_name="KeyRotation",
+            method_name="RotateKey",
+            entity_name="encryption key",
+            parameters={"NewKeyId": new_key, "Resealed": resealed},
+            display_name=new_key,
+            text=f"The command line (podium admin rotate-key) rotated the encryption key to {new_key} "
+            f"and re-sealed {resealed} secrets",
+        )
+        await write(conn, entry)
+
+
 async def user_deleted(conn: AsyncConnection, tenant_id: int, user_id: int) -> None:
     """Marks the entries of a deleted user (``UserIsDeleted``)."""
     await conn.execute(
@@ -296,9 +318,22 @@ async def details(conn: AsyncConnection, tenant_id: int, audit_log_id: int) -> l
     ]
 
 
-async def delete_older_than(conn: AsyncConnection, cutoff: dt.datetime, batch: int = 1000) -> int:
-    """Deletes up to ``batch`` entries executed before ``cutoff`` (their details go with them); how many."""
-    oldest = select(audit_logs.c.id).where(audit_logs.c.execution_time < cutoff).order_by(audit_logs.c.id)
+async def retention_days(conn: AsyncConnection) -> list[tuple[int, int]]:
+    """(tenant id, days its entries are kept) of every tenant (0: forever)."""
+    tenant_ids = (await conn.execute(select(tenants.c.id).order_by(tenants.c.id))).scalars().all()
+    return [(int(t), await settings.value(conn, int(t), settings.AUDIT_RETENTION_DAYS)) for t in tenant_ids]
+
+
+async def delete_older_than(
+    conn: AsyncConnection, tenant_id: int, cutoff: dt.datetime, batch: int = RETENTION_BATCH
+) -> int:
+    """Deletes up to ``batch`` of the tenant's entries executed before ``cutoff`` (their details with
+    them); how many."""
+    oldest = (
+        select(audit_logs.c.id)
+        .where(audit_logs.c.tenant_id == tenant_id, audit_logs.c.execution_time < cutoff)
+        .order_by(audit_logs.c.id)
+    )
     ids: Sequence[int] = (await conn.execute(oldest.limit(batch))).scalars().all()
     if not ids:
         return 0

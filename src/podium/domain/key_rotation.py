@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from podium.config import Settings
 from podium.db.engine import Database
+from podium.domain import audit_logs
 from podium.domain.crypto import Keyring, key_file, key_id, new_key, read_key_file, write_key_file
 from podium.domain.queue_retention import archive_key_ids, reseal_archives
 from podium.domain.sealed import key_ids_in_use, reseal_all
@@ -25,6 +26,8 @@ async def rotate_key(settings: Settings, *, retire_old: bool = False) -> list[st
     db = Database(settings.resolved_database_url)
     try:
         report = await reseal_all(db, keyring)
+        async with db.write() as conn:
+            await audit_logs.key_rotated(conn, key_id(fresh), report.resealed)
         lines.append(
             f"Re-encrypted {report.resealed} secrets ({report.already_current} were already current)."
         )

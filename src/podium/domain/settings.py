@@ -292,6 +292,16 @@ HEARTBEAT_FAILURES: Key[int] = Key(
     "(default: PODIUM_HEARTBEAT_TIMEOUT while neither heartbeat key is set)",
 )
 
+AUDIT_RETENTION_DAYS: Key[int] = Key(
+    "Audit.RetentionDays",
+    int,
+    lambda env: env.audit_retention_days,
+    "Days the audit log keeps an entry (0: forever); a name of Podium's",
+    low=0,
+    high=36_500,
+    changes="older entries are deleted by the audit-retention service (PODIUM_AUDIT_RETENTION_DAYS)",
+)
+
 KEYS: tuple[Key[Any], ...] = (
     LOCKOUT_ENABLED,
     LOCKOUT_ATTEMPTS,
@@ -306,6 +316,7 @@ KEYS: tuple[Key[Any], ...] = (
     QUEUE_ABANDON_MINUTES,
     HEARTBEAT_PERIOD,
     HEARTBEAT_FAILURES,
+    AUDIT_RETENTION_DAYS,
 )
 
 _BY_NAME: dict[str, Key[Any]] = {item.name.lower(): item for item in KEYS}

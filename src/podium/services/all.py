@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from podium.services import job_timers, queue_abandon, queue_retention, queue_sla, robot_sweep, robot_wakeups
+from podium.services import (
+    audit_retention,
+    job_timers,
+    queue_abandon,
+    queue_retention,
+    queue_sla,
+    robot_sweep,
+    robot_wakeups,
+)
 from podium.services.base import Service
 
 SERVICES: tuple[Service, ...] = (
@@ -12,4 +20,5 @@ SERVICES: tuple[Service, ...] = (
     queue_retention.SERVICE,
     job_timers.SERVICE,
     queue_sla.SERVICE,
+    audit_retention.SERVICE,
 )
