@@ -101,6 +101,8 @@ async def _result_in_one_statement(ctx: RequestContext, key: Any, result: Any) -
         outcome = queue_transactions.read_result(result)
     except PodiumError:
         return None  # the general path answers, its checks in their order
+    if not outcome.successful and outcome.retryable:
+        return None  # an application exception: retried, or failed with an alert (the general path)
     return await queue_hot_path.set_result(
         ctx.state.db,
         ctx.tenant_id,

@@ -256,7 +256,7 @@ async def set_result(
     retry = outcome.retryable and _retries_left(queue, item)
     if not retry:
         failed = await transition(conn, item, S.Failed, user_id, **changes)
-        if kind is ProcessingExceptionType.ApplicationException:
+        if outcome.kind is ProcessingExceptionType.ApplicationException:
             await alerts.raise_alert(
                 conn,
                 item["tenant_id"],
@@ -265,7 +265,7 @@ async def set_result(
                     "QueueItemId": item["id"],
                     "QueueName": queue["name"],
                     "Reference": item.get("reference"),
-                    "Reason": orjson.loads(exception).get("Reason"),
+                    "Reason": orjson.loads(changes["processing_exception"]).get("Reason"),
                 },
                 folder_id=item["folder_id"],
             )

@@ -1,7 +1,7 @@
 """audit_logs and audit_log_entities (the audit log); alert_notifications (each user's copy of an alert)
 
-Revision ID: 0008
-Revises: 0007
+Revision ID: 0010
+Revises: 0009
 Create Date: 2026-12-06 07:11:13.860991
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import podium.db.types
 
-revision = "0008"
-down_revision = "0007"
+revision = "0010"
+down_revision = "0009"
 branch_labels = None
 depends_on = None
 
