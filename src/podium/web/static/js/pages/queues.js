@@ -55,16 +55,28 @@ export async function queuePage(main, { id }) {
       { field: 'Reference', label: 'Reference' }, { field: 'Status', label: 'Status', render: (i) => stateBadge(i.Status), sortField: 'Status' },
       { field: 'Priority', label: 'Priority' }, { field: 'RetryNumber', label: 'Retry' },
       { field: 'CreationTime', label: 'Added', render: (i) => when(i.CreationTime), sortField: 'CreationTime' },
-      { field: 'ProcessingExceptionType', label: 'Exception' },
+      { field: 'ProcessingExceptionType', label: 'Exception' }, { field: 'ReviewStatus', label: 'Review' },
     ],
     filters: [filters.choice('Status', 'Status', STATUSES), filters.text('Reference', 'Reference'), filters.choice('Priority', 'Priority', ['Low', 'Normal', 'High'])],
     actions: [
       { label: 'Add item', permission: 'Transactions.Create', primary: true, run: async () => { const done = await addItem(queue); if (done) await drawChart(); return done; } },
+      { label: 'Retry', permission: 'Transactions.Edit', needsSelection: true, run: (rows) => review(rows, 'Retried', drawChart) },
+      { label: 'In review', permission: 'Transactions.Edit', needsSelection: true, run: (rows) => review(rows, 'InReview', drawChart) },
+      { label: 'Verified', permission: 'Transactions.Edit', needsSelection: true, run: (rows) => review(rows, 'Verified', drawChart) },
       { label: 'Delete', permission: 'Transactions.Delete', needsSelection: true, run: async (rows) => { await post(`/odata/QueueItems/${SVC}.DeleteBulk`, { queueItems: rows.map((r) => ({ Id: r.Id, RowVersion: r.RowVersion })) }); await drawChart(); } },
     ],
   });
   const timer = setInterval(() => drawChart().catch(() => {}), 5000);
   return { dispose() { list.dispose(); clearInterval(timer); } };
+}
+
+/** SetItemReviewStatus: Retried retries failed items by hand, InReview/Verified mark the review. */
+async function review(rows, status, redraw) {
+  const answer = await post(`/odata/QueueItems/${SVC}.SetItemReviewStatus`, { queueItems: rows.map((r) => ({ Id: r.Id, RowVersion: r.RowVersion })), status });
+  const failed = (answer && answer.FailedItems) || [];
+  await redraw();
+  if (failed.length) throw new Error(`${failed.length} item(s) could not be set to ${status} (only failed items can be reviewed or retried).`);
+  toast(`${rows.length} item(s): ${status}.`);
 }
 
 async function addItem(queue) {
