@@ -63,6 +63,7 @@ def test_assignment_names() -> None:
         "stopProcessExpression",
         "killProcessExpression",
         "claim",
+        "resume",
     ]
 
 

@@ -53,6 +53,8 @@ async def record(
         return {}
     tokens = {job_id: str(uuid.uuid4()) for job_id, _ in claimed}
     expires = utcnow() + timeout
+    # a resumed job's claim of its run before (acknowledged, kept while the job was unfinished)
+    await conn.execute(delete(job_claims).where(job_claims.c.job_id.in_(list(tokens))))
     await conn.execute(
         insert(job_claims),
         [

@@ -27,11 +27,11 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import delete, func, insert, select, update
+from sqlalchemy import and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import inputs
-from podium.db.schema import jobs
+from podium.db.schema import jobs, users
 from podium.db.schema_job_triggers import job_runtime_states, job_triggers
 from podium.db.schema_tasks import tasks
 from podium.db.types import utcnow
@@ -407,3 +407,66 @@ async def resume_data(conn: AsyncConnection, job_ids: Sequence[int]) -> dict[int
     for job_id, data in states:
         found[job_id]["state"] = bytes(data)
     return found
+
+
+async def job_folder_path(conn: AsyncConnection, tenant_id: int, job_id: int) -> str:
+    """The folder path of the tenant's job ``job_id`` (the caller checks permissions); 404 if none."""
+    query = with_folder_path(jobs).where(jobs.c.id == job_id, jobs.c.tenant_id == tenant_id)
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        raise not_found("Job does not exist.")
+    return str(row["folder_path"])
+
+
+async def with_wait_events(conn: AsyncConnection, job_id: int) -> list[dict[str, Any]]:
+    """The job's triggers, each with the waited-for task's assignee (``assignee_*``) when a task."""
+    assignee = users.alias("assignee")
+    query = (
+        select(
+            job_triggers,
+            tasks.c.assigned_to_user_id,
+            assignee.c.name.label("assignee_name"),
+            assignee.c.surname.label("assignee_surname"),
+            assignee.c.user_name.label("assignee_user_name"),
+            assignee.c.email_address.label("assignee_email"),
+        )
+        .outerjoin(tasks, and_(job_triggers.c.trigger_type == TASK, tasks.c.id == job_triggers.c.item_id))
+        .outerjoin(assignee, assignee.c.id == tasks.c.assigned_to_user_id)
+        .where(job_triggers.c.job_id == job_id)
+        .order_by(job_triggers.c.id)
+    )
+    return [dict(row) for row in (await conn.execute(query)).mappings()]
+
+
+def payload_text(body: Any) -> str:
+    """A delivered payload as stored and answered back: the body as sent (the SDK sends
+    ``{"payload": …}`` and reads ``payload`` of the answer)."""
+    return orjson.dumps(body).decode()
+
+
+async def save_external(
+    conn: AsyncConnection, tenant_id: int, job_id: int, kind: str, external_id: str
+) -> int:
+    """SaveExternalTrigger: a wait on a service outside Podium, noted for the job (TriggerType None);
+    Podium never fires it."""
+    job = (
+        await conn.execute(select(jobs.c.folder_id, jobs.c.resume_version).where(jobs.c.id == job_id))
+    ).first()
+    if job is None:
+        raise not_found("Job does not exist.")
+    now = utcnow()
+    row = {
+        "tenant_id": tenant_id,
+        "job_id": job_id,
+        "folder_id": job.folder_id,
+        "trigger_type": NONE,
+        "status": NEW,
+        "resume_version": int(job.resume_version or 0),
+        "item_key": external_id,
+        "trigger_message": kind,
+        "creation_time": now,
+        "modified_time": now,
+    }
+    return int(
+        (await conn.execute(insert(job_triggers).values(**row).returning(job_triggers.c.id))).scalar_one()
+    )

@@ -8,6 +8,7 @@ and ``robot_sessions``; this module puts their steps together in the transaction
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 from collections.abc import Mapping
 from typing import Any
@@ -16,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import jobs, machines, robots, tenants
-from podium.domain import dispatch, job_claims, job_results, robot_identity, robot_sessions
+from podium.domain import dispatch, job_claims, job_results, job_triggers, robot_identity, robot_sessions
 from podium.domain.enums import JobState
 from podium.robot.messages import Assignment
 
@@ -50,7 +51,25 @@ async def claim_jobs(
         return []
     await robot_sessions.refresh_busy(conn, tenant_id, robot_id)
     tokens = {job["id"]: job["claim"] for job in claimed}
-    return [{**job, "claim": tokens[job["id"]]} for job in await dispatch.job_details(conn, list(tokens))]
+    resumed = [job["id"] for job in claimed if job["resume_version"]]
+    given = await job_triggers.resume_data(conn, resumed)
+    return [
+        {**job, "claim": tokens[job["id"]], "resume": _resume(job, given.get(job["id"]))}
+        for job in await dispatch.job_details(conn, list(tokens))
+    ]
+
+
+def _resume(job: Mapping[str, Any], given: dict[str, Any] | None) -> dict[str, Any] | None:
+    """What a resumed job's run needs (``Assignment.resume``): its ResumeVersion, what fired (by the
+    runtime's interrupt id) and the state its process left (base64)."""
+    if given is None:
+        return None
+    state = given["state"]
+    return {
+        "version": job["resume_version"],
+        "values": given["values"],
+        "state": None if state is None else base64.b64encode(state).decode(),
+    }
 
 
 def assignment(job: Mapping[str, Any], access_token: str, token_expires_at: int) -> Assignment:
@@ -74,6 +93,7 @@ def assignment(job: Mapping[str, Any], access_token: str, token_expires_at: int)
         stop_process_expression=job["stop_process_expression"],
         kill_process_expression=job["kill_process_expression"],
         claim=job["claim"],
+        resume=job.get("resume"),
     )
 
 

@@ -22,10 +22,11 @@ import httpx
 import orjson
 from platformdirs import user_cache_dir
 
+from podium.robot import suspension
 from podium.robot.cache import PackageCache
 from podium.robot.messages import Assignment, Command
 from podium.robot.protocol import Connection, Credentials, Protocol, RobotSession, SessionLost
-from podium.robot.runner import JobProcess, JobSpec, runtime_shim
+from podium.robot.runner import JobProcess, JobSpec, Outcome, runtime_shim
 
 log = logging.getLogger("podium.robot")
 LOG_BATCH = 100
@@ -143,26 +144,44 @@ class RobotWorker:
             self.changed.set()
             return
         try:
-            state, output, info = await self._execute(job)
+            outcome = await self._execute(job)
         except Exception as error:  # preparing the job failed: it cannot run here
             log.exception("job %s could not run", key)
-            state, output, info = "Faulted", None, f"The robot could not run the job: {error}"
-        self.log(job, "Info" if state == "Successful" else "Error", f"Job {state.lower()}.")
+            outcome = Outcome("Faulted", info=f"The robot could not run the job: {error}")
+        state = outcome.state
+        self.log(job, "Info" if state in ("Successful", "Suspended") else "Error", f"Job {state.lower()}.")
         await self.flush_logs()
-        await self.protocol.report(self.robot, key, state, output, info)
+        if state == "Suspended":
+            refused = await self.protocol.report(
+                self.robot,
+                key,
+                state,
+                None,
+                outcome.info,
+                resumeTriggers=outcome.triggers,
+                runtimeState=suspension.encode(outcome.state_archive),
+            )
+            if refused is not None:  # it waits for what Podium cannot resume it on: it cannot go on
+                await self.protocol.report(
+                    self.robot, key, "Faulted", None, f"The job cannot wait: {refused}"
+                )
+        else:
+            await self.protocol.report(self.robot, key, state, outcome.output, outcome.info)
         await asyncio.to_thread(shutil.rmtree, self.agent.options.cache_dir / "jobs" / key / "content", True)
         self.processes.pop(key, None)
         self.robot.running.pop(key, None)
         self.changed.set()
 
-    async def _execute(self, job: Assignment) -> tuple[str, dict[str, Any] | None, str | None]:
+    async def _execute(self, job: Assignment) -> Outcome:
         agent = self.agent
         try:
             prepared = await agent.cache.prepare(
                 job.process_key, job.process_version, lambda target: self.protocol.download(job, target)
             )
         except subprocess.CalledProcessError as error:
-            return "Faulted", None, f"Installing the package's dependencies failed:\n{error.stderr or error}"
+            return Outcome(
+                "Faulted", info=f"Installing the package's dependencies failed:\n{error.stderr or error}"
+            )
         entry = job.entry_point_path or prepared.info.main_entry_point
         arguments = orjson.loads(job.input_arguments) if job.input_arguments else {}
         work_dir = agent.options.cache_dir / "jobs" / job.key
@@ -176,17 +195,18 @@ class RobotWorker:
             environment=agent.job_environment(job),
             work_dir=work_dir,
             function=agent.function_of(prepared.content_dir),
+            resume=job.resume,
         )
         process = JobProcess(spec, lambda level, text: self.log(job, level, text), agent.shim)
         self.processes[job.key] = process
         if self.robot.running.get(job.key) == "Terminating":
-            return "Stopped", None, "The job was killed before it started."
+            return Outcome("Stopped", info="The job was killed before it started.")
         await process.start()
-        self.log(job, "Info", f"Job started on {agent.options.host} ({prepared.info.kind} package).")
+        started = f"resumed ({job.resume['version']})" if job.resume is not None else "started"
+        self.log(job, "Info", f"Job {started} on {agent.options.host} ({prepared.info.kind} package).")
         if self.robot.running.get(job.key) == "Stopping":
             process.request_stop()
-        outcome = await process.wait()
-        return outcome.state, outcome.output, outcome.info
+        return await process.wait()
 
 
 class Agent:

@@ -37,6 +37,9 @@ class Assignment:
     stop_process_expression: str | None
     kill_process_expression: str | None
     claim: str
+    # a resumed job: {"version": ResumeVersion, "values": {interruptId: what fired}, "state": base64 of
+    # the runtime state folder its process left, or null}; null for a first run
+    resume: dict[str, Any] | None = None
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -58,6 +61,7 @@ class Assignment:
             "stopProcessExpression": self.stop_process_expression,
             "killProcessExpression": self.kill_process_expression,
             "claim": self.claim,
+            "resume": self.resume,
         }
 
     @classmethod
@@ -81,6 +85,7 @@ class Assignment:
             stop_process_expression=body.get("stopProcessExpression"),
             kill_process_expression=body.get("killProcessExpression"),
             claim=body["claim"],
+            resume=body.get("resume"),
         )
 
 

@@ -127,12 +127,21 @@ class Protocol:
         state: str,
         output: dict[str, Any] | None = None,
         info: str | None = None,
-    ) -> None:
-        """Reports a job's state, retrying while Podium cannot be reached (a result is not dropped)."""
-        body: dict[str, Any] = {"state": state, "outputArguments": output, "info": info}
+        **extra: Any,
+    ) -> str | None:
+        """Reports a job's state (``extra``: a Suspended job's ``resumeTriggers`` and ``runtimeState``),
+        retrying while Podium cannot be reached (a result is not dropped); answers Podium's message
+        when it refused the report (a 400), else None."""
+        body: dict[str, Any] = {"state": state, "outputArguments": output, "info": info, **extra}
         response = await self._post_state(robot, key, body)
         if response is not None and response.status_code >= 400:
             log.warning("Podium refused the %s report of job %s: %s", state, key, response.text)
+            if response.status_code == 400 or response.status_code == 404:
+                try:
+                    return str(response.json().get("message") or response.text)
+                except ValueError:
+                    return response.text
+        return None
 
     async def acknowledge(self, robot: RobotSession, job: Assignment) -> bool:
         """Confirms the job was received (its first ``Running`` report, with the claim's token); False

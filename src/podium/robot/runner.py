@@ -2,6 +2,12 @@
 
 The process's output lines are handed to ``on_line`` (level, text); a SoftStop creates the stop file
 (``PODIUM_STOP_FILE``) the job can watch; a Kill ends the whole process tree at once.
+
+A job may end its run Suspended (``job_state``): a ``uipath pack`` process when the ``uipath``
+runtime's result says ``"status": "suspended"`` (its resume triggers and its state folder
+``__uipath`` are handed back; the resumed run is ``uipath run <entry> --resume`` in that folder
+restored), a Python package when ``podium.runtime`` wrote ``PODIUM_SUSPEND_FILE`` (what met its waits
+so far is its state; the resumed run reads them from ``PODIUM_RESUME_FILE``).
 """
 
 from __future__ import annotations
@@ -16,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from podium.robot import uipath_run
+from podium.robot import suspension, uipath_run
 
 BOOTSTRAP = Path(__file__).with_name("bootstrap.py")
 RUNTIME_SHIM = Path(__file__).resolve().parents[1] / "runtime.py"
@@ -45,14 +51,17 @@ class JobSpec:
     environment: dict[str, str]
     work_dir: Path
     function: str | None = None
+    resume: dict[str, Any] | None = None  # Assignment.resume: a resumed run
 
 
 @dataclass
 class Outcome:
-    state: str  # Successful | Faulted | Stopped
+    state: str  # Successful | Faulted | Stopped | Suspended
     output: dict[str, Any] | None = None
     info: str | None = None
     stderr_tail: list[str] = field(default_factory=list)
+    triggers: list[dict[str, Any]] | None = None  # Suspended: what the job waits for
+    state_archive: bytes | None = None  # Suspended: the state its resumed run starts from
 
 
 def line_level(text: str, stream: str) -> tuple[str, str]:
@@ -107,6 +116,8 @@ def command(spec: JobSpec, files: dict[str, Path]) -> list[str]:
             entry,
         ]
     if spec.kind == "uipath-python":
+        if spec.resume is not None:  # the runtime finds what it waited for itself, from its state
+            return uipath_run.resume_command(spec.python, spec.entry_point, files["output"])
         return uipath_run.command(spec.python, spec.entry_point, files["input"], files["output"])
     raise ValueError(f"unknown package kind {spec.kind!r}")
 
@@ -147,12 +158,18 @@ class JobProcess:
         self.on_line = on_line
         self.shim_dir = shim_dir
         spec.work_dir.mkdir(parents=True, exist_ok=True)
-        self.files = {name: spec.work_dir / f"{name}.json" for name in ("input", "output", "error")}
+        self.uipath_files = uipath_run.runtime_files(spec.content_dir)
+        self.files = {
+            name: spec.work_dir / f"{name}.json" for name in ("input", "output", "error", "suspend")
+        }
+        # where the job's state lives between runs: the uipath runtime's folder, or podium.runtime's
+        self.state_dir = (
+            self.uipath_files.log.parent if spec.kind == "uipath-python" else spec.work_dir / "podium-state"
+        )
         self.stop_file = spec.work_dir / "stop"
         self.stop_asked = False
         self.killed = False
         self.process: asyncio.subprocess.Process | None = None
-        self.uipath_files = uipath_run.runtime_files(spec.content_dir)
         self._tail: list[tuple[str, str]] = []  # the last output lines (stream, text)
 
     def _env(self) -> dict[str, str]:
@@ -165,6 +182,8 @@ class JobProcess:
             PODIUM_ERROR_FILE=str(self.files["error"]),
             PODIUM_STOP_FILE=str(self.stop_file),
             PODIUM_ENTRY_FILE=str(self.spec.content_dir / self.spec.entry_point),
+            PODIUM_SUSPEND_FILE=str(self.files["suspend"]),
+            PODIUM_RESUME_FILE=str(self.state_dir / suspension.WAITS_FILE),
         )
         if self.spec.function:
             env["PODIUM_FUNCTION"] = self.spec.function
@@ -174,6 +193,9 @@ class JobProcess:
 
     async def start(self) -> None:
         self.files["input"].write_text(json.dumps(self.spec.input_arguments))
+        self.files["suspend"].unlink(missing_ok=True)
+        if self.spec.resume is not None:
+            suspension.restore(self.state_dir, self.spec.resume, waits=self.spec.kind != "uipath-python")
         self.process = await asyncio.create_subprocess_exec(
             *command(self.spec, self.files),
             cwd=str(self.spec.content_dir),
@@ -244,10 +266,27 @@ class JobProcess:
             await follow
         if self.killed or (self.stop_asked and code != 0 and code < 0):
             return Outcome("Stopped", info="The job was stopped.")
+        suspended = self._suspended(code)
+        if suspended is not None:
+            return suspended
         if code != 0:
             return Outcome("Faulted", info=self._fault_info(code))
         output = self._read_json(self.files["output"])
         return Outcome("Stopped" if self.stop_asked else "Successful", output=output)
+
+    def _suspended(self, code: int) -> Outcome | None:
+        """The Suspended outcome when the job's process asked to wait, else None."""
+        if self.spec.kind == "uipath-python":
+            triggers = uipath_run.suspension(self.uipath_files.result) if code == 0 else None
+            skip = {self.uipath_files.log.name, self.uipath_files.result.name}
+        else:
+            triggers = suspension.requested(self.files["suspend"])
+            skip = set()
+        if triggers is None:
+            return None
+        archive = suspension.pack(self.state_dir, skip)
+        waiting = ", ".join(str(t.get("triggerType", "Api")) for t in triggers)
+        return Outcome("Suspended", info=f"Waiting for: {waiting}.", triggers=triggers, state_archive=archive)
 
     @staticmethod
     def _read_json(path: Path) -> dict[str, Any] | None:

@@ -4,7 +4,11 @@ In a job (``UIPATH_JOB_KEY`` set) the ``uipath`` runtime does not print the job'
 log records to ``<runtime dir>/execution.log`` (``[time][LEVEL] message``) and the result envelope
 (``{"output", "status", "error": {"title", "detail"}}``) to ``<runtime dir>/output.json``; the runtime
 dir is ``__uipath`` under the working directory unless ``uipath.json`` ``runtime.dir`` says otherwise.
-The runner follows the log file (the lines become robot logs) and reads the envelope for a fault.
+The runner follows the log file (the lines become robot logs) and reads the envelope for a fault or
+a suspension: ``"status": "suspended"`` with the ``resumeTriggers`` the runtime created (a task it
+created, a job it started, a time, an inbox id) and stored in its state (``__uipath/state.db`` or
+the runtime's own storage); ``uipath run`` still exits 0. Orchestrator's robot resumes it with
+``uipath run <entry> --resume`` in the same folder, and so does Podium's.
 """
 
 from __future__ import annotations
@@ -55,6 +59,25 @@ def command(python: str, entry_point: str, input_file: Path, output_file: Path) 
         "--output-file",
         str(output_file),
     ]
+
+
+def resume_command(python: str, entry_point: str, output_file: Path) -> list[str]:
+    """``uipath run <entry> --resume``: no input, so the runtime builds its resume input itself from the
+    triggers it stored when it suspended (reading what met them from Podium through the SDK)."""
+    return [python, "-c", LAUNCHER, "run", entry_point, "--resume", "--output-file", str(output_file)]
+
+
+def suspension(result: Path) -> list[dict[str, Any]] | None:
+    """The resume triggers of a result envelope whose status is ``suspended`` (``resumeTriggers``, or
+    the single ``resume`` of older runtimes); None for any other result."""
+    try:
+        envelope = json.loads(result.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(envelope, dict) or str(envelope.get("status")).lower() != "suspended":
+        return None
+    triggers = envelope.get("resumeTriggers") or ([envelope["resume"]] if envelope.get("resume") else [])
+    return [t for t in triggers if isinstance(t, dict)] or None
 
 
 def runtime_files(content_dir: Path) -> RuntimeFiles:

@@ -1,0 +1,114 @@
+"""Suspend and resume over HTTP (in process, both backends): a robot reports its job Suspended with the
+``uipath`` runtime's resume triggers; ``/odata/JobTriggers`` (as the SDK's ``jobs.resume`` reads it)
+and ``GetWithWaitEvents`` show the waits; a payload delivered to the inbox, or the end of the job
+waited for, resumes the job, which the robot is handed again with what met its wait and its state;
+bad input is refused with the error body and changes nothing."""
+
+from __future__ import annotations
+
+import base64
+from typing import Any
+
+from sqlalchemy.engine import Engine
+
+from tests.factories import seed_machine, start_jobs
+from tests.robots.helpers import FOLDER, RobotClient, connect, job
+from tests.support import Api, assert_error
+
+NS = "UiPath.Server.Configuration.OData"
+
+
+def _run(robot: RobotClient) -> dict[str, Any]:
+    """The robot's next job, acknowledged."""
+    [assigned] = robot.next()["jobs"]
+    assert robot.report(assigned["key"], "Running", claim=assigned["claim"]).status_code == 200
+    return dict(assigned)
+
+
+def test_a_job_suspends_on_an_inbox_and_another_job_and_resumes(api: Api, db: Engine) -> None:
+    [robot] = connect(api, seed_machine(api, db))
+    parent, child = start_jobs(api, 2)
+    assigned = _run(robot)
+    assert assigned["key"] == parent["Key"] and assigned["resume"] is None
+    waits = [
+        {"interruptId": "ask", "triggerType": "Api", "apiResume": {"inboxId": "INBOX-1", "request": "why?"}},
+        {"interruptId": "sub", "triggerType": "Job", "itemKey": child["Key"], "folderPath": FOLDER},
+    ]
+    state = base64.b64encode(b"checkpoint").decode()
+    answer = robot.report(
+        parent["Key"], "Suspended", resumeTriggers=waits, runtimeState=state, info="waiting"
+    )
+    assert answer.status_code == 200 and answer.json()["state"] == "Suspended"
+    robot.running.pop(parent["Key"])
+    suspended = job(api, parent["Id"])
+    assert (suspended["State"], suspended["Info"], suspended["ResumeVersion"]) == (
+        "Suspended",
+        "waiting",
+        None,
+    )
+
+    # what the SDK's jobs.resume(job_id=…) reads, then the admin's view
+    first = api.ok(api.get(f"/odata/JobTriggers?$filter=JobId eq {parent['Id']}&$top=1&$select=ItemKey"))
+    assert first["value"] == [{"ItemKey": "inbox-1"}]
+    listed = api.ok(api.get(f"/odata/JobTriggers?$filter=JobId eq {parent['Id']}&$orderby=Id", folder=FOLDER))
+    assert [(t["TriggerType"], t["Status"], t["InboxId"]) for t in listed["value"]] == [
+        ("Inbox", "New", "inbox-1"),
+        ("Job", "New", None),
+    ]
+    events = api.ok(api.get(f"/odata/JobTriggers/{NS}.GetWithWaitEvents(jobId={parent['Id']})"))["value"]
+    assert [(e["TriggerType"], e["ItemId"], e["ItemName"]) for e in events] == [
+        ("Inbox", None, None),
+        ("Job", child["Id"], "proc"),
+    ]
+    assert events[0]["TriggerMessage"] == '"why?"' and events[0]["CreationTime"]
+
+    # bad input changes nothing
+    assert_error(api.post("/api/JobTriggers/DeliverPayload/nope", {"payload": 1}), 404)
+    assert_error(api.get("/api/JobTriggers/GetPayload/inbox-1"), 404)  # nothing delivered yet
+    assert_error(api.get(f"/odata/JobTriggers/{NS}.GetWithWaitEvents(jobId=999999)"), 404)
+    assert_error(api.post(f"/odata/Jobs/{NS}.ResumeJob", {"jobKey": child["Key"]}, folder=FOLDER), 400)
+    assert_error(api.post("/api/JobTriggers/SaveExternalTrigger", {"type": "deepRag"}), 400)
+    assert robot.report(child["Key"], "Suspended", resumeTriggers=waits).status_code == 409  # not yet its job
+    assert job(api, parent["Id"])["State"] == "Suspended" and job(api, child["Id"])["State"] == "Pending"
+
+    # the payload resumes it; the robot is handed it again with the payload and its state
+    assert (
+        api.post("/api/JobTriggers/DeliverPayload/INBOX-1", {"payload": {"ok": 1}}).status_code
+        == 200
+    )
+    assert api.get("/api/JobTriggers/GetPayload/inbox-1").json() == {"payload": {"ok": 1}}
+    assert_error(api.post("/api/JobTriggers/DeliverPayload/inbox-1", {"payload": 2}), 409)
+    resumed = job(api, parent["Id"])
+    assert (resumed["State"], resumed["ResumeVersion"]) == ("Resumed", 1) and resumed["ResumeTime"]
+    again = _run(robot)
+    assert again["key"] == parent["Key"]
+    assert again["resume"] == {"version": 1, "values": {"ask": {"payload": {"ok": 1}}}, "state": state}
+    assert job(api, parent["Id"])["State"] == "Running"
+
+    # it suspends again on the child; the child's end resumes it with the child's output
+    assert robot.report(parent["Key"], "Suspended", resumeTriggers=waits[1:]).json()["state"] == "Suspended"
+    robot.running.pop(parent["Key"])
+    assert _run(robot)["key"] == child["Key"]
+    robot.report(child["Key"], "Successful", outputArguments={"total": 3})
+    robot.running.pop(child["Key"])
+    final = _run(robot)
+    assert final["key"] == parent["Key"] and final["resume"]["version"] == 2
+    assert final["resume"]["values"] == {"sub": {"state": "Successful", "output": {"total": 3}, "info": None}}
+    robot.report(parent["Key"], "Successful", outputArguments={"done": True})
+    ended = job(api, parent["Id"])
+    assert ended["State"] == "Successful" and ended["StartTime"] == suspended["StartTime"]
+
+
+def test_bad_suspensions_are_refused(api: Api, db: Engine) -> None:
+    [robot] = connect(api, seed_machine(api, db))
+    [started] = start_jobs(api)
+    _run(robot)
+    for waits, extra in (
+        ([{"triggerType": "DeepRag", "itemKey": "x"}], {}),
+        ([{"triggerType": "Timer", "resumeTime": "tomorrow"}], {}),
+        ("not a list", {}),
+        ([{"triggerType": "Timer", "resumeTime": "2030-01-01T00:00:00Z"}], {"runtimeState": "%%%"}),
+    ):
+        assert_error(robot.report(started["Key"], "Suspended", resumeTriggers=waits, **extra), 400)
+    assert job(api, started["Id"])["State"] == "Running"
+    assert api.ok(api.get(f"/odata/JobTriggers?$filter=JobId eq {started['Id']}"))["value"] == []
