@@ -72,10 +72,7 @@ def test_a_job_suspends_on_an_inbox_and_another_job_and_resumes(api: Api, db: En
     assert job(api, parent["Id"])["State"] == "Suspended" and job(api, child["Id"])["State"] == "Pending"
 
     # the payload resumes it; the robot is handed it again with the payload and its state
-    assert (
-        api.post("/api/JobTriggers/DeliverPayload/INBOX-1", {"payload": {"ok": 1}}).status_code
-        == 200
-    )
+    assert api.post("/api/JobTriggers/DeliverPayload/INBOX-1", {"payload": {"ok": 1}}).status_code == 200
     assert api.get("/api/JobTriggers/GetPayload/inbox-1").json() == {"payload": {"ok": 1}}
     assert_error(api.post("/api/JobTriggers/DeliverPayload/inbox-1", {"payload": 2}), 409)
     resumed = job(api, parent["Id"])
@@ -112,3 +109,26 @@ def test_bad_suspensions_are_refused(api: Api, db: Engine) -> None:
         assert_error(robot.report(started["Key"], "Suspended", resumeTriggers=waits, **extra), 400)
     assert job(api, started["Id"])["State"] == "Running"
     assert api.ok(api.get(f"/odata/JobTriggers?$filter=JobId eq {started['Id']}"))["value"] == []
+
+
+def test_completing_the_task_a_job_waits_for_resumes_it_with_the_data(api: Api, db: Engine) -> None:
+    [robot] = connect(api, seed_machine(api, db))
+    [started] = start_jobs(api)
+    _run(robot)
+    payload = {"type": "ExternalTask", "title": "Approve", "data": {"amount": 7}}
+    task = api.ok(api.post("/tasks/GenericTasks/CreateTask", payload, folder=FOLDER), 201)
+    wait = {"interruptId": "approval", "triggerType": "Task", "itemKey": task["key"], "folderPath": FOLDER}
+    assert robot.report(started["Key"], "Suspended", resumeTriggers=[wait]).json()["state"] == "Suspended"
+    robot.running.pop(started["Key"])
+    waiting = api.ok(api.get(f"/tasks/GenericTasks/GetTaskDataById?taskId={task['id']}"))
+    assert (waiting["waitJobKey"], waiting["waitJobState"]) == (started["Key"], "Suspended")
+    events = api.ok(api.get(f"/odata/JobTriggers/{NS}.GetWithWaitEvents(jobId={started['Id']})"))["value"]
+    assert [(e["TriggerType"], e["ItemId"], e["ItemName"]) for e in events] == [
+        ("Task", task["id"], "Approve")
+    ]
+
+    completion = {"taskId": task["id"], "data": {"ok": True}, "action": "approve"}
+    assert api.post("/tasks/GenericTasks/CompleteTask", completion).status_code == 204
+    assert job(api, started["Id"])["State"] == "Resumed"
+    again = _run(robot)
+    assert again["resume"]["values"] == {"approval": {"amount": 7, "ok": True, "Action": "approve"}}

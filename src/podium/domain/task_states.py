@@ -15,12 +15,13 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+import orjson
 from sqlalchemy import insert, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema_tasks import task_activities, tasks
 from podium.db.types import utcnow
-from podium.domain import events
+from podium.domain import events, job_triggers
 from podium.domain.task_enums import TaskActivityType, TaskStatus, TaskType
 from podium.errors import ErrorCode, PodiumError
 
@@ -124,11 +125,12 @@ async def commented(conn: AsyncConnection, task: Mapping[str, Any], actor_id: in
 
 
 async def task_completed(conn: AsyncConnection, task: Mapping[str, Any]) -> None:
-    """RESUME INTEGRATION POINT: a task was completed (in this transaction); jobs suspended waiting for it
-    are to be resumed with ``task["data"]`` (JSON text). The suspend/resume work
-    (``domain/job_triggers.py``) is not on main yet; once it is, this calls
-    ``job_triggers.task_completed(conn, task["tenant_id"], task["id"], data)``."""
-    return None
+    """A task was completed (in this transaction): the jobs suspended waiting for it resume with its
+    data (``domain/job_triggers.py``)."""
+    data = orjson.loads(task["data"]) if task.get("data") else {}
+    await job_triggers.task_completed(
+        conn, task["tenant_id"], task["id"], data if isinstance(data, dict) else {}
+    )
 
 
 async def _record(
