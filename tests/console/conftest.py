@@ -4,6 +4,7 @@ one ``podium robot`` started for the module. Screenshots of every page land in `
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
 from collections.abc import Iterator
@@ -34,8 +35,12 @@ def chromium() -> str | None:
     return os.environ.get("PODIUM_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
+    """Module-scoped on purpose: Playwright's sync API runs an asyncio loop in the main thread while it
+    is started, and every later test calling ``asyncio.run`` would fail ("cannot be called from a
+    running event loop": the whole suite failed so once). Stopped with the module, the loop goes with
+    it, which the teardown checks."""
     executable = chromium()
     if executable is None:
         if os.environ.get("CI"):
@@ -46,6 +51,11 @@ def browser() -> Iterator[Any]:
         launched = playwright.chromium.launch(executable_path=executable, args=["--no-sandbox"])
         yield launched
         launched.close()
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return  # no loop left behind
+    pytest.fail("Playwright left an asyncio loop running in the main thread: later tests would fail")
 
 
 @pytest.fixture(scope="module")
