@@ -81,6 +81,8 @@ folders = Table(
     Column("provision_type", SmallInteger, nullable=False, default=0),
     Column("permission_model", SmallInteger, nullable=False, default=1),
     Column("feed_type", SmallInteger, nullable=False, default=0),
+    # a personal workspace's user (FolderType Personal); kept when it is converted to a standard folder
+    Column("owner_user_id", BigInteger, index=True),
     *_audit(),
     UniqueConstraint("tenant_id", "fully_qualified_name"),
 )

@@ -8,6 +8,7 @@ from podium.db import (
     schema_audit,  # noqa: F401
     schema_buckets,  # noqa: F401
     schema_calendars,  # noqa: F401
+    schema_folders,  # noqa: F401
     schema_job_triggers,  # noqa: F401
     schema_packages,  # noqa: F401
     schema_queues,  # noqa: F401
