@@ -74,7 +74,7 @@ def test_every_page_opens(page: Any) -> None:
     sign_in(page)
     links = page.locator("nav#nav a")
     names = [links.nth(i).inner_text() for i in range(links.count())]
-    assert {"Jobs", "Queues", "Robots", "Users", "Folders"} <= set(names)
+    assert {"Jobs", "Queues", "Robots", "Users", "Folders", "Alerts", "Audit log"} <= set(names)
     for name in names:
         page.locator("nav#nav").get_by_role("link", name=name, exact=True).click()
         page.get_by_role("heading", level=1).first.wait_for()
@@ -203,3 +203,42 @@ def test_personal_access_token_created_used_and_revoked(page: Any, console_serve
     page.get_by_role("cell", name="Revoked").wait_for()
     assert httpx.get(f"{console_server['base']}/odata/Jobs?$top=1", headers=headers).status_code == 401
     shot(page, "tokens")
+
+
+def test_audit_log_shows_a_change_with_its_details_and_exports_it(
+    page: Any, console_server: dict[str, Any]
+) -> None:
+    http = console_server["orchestrator"].http
+    ok(http.post("/odata/QueueDefinitions", json={"Name": "AuditedQueue"}), 201)
+    sign_in(page)
+    page.locator("nav#nav").get_by_role("link", name="Audit log").click()
+    page.get_by_label("Component").select_option("Queues")
+    entry = page.get_by_role("button", name="AuditedQueue")
+    entry.first.click()
+    details = page.get_by_role("dialog", name="Audit entry")
+    details.get_by_role("cell", name="Create", exact=True).wait_for()  # the entities it touched
+    shot(page, "audit-entry")
+    details.get_by_role("button", name="Close").click()
+    with page.expect_download() as download:
+        page.get_by_role("button", name="Export CSV").click()
+    exported = download.value.path().read_text()
+    assert "AuditedQueue" in exported and "Queues" in exported
+    assert "ExecutionTime" in exported.splitlines()[0]  # the header line first
+
+
+def test_an_alert_reaches_home_and_is_marked_read(page: Any, console_server: dict[str, Any]) -> None:
+    http = console_server["orchestrator"].http
+    alert = {"processAlert": {"Message": "Invoice feed is late", "Severity": "Error", "ProcessName": "feed"}}
+    assert http.post(f"/odata/Alerts/{NS}.RaiseProcessAlert", json=alert).status_code == 200
+    sign_in(page)
+    page.get_by_text("Invoice feed is late").wait_for()
+    page.get_by_role("link", name="Unread alerts:").click()
+    page.get_by_role("heading", name="Alerts").wait_for()
+    page.get_by_label("Select Invoice feed is late").check()
+    page.get_by_role("button", name="Mark as read").click()
+    page.get_by_role("row").filter(has_text="Invoice feed is late").locator(".badge.read").wait_for()
+    unread = ok(http.get(f"/odata/Alerts/{NS}.GetUnreadCount"))["value"]
+    listed = ok(http.get("/odata/Alerts", params={"$filter": "State eq 'Unread'", "$count": "true"}))
+    assert unread == listed["@odata.count"]
+    assert all("Invoice feed is late" not in a["Data"] for a in listed["value"])
+    shot(page, "alerts")

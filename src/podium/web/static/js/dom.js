@@ -64,20 +64,21 @@ export function badge(text, kind) {
   return h('span', { class: `badge ${kind || String(text).toLowerCase()}`, text });
 }
 
-/** A modal dialog with a form; resolves with the form's submit result or null when cancelled. */
+/** A modal dialog with a form; resolves with the form's submit result or null when cancelled (no onSubmit:
+ * a read-only dialog with its one button). */
 export function dialog(title, body, submitLabel, onSubmit) {
   return new Promise((resolve) => {
     const error = h('p', { class: 'error', role: 'alert' });
     const form = h('form', { method: 'dialog', class: 'stack' }, h('h2', { text: title }), body, error,
       h('div', { class: 'row end' },
-        h('button', { type: 'button', class: 'secondary', text: 'Cancel', onclick: () => { box.close(); resolve(null); } }),
+        onSubmit ? h('button', { type: 'button', class: 'secondary', text: 'Cancel', onclick: () => { box.close(); resolve(null); } }) : null,
         h('button', { type: 'submit', text: submitLabel })));
     const box = h('dialog', { 'aria-label': title }, form);
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
       error.textContent = '';
       try {
-        const result = await onSubmit(form);
+        const result = onSubmit ? await onSubmit(form) : true;
         box.close();
         resolve(result === undefined ? true : result);
       } catch (err) {

@@ -73,7 +73,7 @@ export function renderList(root, spec) {
 
   clear(root).append(
     h('div', { class: 'row heading' }, h('h1', { text: spec.title }), toolbar),
-    spec.intro || null, filterForm, status, h('div', { class: 'scroll' }, table), pager,
+    ...[spec.intro, filterForm, status, h('div', { class: 'scroll' }, table), pager].filter(Boolean),
   );
 
   function query() {
@@ -134,7 +134,7 @@ export function renderList(root, spec) {
       if (selectable) {
         const key = item.Id ?? item.Key;
         tr.append(h('td', {}, h('input', {
-          type: 'checkbox', 'aria-label': `Select ${item.Name || item.DisplayName || item.Title || item.Reference || item.UserName || item.ReleaseName || key}`, checked: state.selected.has(key),
+          type: 'checkbox', 'aria-label': `Select ${spec.rowLabel ? spec.rowLabel(item) : item.Name || item.DisplayName || item.Title || item.Reference || item.UserName || item.ReleaseName || key}`, checked: state.selected.has(key),
           onchange: (event) => { if (event.target.checked) state.selected.set(key, item); else state.selected.delete(key); },
         })));
       }
@@ -160,5 +160,5 @@ export function renderList(root, spec) {
 
   const api_ = { refresh, get selected() { return [...state.selected.values()]; } };
   refresh();
-  return { refresh, dispose() { disposed = true; clearTimeout(timer); } };
+  return { refresh, get filter() { return query().$filter; }, dispose() { disposed = true; clearTimeout(timer); } };
 }

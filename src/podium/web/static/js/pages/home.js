@@ -3,6 +3,7 @@
 import { can, get } from '../api.js';
 import { append, clear, h, when } from '../dom.js';
 import { barChart } from './chart.js';
+import { alertText } from './monitoring.js';
 
 const STATES = ['Pending', 'Running', 'Successful', 'Faulted', 'Stopped', 'Suspended'];
 
@@ -15,6 +16,15 @@ export async function homePage(main) {
   const since = new Date(Date.now() - 24 * 3600_000).toISOString().replace(/\.\d+Z$/, 'Z');
   const tiles = h('div', { class: 'tiles' });
   append(clear(main), h('h1', { text: 'Home' }), tiles);
+  if (can('Alerts.View')) {
+    const unread = await get('/odata/Alerts', { $filter: "State eq 'Unread'", $orderby: 'CreationTime desc', $top: '5', $count: 'true' });
+    const total = unread['@odata.count'] ?? 0;
+    tiles.append(h('section', { class: 'card', 'aria-labelledby': 'alerts-unread' },
+      h('h2', { id: 'alerts-unread' }, h('a', { href: '#/alerts', text: `Unread alerts: ${total}` })),
+      (unread.value || []).length ? h('ul', {}, unread.value.map((a) => h('li', {},
+        h('span', { class: `badge ${String(a.Severity).toLowerCase()}`, text: a.Severity }), ` ${a.NotificationName} — ${alertText(a)} `, h('small', { class: 'muted', text: when(a.CreationTime) }))))
+        : h('p', { class: 'muted', text: 'Nothing new.' })));
+  }
   if (can('Jobs.View')) {
     const counts = await Promise.all(STATES.map((s) => count('/odata/Jobs', `State eq '${s}' and CreationTime ge ${since}`)));
     tiles.append(h('section', { class: 'card', 'aria-labelledby': 'jobs24' }, h('h2', { id: 'jobs24', text: 'Jobs, last 24 hours' }),

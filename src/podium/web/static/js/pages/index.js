@@ -4,6 +4,7 @@ import { assetsPage, bucketsPage, foldersPage, machinesPage, packagesPage, proce
 import { bucketPage } from './buckets.js';
 import { homePage } from './home.js';
 import { jobPage, jobsPage } from './jobs.js';
+import { alertsPage, auditPage } from './monitoring.js';
 import { queueItemPage, queuePage, queuesPage } from './queues.js';
 import { taskPage, tasksPage } from './tasks.js';
 import { tokensPage } from './tokens.js';
@@ -20,6 +21,8 @@ export const SECTIONS = [
   { path: 'robots', title: 'Robots', group: 'Fleet', permission: 'Robots.View' },
   { path: 'sessions', title: 'Sessions', group: 'Fleet', permission: 'Robots.View' },
   { path: 'machines', title: 'Machines', group: 'Fleet', permission: 'Machines.View' },
+  { path: 'alerts', title: 'Alerts', group: 'Monitoring', permission: 'Alerts.View' },
+  { path: 'audit', title: 'Audit log', group: 'Monitoring', permission: 'Audit.View' },
   { path: 'users', title: 'Users', group: 'Administration', permission: 'Users.View' },
   { path: 'roles', title: 'Roles', group: 'Administration', permission: 'Roles.View' },
   { path: 'folders', title: 'Folders', group: 'Administration', permission: 'Folders.View' },
@@ -43,6 +46,8 @@ export const PAGES = [
   { path: 'robots', title: 'Robots', permission: 'Robots.View', render: robotsPage },
   { path: 'sessions', title: 'Sessions', permission: 'Robots.View', render: sessionsPage },
   { path: 'machines', title: 'Machines', permission: 'Machines.View', render: machinesPage },
+  { path: 'alerts', title: 'Alerts', permission: 'Alerts.View', render: alertsPage },
+  { path: 'audit', title: 'Audit log', permission: 'Audit.View', render: auditPage },
   { path: 'users', title: 'Users', permission: 'Users.View', render: usersPage },
   { path: 'roles', title: 'Roles', permission: 'Roles.View', render: rolesPage },
   { path: 'folders', title: 'Folders', permission: 'Folders.View', render: foldersPage },
