@@ -195,9 +195,7 @@ def test_rotate_key_reencrypts_everything_and_old_key_goes(
     login = robot_with_token(api, "after-rotation")
     before = {sealed_key_id(t) for t in _all_sealed(db)}
     assert len(before) == 1
-    settings = Settings(
-        data_dir=tmp_path, database_url=database_url, secret_key=SIGNING_KEY
-    )
+    settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key=SIGNING_KEY)
     lines = asyncio.run(rotate_key(settings, retire_old=True))
     new_id = Keyring(settings).primary
     assert new_id not in before and any("Re-encrypted 3 secrets" in line for line in lines)

@@ -33,8 +33,19 @@ def package_index_unreachable(requirement: str, where: Path) -> str | None:
     """Why pip cannot fetch ``requirement`` from the configured package index (no network: ``unshare
     -n``), or None when it can. A job whose package declares dependencies needs them installed."""
     done = subprocess.run(
-        [sys.executable, "-m", "pip", "download", "--disable-pip-version-check", "--retries", "1",
-         "--no-deps", "--dest", str(where), requirement],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "download",
+            "--disable-pip-version-check",
+            "--retries",
+            "1",
+            "--no-deps",
+            "--dest",
+            str(where),
+            requirement,
+        ],
         capture_output=True,
         text=True,
         timeout=300,

@@ -104,6 +104,10 @@ async def transition(
         from podium.domain import job_triggers  # it applies transitions itself: imported when used
 
         await job_triggers.job_ended(conn, moved)
+        if moved.get("starting_schedule_id") is not None:
+            from podium.domain import queue_triggers  # it starts jobs: imported when used
+
+            await queue_triggers.job_ended(conn, moved)
     return moved
 
 

@@ -39,6 +39,12 @@ class StartRequest:
     stop_expression: str | None
     kill_expression: str | None
     resume_on_same_context: bool = False
+    # set by triggers (domain/schedule_firing.py): SourceType Schedule/Queue, StartingScheduleId, the
+    # trigger's RuntimeType, and its MachineRobots as (robot, machine) pairs, one job each
+    source_type: int | None = None
+    starting_schedule_id: int | None = None
+    runtime_type: int | None = None
+    machine_robots: list[tuple[int | None, int | None]] | None = None
 
 
 def validate_input_arguments(value: Any) -> str | None:
@@ -177,7 +183,12 @@ async def start_jobs(
     conn: AsyncConnection, release: Mapping[str, Any], request: StartRequest, user_id: int | None
 ) -> list[int]:
     """Creates the Pending jobs the strategy asks for, in one transaction; returns their ids."""
-    targets = await _robots_for(conn, release, request)
+    pairs: list[tuple[int | None, int | None]]
+    if request.machine_robots:
+        pairs = list(request.machine_robots)
+    else:
+        pairs = [(robot_id, None) for robot_id in await _robots_for(conn, release, request)]
+    targets = [robot_id for robot_id, _ in pairs]
     now = utcnow()
     priority = request.priority if request.priority is not None else JobPriority(release["job_priority"])
     rows = [
@@ -188,11 +199,15 @@ async def start_jobs(
             "release_id": release["id"],
             "release_name": release["name"],
             "robot_id": robot_id,
+            "machine_id": machine_id,
             "state": int(JobState.Pending),
             "source": request.source,
-            "source_type": int(_source_type(request.source)),
+            "source_type": (
+                request.source_type if request.source_type is not None else int(_source_type(request.source))
+            ),
             "type": 0,
-            "runtime_type": 2,
+            "runtime_type": request.runtime_type if request.runtime_type is not None else 2,
+            "starting_schedule_id": request.starting_schedule_id,
             "batch_execution_key": request.batch_key,
             "creation_time": now,
             "input_arguments": request.input_arguments or release["input_arguments"],
@@ -205,7 +220,7 @@ async def start_jobs(
             "kill_process_expression": request.kill_expression,
             "resume_on_same_context": request.resume_on_same_context,
         }
-        for robot_id in targets
+        for robot_id, machine_id in pairs
     ]
     result = await conn.execute(insert(jobs).returning(jobs.c.id, sort_by_parameter_order=True), rows)
     ids = [int(row.id) for row in result]

@@ -381,6 +381,10 @@ async def insert_items(
         {"QueueDefinitionId": queue["id"], "QueueItemIds": ids[:1000], "Count": len(ids)},
         queue["folder_id"],
     )
+    if queue.get("process_schedule_id") is not None:
+        from podium.domain import queue_triggers  # it starts jobs: imported when a queue has a trigger
+
+        await queue_triggers.items_added(conn, queue)
     return ids
 
 

@@ -302,6 +302,46 @@ AUDIT_RETENTION_DAYS: Key[int] = Key(
     changes="older entries are deleted by the audit-retention service (PODIUM_AUDIT_RETENTION_DAYS)",
 )
 
+TRIGGERS_FAILED_COUNT: Key[int] = Key(
+    "Triggers.DisableWhenFailedCount",
+    int,
+    10,
+    "Failed launches in a row after which a trigger is disabled (0: never)",
+    low=0,
+    high=1_000_000,
+    changes="a trigger whose launches failed this many times in a row, within DisableWhenFailingSinceDays, "
+    "is disabled with its reason and an alert",
+)
+TRIGGERS_FAILING_DAYS: Key[int] = Key(
+    "Triggers.DisableWhenFailingSinceDays",
+    int,
+    1,
+    "Days within which the failed launches of DisableWhenFailedCount must fall",
+    low=1,
+    high=3650,
+    changes="failures older than this start the count afresh",
+)
+TRIGGERS_JOBS_COUNT: Key[str] = Key(
+    "Triggers.JobsCountStrategy",
+    str,
+    "PerTrigger",
+    "When a time trigger fires while a job it started is still Pending: PerTrigger (no new job), "
+    "PerProcess (no new job while the process has a Pending job), None (always a new job)",
+    choices=("PerTrigger", "PerProcess", "None"),
+    changes="whether a fire creates jobs while earlier ones are still Pending",
+)
+TRIGGERS_MISSED_SECONDS: Key[int] = Key(
+    "Triggers.MissedFireMaxAgeSeconds",
+    int,
+    3600,
+    "A fire missed while no server ran is made up (once, however many were missed) when the latest "
+    "missed occurrence is at most this old; else the trigger goes on with its next occurrence; "
+    "a name of Podium's",
+    low=0,
+    high=366 * 24 * 3600,
+    changes="missed fires coalesced into one, or skipped (recorded on the trigger either way)",
+)
+
 KEYS: tuple[Key[Any], ...] = (
     LOCKOUT_ENABLED,
     LOCKOUT_ATTEMPTS,
@@ -317,6 +357,10 @@ KEYS: tuple[Key[Any], ...] = (
     HEARTBEAT_PERIOD,
     HEARTBEAT_FAILURES,
     AUDIT_RETENTION_DAYS,
+    TRIGGERS_FAILED_COUNT,
+    TRIGGERS_FAILING_DAYS,
+    TRIGGERS_JOBS_COUNT,
+    TRIGGERS_MISSED_SECONDS,
 )
 
 _BY_NAME: dict[str, Key[Any]] = {item.name.lower(): item for item in KEYS}

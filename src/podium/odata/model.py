@@ -66,6 +66,9 @@ class Field:
     # a permission (held tenant-wide) without which the value is withheld: the caller reads null, and
     # $filter/$orderby see null too (a machine's key, which connects as its robots: Machines.Edit)
     visible_with: str | None = None
+    # the name of one of the entity set's ``lookups``: ``column`` is then a column of that lookup's
+    # target table, joined when read (a name kept in one place, not copied: a trigger's CalendarName)
+    through: str | None = None
 
     @property
     def stored(self) -> bool:
@@ -172,10 +175,13 @@ class EntitySet:
     # "queue_definition_id")``)
     shared_through: tuple[Table, str] | tuple[Table, str, str] | None = None
     sealed: Sealed | None = None  # fields encrypted at rest (see Sealed)
+    # many-to-one joins that only ``Field.through`` uses: not navigation properties of the DTO
+    lookups: list[Navigation] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         self.by_name: dict[str, Field] = {f.name: f for f in self.fields}
         self.nav_by_name: dict[str, Navigation] = {n.name: n for n in self.navigations}
+        self.lookup_by_name: dict[str, Navigation] = {n.name: n for n in self.lookups}
 
     def field(self, name: str) -> Field | None:
         return self.by_name.get(name)

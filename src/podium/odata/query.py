@@ -159,7 +159,12 @@ class EntityQuery:
         if existing is not None:
             return existing.alias, existing.entity_set
         parent, parent_set = self._join(path[:-1])
-        nav = parent_set.nav_by_name.get(path[-1])
+        last = path[-1]
+        # "~Name": a lookup of Field.through (no $filter path can spell "~")
+        if last.startswith("~"):
+            nav = parent_set.lookup_by_name.get(last[1:])
+        else:
+            nav = parent_set.nav_by_name.get(last)
         if nav is None or nav.many:
             raise invalid_odata(f"'{'/'.join(path)}' is not a navigation property of {parent_set.type_name}.")
         target = self.registry.get(nav.target)
@@ -187,6 +192,10 @@ class EntityQuery:
             return ResolvedField(literal(found.constant), found.edm, found.enum)
         if found.write_only:
             raise invalid_odata(f"The property '{last}' cannot be used in a query.")
+        if found.through is not None:
+            lookup = (*navs, "~" + found.through)
+            table, _ = self._join(lookup)
+            self._filter_paths.add(lookup)
         column = table.c[str(found.column)]
         if self.hides(found):
             return ResolvedField(cast(null(), column.type), found.edm, found.enum)
@@ -263,8 +272,14 @@ class EntityQuery:
         for wanted_field in wanted:
             if wanted_field.stored:
                 column = str(wanted_field.column)
-                label = f"{prefix}__{column}" if prefix else column
-                labels.append(table.c[column].label(label))
+                source = table
+                if wanted_field.through is not None:
+                    source, _ = self._join((*path, "~" + wanted_field.through))
+                    column_label = f"{wanted_field.through}__{column}"
+                else:
+                    column_label = column
+                label = f"{prefix}__{column_label}" if prefix else column_label
+                labels.append(source.c[column].label(label))
                 convert = _withheld_value if self.hides(wanted_field) else converter(wanted_field)
                 if self._sealed(entity_set, wanted_field):
                     convert = identity  # the stored value, for open_sealed

@@ -8,8 +8,10 @@ from podium.services import (
     queue_abandon,
     queue_retention,
     queue_sla,
+    queue_triggers,
     robot_sweep,
     robot_wakeups,
+    triggers,
 )
 from podium.services.base import Service
 
@@ -21,4 +23,6 @@ SERVICES: tuple[Service, ...] = (
     job_timers.SERVICE,
     queue_sla.SERVICE,
     audit_retention.SERVICE,
+    triggers.SERVICE,
+    queue_triggers.SERVICE,
 )

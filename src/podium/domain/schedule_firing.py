@@ -1,0 +1,304 @@
+"""Firing triggers: a due time trigger's claim, its jobs, its failures, missed fires; and the launch
+both kinds of trigger share (:func:`launch`).
+
+Exactly once: a fire is claimed by the UPDATE that moves the trigger's ``next_fire_at`` from the value
+read to the next occurrence (``WHERE next_fire_at = :read``), and its jobs are created in that same
+transaction. Of two server processes reading one due trigger, the second's UPDATE waits for the first
+(PostgreSQL row lock) and then matches no row; on SQLite writers take turns. A process killed mid-fire
+rolls its transaction back: the fire is still due and another process (or this one, restarted) fires
+it. Nothing is leased and every process may fire: the claim is the whole mechanism.
+
+Missed fires (no server ran at the due time): when a due trigger is claimed, what counts is its latest
+occurrence up to now. Within ``Triggers.MissedFireMaxAgeSeconds`` (1 h) of now, the trigger fires once,
+however many occurrences it missed (coalesced); older, it fires nothing and goes on with its next
+occurrence. Either way a miss of more than the one fire is written on the trigger (``LastMisfire``)
+and recorded as a ``schedule.misfired`` event. All times come from the caller's ``now`` (tests use a
+frozen one).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import orjson
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from podium.db.schema import jobs, releases
+from podium.db.schema_process_schedules import process_schedules
+from podium.domain import alerts, events, settings
+from podium.domain.enums import JobPriority, JobSourceType, JobState, StartStrategy, StopStrategy
+from podium.domain.job_limits import parse_time_span
+from podium.domain.jobs import StartRequest, start_jobs
+from podium.domain.process_schedules import fire_after, robot_ids
+from podium.errors import PodiumError
+
+log = logging.getLogger("podium.triggers")
+
+BATCH = 200  # due triggers read per round; a backlog is worked off round after round
+SCHEDULE_SOURCE = int(JobSourceType["Schedule"])
+QUEUE_SOURCE = int(JobSourceType["Queue"])
+
+
+@dataclass
+class Launch:
+    job_ids: list[int]
+    skipped: str | None = None  # why no job was created without failing (a Pending one exists)
+    failure: str | None = None  # why the launch failed
+
+
+async def due(conn: AsyncConnection, now: dt.datetime, limit: int = BATCH) -> list[tuple[int, dt.datetime]]:
+    """(id, next_fire_at) of enabled triggers due at ``now``, the most overdue first."""
+    rows = await conn.execute(
+        select(process_schedules.c.id, process_schedules.c.next_fire_at)
+        .where(process_schedules.c.next_fire_at <= now, process_schedules.c.enabled.is_(True))
+        .order_by(process_schedules.c.next_fire_at, process_schedules.c.id)
+        .limit(limit)
+    )
+    return [(int(row.id), row.next_fire_at) for row in rows]
+
+
+async def next_due_time(conn: AsyncConnection) -> dt.datetime | None:
+    """When the next enabled trigger is due (the scheduler sleeps until then)."""
+    found: dt.datetime | None = (
+        await conn.execute(
+            select(func.min(process_schedules.c.next_fire_at)).where(process_schedules.c.enabled.is_(True))
+        )
+    ).scalar()
+    return found
+
+
+async def fire_due(
+    conn: AsyncConnection, schedule_id: int, read: dt.datetime, now: dt.datetime
+) -> Launch | None:
+    """Fires the trigger if it is still due at ``read`` and this transaction wins its claim; None when
+    another process took it (or it changed meanwhile)."""
+    query = select(process_schedules).where(
+        process_schedules.c.id == schedule_id,
+        process_schedules.c.next_fire_at == read,
+        process_schedules.c.enabled.is_(True),
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    row = (await conn.execute(query)).mappings().first()
+    if row is None:
+        return None
+    trigger = dict(row)
+    tenant_id = trigger["tenant_id"]
+    max_age = dt.timedelta(
+        seconds=await settings.cached_value(conn, tenant_id, settings.TRIGGERS_MISSED_SECONDS)
+    )
+    # the latest occurrence up to now: the first one in (now - max_age, now], if any, proves one is recent
+    recent = await fire_after(conn, tenant_id, trigger, now - max_age - dt.timedelta(microseconds=1))
+    fires = recent is not None and recent <= now
+    following = await fire_after(conn, tenant_id, trigger, read)
+    missed = following is not None and following <= now  # more than the one occurrence went by
+    upcoming = await fire_after(conn, tenant_id, trigger, now)
+    changes: dict[str, Any] = {"next_fire_at": upcoming}
+    if fires:
+        changes["last_fire_time"] = now
+    if missed or not fires:
+        changes["last_misfire"] = _misfire_text(read, now, fires)
+    claimed = await conn.execute(
+        update(process_schedules)
+        .where(process_schedules.c.id == schedule_id, process_schedules.c.next_fire_at == read)
+        .values(**changes)
+    )
+    if claimed.rowcount != 1:
+        return None
+    if "last_misfire" in changes:
+        await events.record(
+            conn,
+            tenant_id,
+            "schedule.misfired",
+            trigger["key"],
+            {"ProcessScheduleId": schedule_id, "MissedSince": read, "Fired": fires, "At": now},
+            trigger["folder_id"],
+        )
+    if not fires:
+        return Launch([], skipped="missed")
+    return await launch(conn, trigger, now)
+
+
+def _misfire_text(read: dt.datetime, now: dt.datetime, fired: bool) -> str:
+    since = read.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    at = now.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    if fired:
+        return f"Fires due since {since} were missed; fired once at {at} for all of them."
+    return f"Fires due since {since} were missed; too old at {at}, skipped to the next occurrence."
+
+
+async def _pending_exists(conn: AsyncConnection, trigger: Mapping[str, Any]) -> bool:
+    rule = await settings.cached_value(conn, trigger["tenant_id"], settings.TRIGGERS_JOBS_COUNT)
+    if rule == "None":
+        return False
+    condition = (
+        jobs.c.starting_schedule_id == trigger["id"]
+        if rule == "PerTrigger"
+        else jobs.c.release_id == trigger["release_id"]
+    )
+    found = await conn.execute(
+        select(jobs.c.id)
+        .where(jobs.c.tenant_id == trigger["tenant_id"], jobs.c.state == int(JobState.Pending), condition)
+        .limit(1)
+    )
+    return found.first() is not None
+
+
+def _stop_and_kill(trigger: Mapping[str, Any]) -> tuple[str | None, str | None]:
+    """The job's own (stop, kill) spans from the trigger's: SoftStop stops after StopProcessExpression
+    and kills KillProcessExpression later; Kill kills after StopProcessExpression."""
+    stop = parse_time_span(trigger["stop_process_expression"])
+    if stop is None:
+        return None, None
+    if trigger["stop_strategy"] == int(StopStrategy.Kill):
+        return None, str(stop.total_seconds())
+    grace = parse_time_span(trigger["kill_process_expression"])
+    return str(stop.total_seconds()), None if grace is None else str((stop + grace).total_seconds())
+
+
+def start_request(trigger: Mapping[str, Any], source_type: int, count: int | None = None) -> StartRequest:
+    """The StartJobs request of a fire: the trigger's StartStrategy (-1 all robots, 0 its ExecutorRobots,
+    N jobs, or one job per MachineRobots pair), arguments, priority, runtime type and limits."""
+    strategy_value = trigger["start_strategy"] if count is None else count
+    pairs = [(p.get("RobotId"), p.get("MachineId")) for p in orjson.loads(trigger["machine_robots"] or "[]")]
+    if strategy_value == -1:
+        strategy, jobs_count = StartStrategy.All, 0
+    elif strategy_value == 0:
+        strategy, jobs_count = StartStrategy.Specific, 0
+    else:
+        strategy, jobs_count = StartStrategy.ModernJobsCount, strategy_value
+    stop, kill = _stop_and_kill(trigger)
+    priority = trigger["job_priority"]
+    return StartRequest(
+        strategy=strategy,
+        robot_ids=robot_ids({**trigger, "machine_robots": "[]"})
+        if strategy is StartStrategy.Specific
+        else [],
+        jobs_count=jobs_count,
+        no_of_robots=0,
+        input_arguments=trigger["input_arguments"],
+        source=trigger["name"][:128],
+        priority=JobPriority(priority) if priority is not None else None,
+        specific_priority=trigger["specific_priority_value"],
+        reference=None,
+        entry_point_path=None,
+        batch_key=str(uuid.uuid4()),
+        stop_expression=stop,
+        kill_expression=kill,
+        resume_on_same_context=bool(trigger["resume_on_same_context"]),
+        source_type=source_type,
+        starting_schedule_id=trigger["id"],
+        runtime_type=trigger["runtime_type"],
+        machine_robots=pairs if pairs and count is None else None,
+    )
+
+
+async def launch(
+    conn: AsyncConnection,
+    trigger: Mapping[str, Any],
+    now: dt.datetime,
+    *,
+    source_type: int = SCHEDULE_SOURCE,
+    count: int | None = None,
+    check_pending: bool = True,
+) -> Launch:
+    """Creates the fire's jobs (in a savepoint: a failed launch leaves nothing) and keeps the trigger's
+    failure count: a success clears it, a failure adds one, records ``schedule.failed`` and, at
+    ``Triggers.DisableWhenFailedCount`` failures within ``DisableWhenFailingSinceDays``, disables the
+    trigger with its reason and an alert."""
+    if check_pending and await _pending_exists(conn, trigger):
+        log.info("trigger %s: a job it started is still Pending, no new job", trigger["id"])
+        return Launch([], skipped="pending")
+    found = (
+        (await conn.execute(select(releases).where(releases.c.id == trigger["release_id"])))
+        .mappings()
+        .first()
+    )
+    release = dict(found) if found is not None else None
+    try:
+        if release is None:
+            raise PodiumError("The trigger's process no longer exists.")
+        async with conn.begin_nested():
+            job_ids = await start_jobs(conn, release, start_request(trigger, source_type, count), None)
+    except PodiumError as error:
+        await _failed(conn, trigger, now, error.message)
+        return Launch([], failure=error.message)
+    if trigger["failed_launches"]:
+        await conn.execute(
+            update(process_schedules)
+            .where(process_schedules.c.id == trigger["id"])
+            .values(failed_launches=0, failing_since=None)
+        )
+    return Launch(job_ids)
+
+
+async def _failed(conn: AsyncConnection, trigger: Mapping[str, Any], now: dt.datetime, reason: str) -> None:
+    tenant_id = trigger["tenant_id"]
+    days = await settings.cached_value(conn, tenant_id, settings.TRIGGERS_FAILING_DAYS)
+    limit = await settings.cached_value(conn, tenant_id, settings.TRIGGERS_FAILED_COUNT)
+    since = trigger["failing_since"]
+    count = trigger["failed_launches"] + 1
+    if since is None or now - since > dt.timedelta(days=days):
+        since, count = now, 1  # the earlier failures are too old to count
+    changes: dict[str, Any] = {"failed_launches": count, "failing_since": since}
+    disabled = limit > 0 and count >= limit
+    if disabled:
+        changes.update(
+            enabled=False,
+            next_fire_at=None,
+            disabled_reason=(
+                f"Disabled by the system at {now.astimezone(dt.UTC):%Y-%m-%dT%H:%M:%SZ} after {count} failed "
+                f"launches in a row: {reason}"
+            )[:1024],
+        )
+    await conn.execute(
+        update(process_schedules).where(process_schedules.c.id == trigger["id"]).values(**changes)
+    )
+    summary = {
+        "Id": trigger["id"],
+        "Key": trigger["key"],
+        "Name": trigger["name"],
+        "Enabled": not disabled and bool(trigger["enabled"]),
+        "StartProcessCron": trigger["start_process_cron"],
+        "TimeZoneId": trigger["time_zone_id"],
+        "CalendarId": trigger["calendar_id"],
+        "Release": {"Id": trigger["release_id"]},
+    }
+    await events.record(
+        conn,
+        tenant_id,
+        "schedule.failed",
+        trigger["key"],
+        {"ProcessSchedule": summary, "Reason": reason},
+        trigger["folder_id"],
+    )
+    log.warning("trigger %s failed to launch (%d in a row): %s", trigger["id"], count, reason)
+    if disabled:
+        await alerts.raise_alert(
+            conn,
+            tenant_id,
+            alerts.TRIGGER_DISABLED,
+            {
+                "ProcessScheduleId": trigger["id"],
+                "Name": trigger["name"],
+                "Reason": changes["disabled_reason"],
+            },
+            folder_id=trigger["folder_id"],
+        )
+
+
+async def fire_now(conn: AsyncConnection, trigger: Mapping[str, Any], now: dt.datetime) -> Launch:
+    """Fires the trigger at once whatever its schedule (``podium triggers fire``), its next occurrence
+    unchanged."""
+    if trigger["queue_definition_id"] is not None:
+        from podium.domain import queue_triggers  # it launches through this module
+
+        created = await queue_triggers.evaluate(conn, trigger["id"], now)
+        return Launch(created)
+    return await launch(conn, trigger, now, check_pending=False)

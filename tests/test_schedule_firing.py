@@ -1,0 +1,247 @@
+"""Firing time triggers (``domain/schedule_firing.py``, ``services/triggers.py``) with an injected "now":
+jobs per StartStrategy with the trigger's linkage, a fire claimed once (also by two processes at once),
+the Pending-job rule, calendars' days off, StopProcessDate, stop/kill spans, missed fires coalesced or
+skipped, auto-disable after failed launches with its reason, alert and schedule.failed events.
+
+Triggers are given a due time in 2030 by hand, so the scheduler of the test app (real clock) never
+finds them due: only the rounds the tests run with their own clock fire them."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+from typing import Any, cast
+
+import orjson
+import pytest
+from sqlalchemy import select, update
+from sqlalchemy.engine import Engine
+
+from podium.db.engine import Database
+from podium.db.schema import events, jobs, robots
+from podium.db.schema_process_schedules import process_schedules
+from podium.http.state import AppState
+from podium.services.triggers import fire_due_triggers
+from tests.factories import seed_machine
+from tests.support import Api
+
+NS = "UiPath.Server.Configuration.OData"
+SCHEDULES = "/odata/ProcessSchedules"
+T0 = dt.datetime(2030, 1, 7, 9, 0, tzinfo=dt.UTC)  # a Monday, 09:00 UTC
+DAY = dt.timedelta(days=1)
+pytestmark = pytest.mark.usefixtures("cheap_password_hashes")
+
+
+class _State:
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+
+def fire(url: str, now: dt.datetime, processes: int = 1) -> int:
+    """One scheduler round at ``now`` in each of ``processes`` "server processes" (own engines) at
+    once; the fires they made together."""
+
+    async def go() -> int:
+        databases = [Database(url) for _ in range(processes)]
+        try:
+            rounds = [fire_due_triggers(cast(AppState, _State(db)), now) for db in databases]
+            return sum(await asyncio.gather(*rounds))
+        finally:
+            for db in databases:
+                await db.dispose()
+
+    return asyncio.run(go())
+
+
+def setup(api: Api, db: Engine, robots_count: int = 2) -> int:
+    seed_machine(api, db, robots=robots_count)
+    return int(api.ok(api.get("/odata/Releases?$filter=Name eq 'proc'", folder="Shared"))["value"][0]["Id"])
+
+
+def trigger(
+    api: Api, db: Engine, release: int, due: dt.datetime | None = T0, **fields: Any
+) -> dict[str, Any]:
+    body = {
+        "Name": "nightly",
+        "ReleaseId": release,
+        "StartProcessCron": "0 0 9 ? * *",
+        "TimeZoneId": "UTC",
+        "StartStrategy": 1,
+        **fields,
+    }
+    created: dict[str, Any] = api.ok(api.post(SCHEDULES, body, folder="Shared"), 201)
+    if due is not None:
+        with db.begin() as conn:
+            conn.execute(
+                update(process_schedules)
+                .where(process_schedules.c.id == created["Id"])
+                .values(next_fire_at=due)
+            )
+    return created
+
+
+def read(api: Api, schedule_id: int) -> dict[str, Any]:
+    found: dict[str, Any] = api.ok(api.get(f"{SCHEDULES}({schedule_id})", folder="Shared"))
+    return found
+
+
+def jobs_of(db: Engine, schedule_id: int) -> list[dict[str, Any]]:
+    with db.connect() as conn:
+        rows = conn.execute(
+            select(jobs).where(jobs.c.starting_schedule_id == schedule_id).order_by(jobs.c.id)
+        )
+        return [dict(row) for row in rows.mappings()]
+
+
+def settings(api: Api, **values: str) -> None:
+    body = {"settings": [{"Name": name.replace("_", "."), "Value": value} for name, value in values.items()]}
+    api.ok(api.post(f"/odata/Settings/{NS}.UpdateBulk", body), 204)
+
+
+def when(text: str | None) -> dt.datetime | None:
+    return None if text is None else dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+
+
+def test_fire_creates_jobs_once_and_respects_pending(api: Api, db: Engine, database_url: str) -> None:
+    release = setup(api, db)
+    created = trigger(
+        api,
+        db,
+        release,
+        StartStrategy=2,
+        InputArguments='{"day": "monday"}',
+        JobPriority="High",
+        RuntimeType="Unattended",
+        StopProcessExpression="60",
+        StopStrategy="SoftStop",
+        KillProcessExpression="30",
+    )
+    assert fire(database_url, T0 - dt.timedelta(seconds=1)) == 0  # not due yet
+    assert fire(database_url, T0) == 1
+    made = jobs_of(db, created["Id"])
+    assert len(made) == 2
+    for job in made:
+        assert (job["source"], job["source_type"], job["state"]) == ("nightly", 1, 0)
+        assert job["input_arguments"] == '{"day": "monday"}' and job["job_priority"] == 2
+        assert (job["stop_process_expression"], job["kill_process_expression"]) == ("60.0", "90.0")
+    listed = api.ok(api.get(f"/odata/Jobs?$filter=StartingScheduleId eq {created['Id']}", folder="Shared"))
+    assert {j["SourceType"] for j in listed["value"]} == {"Schedule"}
+    after = read(api, created["Id"])
+    assert when(after["StartProcessNextOccurrence"]) == T0 + DAY and when(after["LastFireTime"]) == T0
+    assert fire(database_url, T0) == 0 and len(jobs_of(db, created["Id"])) == 2  # claimed once
+
+    # its jobs are still Pending: the next fire creates none (Triggers.JobsCountStrategy PerTrigger)
+    assert fire(database_url, T0 + DAY) == 0 and len(jobs_of(db, created["Id"])) == 2
+    assert when(read(api, created["Id"])["StartProcessNextOccurrence"]) == T0 + 2 * DAY
+    settings(api, Triggers_JobsCountStrategy="None")
+    assert fire(database_url, T0 + 2 * DAY) == 1 and len(jobs_of(db, created["Id"])) == 4
+
+
+def test_two_processes_fire_each_due_trigger_once(api: Api, db: Engine, database_url: str) -> None:
+    release = setup(api, db)
+    ids = [trigger(api, db, release, Name=f"t{n}")["Id"] for n in range(12)]
+    assert fire(database_url, T0, processes=2) == 12
+    with db.connect() as conn:
+        made = conn.execute(select(jobs.c.starting_schedule_id)).scalars().all()
+    assert sorted(made) == sorted(ids)
+
+
+def test_start_strategies(api: Api, db: Engine, database_url: str) -> None:
+    release = setup(api, db, robots_count=2)
+    with db.connect() as conn:
+        robot_rows = conn.execute(select(robots.c.id, robots.c.machine_id).order_by(robots.c.id)).all()
+    [(r1, m1), (r2, _)] = [(row.id, row.machine_id) for row in robot_rows]
+    everyone = trigger(api, db, release, Name="all", StartStrategy=-1)
+    specific = trigger(api, db, release, Name="specific", StartStrategy=0, ExecutorRobots=[{"Id": r2}])
+    pairs = trigger(api, db, release, Name="pairs", MachineRobots=[{"MachineId": m1, "RobotId": r1}])
+    assert fire(database_url, T0) == 3
+    assert sorted(j["robot_id"] for j in jobs_of(db, everyone["Id"])) == [r1, r2]
+    assert [j["robot_id"] for j in jobs_of(db, specific["Id"])] == [r2]
+    assert [(j["robot_id"], j["machine_id"]) for j in jobs_of(db, pairs["Id"])] == [(r1, m1)]
+    ids = api.ok(api.get(f"{SCHEDULES}/{NS}.GetRobotIdsForSchedule(key={pairs['Id']})", folder="Shared"))
+    assert ids["value"] == [r1]
+
+
+def test_calendar_days_off_and_stop_date(api: Api, db: Engine, database_url: str) -> None:
+    release = setup(api, db)
+    calendar = api.ok(
+        api.post("/odata/Calendars", {"Name": "Off", "TimeZoneId": "UTC", "ExcludedDates": ["2030-01-08"]}),
+        201,
+    )
+    with_calendar = trigger(api, db, release, Name="cal", CalendarId=calendar["Id"])
+    ending = trigger(api, db, release, Name="ending", StopProcessDate="2030-01-07T20:00:00Z")
+    assert fire(database_url, T0) == 2
+    # the 8th is a day off: the next fire is on the 9th, and it fires as usual then
+    assert when(read(api, with_calendar["Id"])["StartProcessNextOccurrence"]) == T0 + 2 * DAY
+    assert read(api, ending["Id"])["StartProcessNextOccurrence"] is None
+    settings(api, Triggers_JobsCountStrategy="None")
+    assert fire(database_url, T0 + DAY) == 0
+    assert fire(database_url, T0 + 2 * DAY) == 1 and len(jobs_of(db, with_calendar["Id"])) == 2
+    assert len(jobs_of(db, ending["Id"])) == 1
+
+
+def test_missed_fires_coalesced_or_skipped(api: Api, db: Engine, database_url: str) -> None:
+    release = setup(api, db)
+    minutely = trigger(api, db, release, Name="minutely", StartProcessCron="0 * * ? * *")
+    daily = trigger(api, db, release, Name="daily")
+    now = T0 + dt.timedelta(hours=3, seconds=30)  # the servers were down for three hours
+    assert fire(database_url, now) == 1
+    assert len(jobs_of(db, minutely["Id"])) == 1  # 180 missed fires, one job
+    coalesced = read(api, minutely["Id"])
+    assert "fired once" in coalesced["LastMisfire"]
+    assert when(coalesced["StartProcessNextOccurrence"]) == T0 + dt.timedelta(hours=3, minutes=1)
+    skipped = read(api, daily["Id"])  # its 09:00 fire is 3 h old: too old (1 h), not made up
+    assert jobs_of(db, daily["Id"]) == [] and "skipped" in skipped["LastMisfire"]
+    assert when(skipped["StartProcessNextOccurrence"]) == T0 + DAY
+    with db.connect() as conn:
+        recorded = conn.execute(
+            select(events.c.payload).where(events.c.type == "schedule.misfired")
+        ).scalars()
+        fired = sorted(orjson.loads(p)["Fired"] for p in recorded)
+    assert fired == [False, True]
+
+
+def test_failed_launches_disable_the_trigger(api: Api, db: Engine, database_url: str) -> None:
+    release = setup(api, db)
+    settings(api, Triggers_DisableWhenFailedCount="2")
+    created = trigger(api, db, release, StartStrategy=-1)
+    with db.begin() as conn:  # no robot may run it: every launch fails
+        conn.execute(update(robots).values(enabled=False))
+    assert fire(database_url, T0) == 0
+    first = read(api, created["Id"])
+    assert first["Enabled"] is True and first["DisabledReason"] is None
+    assert fire(database_url, T0 + DAY) == 0
+    disabled = read(api, created["Id"])
+    assert disabled["Enabled"] is False and disabled["StartProcessNextOccurrence"] is None
+    assert "2 failed launches" in disabled["DisabledReason"] and "no robots" in disabled["DisabledReason"]
+    with db.connect() as conn:
+        failed = (
+            conn.execute(select(events.c.payload).where(events.c.type == "schedule.failed")).scalars().all()
+        )
+    assert len(failed) == 2
+    assert orjson.loads(failed[0])["ProcessSchedule"]["Id"] == created["Id"]
+    assert "no robots" in orjson.loads(failed[0])["Reason"]
+    alerts = api.ok(api.get("/odata/Alerts?$filter=NotificationName eq 'Schedule.Disabled'"))["value"]
+    assert len(alerts) == 1 and orjson.loads(alerts[0]["Data"])["ProcessScheduleId"] == created["Id"]
+
+    # enabled again: the count starts afresh, a success clears it
+    api.ok(
+        api.post(
+            f"{SCHEDULES}/{NS}.SetEnabled", {"scheduleIds": [created["Id"]], "enabled": True}, folder="Shared"
+        )
+    )
+    again = read(api, created["Id"])
+    assert again["Enabled"] is True and again["DisabledReason"] is None
+    with db.begin() as conn:
+        conn.execute(update(robots).values(enabled=True))
+        conn.execute(
+            update(process_schedules)
+            .where(process_schedules.c.id == created["Id"])
+            .values(next_fire_at=T0 + 3 * DAY)
+        )
+    assert fire(database_url, T0 + 3 * DAY) == 1
+    with db.connect() as conn:
+        state = conn.execute(
+            select(process_schedules.c.failed_launches).where(process_schedules.c.id == created["Id"])
+        ).scalar_one()
+    assert state == 0
