@@ -1,7 +1,7 @@
 """process_schedules: time and queue triggers (domain/process_schedules.py)
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-12-06 16:10:55.564447
 """
 
@@ -12,8 +12,8 @@ from alembic import op
 
 import podium.db.types
 
-revision = "0011"
-down_revision = "0010"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 
