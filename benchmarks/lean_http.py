@@ -9,6 +9,7 @@ prints is the server's time. One connection serves one request at a time; open s
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from urllib.parse import urlencode, urlsplit
 
 
@@ -31,7 +32,8 @@ class LeanConnection:
     async def close(self) -> None:
         if self._writer is not None:
             self._writer.close()
-            await self._writer.wait_closed()
+            with contextlib.suppress(ConnectionError):
+                await self._writer.wait_closed()
             self._writer = self._reader = None
 
     def build(
@@ -50,7 +52,18 @@ class LeanConnection:
             await self.open()
         assert self._writer is not None and self._reader is not None
         self._writer.write(request)
-        head = await self._reader.readuntil(b"\r\n\r\n")
+        try:
+            head = await self._reader.readuntil(b"\r\n\r\n")
+        except (asyncio.IncompleteReadError, ConnectionError) as error:
+            # the server closes a keep-alive connection idle longer than its timeout (uvicorn: 5 s),
+            # which happens between a benchmark's phases: send again once on a new connection
+            if isinstance(error, asyncio.IncompleteReadError) and error.partial:
+                raise
+            await self.close()
+            await self.open()
+            assert self._writer is not None and self._reader is not None
+            self._writer.write(request)
+            head = await self._reader.readuntil(b"\r\n\r\n")
         lines = head.split(b"\r\n")
         status = int(lines[0].split(b" ", 2)[1])
         length: int | None = None

@@ -441,8 +441,10 @@ RELEASE_JOIN = "FROM jobs LEFT OUTER JOIN releases AS j0 ON j0.id = jobs.release
 BOTH_JOINS = ROBOT_JOIN + " LEFT OUTER JOIN releases AS j1 ON j1.id = jobs.release_id"
 LOGON_WHERE = (
     "WHERE jobs.tenant_id = %(tenant)s AND jobs.creation_time > %(created)s AND jobs.state = %(state)s"
-    " AND strpos(jobs.info, %(text)s) - 1 != -1"
+    " AND jobs.info LIKE %(pattern)s"  # what indexof(...) ne -1 compiles to (trigram index, 0011)
 )
+TEXT_WHERE = "WHERE jobs.tenant_id = %(tenant)s AND jobs.info LIKE %(pattern)s"
+TEXT_TARGET_MS = 20.0  # issue 11: indexof/contains/startswith on 1 M jobs, p50
 
 
 @dataclass(frozen=True)
@@ -543,6 +545,15 @@ def cases() -> list[Case]:
             # Podium builds the count before $expand adds its joins: no join in the count.
             _count("FROM jobs", LOGON_WHERE),
         ),
+        Case(
+            "Info text top10 nocount",
+            False,
+            10,
+            None,
+            lambda p: {"$filter": "indexof(Info,'Logon failure') ne -1", "$top": "10", "$count": "false"},
+            _page("jobs.*", NO_JOIN, TEXT_WHERE),
+            None,
+        ),
     ]
 
 
@@ -561,6 +572,7 @@ def case_params(case: Case, meta: Meta, rng: random.Random, n: int) -> list[Para
                 "created": CREATED_AFTER,
                 "state": case.state,
                 "text": "Logon failure",
+                "pattern": "%Logon failure%",
                 "top": case.top,
             }
         )
@@ -841,6 +853,9 @@ def _ms(value: float | None) -> str:
     return "-" if value is None else f"{value:.2f}"
 
 
+SAMPLE_PARAMS: Params = {"robot": 1, "name": "", "env": 1}
+
+
 def print_results(results: Sequence[Result], concurrency: int) -> None:
     print()
     print(
@@ -885,6 +900,20 @@ def print_results(results: Sequence[Result], concurrency: int) -> None:
             f"{_ms(sql_run.per_request_ms(sql_run.backend_cpu)):>11} "
             f"{_ms(api.per_request_ms(api.client_cpu)):>10}"
         )
+    print()
+    print("Targets (issue 11)")
+    for result in results:
+        api, sql_run = result.api, result.sql
+        if result.case.target:
+            ratio = (len(api.latencies) / api.wall) / (len(sql_run.latencies) / sql_run.wall)
+            verdict = "MET" if ratio >= 0.5 else "MISSED"
+            print(f"  {result.case.label}: API throughput {ratio:.2f} x SQL (target >= 0.5)  {verdict}")
+        if "indexof(" in result.case.odata(SAMPLE_PARAMS).get("$filter", ""):
+            verdict = "MET" if api.p50 <= TEXT_TARGET_MS else "MISSED"
+            print(
+                f"  {result.case.label}: text filter API p50 {api.p50:.2f} ms, SQL p50 {sql_run.p50:.2f} ms"
+                f" (target API p50 <= {TEXT_TARGET_MS:.0f} ms)  {verdict}"
+            )
 
 
 def explain(info: str, case: Case, params: Params) -> None:

@@ -2,10 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
+import importlib
+import logging
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from podium.db.migrate import downgrade, upgrade
+from podium.db.migrate import OPTIONAL_INDEXES, downgrade, include_object, upgrade
 from podium.db.tables import metadata
 from tests.conftest import sync_engine
 
@@ -14,7 +21,10 @@ def _assert_matches(url: str) -> None:
     upgrade(url)
     engine = sync_engine(url)
     with engine.connect() as conn:
-        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+        diff = compare_metadata(
+            MigrationContext.configure(conn, opts={"compare_type": True, "include_object": include_object}),
+            metadata,
+        )
     engine.dispose()
     assert diff == [], diff
 
@@ -24,3 +34,40 @@ def test_migrations_match_schema(empty_database_url: str) -> None:
     if empty_database_url.startswith("sqlite"):  # down and up again
         downgrade(empty_database_url, "base")
         upgrade(empty_database_url)
+
+
+def test_postgresql_gets_trigram_indexes_for_searched_text(empty_database_url: str) -> None:
+    upgrade(empty_database_url)
+    engine = sync_engine(empty_database_url)
+    with engine.connect() as conn:
+        if conn.dialect.name != "postgresql":
+            engine.dispose()
+            return
+        found = conn.exec_driver_sql(
+            "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+            " AND indexname LIKE '%%_trgm'"
+        ).all()
+    engine.dispose()
+    assert {name for name, _ in found} == set(OPTIONAL_INDEXES)
+    assert all("USING gin" in definition and "gin_trgm_ops" in definition for _, definition in found)
+
+
+def test_a_refused_pg_trgm_is_a_log_line_not_a_failure(caplog: pytest.LogCaptureFixture) -> None:
+    """A role without the right to CREATE EXTENSION: the migration goes on without trigram indexes."""
+    trigram = importlib.import_module("podium.db.migrations.versions.0011_trigram_text_search")
+
+    class Refusing:
+        def exec_driver_sql(self, statement: str) -> Any:
+            if statement.startswith("CREATE EXTENSION"):
+                raise sa.exc.ProgrammingError(
+                    statement, None, Exception("permission denied to create extension")
+                )
+            return type("Result", (), {"scalar": staticmethod(lambda: None)})()
+
+        def begin_nested(self) -> contextlib.AbstractContextManager[None]:
+            return contextlib.nullcontext()
+
+    with caplog.at_level(logging.WARNING, logger="podium.db.migrations"):
+        assert trigram._trigram_schema(Refusing()) is None
+    assert "permission denied to create extension" in caplog.text
+    assert "no trigram indexes" in caplog.text

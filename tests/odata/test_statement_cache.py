@@ -85,6 +85,20 @@ def test_filters_whose_literals_shape_the_sql_are_not_reused_wrongly(seeded: Api
     assert jobs(seeded, "Robot/Id ne null")["@odata.count"] == 8
 
 
+def test_text_tests_share_a_template_with_their_own_patterns(seeded: Api) -> None:
+    query._PAGES.clear()
+    assert jobs(seeded, "indexof(Info,'of 1') ne -1")["@odata.count"] == 3
+    assert jobs(seeded, "indexof(Info,'of 2') ne -1")["@odata.count"] == 4
+    assert jobs(seeded, "indexof(Info,'of _') ne -1")["@odata.count"] == 0  # _ is no wildcard
+    assert jobs(seeded, "indexof(Info,'of 2') eq -1")["@odata.count"] == 4  # "not found": another shape
+    assert jobs(seeded, "indexof(Info,'of 2') eq 0")["@odata.count"] == 0
+    assert jobs(seeded, "indexof(Info,'job') eq 0")["@odata.count"] == 8
+    assert jobs(seeded, "contains(Info,'of 3')")["@odata.count"] == 1
+    assert jobs(seeded, "contains(Info,'of %')")["@odata.count"] == 0
+    assert jobs(seeded, "startswith(Info,'job of 3')")["@odata.count"] == 1
+    assert jobs(seeded, "startswith(Info,'of 3')")["@odata.count"] == 0
+
+
 def test_skip_and_top_are_part_of_the_statement(seeded: Api) -> None:
     first = jobs(seeded, "Robot/Id eq 2", top="2", orderby="Id")
     second = jobs(seeded, "Robot/Id eq 2", top="2", skip="2", orderby="Id")

@@ -90,6 +90,9 @@ def template(node: Node) -> tuple[Template, list[Literal]]:
         if isinstance(item, BoolOp):
             return ("O", item.op, tuple(walk(part) for part in item.operands))
         if isinstance(item, Binary):
+            test = _indexof_test(item)
+            if test is not None:  # compiled as [NOT] LIKE: its -1/0 is part of the SQL's shape
+                return ("X", test[2], walk(test[0].args[0]), walk(test[1]))
             return ("B", item.op, walk(item.left), walk(item.right))
         if isinstance(item, Call):
             return ("C", item.name, tuple(walk(arg) for arg in item.args))
@@ -349,6 +352,12 @@ class _Compiler:
         return _Value(sa.literal_column("0") - self._num(value), value.kind)  # never renders `--`
 
     def _compare(self, node: Binary) -> _Value:
+        test = _indexof_test(node) if self._pg else None
+        if test is not None:
+            call, pattern, found = test
+            subject = _expect(self.value(call.args[0]), (Kind.STRING,), "indexof()").sql
+            like = self._like_literal("contains", subject, pattern)
+            return _Value(like if found else sa.not_(like), Kind.BOOL)
         left, right = self.operand(node.left), self.operand(node.right)
         if _is_null(left) or _is_null(right):
             return _Value(_null_compare(node.op, left, right), Kind.BOOL)
@@ -440,8 +449,7 @@ class _Compiler:
     def _like(self, name: str, subject_node: Node, pattern_node: Node) -> _Value:
         subject = _expect(self.value(subject_node), (Kind.STRING,), f"{name}()").sql
         if isinstance(pattern_node, Literal) and pattern_node.kind is LitKind.STRING:
-            method = getattr(subject, name)  # contains / startswith / endswith, escaping % and _
-            return _Value(method(pattern_node.value, autoescape=True), Kind.BOOL)
+            return _Value(self._like_literal(name, subject, pattern_node), Kind.BOOL)
         pattern = _expect(self.value(pattern_node), (Kind.STRING,), f"{name}()").sql
         for char in ("/", "%", "_"):  # escape in SQL: the pattern is an expression
             pattern = sa.func.replace(pattern, char, "/" + char, type_=sa.String())
@@ -451,6 +459,18 @@ class _Compiler:
         if name != "endswith":
             pattern = pattern.concat(percent)
         return _Value(subject.like(pattern, escape="/"), Kind.BOOL)
+
+    def _like_literal(self, name: str, subject: ColumnElement[Any], lit: Literal) -> ColumnElement[bool]:
+        """``subject LIKE :pattern ESCAPE '/'`` with the whole pattern (``%`` included) one parameter, so
+        that PostgreSQL's trigram indexes (migration 0011) serve it and the template stays reusable."""
+
+        def pattern(item: Literal) -> ColumnElement[Any]:
+            text = str(item.value).replace("/", "//").replace("%", "/%").replace("_", "/_")
+            head = "" if name == "startswith" else "%"
+            tail = "" if name == "endswith" else "%"
+            return sa.literal(head + text + tail, sa.String())
+
+        return subject.like(self._param(lit, pattern(lit), pattern), escape="/")
 
     def _index(self, node: Node, offset: int) -> ColumnElement[Any]:
         """A 0-based position/length, clamped to [0, 2**31 - 1) (both backends read int4) + ``offset``."""
@@ -478,6 +498,38 @@ class _Compiler:
         if self._pg and value.kind is Kind.DATETIME:
             return sa.func.timezone(sa.literal_column("'UTC'"), value.sql)
         return value.sql
+
+
+_MIRRORED = {"eq": "eq", "ne": "ne", "gt": "lt", "ge": "le", "lt": "gt", "le": "ge"}
+_FOUND_TESTS = {  # (operator, integer) -> whether the test means "found"
+    ("ne", -1): True,
+    ("gt", -1): True,
+    ("ge", 0): True,
+    ("eq", -1): False,
+    ("lt", 0): False,
+    ("le", -1): False,
+}
+
+
+def _indexof_test(node: Binary) -> tuple[Call, Literal, bool] | None:
+    """``indexof(s,'text') ne -1`` (or ``ge 0``, ``gt -1``; mirrored too) -> (call, 'text', True);
+    ``eq -1`` / ``lt 0`` / ``le -1`` -> (call, 'text', False); anything else None. On PostgreSQL such a
+    test is ``s [NOT] LIKE '%text%'``, which a trigram index serves (``strpos`` cannot use an index);
+    both are case-sensitive and null for a null ``s``. SQLite keeps ``instr``: its LIKE ignores case."""
+    left, right, op = node.left, node.right, node.op
+    if isinstance(left, Literal):
+        left, right, op = right, left, _MIRRORED.get(op, op)
+    if not (isinstance(left, Call) and left.name == "indexof" and isinstance(right, Literal)):
+        return None
+    pattern = left.args[1]
+    if (
+        right.kind is not LitKind.INT
+        or not isinstance(pattern, Literal)
+        or pattern.kind is not LitKind.STRING
+    ):
+        return None
+    found = _FOUND_TESTS.get((op, right.value)) if isinstance(right.value, int) else None
+    return None if found is None else (left, pattern, found)
 
 
 def _expect(value: _Value, kinds: tuple[Kind, ...], what: str) -> _Value:

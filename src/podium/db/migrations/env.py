@@ -6,6 +6,7 @@ from alembic import context
 from sqlalchemy import create_engine, event, pool
 
 from podium.db.engine import configure_sqlite, postgres_options, sync_url
+from podium.db.migrate import include_object
 from podium.db.tables import metadata
 
 config = context.config
@@ -28,6 +29,7 @@ with engine.connect() as connection:
         target_metadata=metadata,
         render_as_batch=connection.dialect.name == "sqlite",
         compare_type=True,
+        include_object=include_object,
     )
     with context.begin_transaction():
         context.run_migrations()
