@@ -269,3 +269,21 @@ def test_legacy_calendar_for_the_settings_area(api: Api, database_url: str, db: 
         assert caught.value.status == 400
     assert stored(db) == 1
     assert run(database_url, lambda conn: calendars.legacy_calendar(conn, tenant))["TimeZoneId"] == "UTC"
+
+
+def test_settings_get_and_set_calendar(api: Api) -> None:
+    ops = f"/odata/Settings/{NS}."
+    first = api.ok(api.get(ops + "GetCalendar"))
+    assert first["ExcludedDates"] == [] and first["TimeZoneId"]
+    body = {"TimeZoneId": "Europe/Athens", "ExcludedDates": ["2030-12-25T00:00:00Z"]}
+    api.ok(api.post(ops + "SetCalendar", body), 204)
+    read = api.ok(api.get(ops + "GetCalendar"))
+    assert read["TimeZoneId"] == "Europe/Athens" and read["ExcludedDates"] == ["2030-12-25T00:00:00Z"]
+    listed = api.ok(api.get("/odata/Calendars?$filter=Name eq 'BankHoliday'"))["value"]
+    assert len(listed) == 1
+    assert_error(api.post(ops + "SetCalendar", {"TimeZoneId": "Nowhere"}), 400)
+    assert_error(api.post(ops + "SetCalendar", {"Other": 1}), 400)
+    assert api.ok(api.get(ops + "GetCalendar")) == read
+    reader = user_with(api, "reader", ["Settings.View"])
+    assert api.ok(api.get(ops + "GetCalendar", token=reader))["TimeZoneId"] == "Europe/Athens"
+    assert_error(api.post(ops + "SetCalendar", body, token=reader), 403)

@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import __version__, inputs
 from podium.db.schema_settings import tenant_settings
-from podium.domain import licensing, settings
+from podium.domain import calendars, licensing, settings
 from podium.domain.credential_stores import AVAILABLE_TYPES
 from podium.domain.timezones import timezone_list
 from podium.errors import bad_request
@@ -189,6 +189,38 @@ async def update_settings(ctx: RequestContext, call: ActionCall) -> dict[str, An
 )
 async def timezones(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
     return {"items": [{"Name": z.display_name, "Value": z.windows_id} for z in timezone_list()]}
+
+
+@area.operation(
+    "Settings",
+    "GetCalendar",
+    method="GET",
+    summary="Gets custom calendar, with excluded dates in UTC, for current tenant (the BankHoliday calendar)",
+    returns="CalendarDto",
+)
+async def get_calendar(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
+    ctx.require("Settings.View")
+    async with ctx.state.db.read() as conn:
+        return await calendars.legacy_calendar(conn, ctx.tenant_id)
+
+
+@area.operation(
+    "Settings",
+    "SetCalendar",
+    summary="Sets custom calendar, with excluded dates in UTC, for current tenant (the BankHoliday calendar)",
+    body_schema={
+        "type": "object",
+        "properties": {
+            "TimeZoneId": {"type": "string"},
+            "ExcludedDates": {"type": "array", "items": {"type": "string", "format": "date-time"}},
+        },
+    },
+)
+async def set_calendar(ctx: RequestContext, call: ActionCall) -> None:
+    ctx.require("Settings.Edit")
+    body = require_body(call)
+    async with ctx.state.db.write() as conn:
+        await calendars.set_legacy_calendar(conn, ctx.tenant_id, body)
 
 
 @area.operation(
