@@ -179,6 +179,14 @@ def test_calendar_days_off_and_stop_date(api: Api, db: Engine, database_url: str
     assert fire(database_url, T0 + 2 * DAY) == 1 and len(jobs_of(db, with_calendar["Id"])) == 2
     assert len(jobs_of(db, ending["Id"])) == 1
 
+    # a day off added after the fire was planned (the 10th): no fire then, and no miss recorded
+    days = {"ExcludedDates": ["2030-01-08", "2030-01-10"]}
+    api.ok(api.put(f"/odata/Calendars({calendar['Id']})", {"Name": "Off", **days}))
+    assert when(read(api, with_calendar["Id"])["StartProcessNextOccurrence"]) == T0 + 3 * DAY
+    assert fire(database_url, T0 + 3 * DAY) == 0
+    after = read(api, with_calendar["Id"])
+    assert when(after["StartProcessNextOccurrence"]) == T0 + 4 * DAY and after["LastMisfire"] is None
+
 
 def test_missed_fires_coalesced_or_skipped(api: Api, db: Engine, database_url: str) -> None:
     release = setup(api, db)

@@ -98,11 +98,13 @@ async def fire_due(
     fires = recent is not None and recent <= now
     following = await fire_after(conn, tenant_id, trigger, read)
     missed = following is not None and following <= now  # more than the one occurrence went by
+    # a day off added to the calendar after this fire was planned: not a fire, and not a miss either
+    planned = await fire_after(conn, tenant_id, trigger, read - dt.timedelta(microseconds=1)) == read
     upcoming = await fire_after(conn, tenant_id, trigger, now)
     changes: dict[str, Any] = {"next_fire_at": upcoming}
     if fires:
         changes["last_fire_time"] = now
-    if missed or not fires:
+    if planned and (missed or not fires):
         changes["last_misfire"] = _misfire_text(read, now, fires)
     claimed = await conn.execute(
         update(process_schedules)

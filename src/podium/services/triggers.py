@@ -26,12 +26,18 @@ async def fire_due_triggers(state: AppState, now: dt.datetime | None = None) -> 
     while True:
         async with state.db.read() as conn:
             due = await schedule_firing.due(conn, moment)
+        handled = 0
         for schedule_id, read in due:
-            async with state.db.write() as conn:
-                launched = await schedule_firing.fire_due(conn, schedule_id, read, moment)
+            try:
+                async with state.db.write() as conn:
+                    launched = await schedule_firing.fire_due(conn, schedule_id, read, moment)
+            except Exception:  # one trigger's trouble must not hold up the others: logged, retried
+                log.exception("trigger %s could not be fired", schedule_id)
+                continue
+            handled += 1
             if launched is not None and launched.job_ids:
                 fired += 1
-        if len(due) < schedule_firing.BATCH:
+        if len(due) < schedule_firing.BATCH or not handled:
             break
     if fired:
         log.info("fired %d triggers", fired)
