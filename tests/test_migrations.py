@@ -54,7 +54,7 @@ def test_postgresql_gets_trigram_indexes_for_searched_text(empty_database_url: s
 
 def test_a_refused_pg_trgm_is_a_log_line_not_a_failure(caplog: pytest.LogCaptureFixture) -> None:
     """A role without the right to CREATE EXTENSION: the migration goes on without trigram indexes."""
-    trigram = importlib.import_module("podium.db.migrations.versions.0011_trigram_text_search")
+    trigram = importlib.import_module("podium.db.migrations.versions.0013_trigram_text_search")
 
     class Refusing:
         def exec_driver_sql(self, statement: str) -> Any:

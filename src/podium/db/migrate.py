@@ -12,7 +12,7 @@ from alembic.config import Config
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 
-# Indexes a migration creates only when the database allows it (PostgreSQL's pg_trgm, migration 0011):
+# Indexes a migration creates only when the database allows it (PostgreSQL's pg_trgm, migration 0013):
 # not in the metadata, so comparisons of the database with the metadata leave them out.
 OPTIONAL_INDEXES = frozenset(
     {"ix_jobs_info_trgm", "ix_jobs_release_name_trgm", "ix_queue_items_reference_trgm"}

@@ -462,7 +462,7 @@ class _Compiler:
 
     def _like_literal(self, name: str, subject: ColumnElement[Any], lit: Literal) -> ColumnElement[bool]:
         """``subject LIKE :pattern ESCAPE '/'`` with the whole pattern (``%`` included) one parameter, so
-        that PostgreSQL's trigram indexes (migration 0011) serve it and the template stays reusable."""
+        that PostgreSQL's trigram indexes (migration 0013) serve it and the template stays reusable."""
 
         def pattern(item: Literal) -> ColumnElement[Any]:
             text = str(item.value).replace("/", "//").replace("%", "/%").replace("_", "/_")

@@ -1,7 +1,7 @@
 """PostgreSQL: trigram (pg_trgm) GIN indexes on the text columns users search
 
-Revision ID: 0011
-Revises: 0010
+Revision ID: 0013
+Revises: 0012
 Create Date: 2026-12-06 16:20:00
 
 ``$filter=indexof(Info,'Logon failure') ne -1`` (and ``contains``/``startswith``/``endswith``) compile to
@@ -22,8 +22,8 @@ import logging
 import sqlalchemy as sa
 from alembic import op
 
-revision = "0011"
-down_revision = "0010"
+revision = "0013"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 
