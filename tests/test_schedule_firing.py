@@ -253,3 +253,46 @@ def test_failed_launches_disable_the_trigger(api: Api, db: Engine, database_url:
             select(process_schedules.c.failed_launches).where(process_schedules.c.id == created["Id"])
         ).scalar_one()
     assert state == 0
+
+
+def test_fire_now_and_cli(api: Api, db: Engine) -> None:
+    import io
+
+    from podium.trigger_cli import CliError, fire_trigger, list_triggers
+
+    release = setup(api, db)
+    created = trigger(api, db, release, Name="it's nightly", StartStrategy=2)
+    queue_free = trigger(api, db, release, Name="broken", StartStrategy=-1)
+    out = io.StringIO()
+    assert list_triggers(api.client, api.token, "Shared", out) == 2
+    assert "it's nightly\tenabled\t2030-01-07T09:00:00Z\tproc\t0 0 9 ? * * (UTC)" in out.getvalue()
+    ids = fire_trigger(api.client, api.token, "Shared", "it's nightly", out)
+    assert len(ids) == 2 and sorted(j["id"] for j in jobs_of(db, created["Id"])) == sorted(ids)
+    # firing now leaves the schedule as it was; Pending jobs do not hold back a fire asked for by hand
+    assert when(read(api, created["Id"])["StartProcessNextOccurrence"]) == T0
+    assert len(fire_trigger(api.client, api.token, "Shared", "it's nightly", out)) == 2
+    with pytest.raises(CliError, match="No trigger named"):
+        fire_trigger(api.client, api.token, "Shared", "nope", out)
+
+    # a failed launch is answered (400) and not counted towards disabling the trigger
+    with db.begin() as conn:
+        conn.execute(update(robots).values(enabled=False))
+    with pytest.raises(CliError, match="400"):
+        fire_trigger(api.client, api.token, "Shared", "broken", out)
+    assert read(api, queue_free["Id"])["Enabled"] is True
+    with db.connect() as conn:
+        count = conn.execute(
+            select(process_schedules.c.failed_launches).where(process_schedules.c.id == queue_free["Id"])
+        ).scalar_one()
+    assert count == 0
+
+    # the API's permissions: Schedules.Edit alone may not start jobs
+    from tests.factories import user_with
+
+    editor = user_with(api, "editor", ["Schedules.View", "Schedules.Edit"])
+    with pytest.raises(CliError, match="403"):
+        fire_trigger(api.client, editor, "Shared", "it's nightly", out)
+    viewer = user_with(api, "viewer", ["Schedules.View"])
+    with pytest.raises(CliError, match="403"):
+        fire_trigger(api.client, viewer, "Shared", "it's nightly", out)
+    assert list_triggers(api.client, viewer, "Shared", io.StringIO()) == 2

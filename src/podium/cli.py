@@ -1,4 +1,5 @@
-"""The ``podium`` command: ``serve``, ``db upgrade``, ``admin rotate-key``."""
+"""The ``podium`` command: ``serve``, ``robot``, ``db upgrade``, ``admin rotate-key``,
+``triggers list|fire``."""
 
 from __future__ import annotations
 
@@ -181,6 +182,23 @@ def robot(args: argparse.Namespace) -> None:
     asyncio.run(serve_robot(options))
 
 
+def triggers(args: argparse.Namespace) -> None:
+    import httpx
+
+    from podium.trigger_cli import CliError, fire_trigger, list_triggers
+
+    if not args.url or not args.token:
+        raise SystemExit("podium triggers: --url and --token (or PODIUM_URL and PODIUM_TOKEN) are required")
+    with httpx.Client(base_url=args.url.rstrip("/"), timeout=30) as client:
+        try:
+            if args.triggers_command == "list":
+                list_triggers(client, args.token, args.folder, sys.stdout)
+            else:
+                fire_trigger(client, args.token, args.folder, args.name, sys.stdout)
+        except (CliError, httpx.HTTPError) as error:
+            raise SystemExit(f"podium triggers {args.triggers_command}: {error}") from None
+
+
 def _common(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--data-dir", help="data folder (default ./podium-data, or PODIUM_DATA_DIR)")
     parser.add_argument(
@@ -243,6 +261,16 @@ def main(argv: list[str] | None = None) -> None:
         "--retire-old", action="store_true", help="then drop old keys from the key file"
     )
     rotate_parser.set_defaults(func=rotate_key)
+    triggers_parser = commands.add_parser("triggers", help="list triggers, fire one now (through the API)")
+    triggers_commands = triggers_parser.add_subparsers(dest="triggers_command", required=True)
+    list_parser = triggers_commands.add_parser("list", help="the folder's triggers and their next fires")
+    fire_parser = triggers_commands.add_parser("fire", help="fire a trigger now (to test its process)")
+    fire_parser.add_argument("name", help="the trigger's name")
+    for sub in (list_parser, fire_parser):
+        sub.add_argument("--url", default=env("PODIUM_URL"), help="Podium's URL (or PODIUM_URL)")
+        sub.add_argument("--token", default=env("PODIUM_TOKEN"), help="a token, e.g. a personal access token")
+        sub.add_argument("--folder", default="Shared", help="the folder's path (default Shared)")
+        sub.set_defaults(func=triggers)
     args = parser.parse_args(argv)
     args.func(args)
 

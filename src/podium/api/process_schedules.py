@@ -16,9 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import inputs
 from podium.db import schema_process_schedules
-from podium.domain import process_schedules, queue_triggers
+from podium.db.types import utcnow
+from podium.domain import process_schedules, queue_triggers, schedule_firing
 from podium.domain.enums import JobPriority, RobotType, StopStrategy
-from podium.errors import PodiumError, not_found
+from podium.errors import PodiumError, bad_request, forbidden, not_found
 from podium.http.context import RequestContext
 from podium.odata import service
 from podium.odata.declare import boolean, choice, constant, integer, key_id, text, when
@@ -226,3 +227,27 @@ async def activate(ctx: RequestContext, call: ActionCall) -> None:
         if not rows:
             raise not_found("ProcessSchedule does not exist.")
         await queue_triggers.evaluate(conn, key)
+
+
+@area.operation(
+    "ProcessSchedules",
+    "Fire",
+    bound_to_entity=True,
+    summary="Podium's: fires the trigger now, whatever its schedule (for testing a process); "
+    "Schedules.Edit and Jobs.Create in its folder; answers the new jobs' ids",
+    returns="Collection(Edm.Int64)",
+)
+async def fire(ctx: RequestContext, call: ActionCall) -> Any:
+    key = inputs.entity_id(call.key, "key")
+    async with ctx.state.db.write() as conn:
+        conditions = await service.scope_conditions(ctx, conn, PROCESS_SCHEDULES, "Edit")
+        rows = await process_schedules.schedules_where(conn, conditions, [key])
+        if not rows:
+            raise not_found("ProcessSchedule does not exist.")
+        starters = await ctx.readable_folder_ids(conn, "Jobs.Create")
+        if starters is not None and rows[0]["folder_id"] not in starters:
+            raise forbidden("You are not authorized! (missing permission Jobs.Create)")
+        launched = await schedule_firing.fire_now(conn, rows[0], utcnow())
+        if launched.failure is not None:  # raised in the transaction: nothing of it is kept
+            raise bad_request(f"The trigger could not start its jobs: {launched.failure}")
+    return {"@odata.context": f"{ctx.odata_base}/$metadata#Collection(Edm.Int64)", "value": launched.job_ids}

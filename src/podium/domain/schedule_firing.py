@@ -209,6 +209,7 @@ async def launch(
     source_type: int = SCHEDULE_SOURCE,
     count: int | None = None,
     check_pending: bool = True,
+    count_failures: bool = True,
 ) -> Launch:
     """Creates the fire's jobs (in a savepoint: a failed launch leaves nothing) and keeps the trigger's
     failure count: a success clears it, a failure adds one, records ``schedule.failed`` and, at
@@ -229,7 +230,8 @@ async def launch(
         async with conn.begin_nested():
             job_ids = await start_jobs(conn, release, start_request(trigger, source_type, count), None)
     except PodiumError as error:
-        await _failed(conn, trigger, now, error.message)
+        if count_failures:
+            await _failed(conn, trigger, now, error.message)
         return Launch([], failure=error.message)
     if trigger["failed_launches"]:
         await conn.execute(
@@ -297,10 +299,10 @@ async def _failed(conn: AsyncConnection, trigger: Mapping[str, Any], now: dt.dat
 
 async def fire_now(conn: AsyncConnection, trigger: Mapping[str, Any], now: dt.datetime) -> Launch:
     """Fires the trigger at once whatever its schedule (``podium triggers fire``), its next occurrence
-    unchanged."""
+    unchanged; a failure is answered, not counted towards disabling the trigger."""
     if trigger["queue_definition_id"] is not None:
         from podium.domain import queue_triggers  # it launches through this module
 
         created = await queue_triggers.evaluate(conn, trigger["id"], now)
         return Launch(created)
-    return await launch(conn, trigger, now, check_pending=False)
+    return await launch(conn, trigger, now, check_pending=False, count_failures=False)
