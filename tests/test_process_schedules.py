@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.engine import Engine
 
-from podium.db.schema import robots
+from podium.db.schema import releases, robots
 from podium.db.schema_calendars import calendars
 from podium.db.schema_process_schedules import process_schedules
 from podium.db.types import utcnow
@@ -101,7 +101,22 @@ def test_bad_input_stores_nothing(api: Api, db: Engine, database_url: str) -> No
             )
             .returning(calendars.c.id)
         ).scalar_one()
+    team = api.ok(api.post("/odata/Folders", {"DisplayName": "Team"}, folder="Shared"), 201)
+    with db.begin() as conn:
+        elsewhere = conn.execute(
+            insert(releases)
+            .values(
+                tenant_id=api.tenant.tenant_id,
+                folder_id=team["Id"],
+                key=str(uuid.uuid4()),
+                name="theirs",
+                process_key="theirs",
+                creation_time=utcnow(),
+            )
+            .returning(releases.c.id)
+        ).scalar_one()
     cases: list[tuple[dict[str, Any], str]] = [
+        (trigger_body(elsewhere), "ReleaseId"),  # a release of another folder
         (trigger_body(release, StartProcessCron="0 9 * * 1-5"), "StartProcessCron"),
         (trigger_body(release, StartProcessCron="0 0 9 * * MON"), "StartProcessCron"),
         (trigger_body(release, TimeZoneId="Mars/Olympus"), "TimeZoneId"),

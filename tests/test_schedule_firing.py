@@ -296,3 +296,40 @@ def test_fire_now_and_cli(api: Api, db: Engine) -> None:
     with pytest.raises(CliError, match="403"):
         fire_trigger(api.client, viewer, "Shared", "it's nightly", out)
     assert list_triggers(api.client, viewer, "Shared", io.StringIO()) == 2
+
+
+def test_daylight_saving_days_fire_once(api: Api, db: Engine, database_url: str) -> None:
+    """03:30 in Athens: on 2030-03-31 that time does not exist (03:00 -> 04:00), the trigger fires once
+    at 04:00 (01:00Z); on 2030-10-27 it happens twice (04:00 -> 03:00), the trigger fires at the first."""
+    release = setup(api, db)
+    spring_gap = dt.datetime(2030, 3, 31, 1, 0, tzinfo=dt.UTC)
+    spring = trigger(
+        api,
+        db,
+        release,
+        Name="spring",
+        StartProcessCron="0 30 3 ? * *",
+        TimeZoneId="Europe/Athens",
+        due=spring_gap,
+    )
+    autumn_first = dt.datetime(2030, 10, 27, 0, 30, tzinfo=dt.UTC)
+    autumn = trigger(
+        api,
+        db,
+        release,
+        Name="autumn",
+        StartProcessCron="0 30 3 ? * *",
+        TimeZoneId="Europe/Athens",
+        due=autumn_first,
+    )
+    assert fire(database_url, spring_gap) == 1
+    assert when(read(api, spring["Id"])["StartProcessNextOccurrence"]) == dt.datetime(
+        2030, 4, 1, 0, 30, tzinfo=dt.UTC
+    )
+    assert fire(database_url, autumn_first) == 1
+    # the repeated 03:30 (01:30Z) is not a second fire: the next is the 28th, 03:30 EET
+    assert when(read(api, autumn["Id"])["StartProcessNextOccurrence"]) == dt.datetime(
+        2030, 10, 28, 1, 30, tzinfo=dt.UTC
+    )
+    assert fire(database_url, dt.datetime(2030, 10, 27, 1, 30, tzinfo=dt.UTC)) == 0
+    assert len(jobs_of(db, spring["Id"])) == 1 and len(jobs_of(db, autumn["Id"])) == 1
