@@ -231,6 +231,10 @@ def test_failed_launches_disable_the_trigger(api: Api, db: Engine, database_url:
     assert "no robots" in orjson.loads(failed[0])["Reason"]
     alerts = api.ok(api.get("/odata/Alerts?$filter=NotificationName eq 'Schedule.Disabled'"))["value"]
     assert len(alerts) == 1 and orjson.loads(alerts[0]["Data"])["ProcessScheduleId"] == created["Id"]
+    logged = api.ok(api.get("/odata/AuditLogs?$filter=Component eq 'Schedules' and Action eq 'Deactivate'"))
+    [entry] = logged["value"]
+    assert entry["OperationText"].startswith("User System Administrator deactivated trigger nightly")
+    assert entry["EntityId"] == created["Id"]
 
     # enabled again: the count starts afresh, a success clears it
     api.ok(

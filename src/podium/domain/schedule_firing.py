@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import jobs, releases
 from podium.db.schema_process_schedules import process_schedules
-from podium.domain import alerts, events, settings
+from podium.domain import alerts, audit_logs, events, settings
 from podium.domain.enums import JobPriority, JobSourceType, JobState, StartStrategy, StopStrategy
 from podium.domain.job_limits import parse_time_span
 from podium.domain.jobs import StartRequest, start_jobs
@@ -284,6 +284,24 @@ async def _failed(conn: AsyncConnection, trigger: Mapping[str, Any], now: dt.dat
     )
     log.warning("trigger %s failed to launch (%d in a row): %s", trigger["id"], count, reason)
     if disabled:
+        await audit_logs.write(
+            conn,
+            audit_logs.Entry(
+                actor=audit_logs.Actor(tenant_id, None, "System Administrator"),
+                component="Schedules",
+                action="Deactivate",
+                service_name="ProcessSchedules",
+                method_name="SetEnabled",
+                entity_name="trigger",
+                parameters={"scheduleIds": [trigger["id"]], "enabled": False, "reason": reason},
+                entity_id=trigger["id"],
+                display_name=trigger["name"],
+                text=f"User System Administrator deactivated trigger {trigger['name']}: "
+                f"{changes['disabled_reason']}",
+                details=[audit_logs.Detail("ProcessSchedule", trigger["id"], "Deactivate")],
+            ),
+            now,
+        )
         await alerts.raise_alert(
             conn,
             tenant_id,
