@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 from typing import Any, cast
 
 import orjson
@@ -23,7 +24,7 @@ from podium.db.schema_process_schedules import process_schedules
 from podium.http.state import AppState
 from podium.services.triggers import fire_due_triggers
 from tests.factories import seed_machine
-from tests.support import Api
+from tests.support import Api, start_app
 
 NS = "UiPath.Server.Configuration.OData"
 SCHEDULES = "/odata/ProcessSchedules"
@@ -337,3 +338,26 @@ def test_daylight_saving_days_fire_once(api: Api, db: Engine, database_url: str)
     )
     assert fire(database_url, dt.datetime(2030, 10, 27, 1, 30, tzinfo=dt.UTC)) == 0
     assert len(jobs_of(db, spring["Id"])) == 1 and len(jobs_of(db, autumn["Id"])) == 1
+
+
+def test_the_scheduler_wakes_for_a_new_trigger(
+    database_url: str, tmp_path: Path, db: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The app's own scheduler (real clock): it sleeps until the next due time (here, with nothing due,
+    two minutes), and a trigger written meanwhile wakes it, so a trigger due in two seconds fires then:
+    the test would run out of its 30 s without the wake-up."""
+    import time
+
+    monkeypatch.setenv("PODIUM_TRIGGERS_MAX_WAIT", "120")
+    with start_app(database_url, tmp_path) as api:
+        release = setup(api, db)
+        due = (dt.datetime.now(dt.UTC) + dt.timedelta(seconds=2)).replace(microsecond=0)
+        once = f"{due.second} {due.minute} {due.hour} {due.day} {due.month} ? {due.year}"
+        created = trigger(api, db, release, due=None, StartProcessCron=once)
+        assert when(created["StartProcessNextOccurrence"]) == due
+        deadline = time.monotonic() + 30
+        while not jobs_of(db, created["Id"]) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        [job] = jobs_of(db, created["Id"])
+        assert job["creation_time"] >= due
+        assert read(api, created["Id"])["StartProcessNextOccurrence"] is None  # no later time

@@ -27,12 +27,14 @@ from podium.db.schema import releases, robots
 from podium.db.schema_process_schedules import process_schedules
 from podium.db.schema_queues import queue_definition_folders, queue_definitions
 from podium.db.types import utcnow
-from podium.domain import calendars, cron
+from podium.domain import after_commit, calendars, cron
 from podium.domain.job_limits import parse_time_span
 from podium.domain.jobs import validate_input_arguments
 from podium.domain.timezones import resolve_zone
 from podium.errors import PodiumError, bad_request
 
+# the after_commit notes of a written trigger, which wake this process's scheduler (services/triggers.py)
+SCHEDULES_CHANGED = "podium.schedules.changed"
 MAX_JOBS = 10_000  # StartStrategy N: the UI accepts 1-10000
 # a queue trigger carries a cron Orchestrator never fires; this is the one its UI writes
 QUEUE_DUMMY_CRON = "0 0/30 * 1/1 * ? *"
@@ -117,6 +119,7 @@ async def check_write(
     if values.get("enabled") is True and existing is not None and not existing["enabled"]:
         values.update(failed_launches=0, failing_since=None, disabled_reason=None)
     values["next_fire_at"] = await next_occurrence(conn, tenant_id, {**(existing or {}), **values}, now)
+    after_commit.note(conn, SCHEDULES_CHANGED, True)  # wakes this process's scheduler after the commit
 
 
 async def _check_release(conn: AsyncConnection, tenant_id: int, folder_id: Any, release_id: Any) -> None:
@@ -306,6 +309,7 @@ async def set_enabled(
         await conn.execute(
             update(process_schedules).where(process_schedules.c.id == row["id"]).values(**changes)
         )
+    after_commit.note(conn, SCHEDULES_CHANGED, True)
 
 
 def robot_ids(row: Mapping[str, Any]) -> list[int]:

@@ -1,21 +1,34 @@
 """The scheduler: fires the time triggers that are due (``domain/schedule_firing.py``). Every process
 runs it (not leased): each fire is claimed by one conditional UPDATE, so a due fire creates its jobs
 once whichever process gets there first, and a process that dies mid-fire leaves the fire due for the
-others. Every ``PODIUM_TRIGGERS_INTERVAL`` seconds (1): the round is one indexed read when nothing is
-due. The first round after start makes up the fires missed while no server ran (coalesced, or skipped
-when too old: ``Triggers.MissedFireMaxAgeSeconds``)."""
+others. The first round after start makes up the fires missed while no server ran (coalesced, or
+skipped when too old: ``Triggers.MissedFireMaxAgeSeconds``).
+
+Between rounds it sleeps until the next due time, at most ``PODIUM_TRIGGERS_MAX_WAIT`` seconds (5),
+and wakes at once when a trigger is written in this process (an ``after_commit`` note of
+``domain/process_schedules.py``). A trigger written through another process is fired by that process's
+scheduler, woken the same way; the bounded sleep is what lets the others take over within a few seconds
+when that process dies, and see triggers written straight into the database.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
 import logging
+import os
+import weakref
 
 from podium.db.types import utcnow
-from podium.domain import schedule_firing
+from podium.domain import after_commit, schedule_firing
+from podium.domain.process_schedules import SCHEDULES_CHANGED
 from podium.http.state import AppState
 from podium.services.base import Service
 
 log = logging.getLogger("podium.triggers")
+DEFAULT_MAX_WAIT = 5.0
+_wakers: weakref.WeakKeyDictionary[object, asyncio.Event] = weakref.WeakKeyDictionary()
 
 
 async def fire_due_triggers(state: AppState, now: dt.datetime | None = None) -> int:
@@ -44,10 +57,37 @@ async def fire_due_triggers(state: AppState, now: dt.datetime | None = None) -> 
     return fired
 
 
+def _waker(state: AppState) -> asyncio.Event:
+    """This process's wake-up for the scheduler of ``state``: set after a trigger write commits."""
+    engine = state.db.write_engine
+    event = _wakers.get(engine)
+    if event is None:
+        event = _wakers[engine] = asyncio.Event()
+        after_commit.install(engine, SCHEDULES_CHANGED, lambda _note: event.set())
+    return event
+
+
+def max_wait() -> float:
+    raw = os.environ.get("PODIUM_TRIGGERS_MAX_WAIT")
+    return float(raw) if raw else DEFAULT_MAX_WAIT
+
+
 async def _round(state: AppState) -> None:
+    """Fires what is due, then sleeps until the next due time (or a write, or the longest wait)."""
+    wake = _waker(state)
+    wake.clear()  # writes from here on wake the sleep below; earlier ones are seen by this round
     await fire_due_triggers(state)
+    async with state.db.read() as conn:
+        following = await schedule_firing.next_due_time(conn)
+    wait = max_wait()
+    if following is not None:
+        # still due after the round: a trigger that could not be fired, retried in a second
+        wait = min(wait, max(1.0 if following <= utcnow() else 0.0, (following - utcnow()).total_seconds()))
+    if wait > 0:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(wake.wait(), wait)
 
 
 SERVICE = Service(
-    "triggers", _round, lambda settings: 1.0, leased=False, immediate=True, summary=__doc__ or ""
+    "triggers", _round, lambda settings: 0.01, leased=False, immediate=True, summary=__doc__ or ""
 )
