@@ -441,7 +441,7 @@ RELEASE_JOIN = "FROM jobs LEFT OUTER JOIN releases AS j0 ON j0.id = jobs.release
 BOTH_JOINS = ROBOT_JOIN + " LEFT OUTER JOIN releases AS j1 ON j1.id = jobs.release_id"
 LOGON_WHERE = (
     "WHERE jobs.tenant_id = %(tenant)s AND jobs.creation_time > %(created)s AND jobs.state = %(state)s"
-    " AND jobs.info LIKE %(pattern)s"  # what indexof(...) ne -1 compiles to (trigram index, 0011)
+    " AND jobs.info LIKE %(pattern)s"  # what indexof(...) ne -1 compiles to (trigram index, 0013)
 )
 TEXT_WHERE = "WHERE jobs.tenant_id = %(tenant)s AND jobs.info LIKE %(pattern)s"
 TEXT_TARGET_MS = 20.0  # issue 11: indexof/contains/startswith on 1 M jobs, p50

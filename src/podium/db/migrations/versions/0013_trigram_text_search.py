@@ -52,7 +52,7 @@ def _trigram_schema(bind: sa.Connection) -> str | None:
         log.warning(
             "pg_trgm could not be created (%s): no trigram indexes; text filters (indexof, contains, "
             "startswith) scan the table. A superuser can run CREATE EXTENSION pg_trgm and "
-            "'podium db upgrade' again after 'podium db downgrade 0010'.",
+            "'podium db upgrade' again after 'podium db downgrade 0012'.",
             reason,
         )
         return None
