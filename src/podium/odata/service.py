@@ -336,20 +336,34 @@ def _scope_cols(entity_set: EntitySet) -> tuple[str, ...]:
 async def delete_entity(ctx: RequestContext, entity_set: EntitySet, key: Any) -> None:
     if not entity_set.deletable:
         raise invalid(f"{entity_set.name} cannot be deleted this way.")
-    table = entity_set.table
     async with ctx.state.db.write() as conn:
-        row = await _existing(ctx, conn, entity_set, key)
-        await _require_write(ctx, conn, entity_set, "Delete", row.get("folder_id"))
-        if entity_set.before_delete is not None:
-            await entity_set.before_delete(ctx, conn, row)
-        await _revoke(conn, entity_set, row)
-        if entity_set.soft_delete is not None:
-            await entity_set.soft_delete(ctx, conn, row)
-        else:
-            try:
-                await conn.execute(delete(table).where(and_(table.c.id == row["id"])))
-            except IntegrityError:
-                raise conflict(
-                    f"The {entity_set.type_name.removesuffix('Dto')} is still in use and cannot be deleted."
-                ) from None
-        await audit.entity_written(ctx, conn, entity_set, "Delete", row, None, key)
+        await _delete_row(ctx, conn, entity_set, key)
+
+
+async def delete_entities(ctx: RequestContext, entity_set: EntitySet, keys: list[Any]) -> None:
+    """Several rows deleted as ``DELETE`` would delete each, in one transaction: all or none (the first
+    unknown key answers 404, the first refused one 403 or 409, and nothing is deleted)."""
+    if not entity_set.deletable:
+        raise invalid(f"{entity_set.name} cannot be deleted this way.")
+    async with ctx.state.db.write() as conn:
+        for key in dict.fromkeys(keys):
+            await _delete_row(ctx, conn, entity_set, key)
+
+
+async def _delete_row(ctx: RequestContext, conn: AsyncConnection, entity_set: EntitySet, key: Any) -> None:
+    table = entity_set.table
+    row = await _existing(ctx, conn, entity_set, key)
+    await _require_write(ctx, conn, entity_set, "Delete", row.get("folder_id"))
+    if entity_set.before_delete is not None:
+        await entity_set.before_delete(ctx, conn, row)
+    await _revoke(conn, entity_set, row)
+    if entity_set.soft_delete is not None:
+        await entity_set.soft_delete(ctx, conn, row)
+    else:
+        try:
+            await conn.execute(delete(table).where(and_(table.c.id == row["id"])))
+        except IntegrityError:
+            raise conflict(
+                f"The {entity_set.type_name.removesuffix('Dto')} is still in use and cannot be deleted."
+            ) from None
+    await audit.entity_written(ctx, conn, entity_set, "Delete", row, None, key)
