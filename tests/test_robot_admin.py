@@ -7,8 +7,10 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy import insert, update
 from sqlalchemy.engine import Engine
 
+from podium.db.schema_folders import folder_machines
 from tests.factories import NS, seed_machine, start_jobs, user_with
 from tests.robots.helpers import connect
 from tests.support import Api, assert_error
@@ -122,13 +124,28 @@ def test_machines_of_a_folder(api: Api, db: Engine) -> None:
     shared, ops = s["shared"], s["ops"]["Id"]
     assert names(api.ok(api.get(f"{MACHINES}.GetAssignedMachines(folderId={shared})"))) == ["M1"]
     assert names(api.ok(api.get(f"{MACHINES}.GetAssignedMachines(folderId={ops})"))) == ["M2"]
+    # M3 is assigned to Ops (no robot there), propagated to its subfolder Sub
+    m3 = api.ok(api.post("/odata/Machines", {"Name": "M3"}), 201)
+    sub = api.ok(api.post("/odata/Folders", {"DisplayName": "Sub", "ParentId": ops}), 201)
+    with db.begin() as conn:
+        conn.execute(
+            insert(folder_machines).values(folder_id=ops, machine_id=m3["Id"], propagate_to_subfolders=True)
+        )
+    assert names(api.ok(api.get(f"{MACHINES}.GetAssignedMachines(folderId={ops})"))) == ["M2", "M3"]
+    assert names(api.ok(api.get(f"{MACHINES}.GetAssignedMachines(folderId={sub['Id']})"))) == ["M3"]
+    with db.begin() as conn:
+        conn.execute(update(folder_machines).values(propagate_to_subfolders=False))
+    assert api.ok(api.get(f"{MACHINES}.GetAssignedMachines(folderId={sub['Id']})"))["value"] == []
     r2 = s["r2"]["Id"]
     assert api.ok(api.get(f"{MACHINES}.GetAssignedMachines(folderId={shared})?robotId={r2}"))["value"] == []
     assert names(api.ok(api.get(f"{MACHINES}.GetAssignedMachines(folderId={ops})?robotId={r2}"))) == ["M2"]
     assert_error(api.get(f"{MACHINES}.GetAssignedMachines(folderId=987654)"), 400)
     outsider = user_with(api, "outsider", ["Machines.View"], folder=ops)
     assert_error(api.get(f"{MACHINES}.GetAssignedMachines(folderId={shared})", token=outsider), 403)
-    assert names(api.ok(api.get(f"{MACHINES}.GetAssignedMachines(folderId={ops})", token=outsider))) == ["M2"]
+    assert names(api.ok(api.get(f"{MACHINES}.GetAssignedMachines(folderId={ops})", token=outsider))) == [
+        "M2",
+        "M3",
+    ]
 
     def runtimes(folder: int) -> dict[str, tuple[int, int, int]]:
         rows = api.ok(api.get(f"{MACHINES}.GetRuntimesForFolder(folderId={folder})"))["value"]
@@ -143,5 +160,5 @@ def test_machines_of_a_folder(api: Api, db: Engine) -> None:
     assert sum(len(robot.next()["jobs"]) for robot in robots) == 1  # a job runs on M1
     running = runtimes(shared)
     assert running["Unattended"] == (2, 2, 1) and running["NonProduction"] == (1, 1, 1)
-    assert runtimes(ops) == {"Unattended": (1, 0, 0), "NonProduction": (0, 0, 0)}
+    assert runtimes(ops) == {"Unattended": (2, 0, 0), "NonProduction": (0, 0, 0)}  # M2 and M3
     assert_error(api.get(f"{MACHINES}.GetRuntimesForFolder(folderId={shared})", token=outsider), 403)

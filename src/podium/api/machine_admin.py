@@ -1,5 +1,6 @@
 """Machines seen from a folder and deleted in bulk: GetAssignedMachines, GetRuntimesForFolder, DeleteBulk.
-A machine is assigned to a folder when one of its robots belongs to it (``domain/machine_admin.py``)."""
+A machine serves a folder when assigned to it (or above it, propagated) or when one of its robots belongs to
+it (``domain/machine_admin.py``)."""
 
 from __future__ import annotations
 
@@ -40,7 +41,7 @@ async def assigned_machines(ctx: RequestContext, call: ActionCall) -> Response:
     folder = await _folder(ctx, call)
     raw = call.params.get("robotId", call.request.query_params.get("robotId"))
     robot_id = None if raw in (None, "", "null") else inputs.url_id(raw, "robotId")
-    condition = machine_admin.assigned_to(folder.id, robot_id)
+    condition = machine_admin.assigned_to(folder.id, folder.fully_qualified_name, robot_id)
     page = await service.list_entities_unchecked(ctx, MACHINES, call.options, [condition])
     return collection(ctx, "Machines", page.rows, page.count)
 
@@ -55,7 +56,9 @@ async def assigned_machines(ctx: RequestContext, call: ActionCall) -> Response:
 async def runtimes_for_folder(ctx: RequestContext, call: ActionCall) -> Response:
     folder = await _folder(ctx, call)
     async with ctx.state.db.read() as conn:
-        rows = await machine_admin.runtimes_of_folder(conn, ctx.tenant_id, folder.id)
+        rows = await machine_admin.runtimes_of_folder(
+            conn, ctx.tenant_id, folder.id, folder.fully_qualified_name
+        )
     context = f"{ctx.odata_base}/$metadata#Collection(UiPath.Server.Configuration.OData.MachineRuntimeDto)"
     return json_response({"@odata.context": context, "value": rows})
 

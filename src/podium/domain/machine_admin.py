@@ -1,15 +1,16 @@
 """Machines seen from a folder (GetAssignedMachines, GetRuntimesForFolder). A machine serves a folder
-through its robots: a machine is assigned to a folder when one of its robots belongs to the folder
-(``folder_robots``)."""
+when it is assigned to it (``folder_machines``: to the folder, or to a folder above it that propagates
+its machines to subfolders) or when one of its robots belongs to the folder (``folder_robots``)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.db.schema import folder_robots, jobs, machines, robots
+from podium.db.schema import folder_robots, folders, jobs, machines, robots
+from podium.db.schema_folders import folder_machines
 from podium.db.schema_robots import robot_sessions
 from podium.domain.enums import RobotState, RobotType
 from podium.domain.robot_sessions import ACTIVE
@@ -18,18 +19,42 @@ from podium.domain.robot_sessions import ACTIVE
 SLOTS = {"Unattended": "unattended_slots", "NonProduction": "non_production_slots"}
 
 
-def assigned_to(folder_id: int, robot_id: int | None = None) -> ColumnElement[bool]:
-    """Machines with a robot in the folder (that robot's machine, when one is given)."""
-    query = select(robots.c.machine_id).where(
+def _ancestor_paths(path: str) -> list[str]:
+    parts = path.split("/")
+    return ["/".join(parts[:n]) for n in range(1, len(parts))]
+
+
+def assigned_to(folder_id: int, folder_path: str, robot_id: int | None = None) -> ColumnElement[bool]:
+    """Machines serving the folder (``folder_path`` is its path): assigned to it, or above it with
+    propagation, or holding one of its robots; with ``robot_id``, only that robot's machine."""
+    robot_machines = select(robots.c.machine_id).where(
         robots.c.id.in_(select(folder_robots.c.robot_id).where(folder_robots.c.folder_id == folder_id)),
         robots.c.machine_id.is_not(None),
     )
+    ancestors = select(folders.c.id).where(
+        folders.c.fully_qualified_name.in_(_ancestor_paths(folder_path)),
+        folders.c.tenant_id == select(folders.c.tenant_id).where(folders.c.id == folder_id).scalar_subquery(),
+    )
+    assigned = select(folder_machines.c.machine_id).where(
+        or_(
+            folder_machines.c.folder_id == folder_id,
+            and_(
+                folder_machines.c.folder_id.in_(ancestors),
+                folder_machines.c.propagate_to_subfolders.is_(True),
+            ),
+        )
+    )
+    condition = or_(machines.c.id.in_(robot_machines), machines.c.id.in_(assigned))
     if robot_id is not None:
-        query = query.where(robots.c.id == robot_id)
-    return machines.c.id.in_(query)
+        condition = and_(
+            condition, machines.c.id.in_(select(robots.c.machine_id).where(robots.c.id == robot_id))
+        )
+    return condition
 
 
-async def runtimes_of_folder(conn: AsyncConnection, tenant_id: int, folder_id: int) -> list[dict[str, Any]]:
+async def runtimes_of_folder(
+    conn: AsyncConnection, tenant_id: int, folder_id: int, folder_path: str
+) -> list[dict[str, Any]]:
     """Per runtime type, the slots of the folder's machines (``Total``), of those with a robot connected
     now (``Connected``), and of those less the jobs running on them (``Available``)."""
     connected = (
@@ -47,7 +72,7 @@ async def runtimes_of_folder(conn: AsyncConnection, tenant_id: int, folder_id: i
                 machines.c.unattended_slots,
                 machines.c.non_production_slots,
                 machines.c.id.in_(connected).label("connected"),
-            ).where(machines.c.tenant_id == tenant_id, assigned_to(folder_id))
+            ).where(machines.c.tenant_id == tenant_id, assigned_to(folder_id, folder_path))
         )
     ).all()
     running_query = (
