@@ -24,6 +24,11 @@ from podium.db.tables import metadata
 from tests.embedded_postgres import EmbeddedPostgres, answers
 from tests.support import Api, start_app
 
+# webhook fan-out and delivery only where a test asks for them (tests/test_webhooks*.py): elsewhere the
+# outbox stays as the change wrote it, and no app polls for deliveries in the background
+os.environ.setdefault("PODIUM_WEBHOOK_FANOUT_ENABLED", "0")
+os.environ.setdefault("PODIUM_WEBHOOK_DELIVERY_ENABLED", "0")
+
 PG_BASE = os.environ.get("PODIUM_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 PG_SCHEMA = f"podium_test_{os.getpid()}"
 BACKENDS = ["sqlite", "postgresql"]

@@ -55,6 +55,7 @@ from podium.api import (
     task_forms,
     tasks,
     users,
+    webhooks,
 )
 from podium.odata.registry import Area, Registry, registry
 from podium.odata.routes import router as odata_router
@@ -106,6 +107,7 @@ AREAS: tuple[Area, ...] = (
     calendars.area,
     audit_logs.area,
     alerts.area,
+    webhooks.area,
     docs.area,
 )
 

@@ -16,6 +16,7 @@ from podium.db import (
     schema_robots,  # noqa: F401
     schema_settings,  # noqa: F401
     schema_tasks,  # noqa: F401
+    schema_webhooks,  # noqa: F401
 )
 
 metadata = schema.metadata

@@ -19,9 +19,11 @@ async def record(
     entity_key: str | None,
     payload: dict[str, Any],
     folder_id: int | None = None,
-) -> None:
-    await conn.execute(
-        insert(events).values(
+) -> int:
+    """Writes the event; its id (the EventId webhooks send)."""
+    result = await conn.execute(
+        insert(events)
+        .values(
             tenant_id=tenant_id,
             folder_id=folder_id,
             type=event_type,
@@ -30,4 +32,6 @@ async def record(
             creation_time=utcnow(),
             dispatched=False,
         )
+        .returning(events.c.id)
     )
+    return int(result.scalar_one())

@@ -22,6 +22,7 @@ from podium.db.engine import Database
 from podium.db.schema_assets import asset_robot_values, asset_user_values, assets
 from podium.db.schema_buckets import buckets
 from podium.db.schema_queues import queue_definitions, queue_items
+from podium.db.schema_webhooks import webhooks
 from podium.domain.crypto import KEY_ID_CHARS, SEALED_PREFIX, Keyring, is_sealed, sealed_key_id
 from podium.domain.queue_sealing import SEALED as ITEM_DATA
 from podium.domain.queue_sealing import row_aad
@@ -69,6 +70,7 @@ SEALED_COLUMNS: tuple[SealedColumn, ...] = (
         lambda row: user_value_aad(row["asset_id"], row["user_id"], row["machine_id"]),
     ),
     SealedColumn(buckets, "secret", lambda row: bucket_aad(row["tenant_id"], row["identifier"])),
+    SealedColumn(webhooks, "secret", lambda row: f"webhook:{row['tenant_id']}:{row['key']}"),
     *(_item_data(column) for column in ITEM_DATA),
 )
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import folders
 from podium.db.types import utcnow
-from podium.domain import revocations
+from podium.domain import revocations, webhook_events
 from podium.errors import conflict, invalid_odata, not_found
 from podium.http.context import RequestContext
 from podium.odata import audit
@@ -245,6 +245,9 @@ async def create_entity(ctx: RequestContext, entity_set: EntitySet, body: Any) -
         if entity_set.after_insert is not None:
             shown_once = await entity_set.after_insert(ctx, conn, new_id, values, body)
         await audit.entity_written(ctx, conn, entity_set, "Create", {**values, "id": new_id}, body)
+        await webhook_events.entity_written(
+            conn, entity_set.name, "Create", {**values, "id": new_id}, ctx.user_id
+        )
     created = await get_entity(ctx, entity_set, new_id)
     return {**created, **shown_once} if shown_once else created
 
@@ -286,6 +289,7 @@ async def update_entity(
             await entity_set.edit(ctx, conn, row, body)
             await _revoke(conn, entity_set, row)
             await audit.entity_written(ctx, conn, entity_set, "Update", row, body, key)
+            await webhook_events.entity_written(conn, entity_set.name, "Update", row, ctx.user_id)
         return await get_entity(ctx, entity_set, row[entity_set.key_column])
     values = values_from_body(entity_set, body, creating=False)
     table = entity_set.table
@@ -311,6 +315,7 @@ async def update_entity(
                 ) from None
         await _revoke(conn, entity_set, row)
         await audit.entity_written(ctx, conn, entity_set, "Update", {**row, **values}, body, key)
+        await webhook_events.entity_written(conn, entity_set.name, "Update", {**row, **values}, ctx.user_id)
     return await get_entity(ctx, entity_set, row[entity_set.key_column])
 
 
@@ -367,3 +372,4 @@ async def _delete_row(ctx: RequestContext, conn: AsyncConnection, entity_set: En
                 f"The {entity_set.type_name.removesuffix('Dto')} is still in use and cannot be deleted."
             ) from None
     await audit.entity_written(ctx, conn, entity_set, "Delete", row, None, key)
+    await webhook_events.entity_written(conn, entity_set.name, "Delete", row, ctx.user_id)

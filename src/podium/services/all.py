@@ -12,6 +12,7 @@ from podium.services import (
     robot_sweep,
     robot_wakeups,
     triggers,
+    webhooks,
 )
 from podium.services.base import Service
 
@@ -25,4 +26,6 @@ SERVICES: tuple[Service, ...] = (
     audit_retention.SERVICE,
     triggers.SERVICE,
     queue_triggers.SERVICE,
+    webhooks.FANOUT,
+    webhooks.DELIVERY,
 )

@@ -1,0 +1,391 @@
+"""Sending webhook deliveries: at least once, in order per subscriber, signed, retried with back-off.
+
+A subscriber (webhook) is served by one server process at a time: the process *claims* it
+(``claimed_by``/``claimed_until`` on its row, taken with ``SKIP LOCKED`` on PostgreSQL; SQLite has one
+writer) and sends its pending deliveries one after the other, oldest event first. One request in flight
+per subscriber is what keeps them in order; many subscribers are served at once (a bounded number per
+process), each request with a timeout, so a slow or dead subscriber holds only its own queue.
+
+A delivery is Pending until a 2xx answer, then Delivered: a crash between the POST and the commit sends
+it again (at least once; ``EventId`` tells duplicates). A failure sets the subscriber's back-off
+(exponential with jitter, capped) and its ``failing_since``; a subscriber still failing a whole retry
+window after its first failure (24 h by default) is disabled and a ``Webhook.Disabled`` alert raised.
+Its pending deliveries stay: enabling it again sends them. Every attempt is written to the delivery log.
+Signature: ``X-UiPath-Signature`` = Base64(HMAC-SHA256(UTF-8 secret, raw body)), sent when a secret is set.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import os
+import random
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import httpx
+import orjson
+from sqlalchemy import and_, delete, exists, func, insert, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from podium import outbound
+from podium.config import Settings
+from podium.db.engine import Database
+from podium.db.schema_webhooks import webhook_attempts, webhook_deliveries, webhooks
+from podium.db.types import utcnow
+from podium.domain import alerts, events
+from podium.domain.crypto import keyring_for
+from podium.domain.webhook_events import envelope
+from podium.domain.webhooks import PING, DeliveryStatus, open_secret, webhook
+from podium.errors import PodiumError
+
+USER_AGENT = "UiPath-WebhookService/Webhooks"
+SIGNATURE_HEADER = "X-UiPath-Signature"
+KEEP_ATTEMPTS = 1000  # log rows kept per webhook
+Clock = Callable[[], dt.datetime]
+
+
+def _env_float(name: str, default: float) -> float:
+    raw = os.environ.get(name, "").strip()
+    return float(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class DeliveryConfig:
+    """``PODIUM_WEBHOOK_*`` settings (seconds)."""
+
+    timeout: float = 30.0  # one request
+    retry_window: float = 86400.0  # failing this long disables the subscriber
+    first_retry: float = 5.0  # back-off after the first failure, doubled after each, with jitter
+    max_retry: float = 900.0  # back-off cap
+    concurrency: int = 32  # subscribers served at once by one process
+    batch: int = 100  # deliveries sent per claim before the subscriber is let go
+
+    @property
+    def claim_ttl(self) -> dt.timedelta:
+        return dt.timedelta(seconds=self.timeout + 30)
+
+    @classmethod
+    def from_env(cls) -> DeliveryConfig:
+        return cls(
+            timeout=_env_float("PODIUM_WEBHOOK_TIMEOUT", 30.0),
+            retry_window=_env_float("PODIUM_WEBHOOK_RETRY_WINDOW", 86400.0),
+            first_retry=_env_float("PODIUM_WEBHOOK_FIRST_RETRY", 5.0),
+            max_retry=_env_float("PODIUM_WEBHOOK_MAX_RETRY", 900.0),
+            concurrency=int(_env_float("PODIUM_WEBHOOK_CONCURRENCY", 32)),
+        )
+
+    def backoff(self, failures: int) -> dt.timedelta:
+        base = min(self.first_retry * 2 ** max(failures - 1, 0), self.max_retry)
+        return dt.timedelta(seconds=base * random.uniform(0.75, 1.25))
+
+
+def sign(secret: str, body: bytes) -> str:
+    return base64.b64encode(hmac.new(secret.encode(), body, hashlib.sha256).digest()).decode()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    success: bool
+    status_code: int | None
+    duration_ms: int
+    error: str | None
+
+
+class Sender:
+    """POSTs with two pooled clients: certificate checked, or not (``AllowInsecureSsl``)."""
+
+    def __init__(self, timeout: float) -> None:
+        limits = httpx.Limits(max_connections=200, max_keepalive_connections=50)
+        options: dict[str, Any] = {"timeout": timeout, "limits": limits, "follow_redirects": False}
+        self._strict = httpx.AsyncClient(verify=True, **options)
+        self._insecure = httpx.AsyncClient(verify=False, **options)  # AllowInsecureSsl
+
+    async def post(self, url: str, body: bytes, secret: str | None, insecure: bool) -> Outcome:
+        headers = {"Content-Type": "application/json; charset=utf-8", "User-Agent": USER_AGENT}
+        if secret:
+            headers[SIGNATURE_HEADER] = sign(secret, body)
+        started = time.perf_counter()
+        try:
+            await outbound.check_url(url, "Url")  # again at each call: the host may resolve elsewhere now
+            response = await (self._insecure if insecure else self._strict).post(
+                url, content=body, headers=headers
+            )
+        except PodiumError as error:
+            return Outcome(False, None, _ms(started), error.message[:1024])
+        except httpx.HTTPError as error:
+            return Outcome(False, None, _ms(started), f"{type(error).__name__}: {error}"[:1024])
+        ok = 200 <= response.status_code < 300
+        return Outcome(ok, response.status_code, _ms(started), None if ok else f"HTTP {response.status_code}")
+
+    async def close(self) -> None:
+        await self._strict.aclose()
+        await self._insecure.aclose()
+
+
+def _ms(started: float) -> int:
+    return int((time.perf_counter() - started) * 1000)
+
+
+# ---- claiming subscribers --------------------------------------------------------------------------
+
+
+def _due(now: dt.datetime) -> Any:
+    d = webhook_deliveries
+    has_pending = exists().where(d.c.webhook_id == webhooks.c.id, d.c.status == int(DeliveryStatus.Pending))
+    return and_(
+        webhooks.c.enabled.is_(True),
+        or_(webhooks.c.claimed_until.is_(None), webhooks.c.claimed_until < now),
+        or_(webhooks.c.next_attempt_time.is_(None), webhooks.c.next_attempt_time <= now),
+        has_pending,
+    )
+
+
+async def claim(db: Database, holder: str, now: dt.datetime, limit: int, ttl: dt.timedelta) -> list[int]:
+    """Up to ``limit`` subscribers with deliveries due and no other holder, now held by ``holder``."""
+    if limit <= 0:
+        return []
+    async with db.read() as conn:  # most rounds find nothing: no write lock taken for that (SQLite)
+        if (await conn.execute(select(webhooks.c.id).where(_due(now)).limit(1))).first() is None:
+            return []
+    async with db.write() as conn:
+        query = (
+            select(webhooks.c.id)
+            .where(_due(now))
+            .order_by(webhooks.c.next_attempt_time, webhooks.c.id)
+            .limit(limit)
+        )
+        if conn.dialect.name == "postgresql":
+            query = query.with_for_update(skip_locked=True)
+        ids = [int(row[0]) for row in await conn.execute(query)]
+        if ids:
+            await conn.execute(
+                update(webhooks)
+                .where(webhooks.c.id.in_(ids))
+                .values(claimed_by=holder, claimed_until=now + ttl)
+            )
+    return ids
+
+
+async def release(db: Database, webhook_id: int, holder: str) -> None:
+    async with db.write() as conn:
+        await conn.execute(
+            update(webhooks)
+            .where(webhooks.c.id == webhook_id, webhooks.c.claimed_by == holder)
+            .values(claimed_by=None, claimed_until=None)
+        )
+        await _prune(conn, webhook_id)
+
+
+async def _prune(conn: AsyncConnection, webhook_id: int) -> None:
+    a = webhook_attempts
+    oldest_kept = (
+        select(a.c.id)
+        .where(a.c.webhook_id == webhook_id)
+        .order_by(a.c.id.desc())
+        .offset(KEEP_ATTEMPTS)
+        .limit(1)
+    ).scalar_subquery()
+    await conn.execute(delete(a).where(a.c.webhook_id == webhook_id, a.c.id <= oldest_kept))
+
+
+# ---- sending ----------------------------------------------------------------------------------------
+
+
+async def _head(conn: AsyncConnection, webhook_id: int) -> dict[str, Any] | None:
+    d = webhook_deliveries
+    row = (
+        (
+            await conn.execute(
+                select(d)
+                .where(d.c.webhook_id == webhook_id, d.c.status == int(DeliveryStatus.Pending))
+                .order_by(d.c.event_time, d.c.id)
+                .limit(1)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    return None if row is None else dict(row)
+
+
+async def serve(
+    db: Database,
+    settings: Settings,
+    sender: Sender,
+    config: DeliveryConfig,
+    holder: str,
+    webhook_id: int,
+    clock: Clock = utcnow,
+) -> int:
+    """Sends the claimed subscriber's pending deliveries in order until none is left, one fails, or a
+    batch is sent; then lets the subscriber go. Returns the number delivered."""
+    keyring = keyring_for(settings)
+    delivered = 0
+    try:
+        for _ in range(config.batch):
+            async with db.write() as conn:
+                hook = await conn.execute(
+                    update(webhooks)
+                    .where(
+                        webhooks.c.id == webhook_id,
+                        webhooks.c.claimed_by == holder,
+                        webhooks.c.enabled.is_(True),
+                    )
+                    .values(claimed_until=clock() + config.claim_ttl)
+                    .returning(*webhooks.c)
+                )
+                found = hook.mappings().first()
+                row = None if found is None else dict(found)
+                head = None if row is None else await _head(conn, webhook_id)
+            if row is None or head is None:
+                break
+            outcome = await sender.post(
+                row["url"], head["body"].encode(), open_secret(keyring, row), row["allow_insecure_ssl"]
+            )
+            async with db.write() as conn:
+                await _record(conn, config, dict(row), head, outcome, clock())
+            if not outcome.success:
+                break
+            delivered += 1
+    finally:
+        await release(db, webhook_id, holder)
+    return delivered
+
+
+async def _record(
+    conn: AsyncConnection,
+    config: DeliveryConfig,
+    hook: dict[str, Any],
+    head: dict[str, Any],
+    outcome: Outcome,
+    now: dt.datetime,
+) -> None:
+    await conn.execute(
+        insert(webhook_attempts).values(
+            tenant_id=hook["tenant_id"],
+            webhook_id=hook["id"],
+            delivery_id=head["id"],
+            event_id=head["event_id"],
+            event_type=head["event_type"],
+            time=now,
+            success=outcome.success,
+            status_code=outcome.status_code,
+            duration_ms=outcome.duration_ms,
+            error=outcome.error,
+        )
+    )
+    d = webhook_deliveries
+    done = {"status": int(DeliveryStatus.Delivered), "delivered_time": now} if outcome.success else {}
+    await conn.execute(
+        update(d).where(d.c.id == head["id"]).values(attempts=d.c.attempts + 1, last_attempt_time=now, **done)
+    )
+    if outcome.success:
+        await conn.execute(
+            update(webhooks)
+            .where(webhooks.c.id == hook["id"])
+            .values(failing_since=None, next_attempt_time=None)
+        )
+        return
+    failing_since = hook["failing_since"] or now
+    if (now - failing_since).total_seconds() >= config.retry_window:
+        await _disable(conn, hook, outcome, failing_since)
+        return
+    await conn.execute(
+        update(webhooks)
+        .where(webhooks.c.id == hook["id"])
+        .values(failing_since=failing_since, next_attempt_time=now + config.backoff(head["attempts"] + 1))
+    )
+
+
+async def _disable(
+    conn: AsyncConnection, hook: dict[str, Any], outcome: Outcome, failing_since: dt.datetime
+) -> None:
+    await conn.execute(
+        update(webhooks)
+        .where(webhooks.c.id == hook["id"])
+        .values(enabled=False, failing_since=failing_since, next_attempt_time=None)
+    )
+    pending = (
+        await conn.execute(
+            select(func.count()).where(
+                webhook_deliveries.c.webhook_id == hook["id"],
+                webhook_deliveries.c.status == int(DeliveryStatus.Pending),
+            )
+        )
+    ).scalar_one()
+    data = {
+        "WebhookId": hook["id"],
+        "WebhookName": hook["name"],
+        "Url": hook["url"],
+        "FailingSince": failing_since.isoformat(),
+        "LastError": outcome.error,
+        "PendingDeliveries": pending,
+    }
+    await alerts.raise_alert(conn, hook["tenant_id"], alerts.WEBHOOK_DISABLED, data)
+
+
+# ---- ping and custom events ------------------------------------------------------------------------
+
+
+async def record_custom(
+    conn: AsyncConnection, tenant_id: int, folder_id: int | None, user_id: int | None, data: Any
+) -> dict[str, Any]:
+    """TriggerCustom: a ``custom`` event in the outbox (delivered like any other); its CustomEventDto."""
+    event_id = await events.record(
+        conn, tenant_id, "custom", None, {"EventData": data, "UserId": user_id}, folder_id
+    )
+    row = {
+        "id": event_id,
+        "entity_key": None,
+        "creation_time": utcnow(),
+        "tenant_id": tenant_id,
+        "folder_id": folder_id,
+    }
+    return {**envelope("custom", row, None, user_id), "EventData": data}
+
+
+async def ping(
+    db: Database, settings: Settings, tenant_id: int, webhook_id: int, user_id: int | None
+) -> dict[str, Any]:
+    """Sends a ping event to the webhook now (whether enabled or not); the attempt goes to its log."""
+    async with db.read() as conn:
+        row = await webhook(conn, tenant_id, webhook_id)
+    now = utcnow()
+    event = {
+        "id": int(now.timestamp() * 1000),
+        "entity_key": row["key"],
+        "creation_time": now,
+        "tenant_id": tenant_id,
+        "folder_id": None,
+    }
+    dto = envelope(PING, event, None, user_id)
+    body = orjson.dumps(dto)
+    config = DeliveryConfig.from_env()
+    sender = Sender(min(config.timeout, 10.0))
+    try:
+        outcome = await sender.post(
+            row["url"], body, open_secret(keyring_for(settings), row), row["allow_insecure_ssl"]
+        )
+    finally:
+        await sender.close()
+    async with db.write() as conn:
+        await conn.execute(
+            insert(webhook_attempts).values(
+                tenant_id=tenant_id,
+                webhook_id=webhook_id,
+                delivery_id=None,
+                event_id=dto["EventId"],
+                event_type=PING,
+                time=now,
+                success=outcome.success,
+                status_code=outcome.status_code,
+                duration_ms=outcome.duration_ms,
+                error=outcome.error,
+            )
+        )
+    return dto
