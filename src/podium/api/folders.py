@@ -8,16 +8,22 @@ from typing import Any
 from fastapi import APIRouter, Request
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection
-from starlette.responses import JSONResponse
+from starlette.responses import JSONResponse, Response
 
 from podium import inputs
 from podium.db.schema import folders
-from podium.domain import enums
+from podium.domain import enums, revocations
 from podium.domain.folders import (
+    PERSONAL,
     all_folders,
+    ancestors,
     assign_users,
+    children_page,
     empty_for_delete,
     folder_page,
+    folder_row,
+    is_visible,
+    move_folder,
     name_folder,
     remove_user,
     visible,
@@ -30,8 +36,9 @@ from podium.http.context import RequestContext, request_context
 from podium.odata import service
 from podium.odata.declare import choice, constant, integer, key_id, text
 from podium.odata.model import Edm, EntitySet, Navigation, Scope
+from podium.odata.options import QueryOptions
 from podium.odata.registry import ActionCall, Area
-from podium.odata.routes import entity, param, require_body
+from podium.odata.routes import entity, param, read_json, require_body
 
 router = APIRouter(tags=["Folders"])
 area = Area("Folders", router)
@@ -159,7 +166,7 @@ def _path_aware(row: Mapping[str, Any]) -> dict[str, Any]:
         "FullyQualifiedName": row["fully_qualified_name"],
         "Description": row["description"],
         "FolderType": enums.FolderType(row["folder_type"]).name,
-        "IsPersonal": False,
+        "IsPersonal": row["folder_type"] == PERSONAL,
         "ProvisionType": enums.ProvisionType(row["provision_type"]).name,
         "PermissionModel": enums.PermissionModel(row["permission_model"]).name,
         "ParentId": row["parent_id"],
@@ -198,14 +205,110 @@ async def all_folders_for_current_user(request: Request) -> JSONResponse:
     async with ctx.state.db.read() as conn:
         rows = await all_folders(conn, ctx.tenant_id, _visible_paths(ctx))
     parents = {r["parent_id"] for r in rows}
+    return JSONResponse([_extended(r, r["id"] in parents) for r in rows])
+
+
+def _extended(row: Mapping[str, Any], has_children: bool, paths: list[str] | None = None) -> dict[str, Any]:
+    """ExtendedFolderDto: a folder in a navigation tree (not selectable: only on the way to one)."""
+    path_aware = _path_aware(row)
+    del path_aware["FolderPath"]
+    return {
+        "IsSelectable": is_visible(row["fully_qualified_name"], paths),
+        "HasChildren": has_children,
+        "Level": row["fully_qualified_name"].count("/"),
+        **path_aware,
+    }
+
+
+def _simple(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "DisplayName": row["display_name"],
+        "FullyQualifiedName": row["fully_qualified_name"],
+        "Id": row["id"],
+    }
+
+
+@router.get(
+    "/api/FoldersNavigation/GetFolderNavigationContextForCurrentUser",
+    summary="A page of a folder's children the current user sees, with the folder's ancestors",
+)
+async def navigation_context(request: Request) -> JSONResponse:
+    """FolderNavigationContextDto of ``folderId`` (absent: the root, whose children are the top-level
+    folders); 404 for a folder the caller does not see."""
+    ctx = await request_context(request)
+    skip, take = _bounded(request, "skip", 0, 1_000_000), _bounded(request, "take", 20, 1000)
+    raw = request.query_params.get("folderId")
+    folder_id = None if raw in (None, "") else inputs.url_id(raw, "folderId")
+    paths = _visible_paths(ctx)
+    async with ctx.state.db.read() as conn:
+        folder = None
+        if folder_id is not None:
+            folder = await folder_row(conn, ctx.tenant_id, folder_id, paths)
+        rows, total, parents = await children_page(conn, ctx.tenant_id, folder_id, paths, skip, take)
+        above = await ancestors(conn, ctx.tenant_id, folder["fully_qualified_name"]) if folder else []
     return JSONResponse(
-        [
-            {
-                **_path_aware(r),
-                "IsSelectable": True,
-                "HasChildren": r["id"] in parents,
-                "Level": r["fully_qualified_name"].count("/"),
-            }
-            for r in rows
-        ]
+        {
+            "Id": folder_id,
+            "DisplayName": folder["display_name"] if folder else None,
+            "IsSelectable": folder is not None and is_visible(folder["fully_qualified_name"], paths),
+            "IsPersonal": bool(folder and folder["folder_type"] == PERSONAL),
+            "ProvisionType": enums.ProvisionType(folder["provision_type"]).name if folder else None,
+            "Ancestors": [_simple(r) for r in above],
+            "ChildrenPage": [_extended(r, r["id"] in parents, paths) for r in rows],
+            "ChildrenCount": total,
+        }
     )
+
+
+@area.operation(
+    "Folders",
+    "MoveFolder",
+    method="PUT",
+    bound_to_entity=True,
+    summary="Moves a folder (and its subfolders) under targetParentId (none: to the root)",
+)
+async def move(ctx: RequestContext, call: ActionCall) -> None:
+    ctx.require("Folders.Edit")
+    folder_id = inputs.entity_id(call.key, "the folder")
+    raw = call.request.query_params.get("targetParentId")
+    target = None if raw in (None, "", "null") else inputs.url_id(raw, "targetParentId")
+    async with ctx.state.db.write() as conn:
+        folder = await folder_row(conn, ctx.tenant_id, folder_id)
+        await move_folder(conn, ctx.tenant_id, folder, target)
+        await revocations.note(conn, revocations.EVERYTHING)  # folder paths in cached principals
+    ctx.state.forget_access()
+
+
+async def _id_of_key(ctx: RequestContext, request: Request) -> int:
+    """The id of the folder whose Key is the ``key`` query parameter, if the caller sees it; else 404."""
+    key = request.query_params.get("key")
+    if not key:
+        raise bad_request("key is required.")
+    page = await service.list_entities(ctx, FOLDERS, QueryOptions(top=1), [with_key(key.lower())])
+    if not page.rows:
+        raise not_found("Folder does not exist.")
+    return int(page.rows[0]["Id"])
+
+
+@router.delete("/api/Folders/DeleteByKey", status_code=204, summary="Deletes a folder by its Key")
+async def delete_by_key(request: Request) -> Response:
+    ctx = await request_context(request)
+    await service.delete_entity(ctx, FOLDERS, await _id_of_key(ctx, request))
+    return Response(status_code=204)
+
+
+@router.patch("/api/Folders/PatchNameDescription", summary="Renames a folder and edits its description")
+async def patch_name_description(request: Request) -> Response:
+    """Body FolderUpdateNameDescriptionRequest {name, description}; answers the FolderDto."""
+    ctx = await request_context(request)
+    folder_id = await _id_of_key(ctx, request)
+    body = inputs.json_object(await read_json(request), "The body")
+    changes: dict[str, Any] = {}
+    if body.get("name") is not None:
+        changes["DisplayName"] = body["name"]
+    if "description" in body:
+        changes["Description"] = body["description"]
+    if not changes:
+        raise bad_request("Give a name or a description.")
+    updated = await service.update_entity(ctx, FOLDERS, folder_id, changes, partial=True)
+    return entity(ctx, "Folders", updated)

@@ -14,7 +14,11 @@ from sqlalchemy import ColumnElement, Select, Table, delete, func, insert, or_, 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import environments, folder_robots, folder_users, folders, jobs, releases, user_roles
+from podium.db.schema_folders import folder_machines, workspace_explorers
+from podium.domain import enums
 from podium.errors import bad_request, conflict, not_found
+
+PERSONAL = int(enums.FolderType.Personal)  # type: ignore[attr-defined]
 
 
 def with_folder_path(table: Table) -> Select[Any]:
@@ -54,6 +58,22 @@ def visible(paths: Sequence[str] | None) -> list[ColumnElement[bool]]:
     conditions: list[ColumnElement[bool]] = [folders.c.fully_qualified_name == p for p in paths]
     conditions += [below(p) for p in paths]
     return [or_(*conditions)] if conditions else [folders.c.id.is_(None)]
+
+
+def is_visible(path: str, paths: Sequence[str] | None) -> bool:
+    """Whether the folder at ``path`` is one :func:`visible` admits."""
+    return paths is None or any(path == p or path.startswith(p + "/") for p in paths)
+
+
+def navigable(paths: Sequence[str] | None) -> list[ColumnElement[bool]]:
+    """Like :func:`visible`, and the folders above those ``paths`` too: the way down to them."""
+    if paths is None:
+        return []
+    above = {"/".join(p.split("/")[:n]) for p in paths for n in range(1, p.count("/") + 1)}
+    conditions: list[ColumnElement[bool]] = (
+        [folders.c.fully_qualified_name.in_(sorted(above))] if above else []
+    )
+    return [or_(*visible(paths), *conditions)] if paths else visible(paths)
 
 
 async def name_folder(
@@ -115,7 +135,7 @@ async def empty_for_delete(conn: AsyncConnection, tenant_id: int, row: Mapping[s
             raise conflict("The folder or one of its subfolders still holds processes, jobs or environments.")
     if len(ids) > 1:
         raise conflict("The folder still has subfolders: delete them first.")
-    for table in (folder_users, folder_robots, user_roles):
+    for table in (folder_users, folder_robots, user_roles, folder_machines, workspace_explorers):
         await conn.execute(delete(table).where(table.c.folder_id.in_(ids)))
 
 
@@ -175,3 +195,100 @@ async def all_folders(
         .order_by(folders.c.fully_qualified_name)
     )
     return [dict(r) for r in rows.mappings()]
+
+
+async def folder_row(
+    conn: AsyncConnection, tenant_id: int, folder_id: int, paths: Sequence[str] | None = None
+) -> dict[str, Any]:
+    """The tenant's folder ``folder_id`` if the caller sees it or a folder below it (``paths`` as in
+    :func:`visible`); else 404."""
+    query = select(folders).where(
+        folders.c.tenant_id == tenant_id, folders.c.id == folder_id, *navigable(paths)
+    )
+    row = (await conn.execute(query)).first()
+    if row is None:
+        raise not_found("Folder does not exist.")
+    return dict(row._mapping)
+
+
+async def move_folder(
+    conn: AsyncConnection, tenant_id: int, folder: Mapping[str, Any], target_parent_id: int | None
+) -> None:
+    """Puts the folder (with everything below it) under ``target_parent_id`` (None: at the root).
+
+    Refused with a 400 before anything is written: a personal workspace, a target that is the folder
+    itself, one of its descendants or a personal workspace; a 409 when the target already holds a
+    folder of that name."""
+    if folder["folder_type"] == PERSONAL:
+        raise bad_request("A personal workspace cannot be moved.")
+    path = folder["fully_qualified_name"]
+    new_path = folder["display_name"]
+    if target_parent_id is not None:
+        target = (
+            await conn.execute(
+                select(folders).where(folders.c.tenant_id == tenant_id, folders.c.id == target_parent_id)
+            )
+        ).first()
+        if target is None:
+            raise bad_request(f"Target folder {target_parent_id} does not exist.")
+        target_path = target.fully_qualified_name
+        if target.id == folder["id"] or target_path.startswith(path + "/"):
+            raise bad_request("A folder cannot be moved under itself or one of its subfolders.")
+        if target.folder_type == PERSONAL:
+            raise bad_request("A folder cannot be moved into a personal workspace.")
+        new_path = f"{target_path}/{folder['display_name']}"
+    if new_path == path:
+        return
+    await _rename_subfolders(conn, tenant_id, path, new_path)
+    await conn.execute(
+        update(folders)
+        .where(folders.c.id == folder["id"])
+        .values(parent_id=target_parent_id, fully_qualified_name=new_path)
+    )
+
+
+def children_of(folder_id: int | None) -> ColumnElement[bool]:
+    return folders.c.parent_id.is_(None) if folder_id is None else folders.c.parent_id == folder_id
+
+
+async def children_page(
+    conn: AsyncConnection,
+    tenant_id: int,
+    parent_id: int | None,
+    paths: Sequence[str] | None,
+    skip: int,
+    take: int,
+) -> tuple[list[dict[str, Any]], int, set[int]]:
+    """A page of the direct children of ``parent_id`` (None: the top-level folders) that the caller sees
+    or that lead to one it sees (:func:`navigable`), their count, and which of them have children."""
+    conditions = [folders.c.tenant_id == tenant_id, children_of(parent_id), *navigable(paths)]
+    total = (await conn.execute(select(func.count()).select_from(folders).where(*conditions))).scalar_one()
+    rows = [
+        dict(r)
+        for r in (
+            await conn.execute(
+                select(folders)
+                .where(*conditions)
+                .order_by(folders.c.fully_qualified_name)
+                .offset(skip)
+                .limit(take)
+            )
+        ).mappings()
+    ]
+    parents = set()
+    if rows:
+        query = select(folders.c.parent_id).where(folders.c.parent_id.in_([r["id"] for r in rows])).distinct()
+        parents = {r.parent_id for r in await conn.execute(query)}
+    return rows, int(total), parents
+
+
+async def ancestors(conn: AsyncConnection, tenant_id: int, path: str) -> list[dict[str, Any]]:
+    """The folders above ``path``, from the top."""
+    parts = path.split("/")
+    names = ["/".join(parts[:n]) for n in range(1, len(parts))]
+    if not names:
+        return []
+    rows = await conn.execute(
+        select(folders).where(folders.c.tenant_id == tenant_id, folders.c.fully_qualified_name.in_(names))
+    )
+    return sorted((dict(r) for r in rows.mappings()), key=lambda r: len(r["fully_qualified_name"]))
