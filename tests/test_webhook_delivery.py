@@ -1,0 +1,182 @@
+"""Webhook delivery (``domain/webhook_events.py``, ``domain/webhook_delivery.py``): a real local HTTP
+receiver checks the signature, fails a while then answers, gets every event in order; redelivery; the
+delivery log; a subscriber failing for the whole retry window is disabled with an alert (injected
+clock). Rounds are driven here (fan-out, claim, serve) instead of by the background services."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import datetime as dt
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.engine import Engine
+
+from podium.config import Settings
+from podium.db.engine import Database
+from podium.db.schema_audit import alert_notifications
+from podium.domain import webhook_delivery, webhook_events
+from podium.domain.webhook_delivery import DeliveryConfig, Outcome, Sender
+from podium.outbound import ALLOW_PRIVATE_ENV
+from tests.support import SIGNING_KEY, Api
+
+NS = "UiPath.Server.Configuration.OData"
+SECRET = "top-secret"
+pytestmark = pytest.mark.usefixtures("cheap_password_hashes")
+
+
+@pytest.fixture(autouse=True)
+def _local_targets(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(ALLOW_PRIVATE_ENV, "1")
+
+
+class Receiver:
+    """A local HTTP endpoint: answers 500 to the first ``failures`` requests, then 200."""
+
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.received: list[tuple[int, dict[str, Any], bool]] = []  # (status answered, body, signature ok)
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                expected = base64.b64encode(hmac.new(SECRET.encode(), raw, hashlib.sha256).digest()).decode()
+                ok = self.headers.get("X-UiPath-Signature") == expected
+                status = 500 if receiver.failures > 0 else 200
+                receiver.failures -= 1
+                receiver.received.append((status, json.loads(raw), ok))
+                self.send_response(status)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def delivered(self) -> list[dict[str, Any]]:
+        return [body for status, body, _ in self.received if status == 200]
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver(failures=2)
+    yield found
+    found.server.shutdown()
+    found.server.server_close()
+
+
+class FailingSender:
+    async def post(self, url: str, body: bytes, secret: str | None, insecure: bool) -> Outcome:
+        return Outcome(False, None, 1, "ConnectError: refused")
+
+    async def close(self) -> None:
+        pass
+
+
+def pump(url: str, data_dir: Any, sender: Any, config: DeliveryConfig, now: dt.datetime | None = None) -> int:
+    """One fan-out and one delivery round (the services' work), on a connection pool of its own."""
+
+    async def go() -> int:
+        db = Database(url)
+        settings = Settings(data_dir=data_dir, database_url=url, secret_key=SIGNING_KEY)
+        clock = (lambda: now) if now is not None else webhook_delivery.utcnow
+        post = sender if sender is not None else Sender(config.timeout)
+        try:
+            while True:
+                async with db.write() as conn:
+                    taken, _ = await webhook_events.fan_out(conn)
+                if taken == 0:
+                    break
+            sent = 0
+            for webhook_id in await webhook_delivery.claim(db, "test", clock(), 10, config.claim_ttl):
+                sent += await webhook_delivery.serve(db, settings, post, config, "test", webhook_id, clock)
+            return sent
+        finally:
+            await post.close()
+            await db.dispose()
+
+    return asyncio.run(go())
+
+
+def test_receiver_down_then_up_gets_every_event_signed_in_order(
+    api: Api, database_url: str, tmp_path: Any, receiver: Receiver
+) -> None:
+    body = {"Name": "r", "Url": receiver.url, "Secret": SECRET, "SubscribeToAllEvents": True}
+    hook = api.ok(api.post("/odata/Webhooks", body), 201)
+    custom = [api.ok(api.post(f"/odata/Webhooks/{NS}.TriggerCustom", {"n": n})) for n in range(3)]
+    assert custom[0]["Type"] == "custom" and custom[0]["EventData"] == {"n": 0}
+    api.ok(api.post("/odata/QueueDefinitions", {"Name": "q1"}, folder="Shared"), 201)
+
+    config = DeliveryConfig(timeout=5.0, first_retry=0.0)
+    for _ in range(6):
+        if len(receiver.delivered()) >= 4:
+            break
+        pump(database_url, tmp_path, None, config)
+    delivered = receiver.delivered()
+    assert [b["Type"] for b in delivered] == ["custom", "custom", "custom", "queue.created"]
+    assert [b["EventData"] for b in delivered[:3]] == [{"n": 0}, {"n": 1}, {"n": 2}]
+    assert [b["EventId"] for b in delivered[:3]] == [c["EventId"] for c in custom]
+    ids = [int(b["EventId"]) for b in delivered]
+    assert ids == sorted(ids)
+    queue = delivered[3]
+    assert queue["Queues"][0]["Name"] == "q1" and queue["OrganizationUnitId"] and queue["TenantId"]
+    assert len(queue["Timestamp"]) == len("2026-01-01T00:00:00.0000000Z")
+    assert all(ok for _, _, ok in receiver.received)  # every request signed
+    assert [status for status, _, _ in receiver.received[:2]] == [500, 500]
+
+    log = api.ok(api.get(f"/odata/Webhooks({hook['Id']})/{NS}.GetDeliveries"))["value"]
+    assert [a["Success"] for a in reversed(log)] == [False, False, True, True, True, True]
+    assert log[-1]["StatusCode"] == 500 and log[-1]["Error"] == "HTTP 500" and log[0]["DurationMs"] >= 0
+
+    again = api.ok(
+        api.post(f"/odata/Webhooks({hook['Id']})/{NS}.Redeliver", {"EventId": custom[1]["EventId"]})
+    )
+    assert again["value"] == 1
+    pump(database_url, tmp_path, None, config)
+    assert receiver.delivered()[-1]["EventId"] == custom[1]["EventId"]
+    assert api.post(f"/odata/Webhooks({hook['Id']})/{NS}.Redeliver", {"EventId": "0"}).status_code == 404
+
+    ping = api.ok(api.post(f"/odata/Webhooks({hook['Id']})/{NS}.Ping"))
+    assert ping["Type"] == "ping" and receiver.received[-1][1]["Type"] == "ping" and receiver.received[-1][2]
+
+
+def test_failing_for_the_whole_window_disables_with_an_alert(
+    api: Api, db: Engine, database_url: str, tmp_path: Any
+) -> None:
+    hook = api.ok(
+        api.post("/odata/Webhooks", {"Url": "http://127.0.0.1:9/x", "Events": [{"EventType": "custom"}]}), 201
+    )
+    api.ok(api.post(f"/odata/Webhooks/{NS}.TriggerCustom", {"a": 1}))
+    config = DeliveryConfig(retry_window=3600.0, first_retry=60.0)
+    start = webhook_delivery.utcnow()
+    assert pump(database_url, tmp_path, FailingSender(), config, start) == 0
+    # backing off: nothing is due a second later
+    assert asyncio.run(_claimable(database_url, start + dt.timedelta(seconds=1))) == []
+    assert api.ok(api.get(f"/odata/Webhooks({hook['Id']})"))["Enabled"] is True
+    pump(database_url, tmp_path, FailingSender(), config, start + dt.timedelta(seconds=3601))
+    assert api.ok(api.get(f"/odata/Webhooks({hook['Id']})"))["Enabled"] is False
+    with db.connect() as conn:
+        names = conn.execute(select(alert_notifications.c.notification_name)).scalars().all()
+    assert "Webhook.Disabled" in names
+    log = api.ok(api.get(f"/odata/Webhooks({hook['Id']})/{NS}.GetDeliveries"))["value"]
+    assert len(log) == 2 and not any(a["Success"] for a in log)
+
+
+async def _claimable(url: str, now: dt.datetime) -> list[int]:
+    db = Database(url)
+    try:
+        return await webhook_delivery.claim(db, "probe", now, 10, dt.timedelta(seconds=1))
+    finally:
+        await db.dispose()
