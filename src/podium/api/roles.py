@@ -9,11 +9,13 @@ from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import inputs
+from podium.api.users import USERS
 from podium.auth.permissions import is_known
 from podium.db.schema import role_permissions, roles
 from podium.domain import enums
 from podium.domain.roles import (
     edit_role,
+    holders,
     permissions_of_tenant,
     require_deletable,
     require_role,
@@ -23,10 +25,11 @@ from podium.domain.roles import (
 )
 from podium.errors import bad_request
 from podium.http.context import RequestContext
+from podium.odata import service
 from podium.odata.declare import audit, boolean, choice, constant, integer, key_id, text
 from podium.odata.model import EntitySet, Navigation, Scope
 from podium.odata.registry import ActionCall, Area
-from podium.odata.routes import param, require_body
+from podium.odata.routes import collection, param, require_body
 
 area = Area("Roles")
 
@@ -140,3 +143,23 @@ async def user_ids_for_role(ctx: RequestContext, call: ActionCall) -> Any:
         await require_role(conn, ctx.tenant_id, role_id)
         ids = await role_user_ids(conn, role_id)
     return {"@odata.context": f"{ctx.odata_base}/$metadata#Collection(Edm.Int64)", "value": ids}
+
+
+@area.operation(
+    "Roles",
+    "GetUsersForRole",
+    method="GET",
+    summary="Users holding the role (every OData option)",
+    parameters=("key",),
+    returns="Users",
+)
+async def users_for_role(ctx: RequestContext, call: ActionCall) -> Any:
+    """The role's users, as ``GetRobotsForEnvironment`` answers an environment's robots: Orchestrator
+    lists every user with the role's first; Podium answers the role's users only (filter the Users set
+    for the others)."""
+    ctx.require("Roles.View")
+    role_id = inputs.entity_id(inputs.url_integer(param(call, "key")), "key")
+    async with ctx.state.db.read() as conn:
+        await require_role(conn, ctx.tenant_id, role_id)
+    page = await service.list_entities(ctx, USERS, call.options, [holders(role_id)])
+    return collection(ctx, "Users", page.rows, page.count)

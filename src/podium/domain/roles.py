@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.db.schema import role_permissions, roles, user_roles
+from podium.db.schema import role_permissions, roles, user_roles, users
 from podium.domain.tenancy import tenant_rows
 from podium.domain.users import require_users, set_tenant_roles
 from podium.errors import bad_request
@@ -79,6 +79,11 @@ async def set_role_users(
     await require_users(conn, tenant_id, removed, "removedUserIds")
     for user_id in removed:
         await set_tenant_roles(conn, user_id, [], [role_id])
+
+
+def holders(role_id: int) -> ColumnElement[bool]:
+    """Users holding the role (as a tenant or folder role)."""
+    return users.c.id.in_(select(user_roles.c.user_id).where(user_roles.c.role_id == role_id))
 
 
 async def role_user_ids(conn: AsyncConnection, role_id: int) -> list[int]:
