@@ -242,3 +242,23 @@ def test_an_alert_reaches_home_and_is_marked_read(page: Any, console_server: dic
     assert unread == listed["@odata.count"]
     assert all("Invoice feed is late" not in a["Data"] for a in listed["value"])
     shot(page, "alerts")
+
+
+def test_a_calendar_with_days_off(page: Any, console_server: dict[str, Any]) -> None:
+    sign_in(page)
+    page.locator("nav#nav").get_by_role("link", name="Calendars").click()
+    page.get_by_role("button", name="Add calendar").click()
+    editor = page.get_by_role("dialog", name="Add calendar")
+    editor.get_by_label("Name").fill("Holidays")
+    editor.get_by_label("Time zone").select_option("GTB Standard Time")
+    for day in ("2026-12-25", "2027-01-01"):
+        editor.get_by_label("Day off").fill(day)
+        editor.get_by_role("button", name="Add day").click()
+    editor.get_by_role("button", name="Remove 2027-01-01").click()
+    editor.get_by_role("button", name="Save").click()
+    page.get_by_role("cell", name="Holidays", exact=True).wait_for()
+    http = console_server["orchestrator"].http
+    saved = ok(http.get("/odata/Calendars", params={"$filter": "Name eq 'Holidays'"}))["value"][0]
+    assert saved["TimeZoneId"] == "GTB Standard Time"
+    assert [d[:10] for d in saved["ExcludedDates"]] == ["2026-12-25"]
+    shot(page, "calendars")

@@ -2,6 +2,7 @@
 
 import { assetsPage, bucketsPage, foldersPage, machinesPage, packagesPage, processesPage, robotsPage, rolesPage, sessionsPage, usersPage } from './catalog.js';
 import { bucketPage } from './buckets.js';
+import { calendarsPage } from './calendars.js';
 import { homePage } from './home.js';
 import { jobPage, jobsPage } from './jobs.js';
 import { alertsPage, auditPage } from './monitoring.js';
@@ -26,6 +27,7 @@ export const SECTIONS = [
   { path: 'users', title: 'Users', group: 'Administration', permission: 'Users.View' },
   { path: 'roles', title: 'Roles', group: 'Administration', permission: 'Roles.View' },
   { path: 'folders', title: 'Folders', group: 'Administration', permission: 'Folders.View' },
+  { path: 'calendars', title: 'Calendars', group: 'Administration', permission: 'Settings.View' },
   { path: 'tokens', title: 'My access tokens', group: 'Me' },
 ];
 
@@ -51,5 +53,6 @@ export const PAGES = [
   { path: 'users', title: 'Users', permission: 'Users.View', render: usersPage },
   { path: 'roles', title: 'Roles', permission: 'Roles.View', render: rolesPage },
   { path: 'folders', title: 'Folders', permission: 'Folders.View', render: foldersPage },
+  { path: 'calendars', title: 'Calendars', permission: 'Settings.View', render: calendarsPage },
   { path: 'tokens', title: 'Personal access tokens', render: tokensPage },
 ];
