@@ -14,8 +14,18 @@ from podium.auth.passwords import hash_password
 from podium.auth.permissions import ALL_PERMISSIONS
 from podium.db.schema import users
 from podium.domain import enums, settings
+from podium.domain.folders import assign_users, remove_user
 from podium.domain.roles import require_roles, role_named
-from podium.domain.users import assign_tenant_roles, require_user, set_active, set_tenant_roles, with_id
+from podium.domain.users import (
+    assign_tenant_roles,
+    busy_users,
+    require_an_admin,
+    require_user,
+    require_users,
+    set_active,
+    set_tenant_roles,
+    with_id,
+)
 from podium.errors import bad_request, not_found
 from podium.http.context import RequestContext, request_context
 from podium.odata import service
@@ -43,6 +53,10 @@ async def _hash_password(
         values["password_hash"] = hash_password(password)
 
 
+async def _not_last_admin(ctx: RequestContext, conn: AsyncConnection, row: Mapping[str, Any]) -> None:
+    await require_an_admin(conn, ctx.tenant_id, leaving=row["id"])
+
+
 USERS = area.add(
     EntitySet(
         name="Users",
@@ -52,6 +66,7 @@ USERS = area.add(
         permission="Users",
         unique=("user_name",),
         before_write=_hash_password,
+        before_delete=_not_last_admin,
         fields=[
             text("Name", "name", max_length=64),
             text("Surname", "surname", max_length=64),
@@ -83,6 +98,7 @@ async def assign_roles(ctx: RequestContext, call: ActionCall) -> None:
         await require_user(conn, ctx.tenant_id, user_id)
         await require_roles(conn, ctx.tenant_id, role_ids, "roleIds")
         await assign_tenant_roles(conn, user_id, role_ids)
+        await require_an_admin(conn, ctx.tenant_id)
     ctx.state.forget_access()
 
 
@@ -97,6 +113,7 @@ async def toggle_role(ctx: RequestContext, call: ActionCall) -> None:
         await require_user(conn, ctx.tenant_id, user_id)
         role_id = await role_named(conn, ctx.tenant_id, role)
         await set_tenant_roles(conn, user_id, [role_id] if add else [], [] if add else [role_id])
+        await require_an_admin(conn, ctx.tenant_id)
     ctx.state.forget_access()
 
 
@@ -108,7 +125,69 @@ async def set_user_active(ctx: RequestContext, call: ActionCall) -> None:
     async with ctx.state.db.write() as conn:
         await require_user(conn, ctx.tenant_id, user_id)
         await set_active(conn, user_id, active)
+        await require_an_admin(conn, ctx.tenant_id)
     ctx.state.forget_access()
+
+
+async def _change_culture(ctx: RequestContext, call: ActionCall, user_id: int) -> None:
+    culture = require_body(call).get("culture")
+    async with ctx.state.db.write() as conn:
+        await require_user(conn, ctx.tenant_id, user_id)
+        await settings.update_user(conn, ctx.tenant_id, user_id, settings.LANGUAGE.name, culture)
+
+
+@area.operation("Users", "ChangeCulture", summary="Sets the calling user's language (culture)")
+async def change_culture(ctx: RequestContext, call: ActionCall) -> None:
+    """Body UserChangeCultureRequest {culture}: one of GetLanguages' names, else 400."""
+    await _change_culture(ctx, call, ctx.user_id)
+
+
+@area.operation("Users", "ChangeUserCulture", bound_to_entity=True, summary="Sets a user's language")
+async def change_user_culture(ctx: RequestContext, call: ActionCall) -> None:
+    ctx.require("Users.Edit")
+    await _change_culture(ctx, call, inputs.entity_id(call.key, "the user"))
+
+
+@area.operation(
+    "Users",
+    "ToggleOrganizationUnit",
+    bound_to_entity=True,
+    summary="Adds the user to a folder (without roles) or removes it from the folder with its roles there",
+)
+async def toggle_organization_unit(ctx: RequestContext, call: ActionCall) -> None:
+    """Body UsersToggleOrganizationUnitRequest {organizationUnitId, toggle}."""
+    ctx.require("Users.Edit")
+    user_id = inputs.entity_id(call.key, "the user")
+    body = require_body(call)
+    folder_id = inputs.entity_id(body.get("organizationUnitId"), "organizationUnitId")
+    add = inputs.boolean(body.get("toggle"), "toggle")
+    async with ctx.state.db.write() as conn:
+        await require_user(conn, ctx.tenant_id, user_id)
+        folder = await ctx.folder_by_id(conn, folder_id)
+        if add:
+            await assign_users(conn, folder.id, [user_id], [])
+        else:
+            await remove_user(conn, folder.id, user_id)
+    ctx.state.forget_access()
+
+
+@area.operation(
+    "Users",
+    "Validate",
+    method="GET",
+    parameters=("userIds",),
+    summary="Whether the robots of the given users are busy (running a job), by user id",
+)
+async def validate(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:
+    ctx.require("Users.View")
+    user_ids = inputs.id_list(call.params.get("userIds"), "userIds", allow_empty=True, what="user ids")
+    async with ctx.state.db.read() as conn:
+        await require_users(conn, ctx.tenant_id, user_ids, "userIds")
+        busy = await busy_users(conn, ctx.tenant_id, user_ids)
+    return {
+        "@odata.context": f"{ctx.odata_base}/$metadata#Collection(Edm.Boolean)",
+        "value": {str(user_id): user_id in busy for user_id in user_ids},
+    }
 
 
 async def _current_user(ctx: RequestContext, call: ActionCall) -> dict[str, Any]:

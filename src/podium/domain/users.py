@@ -6,7 +6,8 @@ from __future__ import annotations
 from sqlalchemy import ColumnElement, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.db.schema import user_roles, users
+from podium.db.schema import jobs, robots, roles, user_roles, users
+from podium.domain.enums import JobState
 from podium.domain.tenancy import tenant_rows
 from podium.errors import bad_request
 
@@ -60,3 +61,39 @@ async def assign_tenant_roles(conn: AsyncConnection, user_id: int, role_ids: lis
 
 async def set_active(conn: AsyncConnection, user_id: int, active: bool) -> None:
     await conn.execute(update(users).where(users.c.id == user_id).values(is_active=active))
+
+
+async def require_an_admin(conn: AsyncConnection, tenant_id: int, leaving: int | None = None) -> None:
+    """400 unless an active user other than ``leaving`` holds the tenant's Administrator role across
+    the tenant: called after a change in its transaction (or before deleting ``leaving``), so that the
+    last administrator is never deleted, deactivated or stripped of the role (nothing is changed)."""
+    admin_role = select(roles.c.id).where(roles.c.tenant_id == tenant_id, roles.c.name == "Administrator")
+    query = (
+        select(user_roles.c.user_id)
+        .join(users, users.c.id == user_roles.c.user_id)
+        .where(
+            users.c.tenant_id == tenant_id,
+            users.c.is_active.is_(True),
+            user_roles.c.folder_id.is_(None),
+            user_roles.c.role_id.in_(admin_role.scalar_subquery()),
+        )
+    )
+    if leaving is not None:
+        query = query.where(users.c.id != leaving)
+    if (await conn.execute(query.limit(1))).first() is None:
+        raise bad_request("The tenant's last administrator cannot be deleted, deactivated or lose the role.")
+
+
+async def busy_users(conn: AsyncConnection, tenant_id: int, user_ids: list[int]) -> set[int]:
+    """Which of the users have a robot running a job."""
+    query = (
+        select(robots.c.user_id)
+        .join(jobs, jobs.c.robot_id == robots.c.id)
+        .where(
+            robots.c.tenant_id == tenant_id,
+            robots.c.user_id.in_(user_ids),
+            jobs.c.state == int(JobState.Running),
+        )
+        .distinct()
+    )
+    return {int(row.user_id) for row in await conn.execute(query)}
