@@ -180,3 +180,38 @@ async def _claimable(url: str, now: dt.datetime) -> list[int]:
         return await webhook_delivery.claim(db, "probe", now, 10, dt.timedelta(seconds=1))
     finally:
         await db.dispose()
+
+
+def test_payloads_of_jobs_and_queue_items(api: Api, db: Engine, database_url: str, tmp_path: Any) -> None:
+    from podium.db.schema_webhooks import webhook_deliveries
+    from tests.factories import create_queue, seed_machine, start_jobs
+    from tests.queue_helpers import add_item, result, start
+
+    api.ok(api.post("/odata/Webhooks", {"Url": "http://127.0.0.1:9/x", "SubscribeToAllEvents": True}), 201)
+    seed_machine(api, db)
+    job = start_jobs(api)[0]
+    create_queue(api)
+    add_item(api, Reference="r1", SpecificContent={"n": 1})
+    taken = start(api)
+    assert result(api, taken["Id"], IsSuccessful=True, Output={"ok": 1}).status_code == 200
+    pump(database_url, tmp_path, FailingSender(), DeliveryConfig(), webhook_delivery.utcnow())
+    with db.connect() as conn:
+        bodies = [
+            json.loads(b)
+            for b in conn.execute(
+                select(webhook_deliveries.c.body).order_by(webhook_deliveries.c.id)
+            ).scalars()
+        ]
+    by_type = {b["Type"]: b for b in bodies}
+    created = by_type["job.created"]
+    assert created["Jobs"][0]["Key"] == job["Key"] and created["StartInfo"]["JobsCount"] == 1
+    assert created["OrganizationUnitId"] and created["OrganizationUnitKey"]
+    added = by_type["queueItem.added"]
+    assert added["Queue"]["Name"] == "invoices" and added["QueueItems"][0]["Reference"] == "r1"
+    begun = by_type["queueItem.transactionStarted"]
+    assert begun["QueueItem"]["Status"] == "InProgress" and begun["QueueItem"]["SpecificContent"] == {"n": 1}
+    done = by_type["queueItem.transactionCompleted"]
+    assert done["QueueItem"]["Status"] == "Successful" and done["QueueItem"]["Output"] == {"ok": 1}
+    assert by_type["queue.created"]["Queues"][0]["Name"] == "invoices"
+    assert by_type["robot.created"]["Robots"][0]["Name"]
+    assert all(b["EventId"].isdigit() and b["TenantId"] for b in bodies)
