@@ -27,24 +27,38 @@ def _settings(args: argparse.Namespace) -> Settings:
 async def _bootstrap(settings: Settings) -> list[str]:
     """Creates tenant Default (admin user, Shared folder) on an empty database; returns what to print."""
     from podium.db.engine import Database
+    from podium.domain.host import ensure_host_admin
     from podium.domain.tenancy import create_tenant, find_tenant
 
+    lines = []
     db = Database(settings.resolved_database_url)
     try:
         async with db.write() as conn:
-            if await find_tenant(conn, "Default") is not None:
-                return []
-            seed = await create_tenant(conn, "Default", settings.admin_password)
+            host_password = os.environ.get("PODIUM_HOST_ADMIN_PASSWORD")
+            host_generated = await ensure_host_admin(conn, host_password)
+            seed = None
+            if await find_tenant(conn, "Default") is None:
+                seed = await create_tenant(conn, "Default", settings.admin_password)
     finally:
         await db.dispose()
-    lines = ["Created tenant 'Default' with user 'admin' and folder 'Shared'."]
-    if seed.admin_password:
-        lines.append(f"Generated password for 'admin' (shown once): {seed.admin_password}")
+    if seed is not None:
+        lines.append("Created tenant 'Default' with user 'admin' and folder 'Shared'.")
+        if seed.admin_password:
+            lines.append(f"Generated password for 'admin' (shown once): {seed.admin_password}")
+    if host_generated:
+        lines.append(
+            f"Generated password for host user 'admin', tenancy 'Host' (shown once): {host_generated}"
+        )
     return lines
 
 
 def _command(args: argparse.Namespace) -> str:
-    names = (args.command, getattr(args, "db_command", None), getattr(args, "admin_command", None))
+    names = (
+        args.command,
+        getattr(args, "db_command", None),
+        getattr(args, "admin_command", None),
+        getattr(args, "tenant_command", None),
+    )
     return " ".join(["podium", *(name for name in names if name)])
 
 
@@ -162,6 +176,57 @@ def rotate_key(args: argparse.Namespace) -> None:
         print(line)
 
 
+def tenant_command(args: argparse.Namespace) -> None:
+    """``podium admin tenant create|list|disable``: the host's Tenants operations on the database."""
+    from podium.db.engine import Database
+    from podium.domain import tenants
+    from podium.domain.tenancy import AdminSpec
+    from podium.errors import PodiumError
+
+    settings = _settings(args)
+
+    async def run() -> list[str]:
+        db = Database(settings.resolved_database_url)
+        try:
+            async with db.write() as conn:
+                if args.tenant_command == "create":
+                    password = args.admin_password or os.environ.get("PODIUM_TENANT_ADMIN_PASSWORD")
+                    admin = AdminSpec(password=password or None, email_address=args.admin_email)
+                    made = await tenants.create(conn, args.name, admin, args.display_name)
+                    lines = [
+                        f"Created tenant '{args.name}' (Id {made.tenant_id})"
+                        " with user 'admin' and folder 'Shared'."
+                    ]
+                    if made.admin_password:
+                        lines.append(f"Generated password for 'admin' (shown once): {made.admin_password}")
+                    return lines
+                if args.tenant_command == "disable":
+                    await tenants.set_active(conn, [await tenants.id_by_name(conn, args.name)], False)
+                    return [f"Tenant '{args.name}' is disabled: its sign-ins and tokens are refused."]
+                rows = await tenants.listing(conn)
+                return [
+                    "\t".join(
+                        [
+                            str(r["id"]),
+                            r["name"],
+                            "active" if r["is_active"] else "disabled",
+                            r["display_name"] or "",
+                        ]
+                    )
+                    for r in rows
+                ]
+        finally:
+            await db.dispose()
+
+    with _database_errors(_command(args), settings):
+        try:
+            lines = asyncio.run(run())
+        except PodiumError as error:
+            raise SystemExit(f"{_command(args)}: {error.message}") from None
+    for line in lines:
+        print(line)
+
+
 def robot(args: argparse.Namespace) -> None:
     from podium.robot.agent import AgentOptions, default_cache_dir
     from podium.robot.agent import serve as serve_robot
@@ -271,6 +336,21 @@ def main(argv: list[str] | None = None) -> None:
         sub.add_argument("--token", default=env("PODIUM_TOKEN"), help="a token, e.g. a personal access token")
         sub.add_argument("--folder", default="Shared", help="the folder's path (default Shared)")
         sub.set_defaults(func=triggers)
+    tenant_parser = admin_commands.add_parser("tenant", help="tenants: create, list, disable")
+    tenant_commands = tenant_parser.add_subparsers(dest="tenant_command", required=True)
+    create_parser = tenant_commands.add_parser("create", help="a tenant with user 'admin' and folder Shared")
+    create_parser.add_argument("name", help="the tenancy name (a letter, then letters, digits, _ or -)")
+    create_parser.add_argument("--display-name")
+    create_parser.add_argument("--admin-email")
+    create_parser.add_argument(
+        "--admin-password", help="(or PODIUM_TENANT_ADMIN_PASSWORD; else generated and printed once)"
+    )
+    tenant_list = tenant_commands.add_parser("list", help="every tenant: id, name, state, display name")
+    disable_parser = tenant_commands.add_parser("disable", help="refuse the tenant's sign-ins and tokens")
+    disable_parser.add_argument("name")
+    for sub in (create_parser, tenant_list, disable_parser):
+        _common(sub)
+        sub.set_defaults(func=tenant_command)
     args = parser.parse_args(argv)
     args.func(args)
 

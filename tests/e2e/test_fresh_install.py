@@ -145,6 +145,7 @@ def test_serve_answers_quietly_and_robot_starts(fresh: Fresh) -> None:
     assert f"Podium data folder: {fresh.home / 'data'}" in output
     assert f"Podium listening on {base}" in output
     assert "Generated password for 'admin' (shown once): " in output
+    assert "Generated password for host user 'admin', tenancy 'Host' (shown once): " in output
     assert "alembic.runtime.plugins" not in output, output
     assert " INFO alembic" not in output, output
     robot_output = robot.stdout + robot.stderr

@@ -22,8 +22,9 @@ from starlette.exceptions import HTTPException
 from starlette.responses import JSONResponse, Response
 
 from podium.auth.throttle import Key
-from podium.auth.tokens import TokenClaims, issue
+from podium.auth.tokens import HOST_KIND, TokenClaims, issue
 from podium.domain.account import Identity, LockedOut, check_client, check_user
+from podium.domain.host import check_host_user, is_host_tenancy
 from podium.errors import ErrorCode, PodiumError
 from podium.http.edge import error_response
 from podium.http.state import AppState
@@ -94,6 +95,17 @@ def _too_many(state: AppState, request: Request, limits: Sequence[tuple[Key, int
     return response
 
 
+async def _sign_in(
+    state: AppState, tenant: str, login: str, password: str, via: str
+) -> Identity | LockedOut | None:
+    """A tenant's user, or with tenancy name ``Host`` a host user (``domain/host.py``: its token is
+    good for the host operations only)."""
+    if is_host_tenancy(tenant):
+        host_user = await check_host_user(state.db, login, password)
+        return None if host_user is None else Identity(host_user.id, 0, HOST_KIND)
+    return await check_user(state.db, tenant, login, password, via=via)
+
+
 # -- /api/Account/Authenticate ----------------------------------------------------------------------------
 
 
@@ -105,7 +117,7 @@ async def authenticate(login: LoginModel, request: Request) -> Response:
     refused = _too_many(state, request, limits)
     if refused is not None:
         return refused
-    user = await check_user(state.db, tenant, login.usernameOrEmailAddress, login.password)
+    user = await _sign_in(state, tenant, login.usernameOrEmailAddress, login.password, "Authenticate")
     if isinstance(user, LockedOut):
         raise PodiumError(_locked_message(user), status=400, code=ErrorCode.GENERIC)
     if user is None:
@@ -197,7 +209,7 @@ async def _password(request: Request, form: dict[str, Any]) -> Response:
     refused = _too_many(state, request, limits)
     if refused is not None:
         return refused
-    user = await check_user(state.db, tenant, username, password, via="connect/token")
+    user = await _sign_in(state, tenant, username, password, "connect/token")
     if isinstance(user, LockedOut):
         return _oauth_error("invalid_grant", _locked_message(user))
     if user is None:

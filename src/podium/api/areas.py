@@ -56,6 +56,7 @@ from podium.api import (
     task_catalogs,
     task_forms,
     tasks,
+    tenants,
     users,
     webhooks,
 )
@@ -64,6 +65,7 @@ from podium.odata.routes import router as odata_router
 
 AREAS: tuple[Area, ...] = (
     account.area,
+    tenants.area,
     external_apps.area,
     users.area,
     roles.area,

@@ -15,7 +15,7 @@ from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.auth.passwords import token_digest
-from podium.auth.tokens import PAT_PREFIX, TokenClaims, verify
+from podium.auth.tokens import HOST_KIND, PAT_PREFIX, TokenClaims, verify
 from podium.db.schema import (
     access_tokens,
     folders,
@@ -27,7 +27,7 @@ from podium.db.schema import (
     users,
 )
 from podium.db.types import utcnow
-from podium.domain import revocations
+from podium.domain import host, revocations
 from podium.domain.job_states import FINAL
 from podium.domain.revocations import Revocation
 
@@ -39,7 +39,7 @@ class Principal:
     user_key: str
     tenant_id: int
     tenant_name: str
-    kind: str  # "user" | "app" | "robot" | "job" | "pat"
+    kind: str  # "user" | "app" | "robot" | "job" | "pat" | "host" (a host user: tenant id 0)
     tenant_permissions: frozenset[str]
     # keyed by the folder's fully qualified name: a grant holds in that folder and every subfolder
     folder_permissions: dict[str, frozenset[str]] = field(default_factory=dict)
@@ -127,9 +127,29 @@ async def principal_for_token(conn: AsyncConnection, signing_key: str, token: st
         return None
     if not await _token_holds(conn, claims):
         return None
+    if claims.kind == HOST_KIND:
+        return await _host_principal(conn, claims)
     principal = await load_principal(conn, claims.user_id, claims.tenant_id, claims.kind)
     if principal is not None:
         _apply_restrictions(principal, claims)
+    return principal
+
+
+async def _host_principal(conn: AsyncConnection, claims: TokenClaims) -> Principal | None:
+    """A host user's principal: tenant 0 (``Host``), the host permissions (``Tenants.*``) only."""
+    user = await host.load_host_user(conn, claims.user_id)
+    if user is None:
+        return None
+    principal = Principal(
+        user_id=user.id,
+        user_name=user.user_name,
+        user_key=user.key,
+        tenant_id=0,
+        tenant_name=host.HOST_TENANCY,
+        kind=HOST_KIND,
+        tenant_permissions=host.HOST_PERMISSIONS,
+    )
+    _apply_restrictions(principal, claims)
     return principal
 
 
@@ -159,9 +179,17 @@ async def job_token_holds(conn: AsyncConnection, claims: TokenClaims) -> bool:
 
 
 async def robot_may_act(conn: AsyncConnection, tenant_id: int, robot_id: int) -> bool:
-    """Whether the tenant's robot exists and is enabled: what its tokens need, besides their signature."""
-    query = select(robots.c.id).where(
-        robots.c.id == robot_id, robots.c.tenant_id == tenant_id, robots.c.enabled.is_(True)
+    """Whether the tenant's robot exists and is enabled, in an active tenant: what its tokens need,
+    besides their signature."""
+    query = (
+        select(robots.c.id)
+        .join(tenants, tenants.c.id == robots.c.tenant_id)
+        .where(
+            robots.c.id == robot_id,
+            robots.c.tenant_id == tenant_id,
+            robots.c.enabled.is_(True),
+            tenants.c.is_active.is_(True),
+        )
     )
     return (await conn.execute(query)).first() is not None
 

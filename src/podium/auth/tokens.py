@@ -16,13 +16,14 @@ import jwt
 
 ALGORITHM = "HS256"
 PAT_PREFIX = "pat_"
+HOST_KIND = "host"  # the kind of a host user's token (tenant id 0)
 
 
 @dataclass(frozen=True)
 class TokenClaims:
     user_id: int
     tenant_id: int
-    kind: str  # "user" | "app" | "robot" | "job"
+    kind: str  # "user" | "app" | "robot" | "job" | "host" (a host user: tenant id 0, domain/host.py)
     expires_at: int
     robot_id: int | None = None
     folder_id: int | None = None
@@ -52,10 +53,11 @@ def verify(key: str, token: str) -> TokenClaims | None:
     None for anything else."""
     try:
         payload = jwt.decode(token, key, algorithms=[ALGORITHM], options={"require": ["exp", "sub", "tid"]})
+        kind = str(payload.get("knd", "user"))
         return TokenClaims(
             user_id=_id(int(payload["sub"])),
-            tenant_id=_id(payload["tid"]),
-            kind=str(payload.get("knd", "user")),
+            tenant_id=_host_tenant(payload["tid"]) if kind == HOST_KIND else _id(payload["tid"]),
+            kind=kind,
             expires_at=int(payload["exp"]),
             robot_id=_optional_id(payload.get("rid")),
             folder_id=_optional_id(payload.get("fid")),
@@ -69,6 +71,13 @@ def _id(value: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or not 0 < value < 2**63:
         raise ValueError("not an id")
     return value
+
+
+def _host_tenant(value: Any) -> int:
+    """A host token names no tenant: its tenant id is 0."""
+    if isinstance(value, bool) or value != 0:
+        raise ValueError("a host token names no tenant")
+    return 0
 
 
 def _optional_id(value: Any) -> int | None:

@@ -65,6 +65,8 @@ tenants = Table(
     Column("display_name", String(128)),
     Column("is_active", Boolean, nullable=False, default=True),
     Column("creation_time", UTCDateTime, nullable=False),
+    Column("admin_user_key", String(36)),  # the key of the administrator made with the tenant
+    Column("last_login_time", UTCDateTime),  # its users' last sign-in (TenantDto.LastLoginTime)
 )
 
 folders = Table(

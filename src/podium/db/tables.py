@@ -9,6 +9,7 @@ from podium.db import (
     schema_buckets,  # noqa: F401
     schema_calendars,  # noqa: F401
     schema_folders,  # noqa: F401
+    schema_host,  # noqa: F401
     schema_job_triggers,  # noqa: F401
     schema_packages,  # noqa: F401
     schema_process_schedules,  # noqa: F401

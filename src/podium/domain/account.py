@@ -109,6 +109,7 @@ async def check_user(
         return None
     async with db.write() as conn:
         await conn.execute(update(users).where(users.c.id == row.id).values(last_login_time=now))
+        await conn.execute(update(tenants).where(tenants.c.id == row.tenant_id).values(last_login_time=now))
         if row.failed_count is not None:
             await conn.execute(delete(user_lockouts).where(user_lockouts.c.user_id == row.id))
         await _audit_sign_in(conn, *user, via)
@@ -177,13 +178,19 @@ async def record_failure(conn: AsyncConnection, user_id: int, lockout: Lockout, 
 
 
 async def check_client(db: Database, client_id: str, secret: str) -> Identity | None:
-    """An external application, or the robot of a machine (machine client id/secret), for valid client
-    credentials; None otherwise."""
+    """An external application, or the robot of a machine (machine client id/secret), of an active
+    tenant for valid client credentials; None otherwise."""
     if "\x00" in client_id:
         return None
     async with db.read() as conn:
         app = (
-            (await conn.execute(select(external_apps).where(external_apps.c.client_id == client_id)))
+            (
+                await conn.execute(
+                    select(external_apps)
+                    .join(tenants, tenants.c.id == external_apps.c.tenant_id)
+                    .where(external_apps.c.client_id == client_id, tenants.c.is_active.is_(True))
+                )
+            )
             .mappings()
             .first()
         )
@@ -209,7 +216,15 @@ async def _machine_robot(db: Database, conn: AsyncConnection, client_id: str, se
     """A machine's robot for its client credentials. A refused one is audited; a robot's sign-ins are
     not (its agent signs in again every token lifetime: robot protocol, as heartbeats)."""
     machine = (
-        (await conn.execute(select(machines).where(machines.c.client_id == client_id))).mappings().first()
+        (
+            await conn.execute(
+                select(machines)
+                .join(tenants, tenants.c.id == machines.c.tenant_id)
+                .where(machines.c.client_id == client_id, tenants.c.is_active.is_(True))
+            )
+        )
+        .mappings()
+        .first()
     )
     if machine is None:
         verify_password(None, secret)  # an unknown client id takes as long as a wrong secret

@@ -3,7 +3,8 @@ about it (the principal of a token, a robot token's verified claims).
 
 What ends access: a personal access token revoked; a robot disabled, edited or deleted (its token and
 its jobs' tokens); a job ended or given back to Pending (its job token); users, roles or folders
-changed (everything). Domain code calls :func:`note` in the write transaction that makes the change.
+changed (everything); a tenant deactivated or deleted (everything of every tenant: rare). Domain
+code calls :func:`note` in the write transaction that makes the change.
 As with wakeups (``domain/wakeups.py``), the note rides on the connection (``conn.info``) and the
 listeners installed by :func:`install` hand it to this process's caches once the transaction has
 committed; on PostgreSQL the same transaction runs ``pg_notify`` on :data:`CHANNEL`, which PostgreSQL
@@ -44,6 +45,7 @@ class Subject(enum.StrEnum):
     JOB = "job"  # a job: its job token
     EVERYTHING = "all"  # users, roles or folders: every cached principal
     SETTINGS = "settings"  # a tenant's settings changed (its id): cached values (domain/settings.py)
+    TENANT = "tenant"  # a tenant deactivated or deleted (its id): every cached access and setting
 
 
 @dataclass(frozen=True)
@@ -76,6 +78,10 @@ def robot(robot_id: int) -> Revocation:
 
 def job(job_id: int) -> Revocation:
     return Revocation(Subject.JOB, job_id)
+
+
+def tenant(tenant_id: int) -> Revocation:
+    return Revocation(Subject.TENANT, tenant_id)
 
 
 def settings(tenant_id: int) -> Revocation:

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import and_, delete, insert, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.db.schema import folder_robots, machines, robots, roles, user_roles
+from podium.db.schema import folder_robots, machines, robots, roles, tenants, user_roles
 from podium.domain import revocations
 from podium.domain.enums import UserType
 from podium.domain.tenancy import create_user
@@ -34,13 +34,17 @@ def unknown_machine() -> PodiumError:
 
 
 async def machine_by_key(conn: AsyncConnection, key: str) -> dict[str, Any]:
-    """The machine whose ``Key`` or ``LicenseKey`` is ``key``; 401 otherwise."""
+    """The machine of an active tenant whose ``Key`` or ``LicenseKey`` is ``key``; 401 otherwise."""
     if not key or len(key) > 64:
         raise unknown_machine()
     row = (
         (
             await conn.execute(
-                select(machines).where(or_(machines.c.key == key, machines.c.license_key == key))
+                select(machines)
+                .join(tenants, tenants.c.id == machines.c.tenant_id)
+                .where(
+                    or_(machines.c.key == key, machines.c.license_key == key), tenants.c.is_active.is_(True)
+                )
             )
         )
         .mappings()

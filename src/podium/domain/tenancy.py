@@ -7,7 +7,7 @@ import uuid
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Table, insert, select
+from sqlalchemy import Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.auth.passwords import hash_password, new_secret
@@ -93,24 +93,62 @@ async def create_user(
     )
 
 
-async def create_tenant(conn: AsyncConnection, name: str, admin_password: str | None = None) -> TenantSeed:
-    """Creates the tenant, its built-in roles, user ``admin`` (Administrator) and folder ``Shared``."""
-    now = utcnow()
+@dataclass(frozen=True)
+class AdminSpec:
+    """The administrator a new tenant gets (user ``admin``): TenantDto's Admin* properties."""
+
+    password: str | None = None  # None: generated, and answered once in TenantSeed.admin_password
+    email_address: str | None = None
+    name: str | None = None
+    surname: str | None = None
+
+
+async def create_tenant(
+    conn: AsyncConnection,
+    name: str,
+    admin_password: str | None = None,
+    *,
+    display_name: str | None = None,
+    admin: AdminSpec | None = None,
+) -> TenantSeed:
+    """Creates the tenant, its built-in roles, user ``admin`` (Administrator) and folder ``Shared``: what
+    the first start makes for ``Default`` and the host's Tenants create (``domain/tenants.py``)."""
     tenant_id = (
         await conn.execute(
             insert(tenants)
-            .values(key=str(uuid.uuid4()), name=name, display_name=name, is_active=True, creation_time=now)
+            .values(
+                key=str(uuid.uuid4()),
+                name=name,
+                display_name=display_name or name,
+                is_active=True,
+                creation_time=utcnow(),
+            )
             .returning(tenants.c.id)
         )
     ).scalar_one()
+    return await seed_tenant(conn, int(tenant_id), admin or AdminSpec(password=admin_password))
+
+
+async def seed_tenant(conn: AsyncConnection, tenant_id: int, admin: AdminSpec) -> TenantSeed:
+    """What a fresh tenant (its row just inserted) holds: built-in roles, the administrator, ``Shared``,
+    the built-in credential store and a row for every settings key."""
+    now = utcnow()
     role_ids = {
         role: await create_role(conn, tenant_id, role, role_type, perms)
         for role, (role_type, perms) in BUILTIN_ROLES.items()
     }
     generated = None
-    if not admin_password:
-        admin_password = generated = new_secret(12)
-    admin_id = await create_user(conn, tenant_id, "admin", admin_password)
+    password = admin.password
+    if not password:
+        password = generated = new_secret(12)
+    admin_id = await create_user(conn, tenant_id, "admin", password)
+    admin_key = (await conn.execute(select(users.c.key).where(users.c.id == admin_id))).scalar_one()
+    await conn.execute(
+        update(users)
+        .where(users.c.id == admin_id)
+        .values(email_address=admin.email_address, name=admin.name or "admin", surname=admin.surname)
+    )
+    await conn.execute(update(tenants).where(tenants.c.id == tenant_id).values(admin_user_key=admin_key))
     await conn.execute(
         insert(user_roles).values(user_id=admin_id, role_id=role_ids["Administrator"], folder_id=None)
     )
@@ -131,5 +169,5 @@ async def create_tenant(conn: AsyncConnection, name: str, admin_password: str | 
         )
     ).scalar_one()
     await ensure_builtin_store(conn, tenant_id)  # the "Orchestrator Database" credential store
-    await sync_defaults(conn, int(tenant_id))  # a row for every settings key (domain/settings.py)
-    return TenantSeed(int(tenant_id), admin_id, int(shared), generated)
+    await sync_defaults(conn, tenant_id)  # a row for every settings key (domain/settings.py)
+    return TenantSeed(tenant_id, admin_id, int(shared), generated)

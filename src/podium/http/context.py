@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.requests import Request
 
 from podium.auth.principal import Principal, principal_for_token, robot_may_act
-from podium.auth.tokens import PAT_PREFIX, TokenClaims, verify
+from podium.auth.tokens import HOST_KIND, PAT_PREFIX, TokenClaims, verify
 from podium.db.schema import folders
 from podium.domain.folders import below
 from podium.errors import ErrorCode, PodiumError, forbidden, unauthorized
@@ -154,12 +154,18 @@ def base_url(request: Request) -> str:
     return f"{request.url.scheme}://{request.url.netloc}{prefix}"
 
 
-async def request_context(request: Request) -> RequestContext:
-    """Authenticates the call and resolves its folder; 401 without a valid token."""
+HOST_ONLY = "A host user can only manage tenants (/odata/Tenants); sign in to a tenant for its data."
+
+
+async def request_context(request: Request, *, host: bool = False) -> RequestContext:
+    """Authenticates the call and resolves its folder; 401 without a valid token. A host user's token
+    (``domain/host.py``) is refused (403) unless ``host``: the caller serves host operations only."""
     state: AppState = request.app.state.podium
     principal = await _principal(request, state, None)
     if principal is None:
         raise unauthorized()
+    if principal.kind == HOST_KIND and not host:
+        raise forbidden(HOST_ONLY)
     url_tenant = request.scope.get("podium.tenant_name")
     if url_tenant is not None and url_tenant.lower() != principal.tenant_name.lower():
         raise unauthorized("You are not authenticated! (the token belongs to another tenant)")

@@ -47,6 +47,9 @@ class AppState:
         if revocation.subject is Subject.SETTINGS:
             forget_settings(revocation.id)
             return
+        if revocation.subject is Subject.TENANT:  # its tokens of every kind, robots' too
+            self.forget_all_access()
+            return
         self.principals.forget(revocation)
         self.robot_tokens.forget(revocation)
         if revocation.subject is Subject.EVERYTHING:

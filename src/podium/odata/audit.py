@@ -60,7 +60,10 @@ async def entity_written(
     key: Any = None,
 ) -> None:
     """The entry of a create, update or delete of ``row`` (its values after the change; before it for
-    a delete), with the request body (redacted) as Parameters and the change as the detail's data."""
+    a delete), with the request body (redacted) as Parameters and the change as the detail's data.
+    A host user's writes (Tenants) have no tenant's audit log to go to: not audited."""
+    if ctx.principal.tenant_id == 0:
+        return
     commit_hooks.consume()  # an action that creates through the generic layer gets this entry only
     name = audit_logs.entity_name(entity_set.type_name)
     entity_id = _entity_id(row.get("id"))

@@ -177,6 +177,8 @@ class EntitySet:
     sealed: Sealed | None = None  # fields encrypted at rest (see Sealed)
     # many-to-one joins that only ``Field.through`` uses: not navigation properties of the DTO
     lookups: list[Navigation] = field(default_factory=list)
+    # served to host users only (Tenants), who are served nothing else (``odata/routes.py``)
+    host_only: bool = False
 
     def __post_init__(self) -> None:
         self.by_name: dict[str, Field] = {f.name: f for f in self.fields}

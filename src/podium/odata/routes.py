@@ -13,10 +13,12 @@ import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response
 
-from podium.errors import ErrorCode, PodiumError, invalid_odata, not_found
-from podium.http.context import RequestContext, request_context
+from podium.auth.tokens import HOST_KIND
+from podium.errors import ErrorCode, PodiumError, forbidden, invalid_odata, not_found
+from podium.http.context import HOST_ONLY, RequestContext, request_context
 from podium.odata import service
 from podium.odata.audit import auditing
+from podium.odata.model import EntitySet
 from podium.odata.options import QueryOptions, parse_options
 from podium.odata.path import ResourcePath, parse_resource_path
 from podium.odata.registry import ActionCall, registry
@@ -135,10 +137,11 @@ async def odata(request: Request) -> Response:
 
         return metadata_response(request)
     resource = _resource(request)
-    ctx = await request_context(request)
+    ctx = await request_context(request, host=True)
     entity_set = registry.get(resource.entity_set)
     if entity_set is None:
         raise not_found(f"The resource '{resource.entity_set}' was not found.")
+    _check_level(ctx, entity_set)
     method = request.method
     if resource.operation is not None:
         return await _operation(ctx, request, resource, method)
@@ -164,6 +167,15 @@ async def odata(request: Request) -> Response:
         await service.delete_entity(ctx, entity_set, resource.key)
         return Response(status_code=204)
     raise PodiumError(f"The method {method} is not allowed here.", status=405, code=ErrorCode.GENERIC)
+
+
+def _check_level(ctx: RequestContext, entity_set: EntitySet) -> None:
+    """Host-only entity sets (Tenants) are a host user's only, and a host user has nothing else: 403."""
+    host_caller = ctx.principal.kind == HOST_KIND
+    if host_caller and not entity_set.host_only:
+        raise forbidden(HOST_ONLY)
+    if not host_caller and entity_set.host_only:
+        raise forbidden(f"{entity_set.name} are managed by the host: sign in with tenancy name Host.")
 
 
 async def _operation(ctx: RequestContext, request: Request, resource: ResourcePath, method: str) -> Response:
