@@ -5,7 +5,9 @@ ValidateProcessSchedule, the Schedules permissions, and bad input refused with n
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, insert, select, update
@@ -204,3 +206,28 @@ def test_actions_and_permissions(api: Api, db: Engine) -> None:
     with db.begin() as conn:
         conn.execute(update(process_schedules).values(disabled_reason="why", last_fire_time=utcnow()))
     assert api.ok(api.get(f"{SCHEDULES}({first['Id']})", folder="Shared"))["DisabledReason"] == "why"
+
+
+def test_preview_answers_the_summary_and_next_occurrences(api: Api, db: Engine) -> None:
+    calendar = api.ok(api.post("/odata/Calendars", {"Name": "Off", "ExcludedDates": []}), 201)
+    preview = f"{SCHEDULES}/{NS}.PreviewSchedule"
+    body = {"cron": "0 0 9 ? * MON-FRI", "timeZoneId": "Europe/Athens", "count": 3}
+    answer = api.ok(api.post(preview, body, folder="Shared"))
+    assert answer["TimeZoneIana"] == "Europe/Athens" and "9" in answer["Summary"]
+    firsts = answer["Occurrences"]
+    assert len(firsts) == 3 and firsts == sorted(firsts)
+    # every occurrence is 09:00 in Athens on a weekday
+    for text in firsts:
+        local = datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(ZoneInfo("Europe/Athens"))
+        assert (local.hour, local.minute) == (9, 0) and local.weekday() < 5
+    # a calendar that takes the first day off moves the first occurrence to the next one
+    first_day = datetime.fromisoformat(firsts[0].replace("Z", "+00:00")).astimezone(ZoneInfo("Europe/Athens"))
+    days = [f"{first_day.date().isoformat()}T00:00:00Z"]
+    edited = {"Name": "Off", "TimeZoneId": "Europe/Athens", "ExcludedDates": days}
+    api.ok(api.put(f"/odata/Calendars({calendar['Id']})", edited))
+    skipped = api.ok(api.post(preview, {**body, "calendarId": calendar["Id"]}, folder="Shared"))
+    assert skipped["Occurrences"][:2] == firsts[1:]
+    assert_error(api.post(preview, {**body, "cron": "0 9 * * 1-5"}, folder="Shared"), 400)
+    assert_error(api.post(preview, {**body, "timeZoneId": "Mars/Base"}, folder="Shared"), 400)
+    assert_error(api.post(preview, {**body, "count": 500}, folder="Shared"), 400)
+    assert_error(api.post(preview, {**body, "calendarId": 999_999}, folder="Shared"), 400)

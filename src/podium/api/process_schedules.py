@@ -17,8 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from podium import inputs
 from podium.db import schema_process_schedules
 from podium.db.types import utcnow
-from podium.domain import process_schedules, queue_triggers, schedule_firing
+from podium.domain import calendars, process_schedules, queue_triggers, schedule_firing
+from podium.domain.cron import next_fire, parse_quartz
 from podium.domain.enums import JobPriority, RobotType, StopStrategy
+from podium.domain.timezones import resolve_zone
 from podium.errors import PodiumError, bad_request, forbidden, not_found
 from podium.http.context import RequestContext
 from podium.odata import service
@@ -251,3 +253,51 @@ async def fire(ctx: RequestContext, call: ActionCall) -> Any:
         if launched.failure is not None:  # raised in the transaction: nothing of it is kept
             raise bad_request(f"The trigger could not start its jobs: {launched.failure}")
     return {"@odata.context": f"{ctx.odata_base}/$metadata#Collection(Edm.Int64)", "value": launched.job_ids}
+
+
+PREVIEW_MAX = 20
+
+
+@area.operation(
+    "ProcessSchedules",
+    "PreviewSchedule",
+    summary="Podium's: a cron expression's summary and its next occurrences in a time zone, skipping a "
+    "calendar's days off (what a trigger with them would do; the console's trigger editor asks it)",
+    returns="Edm.Untyped",
+    body_schema={
+        "type": "object",
+        "properties": {
+            "cron": {"type": "string"},
+            "timeZoneId": {"type": "string"},
+            "calendarId": {"type": ["integer", "null"]},
+            "count": {"type": "integer", "minimum": 1, "maximum": PREVIEW_MAX},
+        },
+        "required": ["cron", "timeZoneId"],
+    },
+    audit=None,  # nothing is written
+)
+async def preview(ctx: RequestContext, call: ActionCall) -> Any:
+    ctx.require("Schedules.View", ctx.folder.fully_qualified_name if ctx.folder else None)
+    body = require_body(call)
+    expression = parse_quartz(body.get("cron"), "cron")
+    zone = resolve_zone(body.get("timeZoneId"), "timeZoneId")
+    count = 5 if body.get("count") is None else inputs.integer(body.get("count"), "count")
+    if not 1 <= count <= PREVIEW_MAX:
+        raise bad_request(f"count must be between 1 and {PREVIEW_MAX}.")
+    excluded = None
+    if body.get("calendarId") is not None:
+        async with ctx.state.db.read() as conn:
+            excluded = await calendars.excluded_dates(conn, ctx.tenant_id, body.get("calendarId"))
+    occurrences: list[str] = []
+    moment = utcnow()
+    while len(occurrences) < count:
+        found = next_fire(expression, zone.zone, moment, excluded)
+        if found is None:
+            break
+        occurrences.append(found.strftime("%Y-%m-%dT%H:%M:%SZ"))
+        moment = found
+    return {
+        "Summary": expression.summary(),
+        "TimeZoneIana": zone.iana,
+        "Occurrences": occurrences,
+    }

@@ -9,12 +9,14 @@ import { alertsPage, auditPage } from './monitoring.js';
 import { queueItemPage, queuePage, queuesPage } from './queues.js';
 import { taskPage, tasksPage } from './tasks.js';
 import { tokensPage } from './tokens.js';
+import { triggersPage } from './triggers.js';
 
 export const SECTIONS = [
   { path: '', title: 'Home', group: 'Automations' },
   { path: 'jobs', title: 'Jobs', group: 'Automations', permission: 'Jobs.View' },
   { path: 'processes', title: 'Processes', group: 'Automations', permission: 'Processes.View' },
   { path: 'packages', title: 'Packages', group: 'Automations', permission: 'Packages.View' },
+  { path: 'triggers', title: 'Triggers', group: 'Automations', permission: 'Schedules.View' },
   { path: 'queues', title: 'Queues', group: 'Automations', permission: 'Queues.View' },
   { path: 'assets', title: 'Assets', group: 'Automations', permission: 'Assets.View' },
   { path: 'buckets', title: 'Storage buckets', group: 'Automations', permission: 'Buckets.View' },
@@ -37,6 +39,7 @@ export const PAGES = [
   { path: 'jobs/:id', title: 'Job', permission: 'Jobs.View', render: jobPage },
   { path: 'processes', title: 'Processes', permission: 'Processes.View', render: processesPage },
   { path: 'packages', title: 'Packages', permission: 'Packages.View', render: packagesPage },
+  { path: 'triggers', title: 'Triggers', permission: 'Schedules.View', render: triggersPage },
   { path: 'queues', title: 'Queues', permission: 'Queues.View', render: queuesPage },
   { path: 'queues/:id', title: 'Queue', permission: 'Queues.View', render: queuePage },
   { path: 'queue-items/:id', title: 'Queue item', permission: 'Transactions.View', render: queueItemPage },
