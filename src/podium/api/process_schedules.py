@@ -279,7 +279,7 @@ PREVIEW_MAX = 20
 async def preview(ctx: RequestContext, call: ActionCall) -> Any:
     ctx.require("Schedules.View", ctx.folder.fully_qualified_name if ctx.folder else None)
     body = require_body(call)
-    expression = parse_quartz(body.get("cron"), "cron")
+    expression = parse_quartz(inputs.text(body.get("cron"), "cron", max_length=256), "cron")
     zone = resolve_zone(body.get("timeZoneId"), "timeZoneId")
     count = 5 if body.get("count") is None else inputs.integer(body.get("count"), "count")
     if not 1 <= count <= PREVIEW_MAX:
@@ -287,7 +287,8 @@ async def preview(ctx: RequestContext, call: ActionCall) -> Any:
     excluded = None
     if body.get("calendarId") is not None:
         async with ctx.state.db.read() as conn:
-            excluded = await calendars.excluded_dates(conn, ctx.tenant_id, body.get("calendarId"))
+            calendar_id = inputs.entity_id(body.get("calendarId"), "calendarId")
+            excluded = await calendars.excluded_dates(conn, ctx.tenant_id, calendar_id)
     occurrences: list[str] = []
     moment = utcnow()
     while len(occurrences) < count:
