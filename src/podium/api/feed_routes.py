@@ -35,8 +35,17 @@ def add_feed_routes(router: APIRouter, area: FeedArea) -> None:
         dto = await package_feeds.one(ctx, area, request, parse_key(key), parse_options(request.query_params))
         return entity(ctx, name, dto)
 
-    @router.delete(f"/odata/{name}({{key}})", include_in_schema=False)
-    async def delete_package(request: Request, key: str) -> Response:
+    @router.delete(
+        f"/odata/{name}({{key}})",
+        status_code=204,
+        summary="Deletes a package: every version ('<id>'), or one ('<id>:<version>')",
+        operation_id=f"{name}_DeleteById",
+        tags=[area.entity.name],
+    )
+    async def delete_package(request: Request, key: str, feedId: str | None = None) -> Response:
+        """Declared in the OpenAPI document (the feed's other routes are generated from its entity
+        set, which cannot delete: a package has many versions under one key and its files go too);
+        ``feedId`` is read by ``package_uploads.remove`` from the request."""
         ctx = await request_context(request)
         await package_uploads.remove(ctx, area, request, parse_key(key))
         return Response(status_code=204)
