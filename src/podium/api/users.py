@@ -13,7 +13,7 @@ from podium import inputs
 from podium.auth.passwords import hash_password
 from podium.auth.permissions import ALL_PERMISSIONS
 from podium.db.schema import users
-from podium.domain import enums, settings
+from podium.domain import enums, personal_workspaces, settings
 from podium.domain.folders import assign_users, remove_user
 from podium.domain.roles import require_roles, role_named
 from podium.domain.users import (
@@ -204,10 +204,29 @@ async def current_user(ctx: RequestContext, call: ActionCall) -> Response:
 
 @area.operation("Users", "GetCurrentUserExtended", method="GET", summary="The user calling, with workspace")
 async def current_user_extended(ctx: RequestContext, call: ActionCall) -> Response:
-    # the uipath CLI asks ``$expand=PersonalWorkspace`` (publish, invoke); Podium has no workspaces: null
+    # the uipath CLI asks ``$expand=PersonalWorkspace`` (publish, invoke) and publishes to the
+    # workspace's feed (PersonalWorskpaceFeedId, sic); the workspace is made by GetPersonalWorkspace
     call.options.expand = [item for item in call.options.expand if item.name.lower() != "personalworkspace"]
     dto = await _current_user(ctx, call)
-    dto.update(PersonalWorkspace=None, PersonalWorskpaceFeedId=None, MayHavePersonalWorkspace=False)
+    async with ctx.state.db.read() as conn:
+        folder = await personal_workspaces.of_user(conn, ctx.tenant_id, ctx.user_id)
+    workspace = None
+    if folder is not None:
+        workspace = {
+            "Key": folder["key"],
+            "DisplayName": folder["display_name"],
+            "FullyQualifiedName": folder["fully_qualified_name"],
+            "FolderType": "Personal",
+            "IsPersonal": True,
+            "ParentId": None,
+            "FeedType": "PersonalWorkspace",
+            "Id": folder["id"],
+        }
+    dto.update(
+        PersonalWorkspace=workspace,
+        PersonalWorskpaceFeedId=folder["key"] if folder is not None else None,
+        MayHavePersonalWorkspace=dto.get("Type", "User") == "User",
+    )
     return entity(ctx, "Users", dto)
 
 

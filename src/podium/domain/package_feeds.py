@@ -27,6 +27,7 @@ from podium.packages import versions
 PROCESSES = "Processes"
 LIBRARIES = "Libraries"
 _FOLDER_FEED = int(enums.FeedType.FolderHierarchy)  # type: ignore[attr-defined]
+_WORKSPACE_FEED = int(enums.FeedType.PersonalWorkspace)  # type: ignore[attr-defined]  # its own too
 
 
 @dataclass(frozen=True)
@@ -74,7 +75,7 @@ async def feed_of_folder(conn: AsyncConnection, tenant_id: int, folder_path: str
             )
         )
     ).first()
-    if row is not None and row.feed_type == _FOLDER_FEED:
+    if row is not None and row.feed_type in (_FOLDER_FEED, _WORKSPACE_FEED):
         return _folder_feed(row.id, row.key, row.fully_qualified_name)
     return await tenant_feed(conn, tenant_id, PROCESSES)
 
