@@ -196,6 +196,8 @@ def _operation(schema: ET.Element, op: Operation, source: Registry) -> None:
 def _json_edm(schema: object) -> str:
     """The Edm type of a body parameter given as a JSON schema (objects become Edm.Untyped)."""
     kind = schema.get("type") if isinstance(schema, dict) else None
+    if isinstance(kind, list):  # ["integer", "null"]: a nullable integer
+        kind = next((k for k in kind if k != "null"), None)
     simple = {"string": Edm.STRING, "integer": Edm.INT64, "boolean": Edm.BOOLEAN, "number": Edm.DOUBLE}
     if kind in simple:
         if kind == "string" and isinstance(schema, dict) and schema.get("format") == "date-time":
