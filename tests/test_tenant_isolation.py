@@ -9,6 +9,7 @@ other tenant's URL.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -17,8 +18,10 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from podium.db.engine import Database
+from podium.domain.host import ensure_host_admin
 from tests.package_builders import nupkg
-from tests.support import ADMIN_PASSWORD, Api, assert_error, create_tenant_sync, encoded
+from tests.support import ADMIN_PASSWORD, Api, assert_error, encoded
 
 NS = "UiPath.Server.Configuration.OData"
 pytestmark = pytest.mark.usefixtures("cheap_password_hashes")
@@ -172,11 +175,37 @@ def build(api: Api, t: Tenant, user_password: str) -> None:
     t.keys["Token"] = pat.json()["Token"]
 
 
+def create_through_host(api: Api, database_url: str, name: str) -> tuple[int, str, int]:
+    """Tenant ``name`` made as the host administrator makes one (POST /odata/Tenants): its id, its
+    admin's token and its Shared folder's id."""
+    asyncio.run(_host_admin(database_url))
+    host = login(api, "Host", "admin", HOST_PASSWORD)
+    created = api.ok(
+        api.post("/odata/Tenants", {"Name": name, "AdminPassword": ADMIN_PASSWORD}, token=host), 201
+    )
+    token = login(api, name)
+    shared = api.ok(api.get("/odata/Folders?$filter=DisplayName eq 'Shared'", token=token))["value"][0]
+    return created["Id"], token, shared["Id"]
+
+
+HOST_PASSWORD = "host-password-1"
+
+
+async def _host_admin(url: str) -> None:
+    db = Database(url)
+    try:
+        async with db.write() as conn:
+            await ensure_host_admin(conn, HOST_PASSWORD)
+    finally:
+        await db.dispose()
+
+
 @pytest.fixture
 def tenants(api: Api, database_url: str) -> tuple[Tenant, Tenant]:
-    other = create_tenant_sync(database_url, "Other")
+    """Default (the first start's) and Other, created through the host's Tenants API."""
+    other_id, other_token, other_shared = create_through_host(api, database_url, "Other")
     a = Tenant("Default", api.tenant.tenant_id, api.token, api.tenant.shared_folder_id)
-    b = Tenant("Other", other.tenant_id, login(api, "Other"), other.shared_folder_id)
+    b = Tenant("Other", other_id, other_token, other_shared)
     build(api, a, "alice-default-1")
     build(api, b, "alice-other-1")
     return a, b
