@@ -199,3 +199,13 @@ def test_first_start_makes_the_host_admin_once(tmp_path: Any, monkeypatch: pytes
             await db.dispose()
 
     assert asyncio.run(signs_in())
+
+
+def test_every_tenant_table_is_deleted_with_its_tenant() -> None:
+    """A table added later is covered by the delete (through tenant_id or a foreign key to it)."""
+    from podium.db.tables import metadata
+    from podium.domain.tenants import owned_tables
+
+    covered = {table.name for table in owned_tables()}
+    left = {table.name for table in metadata.sorted_tables} - covered
+    assert left == {"tenants", "host_users", "leases"}  # leases: the services', of no tenant
