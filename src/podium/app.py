@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -25,6 +27,12 @@ from podium.odata.routes import odata
 from podium.services.all import SERVICES
 from podium.services.runner import ServiceRunner
 from podium.web import console
+
+log = logging.getLogger("podium")
+
+DISPOSE_TIMEOUT = 10.0
+"""Seconds a shutdown waits for the database pools to close (a connection stuck in a driver thread must
+not hold the process)."""
 
 
 def _error_response(request: Request, error: PodiumError) -> Response:
@@ -75,7 +83,10 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
             uninstall_wakeups()
             uninstall_revocations()
             if database is None:
-                await db.dispose()
+                try:
+                    await asyncio.wait_for(db.dispose(), DISPOSE_TIMEOUT)
+                except TimeoutError:
+                    log.error("the database pools did not close within %g s; leaving them", DISPOSE_TIMEOUT)
 
     app = PodiumApp(
         title="Podium",

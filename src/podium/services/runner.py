@@ -13,6 +13,10 @@ from podium.services.base import Service, run_round
 
 log = logging.getLogger("podium.services")
 
+STOP_TIMEOUT = 10.0
+"""Seconds a server's shutdown waits for its cancelled services; one still running is named in the log
+and left behind (a round blocked outside the event loop must not hold the process forever)."""
+
 
 class ServiceRunner:
     """One asyncio task per enabled service: sleep an interval, run a (leased) round, repeat."""
@@ -30,12 +34,17 @@ class ServiceRunner:
                 loop = self._loop(service, config.interval)
                 self._tasks.append(asyncio.create_task(loop, name=f"podium-{service.name}"))
 
-    async def stop(self) -> None:
+    async def stop(self, timeout: float = STOP_TIMEOUT) -> None:
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            _, running = await asyncio.wait(self._tasks, timeout=timeout)
+            for task in running:
+                log.error("%s did not stop within %g s of its cancellation", task.get_name(), timeout)
+            for task in self._tasks:
+                if task.done():
+                    with contextlib.suppress(asyncio.CancelledError, Exception):
+                        task.result()
         self._tasks.clear()
 
     async def run_now(self, name: str) -> bool:
