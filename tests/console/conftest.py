@@ -60,10 +60,18 @@ def browser() -> Iterator[Any]:
 
 @pytest.fixture(scope="module")
 def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """A server on its embedded default (SQLite) with a machine, its robot running, and process 'hello'."""
+    """A server on its embedded default (SQLite) with a machine, its robot running, and process 'hello';
+    webhook delivery on, to local addresses too."""
     data = tmp_path_factory.mktemp("console")
     url = f"sqlite:///{data / 'podium.db'}"
     settings = {name.removeprefix("PODIUM_").lower(): value for name, value in SERVER_ENV.items()}
+    # webhooks reach the test's own receiver on 127.0.0.1, delivered by the server's services (the
+    # suite turns them off by default: tests/conftest.py)
+    settings |= {
+        "outbound_allow_private": "1",
+        "webhook_fanout_enabled": "1",
+        "webhook_delivery_enabled": "1",
+    }
     with podium_process(url, data / "server", **settings) as (base, _):
         orchestrator = Orchestrator(base)
         machine = orchestrator.machine("console-machine")

@@ -4,12 +4,20 @@ JavaScript error allowed, see conftest) and photographed into artifacts/console.
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import json
+import threading
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
 import pytest
 
-from tests.console.conftest import shot, sign_in
+from tests.console.conftest import HELLO, shot, sign_in
+from tests.e2e.robot_support import python_package
 from tests.e2e.servers import ok
 
 pytestmark = pytest.mark.e2e
@@ -297,3 +305,167 @@ def test_create_a_trigger_with_the_cron_builder(page: Any, console_server: dict[
         page.wait_for_timeout(200)
     assert job["SourceType"] == "Schedule" and job["StartingScheduleId"] == saved["Id"]
     shot(page, "triggers")
+
+
+class Receiver:
+    """A local HTTP endpoint for webhooks: keeps each body with whether its signature was right."""
+
+    def __init__(self, secret: str) -> None:
+        self.received: list[tuple[dict[str, Any], bool]] = []
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                raw = self.rfile.read(int(self.headers["Content-Length"]))
+                digest = hmac.new(secret.encode(), raw, hashlib.sha256).digest()
+                signed = self.headers.get("X-UiPath-Signature") == base64.b64encode(digest).decode()
+                receiver.received.append((json.loads(raw), signed))
+                self.send_response(200)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def of_type(self, kind: str) -> list[dict[str, Any]]:
+        return [body for body, signed in self.received if body["Type"] == kind and signed]
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    found = Receiver("hook-secret")
+    yield found
+    found.close()
+
+
+def test_a_webhook_pinged_with_its_delivery_log_and_a_redelivery(
+    page: Any, console_server: dict[str, Any], receiver: Receiver
+) -> None:
+    http = console_server["orchestrator"].http
+    sign_in(page)
+    page.locator("nav#nav").get_by_role("link", name="Webhooks").click()
+    page.get_by_role("button", name="Add webhook").click()
+    editor = page.get_by_role("dialog", name="Add webhook")
+    editor.get_by_label("Name").fill("Receiver")
+    editor.get_by_label("URL").fill(receiver.url)
+    editor.get_by_label("Secret").fill("hook-secret")
+    editor.get_by_label("Allow insecure TLS").check()
+    editor.get_by_label("All events, including those added later").uncheck()
+    editor.get_by_label("queue.created").check()
+    shot(page, "webhook-editor")
+    editor.get_by_role("button", name="Save").click()
+    page.get_by_role("link", name="Receiver").wait_for()
+    saved = ok(http.get("/odata/Webhooks", params={"$filter": "Name eq 'Receiver'"}))["value"][0]
+    assert saved["Events"] == [{"EventType": "queue.created"}] and saved["SubscribeToAllEvents"] is False
+    assert saved["AllowInsecureSsl"] is True and saved["Enabled"] is True and saved["Secret"] is None
+    shot(page, "webhooks")
+
+    page.get_by_role("link", name="Receiver").click()
+    page.get_by_role("heading", name="Webhook Receiver").wait_for()
+    page.get_by_role("button", name="Ping").click()
+    log = page.locator("table.list tbody")
+    log.get_by_role("row").filter(has_text="ping").filter(has_text="Delivered").wait_for()
+    assert len(receiver.of_type("ping")) == 1  # signed with the secret the editor wrote
+
+    # an event of the subscription: fanned out and delivered by the server's services, then sent again
+    ok(http.post("/odata/QueueDefinitions", json={"Name": "Hooked"}), 201)
+    created = log.get_by_role("row").filter(has_text="queue.created")
+    created.filter(has_text="Delivered").wait_for(timeout=30_000)
+    event_id = receiver.of_type("queue.created")[0]["EventId"]
+    page.get_by_role("button", name=f"Redeliver queue.created {event_id}").click()
+    page.locator("table.list tbody tr", has_text="queue.created").nth(1).wait_for(timeout=30_000)
+    again = receiver.of_type("queue.created")
+    assert [body["EventId"] for body in again] == [event_id, event_id]
+    assert again[0] == again[1]  # the same body, as first sent
+    shot(page, "webhook-delivery-log")
+
+    page.get_by_role("button", name="Delete").click()
+    page.get_by_role("dialog", name="Delete webhook").get_by_role("button", name="Delete").click()
+    page.get_by_role("heading", name="Webhooks").wait_for()
+    page.get_by_role("status").filter(has_text="of 0").wait_for()
+    assert ok(http.get("/odata/Webhooks"))["value"] == []
+
+
+GREETER_ARGUMENTS = {
+    "1.0.0": {"Input": '[{"name": "name", "type": "System.String", "required": true, "hasDefault": false}]'},
+    "2.0.0": {
+        "Input": json.dumps(
+            {
+                "type": "object",
+                "properties": {"name": {"type": "string"}, "times": {"type": "integer", "default": 1}},
+                "required": ["name"],
+            }
+        ),
+        "Output": '[{"name": "greeting", "type": "System.String", "required": false, "hasDefault": false}]',
+    },
+}
+
+
+def test_upload_versions_see_arguments_and_set_the_version(
+    page: Any, console_server: dict[str, Any], tmp_path: Any
+) -> None:
+    http = console_server["orchestrator"].http
+    sign_in(page)
+    nav = page.locator("nav#nav")
+    nav.get_by_role("link", name="Packages").click()
+    for version in ("1.0.0", "2.0.0"):
+        path = tmp_path / f"greeter.{version}.nupkg"
+        path.write_bytes(python_package("greeter", HELLO, version=version))
+        page.get_by_role("button", name="Upload package").click()
+        upload = page.get_by_role("dialog", name="Upload package")
+        upload.get_by_label("Package file (.nupkg)").set_input_files(str(path))
+        upload.get_by_role("button", name="Upload").click()
+        upload.wait_for(state="detached")
+        key = {"key": f"greeter:{version}", "arguments": GREETER_ARGUMENTS[version]}
+        ok(http.post(f"/odata/Processes/{NS}.SetArguments", json=key), 204)
+    page.get_by_role("link", name="greeter").click()
+    page.get_by_role("heading", name="Package greeter").wait_for()
+    versions = page.get_by_role("table", name="Versions of greeter")
+    versions.get_by_role("cell", name="1.0.0", exact=True).wait_for()
+    assert versions.get_by_role("row").filter(has_text="2.0.0").get_by_text("Latest").count() == 1
+    shot(page, "package")
+
+    nav.get_by_role("link", name="Processes").click()
+    page.get_by_role("button", name="Add process").click()
+    adding = page.get_by_role("dialog", name="Add process")
+    adding.get_by_label("Package").select_option(label="greeter 2.0.0 (greeter title)")
+    adding.get_by_role("button", name="Add").click()
+    page.get_by_role("link", name="greeter", exact=True).click()
+    page.get_by_role("heading", name="greeter", exact=True).wait_for()
+    arguments = page.get_by_role("table", name="Arguments of greeter 2.0.0")
+    times = arguments.get_by_role("row").filter(has_text="times")
+    times.wait_for()
+    assert times.locator("td").all_inner_texts()[:5] == ["In", "times", "integer", "No", "Yes"]
+    greeting = arguments.get_by_role("row").filter(has_text="greeting").locator("td").all_inner_texts()
+    assert greeting[:4] == ["Out", "greeting", "System.String", "No"]
+    shot(page, "process")
+
+    page.get_by_role("button", name="Set version").click()
+    choose = page.get_by_role("dialog", name="Version of greeter")
+    choose.get_by_label("Package version").select_option("1.0.0")
+    choose.get_by_role("button", name="Save").click()
+    page.locator('dd[data-field="Version"]', has_text="1.0.0").wait_for()
+    one = page.get_by_role("table", name="Arguments of greeter 1.0.0")
+    one.get_by_role("cell", name="name", exact=True).wait_for()
+    assert one.get_by_role("row").filter(has_text="times").count() == 0
+    release = ok(http.get("/odata/Releases", params={"$filter": "Name eq 'greeter'"}))["value"][0]
+    assert release["ProcessVersion"] == "1.0.0"
+    # and back to 2.0.0 from the versions table
+    page.get_by_role("button", name="Use version 2.0.0").click()
+    page.locator('dd[data-field="Version"]', has_text="2.0.0").wait_for()
+    release = ok(http.get("/odata/Releases", params={"$filter": "Name eq 'greeter'"}))["value"][0]
+    assert release["ProcessVersion"] == "2.0.0"
+    # the start-job form is generated from the version's input schema
+    page.get_by_role("button", name="Start job").click()
+    start = page.get_by_role("dialog", name="Start job")
+    start.get_by_label("name *").wait_for()
+    assert start.get_by_label("times").get_attribute("type") == "number"
+    start.get_by_role("button", name="Cancel").click()

@@ -1,6 +1,6 @@
 // The plain lists: one declaration per entity set (columns, filters, actions), served by list.js.
 
-import { ACTION, api, get, literal, post } from '../api.js';
+import { ACTION, api, can, get, literal, post } from '../api.js';
 import { dialog, field, h, toast, when } from '../dom.js';
 import { filters, renderList, stateBadge } from '../list.js';
 import { startJobDialog } from './jobs.js';
@@ -8,7 +8,7 @@ import { startJobDialog } from './jobs.js';
 const yes = (value) => (value ? 'Yes' : 'No');
 
 export const processesPage = (main) => renderList(main, {
-  title: 'Processes', set: 'Releases', orderby: 'Name asc',
+  title: 'Processes', set: 'Releases', orderby: 'Name asc', rowHref: (r) => `#/processes/${r.Id}`,
   columns: [{ field: 'Name', label: 'Name' }, { field: 'ProcessKey', label: 'Package' }, { field: 'ProcessVersion', label: 'Version' },
     { field: 'Description', label: 'Description' }],
   filters: [filters.text('Name', 'Name')],
@@ -19,7 +19,7 @@ export const processesPage = (main) => renderList(main, {
   ],
 });
 
-async function setVersion(release) {
+export async function setVersion(release) {
   const versions = (await get(`/odata/Processes/${ACTION}.GetProcessVersions(processId=${literal(release.ProcessKey)})`, { $orderby: 'Published desc' })).value || [];
   const version = h('select', { name: 'version' }, versions.map((v) => h('option', { value: v.Version, text: v.Version, selected: v.Version === release.ProcessVersion })));
   return dialog(`Version of ${release.Name}`, field('Package version', version), 'Save', async () => {
@@ -31,7 +31,7 @@ async function setVersion(release) {
 async function addProcess() {
   const packages = (await get('/odata/Processes', { $top: '500', $orderby: 'Id asc' })).value || [];
   if (!packages.length) { toast('Upload a package first (Packages).', 'warn'); return false; }
-  const pkg = h('select', { name: 'package' }, packages.map((p) => h('option', { value: `${p.Id}|${p.Version}`, text: `${p.Title || p.Id} ${p.Version}` })));
+  const pkg = h('select', { name: 'package' }, packages.map((p) => h('option', { value: `${p.Id}|${p.Version}`, text: `${p.Id} ${p.Version}${p.Title && p.Title !== p.Id ? ` (${p.Title})` : ''}` })));
   const name = h('input', { name: 'name', required: true });
   pkg.addEventListener('change', () => { name.value = pkg.value.split('|')[0]; });
   name.value = packages[0].Id;
@@ -43,7 +43,7 @@ async function addProcess() {
 }
 
 export const packagesPage = (main) => renderList(main, {
-  title: 'Packages', set: 'Processes', orderby: 'Id asc',
+  title: 'Packages', set: 'Processes', orderby: 'Id asc', rowHref: (p) => `#/packages/${encodeURIComponent(p.Id)}`,
   columns: [{ field: 'Id', label: 'Package' }, { field: 'Version', label: 'Latest version' }, { field: 'Title', label: 'Title' },
     { field: 'Description', label: 'Description' }, { field: 'Published', label: 'Published', render: (p) => when(p.Published) }],
   filters: [filters.text('Id', 'Package')],
@@ -70,7 +70,8 @@ export const robotsPage = (main) => renderList(main, {
 export const machinesPage = (main) => renderList(main, {
   title: 'Machines', set: 'Machines', orderby: 'Name asc',
   columns: [{ field: 'Name', label: 'Name' }, { field: 'Type', label: 'Type' }, { field: 'UnattendedSlots', label: 'Unattended slots' },
-    { field: 'LicenseKey', label: 'Machine key', render: (m) => (m.LicenseKey ? h('code', { text: m.LicenseKey }) : '') },
+    // the keys are credentials: the API answers them only to Machines.Edit, and the column shows only then
+    ...(can('Machines.Edit') ? [{ field: 'LicenseKey', label: 'Machine key', render: (m) => (m.LicenseKey ? h('code', { text: m.LicenseKey }) : '') }] : []),
     { field: 'Description', label: 'Description' }],
   filters: [filters.text('Name', 'Name')],
   actions: [{ label: 'Add machine', permission: 'Machines.Create', primary: true, run: addMachine }],

@@ -6,10 +6,12 @@ import { calendarsPage } from './calendars.js';
 import { homePage } from './home.js';
 import { jobPage, jobsPage } from './jobs.js';
 import { alertsPage, auditPage } from './monitoring.js';
+import { packagePage, processPage } from './processes.js';
 import { queueItemPage, queuePage, queuesPage } from './queues.js';
 import { taskPage, tasksPage } from './tasks.js';
 import { tokensPage } from './tokens.js';
 import { triggersPage } from './triggers.js';
+import { webhookPage, webhooksPage } from './webhooks.js';
 
 export const SECTIONS = [
   { path: '', title: 'Home', group: 'Automations' },
@@ -30,6 +32,7 @@ export const SECTIONS = [
   { path: 'roles', title: 'Roles', group: 'Administration', permission: 'Roles.View' },
   { path: 'folders', title: 'Folders', group: 'Administration', permission: 'Folders.View' },
   { path: 'calendars', title: 'Calendars', group: 'Administration', permission: 'Settings.View' },
+  { path: 'webhooks', title: 'Webhooks', group: 'Administration', permission: 'Webhooks.View' },
   { path: 'tokens', title: 'My access tokens', group: 'Me' },
 ];
 
@@ -38,7 +41,9 @@ export const PAGES = [
   { path: 'jobs', title: 'Jobs', permission: 'Jobs.View', render: jobsPage },
   { path: 'jobs/:id', title: 'Job', permission: 'Jobs.View', render: jobPage },
   { path: 'processes', title: 'Processes', permission: 'Processes.View', render: processesPage },
+  { path: 'processes/:id', title: 'Process', permission: 'Processes.View', render: processPage },
   { path: 'packages', title: 'Packages', permission: 'Packages.View', render: packagesPage },
+  { path: 'packages/:id', title: 'Package', permission: 'Packages.View', render: packagePage },
   { path: 'triggers', title: 'Triggers', permission: 'Schedules.View', render: triggersPage },
   { path: 'queues', title: 'Queues', permission: 'Queues.View', render: queuesPage },
   { path: 'queues/:id', title: 'Queue', permission: 'Queues.View', render: queuePage },
@@ -57,5 +62,7 @@ export const PAGES = [
   { path: 'roles', title: 'Roles', permission: 'Roles.View', render: rolesPage },
   { path: 'folders', title: 'Folders', permission: 'Folders.View', render: foldersPage },
   { path: 'calendars', title: 'Calendars', permission: 'Settings.View', render: calendarsPage },
+  { path: 'webhooks', title: 'Webhooks', permission: 'Webhooks.View', render: webhooksPage },
+  { path: 'webhooks/:id', title: 'Webhook', permission: 'Webhooks.View', render: webhookPage },
   { path: 'tokens', title: 'Personal access tokens', render: tokensPage },
 ];

@@ -48,21 +48,27 @@ async function restartJobs(rows) {
   toast(`${rows.length} job(s) restarted.`);
 }
 
-/** Input controls from the package's argument metadata: Orchestrator's list of {name, type, required}
- * or a JSON schema's properties (Podium's Python packages). */
-export function argumentFields(metadata) {
+/** The arguments a package version declares, [{name, type, required, description, hasDefault}], from
+ * Orchestrator's list of {name, type, required, hasDefault} or a JSON schema's properties (Python packages). */
+export function argumentSpecs(metadata) {
   let parsed = metadata;
   if (typeof metadata === 'string') { try { parsed = JSON.parse(metadata); } catch { parsed = null; } }
   const specs = [];
   if (Array.isArray(parsed)) {
-    for (const arg of parsed) specs.push({ name: arg.name, type: String(arg.type || 'string'), required: !!arg.required });
+    for (const arg of parsed) specs.push({ name: arg.name, type: String(arg.type || 'string'), required: !!arg.required, hasDefault: !!arg.hasDefault });
   } else if (parsed && parsed.properties) {
     const required = new Set(parsed.required || []);
     for (const [name, schema] of Object.entries(parsed.properties)) {
-      specs.push({ name, type: String(schema.type || 'string'), required: required.has(name), description: schema.description });
+      specs.push({ name, type: String(schema.type || 'string'), required: required.has(name), description: schema.description, hasDefault: 'default' in schema });
     }
   }
-  return specs.map((spec) => {
+  return specs;
+}
+
+/** Input controls from the package's argument metadata: Orchestrator's list of {name, type, required}
+ * or a JSON schema's properties (Podium's Python packages). */
+export function argumentFields(metadata) {
+  return argumentSpecs(metadata).map((spec) => {
     const numeric = /int|number|double|decimal/i.test(spec.type);
     const bool = /bool/i.test(spec.type);
     const control = bool ? h('input', { type: 'checkbox' }) : h('input', { type: numeric ? 'number' : 'text', required: spec.required, step: 'any' });

@@ -100,6 +100,39 @@ async function editTrigger(existing) {
   });
 }
 
+/** A queue trigger: jobs of a process started as items wait in a queue (one trigger per queue). */
+async function editQueueTrigger(existing) {
+  const releases = (await get('/odata/Releases', { $top: '500', $orderby: 'Name asc' })).value || [];
+  const queues = (await get('/odata/QueueDefinitions', { $top: '500', $orderby: 'Name asc' })).value || [];
+  if (!releases.length || !queues.length) { toast('A queue trigger needs a process and a queue in this folder.', 'warn'); return false; }
+  const number = (name, value, min) => h('input', { type: 'number', name, min: String(min), max: '10000', required: true, value: String(value) });
+  const name = h('input', { name: 'name', required: true, maxlength: '256', value: existing ? existing.Name : '' });
+  const release = select(releases.map((r) => [r.Id, r.Name]), existing ? existing.ReleaseId : releases[0].Id, { name: 'release' });
+  const queue = select(queues.map((q) => [q.Id, q.Name]), existing ? existing.QueueDefinitionId : queues[0].Id, { name: 'queue' });
+  const threshold = number('threshold', existing ? existing.ItemsActivationThreshold ?? 1 : 1, 1);
+  const perJob = number('perJob', existing ? existing.ItemsPerJobActivationTarget ?? 1 : 1, 1);
+  const maxJobs = number('maxJobs', existing ? existing.MaxJobsForActivation ?? 1 : 1, 1);
+  const onComplete = h('input', { type: 'checkbox', name: 'onComplete', checked: existing ? existing.ActivateOnJobComplete : false });
+  const args = h('textarea', { name: 'arguments', rows: '3', class: 'mono', placeholder: '{"name": "value"}', text: existing && existing.InputArguments ? existing.InputArguments : '' });
+  const body = h('div', { class: 'stack' }, field('Name', name), field('Process', release), field('Queue', queue),
+    field('Minimum items to start a job', threshold, 'New items waiting before the first job starts.'),
+    field('Items per job', perJob, 'One more job for each this many further items.'),
+    field('Most jobs at once', maxJobs, 'Pending and running jobs of this trigger, at most.'),
+    h('label', { class: 'check' }, onComplete, 'Check again each time a job ends'),
+    field('Input arguments (JSON)', args));
+  return dialog(existing ? `Edit ${existing.Name}` : 'Add queue trigger', body, 'Save', async () => {
+    const payload = {
+      Name: name.value.trim(), ReleaseId: Number(release.value), QueueDefinitionId: Number(queue.value), TimeZoneId: 'UTC',
+      Enabled: existing ? existing.Enabled : true, ItemsActivationThreshold: Number(threshold.value),
+      ItemsPerJobActivationTarget: Number(perJob.value), MaxJobsForActivation: Number(maxJobs.value),
+      ActivateOnJobComplete: onComplete.checked, InputArguments: args.value.trim() || null,
+    };
+    if (existing) await api('PUT', `/odata/ProcessSchedules(${existing.Id})`, { body: { ...existing, ...payload } });
+    else await post('/odata/ProcessSchedules', payload);
+    toast(`Queue trigger ${payload.Name} saved.`);
+  });
+}
+
 async function setEnabled(rows, enabled) {
   await post(`/odata/ProcessSchedules/${ACTION}.SetEnabled`, { enabled, scheduleIds: rows.map((r) => r.Id) });
   toast(`${rows.length} trigger(s) ${enabled ? 'enabled' : 'disabled'}.`);
@@ -110,7 +143,7 @@ export const triggersPage = (main) => renderList(main, {
   columns: [
     { field: 'Name', label: 'Name' },
     { field: 'ReleaseName', label: 'Process' },
-    { field: 'StartProcessCronSummary', label: 'Schedule', render: (t) => (t.QueueDefinitionId ? `Queue ${t.QueueDefinitionName || t.QueueDefinitionId}` : t.StartProcessCronSummary || t.StartProcessCron) },
+    { field: 'StartProcessCronSummary', label: 'Schedule', render: (t) => (t.QueueDefinitionId ? `Queue ${t.QueueDefinitionName || t.QueueDefinitionId}: from ${t.ItemsActivationThreshold ?? 1} item(s), a job per ${t.ItemsPerJobActivationTarget ?? 1}, at most ${t.MaxJobsForActivation ?? 1}` : t.StartProcessCronSummary || t.StartProcessCron) },
     { field: 'StartProcessNextOccurrence', label: 'Next run', render: (t) => (t.Enabled ? when(t.StartProcessNextOccurrence) : ''), sortField: 'StartProcessNextOccurrence' },
     { field: 'TimeZoneId', label: 'Time zone' },
     { field: 'CalendarName', label: 'Calendar' },
@@ -122,7 +155,8 @@ export const triggersPage = (main) => renderList(main, {
   }],
   actions: [
     { label: 'Add trigger', permission: 'Schedules.Create', primary: true, run: () => editTrigger(null) },
-    { label: 'Edit', permission: 'Schedules.Edit', needsSelection: true, run: (rows) => editTrigger(rows[0]) },
+    { label: 'Add queue trigger', permission: 'Schedules.Create', run: () => editQueueTrigger(null) },
+    { label: 'Edit', permission: 'Schedules.Edit', needsSelection: true, run: (rows) => (rows[0].QueueDefinitionId ? editQueueTrigger(rows[0]) : editTrigger(rows[0])) },
     { label: 'Enable', permission: 'Schedules.Edit', needsSelection: true, run: (rows) => setEnabled(rows, true) },
     { label: 'Disable', permission: 'Schedules.Edit', needsSelection: true, run: (rows) => setEnabled(rows, false) },
     { label: 'Run now', permission: 'Schedules.Edit', needsSelection: true, run: async (rows) => {
