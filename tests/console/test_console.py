@@ -469,3 +469,55 @@ def test_upload_versions_see_arguments_and_set_the_version(
     start.get_by_label("name *").wait_for()
     assert start.get_by_label("times").get_attribute("type") == "number"
     start.get_by_role("button", name="Cancel").click()
+
+
+def test_sessions_maintenance_mode_on_and_off(page: Any, console_server: dict[str, Any]) -> None:
+    http = console_server["orchestrator"].http
+    runtimes = f"/odata/Sessions/{NS}.GetMachineSessionRuntimes"
+    sign_in(page)
+    page.locator("nav#nav").get_by_role("link", name="Sessions").click()
+    row = page.get_by_role("row").filter(has_text="console-machine")
+    row.filter(has_text="Available").wait_for()
+    row.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Maintenance on").click()
+    dialog = page.get_by_role("dialog", name="Maintenance mode")
+    dialog.get_by_label("Running jobs").select_option(label="Let them finish")
+    dialog.get_by_role("button", name="Turn on").click()
+    row.filter(has_text="In maintenance").wait_for()
+    assert ok(http.get(runtimes))["value"][0]["MaintenanceMode"] == "Enabled"
+    shot(page, "sessions-maintenance")
+    row.get_by_role("checkbox").check()
+    page.get_by_role("button", name="Maintenance off").click()
+    page.wait_for_function("() => !document.body.innerText.includes('In maintenance')")
+    assert ok(http.get(runtimes))["value"][0]["MaintenanceMode"] == "Default"
+
+
+def test_a_queue_trigger_starts_a_job_when_an_item_arrives(page: Any, console_server: dict[str, Any]) -> None:
+    http = console_server["orchestrator"].http
+    queue = ok(http.post("/odata/QueueDefinitions", json={"Name": "Orders"}), 201)
+    sign_in(page)
+    page.locator("nav#nav").get_by_role("link", name="Triggers").click()
+    page.get_by_role("button", name="Add queue trigger").click()
+    editor = page.get_by_role("dialog", name="Add queue trigger")
+    editor.get_by_label("Name").fill("On orders")
+    editor.get_by_label("Process").select_option(label="hello")
+    editor.get_by_label("Queue").select_option(label="Orders")
+    editor.get_by_label("Minimum items to start a job").fill("1")
+    editor.get_by_label("Input arguments (JSON)").fill('{"name": "orders"}')
+    shot(page, "queue-trigger-editor")
+    editor.get_by_role("button", name="Save").click()
+    page.get_by_role("row").filter(has_text="On orders").filter(
+        has_text="Queue Orders: from 1 item(s)"
+    ).wait_for()
+    saved = ok(http.get("/odata/ProcessSchedules", params={"$filter": "Name eq 'On orders'"}))["value"][0]
+    assert saved["QueueDefinitionId"] == queue["Id"] and saved["ItemsActivationThreshold"] == 1
+    item = {"itemData": {"Name": "Orders", "Reference": "ORD-1", "SpecificContent": {}}}
+    ok(http.post(f"/odata/Queues/{NS}.AddQueueItem", json=item), 201)
+    jobs: list[dict[str, Any]] = []
+    for _ in range(150):
+        jobs = ok(http.get("/odata/Jobs", params={"$filter": "Source eq 'On orders'"}))["value"]
+        if jobs:
+            break
+        page.wait_for_timeout(200)
+    assert jobs and jobs[0]["SourceType"] == "Queue"
+    shot(page, "triggers-queue")

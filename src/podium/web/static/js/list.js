@@ -82,7 +82,9 @@ export function renderList(root, spec) {
       const value = filterControls[filter.name].value.trim();
       if (value !== '') clauses.push(filter.clause(value));
     }
-    const q = { $top: String(state.size), $skip: String(state.page * state.size), $count: 'true', $orderby: state.orderby };
+    // an operation answering a plain collection (spec.plain) pages with $top/$skip only
+    const q = spec.plain ? { $top: String(state.size), $skip: String(state.page * state.size) }
+      : { $top: String(state.size), $skip: String(state.page * state.size), $count: 'true', $orderby: state.orderby };
     if (clauses.length) q.$filter = clauses.map((c) => `(${c})`).join(' and ');
     if (spec.expand) q.$expand = spec.expand;
     if (spec.select) q.$select = spec.select;
@@ -96,9 +98,9 @@ export function renderList(root, spec) {
     for (const column of spec.columns) {
       const [field_, direction] = state.orderby.split(' ');
       const sorted = field_ === column.field;
-      const sortable = column.sort !== false && !column.render;
+      const sortable = !spec.plain && column.sort !== false && !column.render;
       const th = h('th', { scope: 'col', 'aria-sort': sorted ? (direction === 'asc' ? 'ascending' : 'descending') : null });
-      if (sortable || column.sortField) {
+      if (sortable || (column.sortField && !spec.plain)) {
         th.append(h('button', {
           type: 'button', class: 'link', text: `${column.label}${sorted ? (direction === 'asc' ? ' ▲' : ' ▼') : ''}`,
           onclick: () => {
@@ -126,13 +128,13 @@ export function renderList(root, spec) {
     }
     if (disposed) return;
     const rows = answer.value || [];
-    const total = answer['@odata.count'] ?? rows.length;
+    const total = answer['@odata.count'] ?? state.page * state.size + rows.length;
     const { row: headRow, selectable } = header();
     const body = h('tbody');
     for (const item of rows) {
       const tr = h('tr');
       if (selectable) {
-        const key = item.Id ?? item.Key;
+        const key = spec.rowKey ? spec.rowKey(item) : item.Id ?? item.Key;
         tr.append(h('td', {}, h('input', {
           type: 'checkbox', 'aria-label': `Select ${spec.rowLabel ? spec.rowLabel(item) : item.Name || item.DisplayName || item.Title || item.Reference || item.UserName || item.ReleaseName || key}`, checked: state.selected.has(key),
           onchange: (event) => { if (event.target.checked) state.selected.set(key, item); else state.selected.delete(key); },
@@ -149,11 +151,12 @@ export function renderList(root, spec) {
     clear(table).append(h('caption', { class: 'visually-hidden', text: spec.title }), h('thead', {}, headRow), body);
     const first = total ? state.page * state.size + 1 : 0;
     status.className = 'muted';
-    status.textContent = `${first}–${state.page * state.size + rows.length} of ${total}`;
+    const last = state.page * state.size + rows.length;
+    status.textContent = spec.plain ? (rows.length ? `${first}–${last}` : 'None') : `${first}–${last} of ${total}`;
     status.dataset.total = String(total);
     clear(pager).append(
       h('button', { type: 'button', class: 'secondary', text: '← Previous', disabled: state.page === 0, onclick: () => { state.page -= 1; refresh(); } }),
-      h('button', { type: 'button', class: 'secondary', text: 'Next →', disabled: first + rows.length - 1 >= total, onclick: () => { state.page += 1; refresh(); } }),
+      h('button', { type: 'button', class: 'secondary', text: 'Next →', disabled: spec.plain ? rows.length < state.size : first + rows.length - 1 >= total, onclick: () => { state.page += 1; refresh(); } }),
     );
     if (spec.live) timer = setTimeout(refresh, spec.live);
   }

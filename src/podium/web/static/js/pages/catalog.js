@@ -1,7 +1,7 @@
 // The plain lists: one declaration per entity set (columns, filters, actions), served by list.js.
 
 import { ACTION, api, can, get, literal, post } from '../api.js';
-import { dialog, field, h, toast, when } from '../dom.js';
+import { badge, dialog, field, h, select, toast, when } from '../dom.js';
 import { filters, renderList, stateBadge } from '../list.js';
 import { startJobDialog } from './jobs.js';
 
@@ -85,19 +85,32 @@ async function addMachine() {
   });
 }
 
+// Sessions as host runtimes (GetMachineSessionRuntimes): the only view that carries maintenance mode
 export const sessionsPage = (main) => renderList(main, {
-  title: 'Sessions', set: 'Sessions', orderby: 'Id desc', live: 5000,
+  title: 'Sessions', path: `/odata/Sessions/${ACTION}.GetMachineSessionRuntimes`, plain: true, live: 5000,
+  rowKey: (s) => s.SessionId, rowLabel: (s) => `${s.MachineName} on ${s.HostMachineName}`,
+  intro: h('p', { class: 'muted', text: 'A host in maintenance gets no new jobs; its running jobs finish, stop or are killed as chosen.' }),
   columns: [{ field: 'MachineName', label: 'Machine' }, { field: 'HostMachineName', label: 'Host' },
-    { field: 'State', label: 'State', render: (s) => stateBadge(s.State), sortField: 'State' }, { field: 'IsUnresponsive', label: 'Unresponsive', render: (s) => yes(s.IsUnresponsive) },
-    { field: 'MaintenanceMode', label: 'Maintenance' }, { field: 'ReportingTime', label: 'Last heartbeat', render: (s) => when(s.ReportingTime) }],
+    { field: 'ServiceUserName', label: 'Robot user' },
+    { field: 'Status', label: 'State', render: (s) => stateBadge(s.Status) }, { field: 'IsUnresponsive', label: 'Unresponsive', render: (s) => yes(s.IsUnresponsive) },
+    { field: 'MaintenanceMode', label: 'Maintenance', render: (s) => (s.MaintenanceMode === 'Enabled' ? badge('In maintenance', 'warn') : 'No') },
+    { field: 'UsedRuntimes', label: 'Runtimes in use', render: (s) => `${s.UsedRuntimes ?? 0} of ${s.Runtimes ?? 0}` },
+    { field: 'ReportingTime', label: 'Last heartbeat', render: (s) => when(s.ReportingTime) }],
   actions: [
-    { label: 'Maintenance on', permission: 'Robots.Edit', needsSelection: true, run: (rows) => maintenance(rows, 'Enabled') },
-    { label: 'Maintenance off', permission: 'Robots.Edit', needsSelection: true, run: (rows) => maintenance(rows, 'Default') },
+    { label: 'Maintenance on', permission: 'Robots.Edit', needsSelection: true, run: (rows) => maintenanceOn(rows) },
+    { label: 'Maintenance off', permission: 'Robots.Edit', needsSelection: true, run: (rows) => maintenance(rows, 'Default', null) },
   ],
 });
 
-async function maintenance(rows, mode) {
-  for (const row of rows) await post(`/odata/Sessions/${ACTION}.SetMaintenanceMode`, { sessionId: row.SessionId ?? row.Id, maintenanceMode: mode, stopJobsStrategy: null });
+async function maintenanceOn(rows) {
+  const strategy = select([['', 'Let them finish'], ['SoftStop', 'Stop them'], ['Kill', 'Kill them']], '', { name: 'stopJobsStrategy' });
+  return dialog('Maintenance mode', h('div', { class: 'stack' },
+    h('p', { text: `${rows.map((r) => r.HostMachineName || r.MachineName).join(', ')}: no new jobs until maintenance is turned off.` }),
+    field('Running jobs', strategy)), 'Turn on', async () => maintenance(rows, 'Enabled', strategy.value || null));
+}
+
+async function maintenance(rows, mode, stopJobsStrategy) {
+  for (const row of rows) await post(`/odata/Sessions/${ACTION}.SetMaintenanceMode`, { sessionId: row.SessionId, maintenanceMode: mode, stopJobsStrategy });
   toast(`Maintenance ${mode === 'Enabled' ? 'on' : 'off'}.`);
 }
 
