@@ -1,5 +1,6 @@
 // One list for every entity set: filters, sort by column, paging and the total count, all as OData query
-// options ($filter, $orderby, $top, $skip, $count=true) against the same API the SDK uses.
+// options ($filter, $orderby, $top, $skip; the total as $top=0&$count=true after the rows) against the same
+// API the SDK uses.
 
 import { api, can, literal } from './api.js';
 import { badge, clear, field, h, select, toast } from './dom.js';
@@ -34,7 +35,7 @@ export function stateBadge(value) {
 }
 
 export function renderList(root, spec) {
-  const state = { page: 0, size: spec.pageSize || 25, orderby: spec.orderby || 'Id desc', values: {}, selected: new Map() };
+  const state = { page: 0, size: spec.pageSize || 25, orderby: spec.orderby || 'Id desc', values: {}, selected: new Map(), generation: 0 };
   const filterControls = {};
   const status = h('p', { class: 'muted', role: 'status', 'aria-live': 'polite' });
   const table = h('table', { class: 'list' });
@@ -115,20 +116,25 @@ export function renderList(root, spec) {
     return { row, selectable };
   }
 
+  /** The rows first, without $count, then the total in a request of its own ($top=0): the page is drawn
+   * as soon as its rows are read, and counting a million jobs does not hold it back (the total follows). */
   async function refresh() {
     clearTimeout(timer);
     if (disposed) return;
+    const generation = ++state.generation;
+    const q = query();
+    const counted = '$count' in q;
+    if (counted) q.$count = 'false';  // Podium counts unless told not to
     let answer;
     try {
-      answer = await api('GET', spec.path || `/odata/${spec.set}`, { query: query() });
+      answer = await api('GET', spec.path || `/odata/${spec.set}`, { query: q });
     } catch (err) {
       status.textContent = err.message;
       status.className = 'error';
       return;
     }
-    if (disposed) return;
+    if (disposed || generation !== state.generation) return;
     const rows = answer.value || [];
-    const total = answer['@odata.count'] ?? state.page * state.size + rows.length;
     const { row: headRow, selectable } = header();
     const body = h('tbody');
     for (const item of rows) {
@@ -149,16 +155,43 @@ export function renderList(root, spec) {
       body.append(tr);
     }
     clear(table).append(h('caption', { class: 'visually-hidden', text: spec.title }), h('thead', {}, headRow), body);
-    const first = total ? state.page * state.size + 1 : 0;
-    status.className = 'muted';
+    const first = rows.length ? state.page * state.size + 1 : 0;
     const last = state.page * state.size + rows.length;
-    status.textContent = spec.plain ? (rows.length ? `${first}–${last}` : 'None') : `${first}–${last} of ${total}`;
-    status.dataset.total = String(total);
+    const next = h('button', { type: 'button', class: 'secondary', text: 'Next →', disabled: rows.length < state.size, onclick: () => { state.page += 1; refresh(); } });
     clear(pager).append(
       h('button', { type: 'button', class: 'secondary', text: '← Previous', disabled: state.page === 0, onclick: () => { state.page -= 1; refresh(); } }),
-      h('button', { type: 'button', class: 'secondary', text: 'Next →', disabled: spec.plain ? rows.length < state.size : first + rows.length - 1 >= total, onclick: () => { state.page += 1; refresh(); } }),
+      next,
     );
-    if (spec.live) timer = setTimeout(refresh, spec.live);
+    const showTotal = (total) => {
+      status.className = 'muted';
+      status.textContent = total === null ? `${first}–${last}` : `${first}–${last} of ${total}`;
+      if (total !== null) {
+        status.dataset.total = String(total);
+        next.disabled = last >= total;
+      }
+    };
+    // no count asked, or an empty first page (nothing matches): nothing more to ask
+    if (!counted || (!rows.length && state.page === 0)) {
+      showTotal(counted ? 0 : null);
+      if (spec.plain && !rows.length) status.textContent = 'None';
+    } else if (rows.length < state.size) {
+      showTotal(last);  // the last page: the total is known
+    } else {
+      status.className = 'muted';
+      status.textContent = `${first}–${last} of …`;
+      status.setAttribute('aria-busy', 'true');
+      try {
+        const filter = q.$filter ? { $filter: q.$filter } : {};  // the same rows, none of them read
+        const total = await api('GET', spec.path || `/odata/${spec.set}`, { query: { ...filter, $top: '0', $count: 'true' } });
+        if (disposed || generation !== state.generation) return;
+        showTotal(total['@odata.count'] ?? null);
+      } catch (err) {
+        if (generation === state.generation) showTotal(null);
+      } finally {
+        status.removeAttribute('aria-busy');
+      }
+    }
+    if (spec.live && generation === state.generation) timer = setTimeout(refresh, spec.live);
   }
 
   const api_ = { refresh, get selected() { return [...state.selected.values()]; } };
