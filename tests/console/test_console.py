@@ -18,7 +18,7 @@ import pytest
 
 from tests.console.conftest import HELLO, shot, sign_in
 from tests.e2e.robot_support import python_package
-from tests.e2e.servers import ok
+from tests.e2e.servers import ADMIN_PASSWORD, ok
 
 pytestmark = pytest.mark.e2e
 NS = "UiPath.Server.Configuration.OData"
@@ -78,21 +78,125 @@ def test_adding_queue_items_moves_the_chart(page: Any) -> None:
     shot(page, "queue")
 
 
+# WCAG 2.1 AA: text against the background it is drawn on, 4.5:1 (3:1 when large); disabled controls and
+# chart labels (an SVG with its own text alternative) are exempt
+CONTRAST = """() => {
+  const parse = (c) => { const p = (c.match(/rgba?\\(([^)]+)\\)/) || [])[1]; if (!p) return null;
+    const [r, g, b, a = 1] = p.split(',').map(Number); return { r, g, b, a }; };
+  const lum = ({ r, g, b }) => {
+    const f = (v) => { v /= 255; return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4; };
+    return 0.2126 * f(r) + 0.7152 * f(g) + 0.0722 * f(b); };
+  const under = (el) => { for (let e = el; e; e = e.parentElement) {
+    const c = parse(getComputedStyle(e).backgroundColor); if (c && c.a > 0.5) return c; }
+    return { r: 255, g: 255, b: 255, a: 1 }; };
+  const faint = (el) => { for (let e = el; e; e = e.parentElement) {
+    if (Number(getComputedStyle(e).opacity) < 0.1) return true; } return false; };
+  const bad = []; const seen = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  while (walker.nextNode()) {
+    const el = walker.currentNode.parentElement;
+    if (!walker.currentNode.textContent.trim() || seen.has(el)) continue;
+    seen.add(el);
+    if (!el.getClientRects().length || faint(el)) continue;
+    if (el.closest('svg, [hidden], .visually-hidden, button:disabled')) continue;
+    const style = getComputedStyle(el);
+    const [hi, lo] = [lum(parse(style.color)), lum(under(el))].sort((a, b) => b - a);
+    const ratio = (hi + 0.05) / (lo + 0.05);
+    const size = parseFloat(style.fontSize);
+    const large = size >= 24 || (size >= 18.66 && Number(style.fontWeight) >= 700);
+    const text = el.textContent.trim().slice(0, 30);
+    if (ratio < (large ? 3 : 4.5)) bad.push(`${el.tagName}.${el.className} '${text}' ${ratio.toFixed(2)}`);
+  }
+  return bad;
+}"""
+# every form control has a name a screen reader reads: a <label>, aria-label or aria-labelledby
+UNLABELLED = """() => [...document.querySelectorAll('input, select, textarea')]
+  .filter((el) => el.type !== 'hidden' && !(el.labels && el.labels.length) && !el.getAttribute('aria-label')
+    && !el.getAttribute('aria-labelledby'))
+  .map((el) => el.outerHTML.slice(0, 100))"""
+
+
+def accessibility_problems(page: Any, where: str) -> list[str]:
+    found = [f"{where}: contrast {item}" for item in page.evaluate(CONTRAST)]
+    return found + [f"{where}: no label {item}" for item in page.evaluate(UNLABELLED)]
+
+
 def test_every_page_opens(page: Any) -> None:
     sign_in(page)
+    # the checks can fail: grey on white and an input without a label are found
+    page.evaluate("""() => document.getElementById('main').append(
+      Object.assign(document.createElement('p'), { id: 'probe', textContent: 'faint', style: 'color: #aaa' }),
+      Object.assign(document.createElement('input'), { id: 'probe-input' }))""")
+    found = accessibility_problems(page, "probe")
+    assert any("'faint'" in f for f in found) and any("probe-input" in f for f in found), found
+    page.evaluate("() => ['probe', 'probe-input'].forEach((id) => document.getElementById(id).remove())")
     links = page.locator("nav#nav a")
     names = [links.nth(i).inner_text() for i in range(links.count())]
-    assert {"Jobs", "Queues", "Robots", "Users", "Folders", "Alerts", "Audit log"} <= set(names)
+    assert {"Jobs", "Queues", "Robots", "Users", "Folders", "Alerts", "Audit log", "Webhooks"} <= set(names)
+    problems: list[str] = []
     for name in names:
         page.locator("nav#nav").get_by_role("link", name=name, exact=True).click()
         page.get_by_role("heading", level=1).first.wait_for()
         page.wait_for_load_state("networkidle")
         assert page.locator("main .error").count() == 0, page.locator("main .error").all_inner_texts()
+        problems += accessibility_problems(page, name)
         shot(page, f"page-{name.lower().replace(' ', '-')}")
+    # the dialogs with the most controls
+    for name, button in (("Webhooks", "Add webhook"), ("Jobs", "Start job"), ("Triggers", "Add trigger")):
+        page.locator("nav#nav").get_by_role("link", name=name, exact=True).click()
+        page.get_by_role("button", name=button).click()
+        page.get_by_role("dialog").wait_for()
+        page.wait_for_load_state("networkidle")
+        problems += accessibility_problems(page, f"{name} dialog")
+        page.keyboard.press("Escape")
+        page.get_by_role("dialog").wait_for(state="detached")
+    assert problems == []
     page.set_viewport_size({"width": 390, "height": 844})
-    page.locator("nav#nav").get_by_role("link", name="Jobs", exact=True).click()
-    page.get_by_role("heading", name="Jobs").wait_for()
-    shot(page, "jobs-phone")
+    for name in ("Jobs", "Webhooks", "Processes"):
+        page.locator("nav#nav").get_by_role("link", name=name, exact=True).click()
+        page.get_by_role("heading", name=name).wait_for()
+        page.wait_for_load_state("networkidle")
+        # nothing wider than the phone: the page never scrolls sideways
+        assert page.evaluate("document.documentElement.scrollWidth") <= 390
+        shot(page, f"{name.lower()}-phone")
+
+
+def test_keyboard_only(page: Any) -> None:
+    """Sign in, reach a section, open a dialog and leave it, all without a mouse."""
+    page.goto("/")
+    page.get_by_label("User name or e-mail").wait_for()
+    assert page.evaluate("document.activeElement.name") == "username"  # the form starts where one types
+    page.keyboard.type("admin")
+    page.keyboard.press("Tab")
+    page.keyboard.type(ADMIN_PASSWORD)
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Home").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.activeElement.id") == "main"  # a page starts at its content
+    for _ in range(40):  # the sections come before the content
+        page.keyboard.press("Shift+Tab")
+        if page.evaluate("document.activeElement.textContent") == "Webhooks":
+            break
+    else:
+        pytest.fail("no Shift+Tab reaches the Webhooks link")
+    page.keyboard.press("Enter")
+    page.get_by_role("heading", name="Webhooks").wait_for()
+    for _ in range(20):
+        page.keyboard.press("Tab")
+        if page.evaluate("document.activeElement.textContent") == "Add webhook":
+            break
+    else:
+        pytest.fail("no Tab reaches Add webhook")
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog", name="Add webhook")
+    dialog.wait_for()
+    assert page.evaluate("document.activeElement.name") == "name"  # focus moved into the dialog
+    page.keyboard.press("Escape")
+    dialog.wait_for(state="detached")
+    # a visible focus ring on what has focus
+    page.keyboard.press("Tab")
+    outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
+    assert outline not in ("none", ""), outline
 
 
 def test_a_folder_only_user_sees_only_their_folder(
