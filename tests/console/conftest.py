@@ -63,7 +63,8 @@ def console_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[st
     """A server on its embedded default (SQLite) with a machine, its robot running, and process 'hello';
     webhook delivery on, to local addresses too."""
     data = tmp_path_factory.mktemp("console")
-    url = f"sqlite:///{data / 'podium.db'}"
+    # PODIUM_CONSOLE_DATABASE_URL: an empty database of another backend (the server migrates it)
+    url = os.environ.get("PODIUM_CONSOLE_DATABASE_URL") or f"sqlite:///{data / 'podium.db'}"
     settings = {name.removeprefix("PODIUM_").lower(): value for name, value in SERVER_ENV.items()}
     # webhooks reach the test's own receiver on 127.0.0.1, delivered by the server's services (the
     # suite turns them off by default: tests/conftest.py)

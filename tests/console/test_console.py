@@ -492,6 +492,22 @@ def test_a_webhook_pinged_with_its_delivery_log_and_a_redelivery(
     assert again[0] == again[1]  # the same body, as first sent
     shot(page, "webhook-delivery-log")
 
+    # edit: disabled, all events, the secret removed (write-only: the editor never shows it)
+    page.get_by_role("button", name="Edit").click()
+    editor = page.get_by_role("dialog", name="Edit webhook Receiver")
+    assert editor.get_by_label("Secret", exact=True).input_value() == ""
+    editor.get_by_label("Enabled").uncheck()
+    editor.get_by_label("All events, including those added later").check()
+    editor.get_by_label("Remove the secret").check()
+    editor.get_by_role("button", name="Save").click()
+    page.locator('dd[data-field="State"]', has_text="Disabled").wait_for()
+    changed = ok(http.get(f"/odata/Webhooks({saved['Id']})"))
+    assert changed["Enabled"] is False and changed["SubscribeToAllEvents"] is True
+    page.get_by_role("button", name="Ping").click()  # sent even when disabled, now unsigned
+    page.locator("table.list tbody tr", has_text="ping").nth(1).wait_for()
+    pings = [signed for body, signed in receiver.received if body["Type"] == "ping"]
+    assert pings == [True, False]
+
     page.get_by_role("button", name="Delete").click()
     page.get_by_role("dialog", name="Delete webhook").get_by_role("button", name="Delete").click()
     page.get_by_role("heading", name="Webhooks").wait_for()
