@@ -662,3 +662,31 @@ def test_home_shows_queue_sla_risk(page: Any, console_server: dict[str, Any]) ->
     row.wait_for()
     assert row.locator("td").all_inner_texts() == ["Claims", "120 min", "2", "1"]
     shot(page, "home-sla")
+
+
+def test_machine_keys_only_for_those_who_may_edit_machines(page: Any, console_server: dict[str, Any]) -> None:
+    http = console_server["orchestrator"].http
+    viewer = {
+        "Name": "MachineViewer",
+        "Type": "Tenant",
+        "Permissions": [{"Name": "Machines.View", "IsGranted": True}],
+    }
+    role = ok(http.post("/odata/Roles", json=viewer), 201)
+    user = ok(http.post("/odata/Users", json={"UserName": "looker", "Password": "looker-pass-1"}), 201)
+    ok(http.post(f"/odata/Users({user['Id']})/{NS}.AssignRoles", json={"roleIds": [role["Id"]]}), 204)
+    key = ok(http.get("/odata/Machines", params={"$filter": "Name eq 'console-machine'"}))["value"][0][
+        "LicenseKey"
+    ]
+
+    sign_in(page)
+    page.locator("nav#nav").get_by_role("link", name="Machines").click()
+    page.get_by_role("cell", name=key).wait_for()  # an administrator sees the key
+    page.get_by_role("button", name="Sign out").click()
+
+    sign_in(page, "looker", "looker-pass-1")
+    page.locator("nav#nav").get_by_role("link", name="Machines").click()
+    page.get_by_role("cell", name="console-machine", exact=True).wait_for()
+    assert page.get_by_role("columnheader", name="Machine key").count() == 0
+    assert key not in page.content()
+    assert page.get_by_role("button", name="Add machine").count() == 0
+    shot(page, "machines-viewer")
