@@ -118,7 +118,7 @@ async def folder_by_key(ctx: RequestContext, call: ActionCall) -> Any:
     return entity(ctx, "Folders", page.rows[0])
 
 
-def _roles_per_folder(value: Any) -> list[tuple[int, list[int]]]:
+def roles_per_folder(value: Any) -> list[tuple[int, list[int]]]:
     """(FolderId, RoleIds) of each RolesPerFolder item."""
     items = []
     for item in inputs.json_list(value, "RolesPerFolder"):
@@ -136,7 +136,7 @@ async def assign_folder_users(ctx: RequestContext, call: ActionCall) -> None:
     body = inputs.json_object(require_body(call).get("assignments"), "assignments")
     user_ids = inputs.json_list(body.get("UserIds"), "UserIds")
     user_ids = inputs.id_list(user_ids, "UserIds", allow_empty=True, what="user ids")
-    per_folder = _roles_per_folder(body.get("RolesPerFolder"))
+    per_folder = roles_per_folder(body.get("RolesPerFolder"))
     async with ctx.state.db.write() as conn:
         await require_users(conn, ctx.tenant_id, user_ids, "UserIds")
         for folder_id, role_ids in per_folder:
