@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import inputs
 from podium.db import schema
-from podium.domain import enums, releases
+from podium.domain import enums, release_retention, releases
 from podium.errors import bad_request
 from podium.http.context import RequestContext
 from podium.odata import service
@@ -46,6 +46,7 @@ async def _first_version(
     body: Mapping[str, Any],
 ) -> None:
     await releases.append_version(conn, release_id, values["process_version"], values["name"])
+    await release_retention.add_default(conn, {**values, "id": release_id})  # the built-in policy
 
 
 RELEASES = area.add(

@@ -114,7 +114,7 @@ async def _policies(conn: AsyncConnection) -> list[Mapping[str, Any]]:
     return [dict(row._mapping) for row in await conn.execute(query)]
 
 
-def _write_archive(folder: Path, now: dt.datetime, rows: list[dict[str, Any]]) -> Path:
+def write_archive(folder: Path, now: dt.datetime, rows: list[dict[str, Any]]) -> Path:
     """Writes the JSON lines to a new file, flushed to disk before the rows are deleted."""
     folder.mkdir(parents=True, exist_ok=True)
     path = folder / f"{now:%Y%m%dT%H%M%S%fZ}-{rows[0]['Id']}.jsonl"
@@ -220,7 +220,7 @@ async def _sweep_batch(
         ids = [int(row["id"]) for row in rows]
         if policy["action"] == RETENTION_ARCHIVE:
             folder = archive_folder(data_dir, int(policy["tenant_id"]), queue_id)
-            report.files.append(_write_archive(folder, utcnow(), [to_json(dict(row)) for row in rows]))
+            report.files.append(write_archive(folder, utcnow(), [to_json(dict(row)) for row in rows]))
             report.archived[queue_id] = report.archived.get(queue_id, 0) + len(ids)
         await conn.execute(delete(queue_items).where(queue_items.c.id.in_(ids)))
     report.deleted[queue_id] = report.deleted.get(queue_id, 0) + len(ids)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from podium.services import (
     audit_retention,
+    job_retention,
     job_timers,
     queue_abandon,
     queue_retention,
@@ -24,6 +25,7 @@ SERVICES: tuple[Service, ...] = (
     job_timers.SERVICE,
     queue_sla.SERVICE,
     audit_retention.SERVICE,
+    job_retention.SERVICE,
     triggers.SERVICE,
     queue_triggers.SERVICE,
     webhooks.FANOUT,
