@@ -618,6 +618,31 @@ def environment_folder_user_and_role_actions(api: Api, tenants: tuple[Tenant, Te
         assert_error(
             api.get(f"/odata/Roles/{NS}.GetUserIdsForRole(key={other.ids['Roles']})", token=tok), 400
         )
+        other_folder, other_release = other.ids["Folders"], other.ids["Releases"]
+        for url in (  # folder users, job retention and execution media (issue 15)
+            f"/odata/Folders/{NS}.GetUsersForFolder(key={other_folder},includeInherited=true)",
+            f"/odata/OrganizationUnits/{NS}.GetUserIdsForUnit(key={other_folder})",
+            f"/odata/OrganizationUnits/{NS}.GetUsersForUnit(key={other_folder})",
+            f"/odata/ReleaseRetention({other_release})",
+            f"/odata/ExecutionMedia/{NS}.DownloadMediaByJobId(jobId={other.jobs[0]})",
+        ):
+            assert_error(api.get(url, token=tok), 404)
+        unit_users = {"addedUserIds": [me.ids["Users"]]}
+        assert_error(
+            api.post(f"/odata/OrganizationUnits({other_folder})/{NS}.SetUsers", unit_users, token=tok), 404
+        )
+        foreign = {"addedUserIds": [other.ids["Users"]]}
+        assert_error(
+            api.post(f"/odata/OrganizationUnits({me.ids['Folders']})/{NS}.SetUsers", foreign, token=tok), 400
+        )
+        domain_user = {"UserName": "alice", "RolesPerFolder": [{"FolderId": other_folder, "RoleIds": []}]}
+        assign_domain = f"/odata/Folders/{NS}.AssignDomainUser"
+        assert_error(api.post(assign_domain, {"assignment": domain_user}, token=tok), 400)
+        policy = {"Action": "None", "Period": 5}
+        assert_error(api.put(f"/odata/ReleaseRetention({other_release})", policy, token=tok), 404)
+        assert_error(api.delete(f"/odata/ReleaseRetention({other_release})", token=tok), 404)
+        media = {"jobId": other.jobs[0]}
+        assert_error(api.post(f"/odata/ExecutionMedia/{NS}.DeleteMediaByJobId", media, token=tok), 404)
         assert_error(
             api.client.delete(
                 f"/api/PersonalAccessTokens/{other.ids['Token']}", headers={"Authorization": f"Bearer {tok}"}

@@ -26,7 +26,7 @@ from podium.robot import suspension
 from podium.robot.cache import PackageCache
 from podium.robot.messages import Assignment, Command
 from podium.robot.protocol import Connection, Credentials, Protocol, RobotSession, SessionLost
-from podium.robot.runner import JobProcess, JobSpec, Outcome, runtime_shim
+from podium.robot.runner import JobProcess, JobSpec, Outcome, last_screenshot, runtime_shim
 
 log = logging.getLogger("podium.robot")
 LOG_BATCH = 100
@@ -166,11 +166,24 @@ class RobotWorker:
                     self.robot, key, "Faulted", None, f"The job cannot wait: {refused}"
                 )
         else:
+            if state == "Faulted":
+                await self.upload_screenshot(key)
             await self.protocol.report(self.robot, key, state, outcome.output, outcome.info)
         await asyncio.to_thread(shutil.rmtree, self.agent.options.cache_dir / "jobs" / key / "content", True)
         self.processes.pop(key, None)
         self.robot.running.pop(key, None)
         self.changed.set()
+
+    async def upload_screenshot(self, key: str) -> None:
+        """The newest screenshot the faulted job left in its screenshots folder (``runner.SCREENSHOTS``),
+        uploaded before its result is reported (so that it is there once the job shows Faulted); a
+        failed upload is logged, the report goes on."""
+        process = self.processes.get(key)
+        if process is None:  # the job never ran (its package could not be prepared)
+            return
+        screenshot = await asyncio.to_thread(last_screenshot, process.screenshots)
+        if screenshot is not None:
+            await self.protocol.upload_media(self.robot, key, screenshot)
 
     async def _execute(self, job: Assignment) -> Outcome:
         agent = self.agent

@@ -182,6 +182,24 @@ class Protocol:
         except httpx.TransportError as error:
             log.warning("could not send %d log entries: %s", len(entries), error)
 
+    async def upload_media(self, robot: RobotSession, key: str, path: Path) -> bool:
+        """Uploads a screenshot of the job as its execution media; False (logged) when it could not."""
+        content_type = "image/png" if path.suffix.lower() == ".png" else "image/jpeg"
+        try:
+            response = await self.http.post(
+                f"/api/robot/jobs/{key}/media",
+                params={"name": path.name},
+                content=path.read_bytes(),
+                headers={"Authorization": f"Bearer {robot.token}", "Content-Type": content_type},
+            )
+        except (OSError, httpx.HTTPError) as error:
+            log.warning("could not upload the screenshot of job %s: %s", key, error)
+            return False
+        if response.status_code >= 400:
+            log.warning("Podium refused the screenshot of job %s: %s", key, response.text[:300])
+            return False
+        return True
+
     async def download(self, job: Assignment, target: Path) -> None:
         """The job's package (``DownloadPackage(key='<id>:<version>')``) with the job's own token."""
         key = f"{job.process_key}:{job.process_version}"

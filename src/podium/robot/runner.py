@@ -38,6 +38,10 @@ LEVEL_PREFIXES = {
     "FATAL": "Fatal",
 }
 SECRET_VARIABLES = ("PODIUM_MACHINE_KEY", "PODIUM_CLIENT_SECRET", "UNATTENDED_USER_ACCESS_TOKEN")
+# where a job leaves screenshots, relative to its working directory (PODIUM_SCREENSHOTS_DIR names it): the
+# newest one is uploaded as the job's execution media when the job faults
+SCREENSHOTS = Path(".podium") / "screenshots"
+SCREENSHOT_SUFFIXES = (".png", ".jpg", ".jpeg")
 
 
 @dataclass
@@ -72,6 +76,18 @@ def line_level(text: str, stream: str) -> tuple[str, str]:
         if head.startswith(prefix) and text.lstrip()[len(prefix) : len(prefix) + 1] in (":", " ", "]", "|"):
             return level, text
     return ("Error" if stream == "stderr" else "Info"), text
+
+
+def last_screenshot(folder: Path) -> Path | None:
+    """The newest PNG or JPEG file directly in ``folder`` (by modification time, then name), if any."""
+    if not folder.is_dir():
+        return None
+    found = [
+        (path.stat().st_mtime_ns, path.name, path)
+        for path in folder.iterdir()
+        if path.suffix.lower() in SCREENSHOT_SUFFIXES and path.is_file() and not path.is_symlink()
+    ]
+    return max(found)[2] if found else None
 
 
 def job_environment(spec_env: dict[str, str], shim_dir: Path) -> dict[str, str]:
@@ -167,6 +183,7 @@ class JobProcess:
             self.uipath_files.log.parent if spec.kind == "uipath-python" else spec.work_dir / "podium-state"
         )
         self.stop_file = spec.work_dir / "stop"
+        self.screenshots = spec.content_dir / SCREENSHOTS
         self.stop_asked = False
         self.killed = False
         self.process: asyncio.subprocess.Process | None = None
@@ -184,6 +201,7 @@ class JobProcess:
             PODIUM_ENTRY_FILE=str(self.spec.content_dir / self.spec.entry_point),
             PODIUM_SUSPEND_FILE=str(self.files["suspend"]),
             PODIUM_RESUME_FILE=str(self.state_dir / suspension.WAITS_FILE),
+            PODIUM_SCREENSHOTS_DIR=str(self.screenshots),
         )
         if self.spec.function:
             env["PODIUM_FUNCTION"] = self.spec.function
