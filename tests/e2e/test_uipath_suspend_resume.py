@@ -48,7 +48,7 @@ from tests.e2e.test_sdk_jobs import SDK_ENVIRONMENT, podium_server
 
 pytestmark = pytest.mark.e2e
 
-DEPENDENCIES = ["uipath-langchain>=0.18.51, <0.19.0", "uipath>=2.14.44, <2.15.0"]
+DEPENDENCIES = ["uipath-langchain==0.18.51", "uipath>=2.14.44, <2.15.0"]
 PYPROJECT = f"""[project]
 name = "hitl"
 version = "0.0.1"
