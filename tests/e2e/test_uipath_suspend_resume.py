@@ -8,7 +8,8 @@ no resumable storage (``get_storage`` is None) and does not wrap it in ``UiPathR
 runtime's interrupt model (``CreateTask``/``WaitTask``/``InvokeProcess``/``WaitJob`` in
 ``uipath.platform.common``) is served by the framework integrations. The one UiPath documents for it is
 ``uipath-langchain``: a graph node calls LangGraph's ``interrupt(CreateTask(...))`` or
-``interrupt(InvokeProcess(...))``, the runtime creates the task / starts the job with the SDK, stores
+``interrupt(InvokeProcess(...))`` (or any other value: an API trigger saved with ``SaveExternalTrigger``,
+met by the SDK's ``jobs.resume``), the runtime creates the task / starts the job with the SDK, stores
 its trigger and the graph's checkpoint in ``__uipath/state.db`` and reports ``"status": "suspended"``
 with ``resumeTriggers``; ``uipath run <entry> --resume`` reads the task / job back and continues.
 So the project here is a LangGraph project (written by hand: ``uipath new`` writes a functions one),
@@ -57,7 +58,12 @@ authors = [{{ name = "Podium e2e" }}]
 requires-python = ">=3.11"
 dependencies = {json.dumps(DEPENDENCIES)}
 """
-GRAPHS = {"approval": "./graphs.py:approval", "parent": "./graphs.py:parent", "child": "./graphs.py:child"}
+GRAPHS = {
+    "approval": "./graphs.py:approval",
+    "parent": "./graphs.py:parent",
+    "child": "./graphs.py:child",
+    "question": "./graphs.py:question",
+}
 CODE = """
 from typing import Any
 
@@ -122,7 +128,17 @@ def shout(state: ChildIn) -> ChildOut:
     return {"word": state["word"], "shout": state["word"].upper() + "!"}
 
 
+class QuestionOut(TypedDict):
+    word: str
+    answer: Any
+
+
+def wait_for_answer(state: ChildIn) -> QuestionOut:
+    return {"word": state["word"], "answer": interrupt({"question": f"why {state['word']}?"})}
+
+
 approval = one_node("ask", ask, ApprovalOut, ApprovalIn)
+question = one_node("wait", wait_for_answer, QuestionOut, ChildIn)
 parent = one_node("call", call, ParentOut, ParentIn)
 child = one_node("shout", shout, ChildOut, ChildIn)
 """
@@ -243,7 +259,7 @@ def test_a_job_waiting_for_a_task_frees_its_robot_and_outlives_it(
         assert finished["StartTime"] == suspended["StartTime"]  # one job, two runs
 
 
-def test_a_job_invoking_another_process_waits_for_its_output(
+def test_jobs_waiting_for_another_job_and_for_a_payload(
     database_url: str, tmp_path: Path, package: bytes, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     for name, value in SERVER_ENV.items():
@@ -255,18 +271,34 @@ def test_a_job_invoking_another_process_waits_for_its_output(
 
         with robot_agent(base, machine["Key"], tmp_path / "robot"):
             wait_sessions(orchestrator, 1)
+            # interrupt(InvokeProcess): the runtime starts the child and the parent waits for its output
             [parent_id] = orchestrator.start("parent", {"word": "podium"})
             finished = orchestrator.wait(parent_id, seconds=120)
             assert finished["State"] == "Successful", finished["Info"]
+            jobs = orchestrator.ok(orchestrator.http.get(f"{ODATA}/Jobs", params={"$orderby": "Id"}))["value"]
+            [child] = [j for j in jobs if j["Id"] != parent_id]
+            assert (child["ReleaseName"], child["State"]) == ("child", "Successful")
+            assert json.loads(finished["OutputArguments"]) == {
+                "word": "podium",
+                "child": {"word": "podium", "shout": "PODIUM!"},
+            }
+            events = orchestrator.ok(
+                orchestrator.http.get(f"{ODATA}/JobTriggers/{NS}.GetWithWaitEvents(jobId={parent_id})")
+            )["value"]
+            assert [(e["TriggerType"], e["ItemId"]) for e in events] == [("Job", child["Id"])]
 
-        jobs = orchestrator.ok(orchestrator.http.get(f"{ODATA}/Jobs", params={"$orderby": "Id"}))["value"]
-        [child] = [j for j in jobs if j["Id"] != parent_id]
-        assert (child["ReleaseName"], child["State"]) == ("child", "Successful")
-        assert json.loads(finished["OutputArguments"]) == {
-            "word": "podium",
-            "child": {"word": "podium", "shout": "PODIUM!"},
-        }
-        events = orchestrator.ok(
-            orchestrator.http.get(f"{ODATA}/JobTriggers/{NS}.GetWithWaitEvents(jobId={parent_id})")
-        )["value"]
-        assert [(e["TriggerType"], e["ItemId"]) for e in events] == [("Job", child["Id"])]
+            # interrupt(<a value>): an API trigger (SaveExternalTrigger); the SDK's jobs.resume delivers
+            [asking] = orchestrator.start("question", {"word": "now"})
+            waiting = orchestrator.wait(asking, {"Suspended", "Successful", "Faulted", "Stopped"}, 120)
+            assert waiting["State"] == "Suspended", waiting["Info"]
+            for name in SDK_ENVIRONMENT:
+                monkeypatch.delenv(name, raising=False)
+            monkeypatch.setenv("UIPATH_TELEMETRY_ENABLED", "false")
+            monkeypatch.chdir(tmp_path)
+            from uipath.platform import UiPath
+
+            sdk = UiPath(base_url=f"{base}/podium/Default", secret=orchestrator.token)
+            sdk.jobs.resume(job_id=str(asking), folder_path="Shared", payload={"because": 42})
+            answered = orchestrator.wait(asking, seconds=120)
+            assert answered["State"] == "Successful", answered["Info"]
+            assert json.loads(answered["OutputArguments"]) == {"word": "now", "answer": {"because": 42}}
