@@ -18,6 +18,7 @@ from sqlalchemy.engine import Engine
 
 from podium.config import Settings
 from podium.db.engine import Database
+from podium.db.schema_audit import audit_log_entities, audit_logs
 from podium.db.schema_queues import queue_item_events, queue_items
 from podium.domain import queue_retention
 from podium.domain.crypto import Keyring, KeyringError, key_file, read_key_file, sealed_key_id
@@ -67,7 +68,9 @@ def _stored(db: Engine) -> list[Any]:
 
 
 def _database_bytes(database_url: str, db: Engine) -> bytes:
-    stored = repr(_stored(db)).encode()
+    with db.connect() as conn:  # the audit log keeps the bodies of edits (an item's SpecificContent)
+        audited = [conn.execute(select(table)).all() for table in (audit_logs, audit_log_entities)]
+    stored = repr([*_stored(db), *audited]).encode()
     if database_url.startswith("sqlite"):
         path = Path(database_url.removeprefix("sqlite:///"))
         wal = path.with_name(path.name + "-wal")

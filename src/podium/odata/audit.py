@@ -23,6 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from podium.db import commit_hooks
 from podium.domain import audit_logs
 from podium.domain.audit_logs import Actor, Detail, Entry
+from podium.domain.crypto import is_sealed
 from podium.odata.model import EntitySet, Scope
 
 if TYPE_CHECKING:
@@ -64,6 +65,7 @@ async def entity_written(
     A host user's writes (Tenants) have no tenant's audit log to go to: not audited."""
     if ctx.principal.tenant_id == 0:
         return
+    body = _masked(entity_set, row, body)
     commit_hooks.consume()  # an action that creates through the generic layer gets this entry only
     name = audit_logs.entity_name(entity_set.type_name)
     entity_id = _entity_id(row.get("id"))
@@ -85,6 +87,21 @@ async def entity_written(
     await audit_logs.write(conn, entry)
     if action == "Delete" and entity_set.table.name == "users" and entity_id is not None:
         await audit_logs.user_deleted(conn, ctx.tenant_id, entity_id)
+
+
+SEALED_MASK = "(encrypted)"
+
+
+def _masked(entity_set: EntitySet, row: Mapping[str, Any], body: Any) -> Any:
+    """The body with the values of sealed fields masked when the row is stored sealed (an encrypted
+    queue's item): the audit log must not keep in clear what the row keeps encrypted."""
+    sealed = entity_set.sealed
+    if sealed is None or not isinstance(body, Mapping) or not any(is_sealed(v) for v in row.values()):
+        return body
+    return {
+        name: SEALED_MASK if name in sealed.fields and value is not None else value
+        for name, value in body.items()
+    }
 
 
 def about(
