@@ -33,6 +33,7 @@ from podium.api import (
     job_triggers,
     jobs,
     libraries,
+    licenses,
     machine_admin,
     machines,
     package_feeds,
@@ -70,6 +71,7 @@ from podium.odata.routes import router as odata_router
 AREAS: tuple[Area, ...] = (
     account.area,
     tenants.area,
+    licenses.area,
     external_apps.area,
     users.area,
     roles.area,

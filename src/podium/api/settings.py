@@ -5,7 +5,7 @@
 anywhere), ``PUT /odata/Settings('<name>')`` and ``UpdateBulk`` change values (each checked against its
 key: an unknown name or a value of the wrong type is a 400 and nothing is written), ``DeleteBulk`` puts
 keys back to their defaults. The ``Get*`` functions answer what Podium has: its authentication keys, its
-web keys, time zones, languages, the licence use (``domain/license.py``). Podium takes no licence, sends
+web keys, time zones, languages, the licence use (``domain/licensing.py``). Podium takes no licence, sends
 no mail and updates no robots: those actions answer 400 saying so.
 
 Permissions: Settings.View to read, Settings.Edit to change; a user's own setting (UpdateUserSetting)

@@ -12,6 +12,7 @@ from podium.db import (
     schema_host,  # noqa: F401
     schema_job_triggers,  # noqa: F401
     schema_jobs,  # noqa: F401
+    schema_licensing,  # noqa: F401
     schema_packages,  # noqa: F401
     schema_process_schedules,  # noqa: F401
     schema_queues,  # noqa: F401

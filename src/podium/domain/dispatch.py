@@ -4,7 +4,9 @@ A robot takes the Pending (and Resumed: ``domain.job_triggers``) jobs assigned t
 unassigned ones (JobsCount strategy, or resumed without ResumeOnSameContext) of the releases it may
 run: the robots of the release's environment, or, for a release without an environment, the robots
 of its folder (as ``domain.jobs.eligible_robot_ids``). It runs at most its
-session's capacity at once (one job unless configured otherwise).
+session's capacity at once (one job unless configured otherwise). A robot whose machine has the runtimes
+of its type disabled for licensing (``LicensesRuntime ToggleEnabled``, ``domain/licensing.py``) takes
+nothing, like a disabled robot or one in maintenance.
 """
 
 from __future__ import annotations
@@ -13,10 +15,11 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, and_, func, or_, select
+from sqlalchemy import Select, and_, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import environment_robots, folder_robots, folders, jobs, releases, robots
+from podium.db.schema_licensing import disabled_runtimes
 from podium.db.schema_robots import robot_sessions
 from podium.domain import job_claims
 from podium.domain.enums import JobState
@@ -78,8 +81,16 @@ async def claim_for_robot(
     the same free slot; the candidates are locked (``SKIP LOCKED`` on PostgreSQL) and claimed by one
     UPDATE that checks the state again.
     """
+    runtime_disabled = (
+        exists()
+        .where(
+            disabled_runtimes.c.machine_id == robot_sessions.c.machine_id,
+            disabled_runtimes.c.robot_type == robots.c.type,
+        )
+        .label("runtime_disabled")
+    )
     query = (
-        select(robot_sessions, robots.c.enabled, robots.c.name.label("robot_name"))
+        select(robot_sessions, robots.c.enabled, robots.c.name.label("robot_name"), runtime_disabled)
         .join(robots, robots.c.id == robot_sessions.c.robot_id)
         .where(
             robot_sessions.c.robot_id == robot_id,
@@ -92,7 +103,7 @@ async def claim_for_robot(
     session = (await conn.execute(query)).mappings().first()
     if session is None:
         raise session_gone()
-    if not session["enabled"] or session["maintenance_mode"]:  # maintenance: no new jobs
+    if not session["enabled"] or session["maintenance_mode"] or session["runtime_disabled"]:  # no new jobs
         return []
     running = (
         await conn.execute(

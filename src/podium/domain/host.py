@@ -2,8 +2,9 @@
 
 A host user belongs to no tenant (table ``host_users``). It signs in like a tenant's user, with the
 tenancy name ``Host`` (which no tenant may take), and its token (kind ``host``, tenant id 0) is good for
-the host operations only: ``/odata/Tenants`` (``Tenants.*``). Every other route refuses it
-(``http/context.py``), so a host administrator never reads or writes a tenant's data.
+the host operations only: ``/odata/Tenants`` (``Tenants.*``) and ``/odata/HostLicenses`` (``License.*``:
+the sum of the tenants' licence use). Every other route refuses it (``http/context.py``), so a host
+administrator never reads or writes a tenant's data.
 
 The first start creates the host administrator ``admin`` (``podium serve``, ``cli._bootstrap``), with
 the password of ``PODIUM_HOST_ADMIN_PASSWORD`` or a generated one printed once to the console.
@@ -24,7 +25,9 @@ from podium.db.types import utcnow
 
 HOST_TENANCY = "Host"  # the tenancy name a host user signs in with
 HOST_ADMIN = "admin"
-HOST_PERMISSIONS = frozenset({"Tenants.View", "Tenants.Create", "Tenants.Edit", "Tenants.Delete"})
+HOST_PERMISSIONS = frozenset(
+    {"Tenants.View", "Tenants.Create", "Tenants.Edit", "Tenants.Delete", "License.View", "License.Edit"}
+)
 
 
 @dataclass(frozen=True)

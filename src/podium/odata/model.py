@@ -16,8 +16,11 @@ from sqlalchemy import ColumnElement, Table
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncConnection
+    from starlette.requests import Request
+    from starlette.responses import Response
 
     from podium.http.context import RequestContext
+    from podium.odata.path import ResourcePath
 
 
 class Edm(enum.StrEnum):
@@ -179,6 +182,11 @@ class EntitySet:
     lookups: list[Navigation] = field(default_factory=list)
     # served to host users only (Tenants), who are served nothing else (``odata/routes.py``)
     host_only: bool = False
+    # rows computed, not stored (HostLicenses, LicensesRuntime): every request on the set that is not one
+    # of its operations (list, get, delete, $count) is this handler's instead of the generic layer's
+    serve: Callable[[RequestContext, Request, ResourcePath], Awaitable[Response]] | None = None
+    # the set has its operations only: no list/get of its own in the OpenAPI document (LicensesRuntime)
+    operations_only: bool = False
 
     def __post_init__(self) -> None:
         self.by_name: dict[str, Field] = {f.name: f for f in self.fields}

@@ -308,7 +308,8 @@ def registry_openapi(source: Registry) -> Schema:
         schemas[alias] = {"allOf": [ref(base)]}
     paths: dict[str, dict[str, Schema]] = {}
     for entity_set in source.entity_sets.values():
-        paths.update(_crud(entity_set, schemas))
+        if not entity_set.operations_only:
+            paths.update(_crud(entity_set, schemas))
     for op in source.operations.values():
         bound = source.get(op.entity_set)
         if bound is not None:

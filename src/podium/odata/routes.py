@@ -145,6 +145,8 @@ async def odata(request: Request) -> Response:
     method = request.method
     if resource.operation is not None:
         return await _operation(ctx, request, resource, method)
+    if entity_set.serve is not None:
+        return await entity_set.serve(ctx, request, resource)
     if resource.count:
         page = await service.list_entities(ctx, entity_set, parse_options(request.query_params))
         return Response(str(page.count), media_type="text/plain")
