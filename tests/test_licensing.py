@@ -165,6 +165,7 @@ def test_permissions(api: Api, db: Engine) -> None:
     assert_error(api.get(f"{NAMED}(robotType='Unattended')", token=nobody), 403)
     assert_error(api.get("/odata/HostLicenses"), 403)  # the host's, not a tenant's
     upload = api.post(f"/odata/Settings/{NS}.UploadLicense", {})
+    assert_error(api.post(f"/odata/Settings/{NS}.UploadLicense", {}, token=viewer), 403)  # License.Edit
     assert NO_LICENCE in assert_error(upload, 400)["message"]
 
 

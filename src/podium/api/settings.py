@@ -17,8 +17,10 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from fastapi import Request
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.responses import Response
 
 from podium import __version__, inputs
 from podium.db.schema_settings import tenant_settings
@@ -26,11 +28,11 @@ from podium.domain import calendars, licensing, settings
 from podium.domain.credential_stores import AVAILABLE_TYPES
 from podium.domain.timezones import timezone_list
 from podium.errors import bad_request
-from podium.http.context import RequestContext
+from podium.http.context import RequestContext, request_context
 from podium.odata.declare import constant, text
 from podium.odata.model import EntitySet, Scope
 from podium.odata.registry import ActionCall, Area
-from podium.odata.routes import param, require_body
+from podium.odata.routes import json_response, param, require_body
 
 area = Area("Settings")
 
@@ -340,7 +342,7 @@ async def verify_smtp(ctx: RequestContext, call: ActionCall) -> None:
 
 def _refuse_licence(name: str, summary: str) -> None:
     async def refuse(ctx: RequestContext, call: ActionCall) -> None:
-        ctx.require("License.View")
+        ctx.require("License.Edit")
         raise bad_request(NO_LICENCE)
 
     area.operation("Settings", name, summary=f"{summary}: Podium needs no licence (400)", raw_body=True)(
@@ -359,3 +361,17 @@ for _name, _summary in (
     ("UploadLicense", "Uploads a licence file"),
 ):
     _refuse_licence(_name, _summary)
+
+
+@area.router.get(
+    "/api/Translations/GetTranslations",
+    summary="Translation resources of a language: none (Podium's console is in English only), {} for "
+    "every language GetLanguages offers, 400 for another",
+)
+async def get_translations(request: Request, lang: str | None = None) -> Response:
+    """Any signed-in caller; the web client merges these over its own strings, and Podium has none of
+    its own to send (its console is not localized), so a known language answers an empty dictionary."""
+    await request_context(request)
+    if lang is not None and lang.lower() not in {code.lower() for code in settings.LANGUAGES}:
+        raise bad_request(f"Unknown language {lang!r} (available: {', '.join(settings.LANGUAGES)}).")
+    return json_response({})
