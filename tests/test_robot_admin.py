@@ -42,6 +42,18 @@ def test_robots_across_folders(api: Api, db: Engine) -> None:
     assert names(api.ok(api.get(f"{ROBOTS}.FindAllAcrossFolders", token=ops_viewer))) == ["M2-robot-0"]
     nobody = user_with(api, "nobody", ["Jobs.View"])
     assert_error(api.get(f"{ROBOTS}.FindAllAcrossFolders", token=nobody), 403)
+    # GetConfiguredRobots: the robots declared Automatic, in the folders the caller sees
+    assert api.ok(api.get(f"{ROBOTS}.GetConfiguredRobots"))["value"] == []
+    for name in ("M1-robot-1", "M2-robot-0"):
+        robot_id = s["ids"][name]
+        api.ok(
+            api.client.patch(
+                f"/odata/Robots({robot_id})", json={"ProvisionType": "Automatic"}, headers=api.headers()
+            )
+        )
+    assert names(api.ok(api.get(f"{ROBOTS}.GetConfiguredRobots"))) == ["M1-robot-1", "M2-robot-0"]
+    assert names(api.ok(api.get(f"{ROBOTS}.GetConfiguredRobots", token=ops_viewer))) == ["M2-robot-0"]
+    assert_error(api.get(f"{ROBOTS}.GetConfiguredRobots", token=nobody), 403)
 
     shared, m1, m2 = s["shared"], s["m1"]["Id"], s["m2"]["Id"]
     on_m1 = api.ok(api.get(f"{ROBOTS}.GetFolderRobots(folderId={shared},machineId={m1})"))

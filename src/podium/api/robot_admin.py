@@ -1,5 +1,6 @@
-"""Robots across folders and in bulk: FindAllAcrossFolders, GetFolderRobots, GetRobotsFromFolder,
-GetRobotsForProcess, GetUsernames, GetMachineNameToLicenseKeyMappings, DeleteBulk, ToggleEnabledStatus.
+"""Robots across folders and in bulk: FindAllAcrossFolders, GetConfiguredRobots, GetFolderRobots,
+GetRobotsFromFolder, GetRobotsForProcess, GetUsernames, GetMachineNameToLicenseKeyMappings, DeleteBulk,
+ToggleEnabledStatus.
 
 The lists are the Robots entity set's own (every OData option), narrowed to the robots of the folders
 where the caller holds Robots.View: a folder-level Robots.View is enough here, where ``GET /odata/Robots``
@@ -16,6 +17,7 @@ from starlette.responses import Response
 from podium import inputs
 from podium.api.folder_sharing import unscoped
 from podium.api.robots import ROBOTS
+from podium.db.schema import robots
 from podium.domain import enums, robot_admin
 from podium.errors import forbidden
 from podium.http.context import RequestContext
@@ -54,6 +56,25 @@ async def find_all_across_folders(ctx: RequestContext, call: ActionCall) -> Resp
     async with ctx.state.db.read() as conn:
         folder_ids = await unscoped(ctx).readable_folder_ids(conn, "Robots.View")
     conditions = [] if folder_ids is None else [robot_admin.in_folders(folder_ids)]
+    page = await _robots_page(ctx, call, conditions)
+    return collection(ctx, "Robots", page.rows, page.count)
+
+
+@area.operation(
+    "Robots",
+    "GetConfiguredRobots",
+    method="GET",
+    returns="Robots",
+    summary="Robots provisioned automatically (ProvisionType Automatic), of the folders where the caller "
+    "has Robots.View",
+)
+async def configured_robots(ctx: RequestContext, call: ActionCall) -> Response:
+    """Podium provisions no robot from a user by itself: these are the robots declared Automatic."""
+    async with ctx.state.db.read() as conn:
+        folder_ids = await unscoped(ctx).readable_folder_ids(conn, "Robots.View")
+    conditions = [robots.c.provision_type == int(enums.ProvisionType["Automatic"])]
+    if folder_ids is not None:
+        conditions.append(robot_admin.in_folders(folder_ids))
     page = await _robots_page(ctx, call, conditions)
     return collection(ctx, "Robots", page.rows, page.count)
 
