@@ -6,11 +6,14 @@ its tenants. Permissions: License.View/License.Edit, the host's own for HostLice
 
 from __future__ import annotations
 
+import threading
+import time
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import Engine
 
+from podium.api import robot_protocol
 from tests.factories import NS, seed_machine, start_jobs, user_with
 from tests.robots.helpers import RobotClient, connect
 from tests.support import Api, assert_error
@@ -111,6 +114,29 @@ def test_disabled_runtimes_are_not_available_and_take_no_jobs(api: Api, db: Engi
     bad = {"key": machine["Key"], "robotType": "Unattended", "enabled": "maybe"}
     assert_error(api.post(f"/odata/LicensesRuntime('{machine['Key']}')/{NS}.ToggleEnabled", bad), 400)
     assert runtimes(api)[0]["Enabled"] is True
+
+
+def test_enabling_wakes_a_waiting_robot(api: Api, db: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A robot waiting in its long poll takes the job as soon as its runtimes are enabled again: the
+    toggle wakes it (without the wake-up it would claim only when its 15 s poll ends)."""
+    monkeypatch.setattr(robot_protocol, "SQLITE_RECHECK_SECONDS", 60.0)  # only a wake-up ends the wait
+    machine, [robot, _other] = two_slot_machine(api, db)
+    api.ok(toggle(api, machine, False), 204)
+    [started] = start_jobs(api, 1)
+    answer: dict[str, Any] = {}
+
+    def poll() -> None:
+        began = time.monotonic()
+        answer["result"] = robot.next(wait=15)
+        answer["seconds"] = time.monotonic() - began
+
+    thread = threading.Thread(target=poll)
+    thread.start()
+    time.sleep(0.5)  # the poll found nothing and waits
+    api.ok(toggle(api, machine, True), 204)
+    thread.join(timeout=30)
+    assert [j["id"] for j in answer["result"]["jobs"]] == [started["Id"]]
+    assert answer["seconds"] < 10  # woken by the toggle, not at the end of its poll
 
 
 def test_acquire_and_release_count_with_sessions(api: Api, db: Engine) -> None:

@@ -28,6 +28,7 @@ from podium.db.schema import jobs, machines, robots, tenants, users
 from podium.db.schema_licensing import disabled_runtimes, license_units
 from podium.db.schema_robots import robot_sessions
 from podium.db.types import utcnow
+from podium.domain import wakeups
 from podium.domain.enums import MachineScope, MachineType, RobotState, RobotType, parse_enum
 from podium.domain.robot_sessions import ACTIVE
 from podium.errors import bad_request, not_found
@@ -315,7 +316,8 @@ async def named_users(conn: AsyncConnection, tenant_id: int, type_: int) -> list
 
 
 async def toggle(conn: AsyncConnection, tenant_id: int, machine_key: str, type_: int, enabled: bool) -> None:
-    """Enables or disables a machine's runtimes of the robot type for licensing; 404 for no such machine."""
+    """Enables or disables a machine's runtimes of the robot type for licensing (enabled again: its robots
+    of that type are woken to claim jobs); 404 for no such machine."""
     machine_id = (
         await conn.execute(
             select(machines.c.id).where(machines.c.tenant_id == tenant_id, machines.c.key == machine_key)
@@ -323,11 +325,17 @@ async def toggle(conn: AsyncConnection, tenant_id: int, machine_key: str, type_:
     ).scalar()
     if machine_id is None:
         raise not_found(f"There is no machine with key {machine_key}.")
-    await conn.execute(
+    removed = await conn.execute(
         delete(disabled_runtimes).where(
             disabled_runtimes.c.machine_id == machine_id, disabled_runtimes.c.robot_type == type_
         )
     )
+    if enabled and removed.rowcount:  # its robots may take jobs again: wake the ones waiting
+        affected = await conn.execute(
+            select(robots.c.id).where(robots.c.machine_id == machine_id, robots.c.type == type_)
+        )
+        for (robot_id,) in affected:
+            await wakeups.mark(conn, wakeups.Wakeup(tenant_id, int(robot_id)))
     if not enabled:
         await conn.execute(
             insert(disabled_runtimes).values(tenant_id=tenant_id, machine_id=machine_id, robot_type=type_)
