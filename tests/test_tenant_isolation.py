@@ -138,6 +138,8 @@ def build(api: Api, t: Tenant, user_password: str) -> None:
         "Roles": role["Id"],
     }
     t.keys = {
+        "Machines": machine["Key"],
+        "Users": user["Key"],
         "Releases": release["Key"],
         "Folders": folder["Key"],
         "Child": child["Key"],
@@ -652,6 +654,42 @@ def environment_folder_user_and_role_actions(api: Api, tenants: tuple[Tenant, Te
     assert snapshot(db) == before
 
 
+def licence_and_directory_stay_in_the_tenant(api: Api, tenants: tuple[Tenant, Tenant], db: Engine) -> None:
+    """The License area and the directory answer the caller's tenant only: another tenant's machine key
+    is not found (nothing toggled), runtimes, named users and searches list the caller's own, and
+    units acquired in one tenant are not used in the other."""
+    before = snapshot(db)
+    for me, other in (tenants, tenants[::-1]):
+        tok = me.token
+        toggle = {"robotType": "Unattended", "enabled": False}
+        url = f"/odata/LicensesRuntime('{other.keys['Machines']}')/{NS}.ToggleEnabled"
+        assert_error(api.post(url, toggle, token=tok), 404)
+        runtime = api.ok(
+            api.get(f"/odata/LicensesRuntime/{NS}.GetLicensesRuntime(robotType='Unattended')", token=tok)
+        )
+        assert [r["Key"] for r in runtime["value"]] == [me.keys["Machines"]]
+        named = api.ok(
+            api.get(f"/odata/LicensesNamedUser/{NS}.GetLicensesNamedUser(robotType='Unattended')", token=tok)
+        )
+        assert len(named["value"]) == 1 and named["value"][0]["MachineNames"] == ["Machine1"]
+        found = api.ok(api.get("/api/DirectoryService/SearchForUsersAndGroups?prefix=ali", token=tok))
+        assert [f["identifier"] for f in found] == [me.keys["Users"]]
+        assert_error(
+            api.get(f"/odata/HostLicenses/{NS}.GetTenantLicense(tenantId={other.tenant_id})", token=tok), 403
+        )
+    assert snapshot(db) == before
+    me, other = tenants
+    unit = {"reference": "isolation", "type": "Unattended", "count": 1}
+    headers = {"Authorization": f"Bearer {me.token}"}
+    assert api.ok(api.client.post("/api/Licensing/Acquire", json=unit, headers=headers))["isSuccess"] is True
+    used = [
+        api.ok(api.get(f"/odata/Settings/{NS}.GetLicense", token=t.token))["Used"]["Unattended"]
+        for t in tenants
+    ]
+    assert used == [1, 0]
+    assert api.ok(api.client.put("/api/Licensing/Release", json=unit, headers=headers))["isSuccess"] is True
+
+
 def folder_headers_naming_the_other_tenants_folder(
     api: Api, tenants: tuple[Tenant, Tenant], db: Engine
 ) -> None:
@@ -753,6 +791,7 @@ def test_actions_and_folder_headers_stay_in_the_tenant(
     job_actions_do_not_reach_the_other_tenant(api, tenants, db)
     environment_folder_user_and_role_actions(api, tenants, db)
     folder_headers_naming_the_other_tenants_folder(api, tenants, db)
+    licence_and_directory_stay_in_the_tenant(api, tenants, db)
 
 
 def test_tokens_and_urls_stay_in_the_tenant(api: Api, tenants: tuple[Tenant, Tenant]) -> None:
