@@ -89,10 +89,17 @@ def test_use_per_type_and_machine(api: Api, db: Engine) -> None:
 
 def test_disabled_runtimes_are_not_available_and_take_no_jobs(api: Api, db: Engine) -> None:
     machine, robots = two_slot_machine(api, db)
+    folder_runtimes = f"/odata/Machines/{NS}.GetRuntimesForFolder(folderId={api.tenant.shared_folder_id})"
+
+    def available() -> int:
+        [unattended] = [r for r in api.ok(api.get(folder_runtimes))["value"] if r["Type"] == "Unattended"]
+        return int(unattended["Available"])
+
+    assert available() == 2
     api.ok(toggle(api, machine, False), 204)
     [row] = runtimes(api)
     assert row["Enabled"] is False and row["IsLicensed"] is False and row["Runtimes"] == 2
-    assert licence(api)["Allowed"]["Unattended"] == 0
+    assert licence(api)["Allowed"]["Unattended"] == 0 and available() == 0
     start_jobs(api, 1)
     assert robots[0].next()["jobs"] == [] and robots[1].next()["jobs"] == []
     api.ok(toggle(api, machine, True), 204)

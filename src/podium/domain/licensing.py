@@ -48,7 +48,8 @@ def robot_type(value: Any, name: str = "robotType") -> int:
         raise bad_request(f"{name}: {error}") from None
 
 
-async def _disabled(conn: AsyncConnection, tenant_id: int) -> set[tuple[int, int]]:
+async def disabled(conn: AsyncConnection, tenant_id: int) -> set[tuple[int, int]]:
+    """(machine id, robot type) of every runtime type disabled on a machine of the tenant."""
     rows = await conn.execute(
         select(disabled_runtimes.c.machine_id, disabled_runtimes.c.robot_type).where(
             disabled_runtimes.c.tenant_id == tenant_id
@@ -70,7 +71,7 @@ async def is_disabled(conn: AsyncConnection, machine_id: int | None, type_: int)
 
 
 async def _allowed(conn: AsyncConnection, tenant_id: int) -> dict[int, int]:
-    disabled = await _disabled(conn, tenant_id)
+    off = await disabled(conn, tenant_id)
     allowed = {UNATTENDED: 0, NON_PRODUCTION: 0}
     rows = await conn.execute(
         select(machines.c.id, machines.c.unattended_slots, machines.c.non_production_slots).where(
@@ -78,9 +79,9 @@ async def _allowed(conn: AsyncConnection, tenant_id: int) -> dict[int, int]:
         )
     )
     for machine_id, unattended, non_production in rows:
-        if (machine_id, UNATTENDED) not in disabled:
+        if (machine_id, UNATTENDED) not in off:
             allowed[UNATTENDED] += int(unattended or 0)
-        if (machine_id, NON_PRODUCTION) not in disabled:
+        if (machine_id, NON_PRODUCTION) not in off:
             allowed[NON_PRODUCTION] += int(non_production or 0)
     per_robot = await conn.execute(
         select(robots.c.type, robots.c.machine_id).where(
@@ -89,7 +90,7 @@ async def _allowed(conn: AsyncConnection, tenant_id: int) -> dict[int, int]:
     )
     for type_, machine_id in per_robot:
         allowed.setdefault(int(type_), 0)
-        if (machine_id, type_) not in disabled:
+        if (machine_id, type_) not in off:
             allowed[int(type_)] += 1
     return allowed
 
@@ -202,7 +203,7 @@ async def host_license(conn: AsyncConnection) -> dict[str, Any]:
 
 async def runtimes(conn: AsyncConnection, tenant_id: int, type_: int) -> list[dict[str, Any]]:
     """LicenseRuntimeDto of every machine with runtimes or robots of the type, by name."""
-    disabled = await _disabled(conn, tenant_id)
+    off = await disabled(conn, tenant_id)
     robot_counts: dict[int | None, int] = dict(
         (
             await conn.execute(
@@ -241,7 +242,7 @@ async def runtimes(conn: AsyncConnection, tenant_id: int, type_: int) -> list[di
         count = int(row[slots.name] or 0) if slots is not None else robots_count
         if count == 0 and robots_count == 0:
             continue
-        enabled = (row["id"], type_) not in disabled
+        enabled = (row["id"], type_) not in off
         answer.append(
             {
                 "Key": row["key"],

@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from podium.db.schema import folder_robots, folders, jobs, machines, robots
 from podium.db.schema_folders import folder_machines
 from podium.db.schema_robots import robot_sessions
+from podium.domain import licensing
 from podium.domain.enums import RobotState, RobotType
 from podium.domain.robot_sessions import ACTIVE
 
@@ -56,7 +57,9 @@ async def runtimes_of_folder(
     conn: AsyncConnection, tenant_id: int, folder_id: int, folder_path: str
 ) -> list[dict[str, Any]]:
     """Per runtime type, the slots of the folder's machines (``Total``), of those with a robot connected
-    now (``Connected``), and of those less the jobs running on them (``Available``)."""
+    now (``Connected``), and of those less the jobs running on them (``Available``; none where the type
+    is disabled for licensing: ``LicensesRuntime ToggleEnabled``)."""
+    off = await licensing.disabled(conn, tenant_id)
     connected = (
         select(robot_sessions.c.machine_id)
         .where(
@@ -95,7 +98,8 @@ async def runtimes_of_folder(
             total += slots
             if row.connected:
                 connected_slots += slots
-                available += max(0, slots - running.get((row.id, robot_type), 0))
+                if (row.id, robot_type) not in off:
+                    available += max(0, slots - running.get((row.id, robot_type), 0))
         answer.append(
             {"Type": type_name, "Total": total, "Connected": connected_slots, "Available": available}
         )
