@@ -17,7 +17,6 @@ from starlette.responses import Response
 from podium import inputs
 from podium.api.folder_sharing import unscoped
 from podium.api.robots import ROBOTS
-from podium.db.schema import robots
 from podium.domain import enums, robot_admin
 from podium.errors import forbidden
 from podium.http.context import RequestContext
@@ -72,7 +71,7 @@ async def configured_robots(ctx: RequestContext, call: ActionCall) -> Response:
     """Podium provisions no robot from a user by itself: these are the robots declared Automatic."""
     async with ctx.state.db.read() as conn:
         folder_ids = await unscoped(ctx).readable_folder_ids(conn, "Robots.View")
-    conditions = [robots.c.provision_type == int(enums.ProvisionType["Automatic"])]
+    conditions = [robot_admin.provisioned_automatically()]
     if folder_ids is not None:
         conditions.append(robot_admin.in_folders(folder_ids))
     page = await _robots_page(ctx, call, conditions)

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import folder_robots, machines, releases, robots, users
 from podium.domain import revocations
+from podium.domain.enums import ProvisionType
 from podium.errors import not_found
 
 
@@ -22,6 +23,11 @@ def in_folders(folder_ids: list[int]) -> ColumnElement[bool]:
 
 def on_machine(machine_id: int) -> ColumnElement[bool]:
     return robots.c.machine_id == machine_id
+
+
+def provisioned_automatically() -> ColumnElement[bool]:
+    """Robots declared ProvisionType Automatic (GetConfiguredRobots)."""
+    return robots.c.provision_type == int(ProvisionType["Automatic"])
 
 
 async def folders_running(
