@@ -1,8 +1,8 @@
 """disabled_runtimes (LicensesRuntime ToggleEnabled) and license_units (/api/Licensing Acquire/Release):
 what changes the licence use Podium reports (domain/licensing.py)
 
-Revision ID: 0016
-Revises: 0015
+Revision ID: 0024
+Revises: 0019
 Create Date: 2026-12-06 20:40:00
 """
 
@@ -13,8 +13,8 @@ from alembic import op
 
 import podium.db.types
 
-revision = "0016"
-down_revision = "0015"
+revision = "0024"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
