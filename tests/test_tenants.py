@@ -5,6 +5,7 @@ the others; a deactivated tenant refuses its tokens and sign-ins; a deleted one 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,6 +13,8 @@ import pytest
 from podium.db.engine import Database
 from podium.domain.host import ensure_host_admin
 from podium.domain.tenants import count_owned
+from tests.factories import upload
+from tests.package_builders import nupkg
 from tests.support import ADMIN_PASSWORD, Api, assert_error
 
 pytestmark = pytest.mark.usefixtures("cheap_password_hashes")
@@ -138,7 +141,7 @@ def test_deactivated_tenant_refuses_tokens_and_sign_ins(api: Api, database_url: 
     api.ok(_sign_in(api, "Second", "admin", NEW_ADMIN))
 
 
-def test_deleting_a_tenant_removes_its_data(api: Api, database_url: str) -> None:
+def test_deleting_a_tenant_removes_its_data(api: Api, database_url: str, tmp_path: Path) -> None:
     host = _host(api, database_url)
     second = api.ok(_create(api, host, "Second"), 201)
     token = api.ok(_sign_in(api, "Second", "admin", NEW_ADMIN))["result"]
@@ -148,11 +151,19 @@ def test_deleting_a_tenant_removes_its_data(api: Api, database_url: str) -> None
     api.ok(api.post("/odata/Users", {"UserName": "worker", "Password": ADMIN_PASSWORD}, token=token), 201)
     asset = {"Name": "a", "ValueScope": "Global", "ValueType": "Text", "StringValue": "v"}
     api.ok(api.post("/odata/Assets", asset, folder=folder["Id"], token=token), 201)
+    api.ok(upload(api, nupkg("Theirs"), token=token))
+    api.ok(upload(api, nupkg("Ours")))
+    theirs, ours = (
+        tmp_path / "packages" / str(second["Id"]),
+        tmp_path / "packages" / str(api.tenant.tenant_id),
+    )
+    assert any(theirs.rglob("*.nupkg")) and any(ours.rglob("*.nupkg"))
     before_default = _run(database_url, lambda conn: count_owned(conn, api.tenant.tenant_id))
     assert any(_run(database_url, lambda conn: count_owned(conn, second["Id"])).values())
     api.ok(api.delete(f"/odata/Tenants({second['Id']})", token=host), 204)
     assert set(_run(database_url, lambda conn: count_owned(conn, second["Id"])).values()) == {0}
     assert _run(database_url, lambda conn: count_owned(conn, api.tenant.tenant_id)) == before_default
+    assert not theirs.exists() and any(ours.rglob("*.nupkg"))  # its files went, the other tenant's stay
     assert_error(api.get("/odata/Folders", token=token), 401)
     assert_error(api.get(f"/odata/Tenants({second['Id']})", token=host), 404)
     assert_error(api.delete(f"/odata/Tenants({api.tenant.tenant_id})", token=host), 400)  # the last one

@@ -17,7 +17,7 @@ from podium import __version__
 from podium.api import areas
 from podium.config import Settings
 from podium.db.engine import Database
-from podium.domain import revocations, wakeups
+from podium.domain import revocations, tenant_files, wakeups
 from podium.domain.settings import sync_defaults, use_environment
 from podium.errors import ErrorCode, PodiumError
 from podium.http.direct import DirectRoutes, serve
@@ -71,6 +71,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         uninstall_wakeups = wakeups.install(db.write_engine, state.hub.deliver)
         # access revoked in this process is forgotten by its caches at commit (others: robot_wakeups)
         uninstall_revocations = revocations.install(db.write_engine, state.revoke)
+        # a deleted tenant's files go once its rows have gone (committed)
+        uninstall_tenant_files = tenant_files.install(db.write_engine, settings)
         use_environment(settings, db.engines)
         async with db.write() as conn:  # settings keys added since the last start get their rows
             await sync_defaults(conn)
@@ -82,6 +84,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
             await runner.stop()
             uninstall_wakeups()
             uninstall_revocations()
+            uninstall_tenant_files()
             if database is None:
                 try:
                     await asyncio.wait_for(db.dispose(), DISPOSE_TIMEOUT)

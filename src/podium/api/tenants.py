@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import inputs
 from podium.db import schema
-from podium.domain import revocations, tenants
+from podium.domain import revocations, tenant_files, tenants
 from podium.http.context import RequestContext
 from podium.odata.declare import boolean, constant, entity_key, key_id, text, when
 from podium.odata.model import Edm, EntitySet, Field, Scope
@@ -59,6 +59,7 @@ async def _before_delete(ctx: RequestContext, conn: AsyncConnection, row: Mappin
     if row["is_active"]:
         await tenants.check_may_end(conn, [row["id"]])
     await tenants.delete_data(conn, row["id"])
+    tenant_files.tenant_deleted(conn, row["id"])
 
 
 async def _revokes(conn: AsyncConnection, row: Mapping[str, Any]) -> None:
