@@ -10,7 +10,7 @@ from sqlalchemy import insert, select
 from sqlalchemy.engine import Engine
 
 from podium.db.engine import Database
-from podium.db.schema import environment_robots, environments, folder_robots, jobs, releases, robots
+from podium.db.schema import environment_robots, environments, folder_robots, jobs, machines, releases, robots
 from podium.db.schema_robots import robot_sessions
 from podium.db.types import utcnow
 from podium.domain import dispatch
@@ -169,3 +169,51 @@ def test_hub_wakes_few_and_passes_offers_on() -> None:
         assert waiters[3].event.is_set()
 
     asyncio.run(scenario())
+
+
+def test_a_job_started_for_a_machine_goes_to_a_robot_of_that_machine(db: Engine, database_url: str) -> None:
+    """MachineRobots pairs (StartJobs, triggers) with a machine and no robot: the job waits for a robot
+    connected from that machine; a robot of another machine (or of none) does not take it."""
+    tenant_id, robot_ids, closed = _seed(db, database_url)
+    now = utcnow()
+    with db.begin() as conn:
+        m1, m2 = (
+            conn.execute(
+                insert(machines)
+                .values(tenant_id=tenant_id, key=str(uuid.uuid4()), name=name, creation_time=now)
+                .returning(machines.c.id)
+            ).scalar_one()
+            for name in ("M1", "M2")
+        )
+        for robot_id, machine_id in ((robot_ids[0], m1), (robot_ids[1], m2)):
+            conn.execute(
+                robot_sessions.update()
+                .where(robot_sessions.c.robot_id == robot_id)
+                .values(machine_id=machine_id)
+            )
+        conn.execute(jobs.update().where(jobs.c.id != closed).values(state=6))  # out of the way: Stopped
+        row = conn.execute(select(jobs).where(jobs.c.id != closed).limit(1)).mappings().one()
+        pinned = conn.execute(
+            insert(jobs)
+            .values(
+                {
+                    **{k: v for k, v in row.items() if k != "id"},
+                    "key": str(uuid.uuid4()),
+                    "state": 0,
+                    "machine_id": m2,
+                }
+            )
+            .returning(jobs.c.id)
+        ).scalar_one()
+
+    async def claim(robot_id: int) -> list[int]:
+        database = Database(database_url)
+        try:
+            async with database.write() as conn:
+                return [j["id"] for j in await dispatch.claim_for_robot(conn, tenant_id, robot_id, "agent")]
+        finally:
+            await database.dispose()
+
+    assert asyncio.run(claim(robot_ids[0])) == []  # machine M1
+    assert asyncio.run(claim(robot_ids[2])) == []  # no machine
+    assert asyncio.run(claim(robot_ids[1])) == [pinned]  # machine M2

@@ -46,9 +46,13 @@ def _eligible_releases(robot_id: int) -> Select[Any]:
 DISPATCHED = (int(JobState.Pending), int(JobState.Resumed))
 
 
-def candidates(tenant_id: int, robot_id: int, limit: int, dialect: str) -> Select[Any]:
+def candidates(
+    tenant_id: int, robot_id: int, limit: int, dialect: str, machine_id: int | None = None
+) -> Select[Any]:
     """Ids, robot (if started or resumed for one) and state of the Pending and Resumed jobs the robot
-    may take, highest priority and oldest first."""
+    may take, highest priority and oldest first. A Pending job started for a machine (a MachineRobots
+    pair of StartJobs or of a trigger) goes only to a robot connected from that machine (``machine_id``,
+    its session's); a Resumed one keeps the machine of its first run only as a record."""
     query = (
         select(jobs.c.id, jobs.c.robot_id, jobs.c.state)
         .where(
@@ -57,6 +61,11 @@ def candidates(tenant_id: int, robot_id: int, limit: int, dialect: str) -> Selec
             or_(
                 jobs.c.robot_id == robot_id,
                 and_(jobs.c.robot_id.is_(None), jobs.c.release_id.in_(_eligible_releases(robot_id))),
+            ),
+            or_(
+                jobs.c.machine_id.is_(None),
+                jobs.c.state != int(JobState.Pending),
+                jobs.c.machine_id == machine_id,
             ),
         )
         .order_by(jobs.c.job_priority.desc(), jobs.c.id)
@@ -115,7 +124,8 @@ async def claim_for_robot(
     free = int(session["capacity"]) - int(running)
     if free <= 0:
         return []
-    rows = (await conn.execute(candidates(tenant_id, robot_id, free, conn.dialect.name))).tuples().all()
+    query = candidates(tenant_id, robot_id, free, conn.dialect.name, session["machine_id"])
+    rows = (await conn.execute(query)).tuples().all()
     if not rows:
         return []
     picked = {job_id: assigned for job_id, assigned, _ in rows}
