@@ -26,7 +26,7 @@ from podium.db.schema_audit import alert_notifications
 from podium.domain import webhook_delivery, webhook_events
 from podium.domain.webhook_delivery import DeliveryConfig, Outcome, Sender
 from podium.outbound import ALLOW_PRIVATE_ENV
-from tests.support import SIGNING_KEY, Api
+from tests.support import SIGNING_KEY, Api, assert_error
 
 NS = "UiPath.Server.Configuration.OData"
 SECRET = "top-secret"
@@ -147,6 +147,16 @@ def test_receiver_down_then_up_gets_every_event_signed_in_order(
     pump(database_url, tmp_path, None, config)
     assert receiver.delivered()[-1]["EventId"] == custom[1]["EventId"]
     assert api.post(f"/odata/Webhooks({hook['Id']})/{NS}.Redeliver", {"EventId": "0"}).status_code == 404
+
+    cut = dt.datetime.now(dt.UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")  # everything since a time, again
+    later = [api.ok(api.post(f"/odata/Webhooks/{NS}.TriggerCustom", {"n": n}))["EventId"] for n in (10, 11)]
+    pump(database_url, tmp_path, None, config)
+    assert [b["EventId"] for b in receiver.delivered()[-2:]] == later
+    again = api.ok(api.post(f"/odata/Webhooks({hook['Id']})/{NS}.Redeliver", {"Since": cut}))
+    assert again["value"] == 2
+    pump(database_url, tmp_path, None, config)
+    assert [b["EventId"] for b in receiver.delivered()[-4:]] == later + later
+    assert_error(api.post(f"/odata/Webhooks({hook['Id']})/{NS}.Redeliver", {}), 400)
 
     ping = api.ok(api.post(f"/odata/Webhooks({hook['Id']})/{NS}.Ping"))
     assert ping["Type"] == "ping" and receiver.received[-1][1]["Type"] == "ping" and receiver.received[-1][2]
