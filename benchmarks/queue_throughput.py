@@ -150,7 +150,10 @@ def start_servers(url: str, count: int, data_dir: Path) -> tuple[list[str], list
     return bases, processes
 
 
-# (a): the physical floor and its extras, written by hand (what any queue on this table must do at least)
+# (a): the physical floor and its extras, written by hand (what any queue on this table must do at least).
+# The completion names its row by id and checks ``status + 0``: with ``status = 1`` the planner walks
+# ix_queue_items_status_start's InProgress range, every past InProgress version in it (see
+# queue_item_states.status_unindexed), which halved the floor before issue 11's second round.
 CLAIM = """
     UPDATE queue_items SET status = 1, start_processing = now(), last_modification_time = now()
     WHERE id = (
@@ -162,7 +165,7 @@ CLAIM = """
     RETURNING id, tenant_id, folder_id, unique_key, queue_definition_id"""
 COMPLETE = """
     UPDATE queue_items SET status = 3, end_processing = now(), last_modification_time = now(){output}
-    WHERE id = %(id)s AND status = 1
+    WHERE id = %(id)s AND status + 0 = 1
     RETURNING id, tenant_id, folder_id, unique_key, queue_definition_id"""
 HISTORY = """
     INSERT INTO queue_item_events (tenant_id, folder_id, queue_item_id, timestamp, action, user_id, status,

@@ -132,12 +132,16 @@ Index("ix_queue_items_status_start", queue_items.c.status, queue_items.c.start_p
 Index("ix_queue_items_folder", queue_items.c.folder_id, queue_items.c.id)
 Index("ix_queue_items_ancestor", queue_items.c.ancestor_id)
 
+# The history carries its item's tenant and folder without foreign keys of its own: each key checked on
+# insert share-locks the parent row, so every transaction of every robot would lock the same tenant row
+# and folder row (a MultiXact and a WAL record each time, under contention). The item's keys already
+# guarantee both, and the item's ON DELETE CASCADE removes its history (issue 11).
 queue_item_events = Table(
     "queue_item_events",
     metadata,
     _id(),
-    _tenant(),
-    _folder(),
+    Column("tenant_id", BigInteger, nullable=False),
+    Column("folder_id", BigInteger, nullable=False),
     Column("queue_item_id", BigInteger, ForeignKey("queue_items.id", ondelete="CASCADE"), nullable=False),
     Column("timestamp", UTCDateTime, nullable=False),
     Column("action", SmallInteger, nullable=False),

@@ -12,7 +12,8 @@ in the same case, and its WHERE carries every condition under which that path wo
   there, checked before), the robot of ``RobotIdentifier`` when given (and the token's own robot, if
   any); the next New item in the dequeue order, claimed with ``FOR UPDATE SKIP LOCKED`` and a status
   condition, exactly as :func:`queue_item_states.claim_statement`.
-- SetTransactionResult: the item of the tenant, InProgress, held by the caller, of a queue seen by the
+- SetTransactionResult: the item of the tenant (found by its primary key: ``status + 0``, see
+  :func:`queue_item_states.status_unindexed`), InProgress, held by the caller, of a queue seen by the
   folder of the headers, which is not encrypted, has no schema for a value given, and does not retry
   this failure (the successor is the general path's work).
 
@@ -149,7 +150,7 @@ WITH done AS (
     UPDATE queue_items i SET status = {int(target)}, last_modification_time = %(now)s,
         end_processing = %(now)s, {assignments}
     FROM queue_definitions q
-    WHERE i.id = %(id)s AND i.tenant_id = %(tenant)s AND i.status = {int(S.InProgress)}
+    WHERE i.id = %(id)s AND i.tenant_id = %(tenant)s AND i.status + 0 = {int(S.InProgress)}
         AND q.id = i.queue_definition_id AND {" AND ".join(checks)}
         AND {holder}
         AND EXISTS (
