@@ -357,7 +357,14 @@ events = Table(
     Column("creation_time", UTCDateTime, nullable=False),
     Column("dispatched", Boolean, nullable=False, default=False),
 )
-Index("ix_events_pending", events.c.dispatched, events.c.id)
+# only the events not dispatched yet (issue 11): the fan-out reads them oldest first; marking one
+# dispatched adds no entry here, and the index stays as small as the backlog, not the table's history
+Index(
+    "ix_events_pending",
+    events.c.id,
+    postgresql_where=events.c.dispatched.is_(False),
+    sqlite_where=events.c.dispatched.is_(False),
+)
 
 exports = Table(
     "exports",
