@@ -77,7 +77,7 @@ claimed AS (
             AND (defer_date IS NULL OR defer_date <= %(now)s)
         ORDER BY due_order, priority, due_date, id
         LIMIT 1 FOR UPDATE SKIP LOCKED
-    ) AND status = {int(S.New)}
+    ) AND status + 0 = {int(S.New)}
     AND (%(robot_key)s::text IS NULL OR (SELECT id FROM robot) IS NOT NULL
         AND (%(token_robot)s::bigint IS NULL OR %(token_robot)s::bigint = (SELECT id FROM robot)))
     RETURNING *, '{S.InProgress.name}' AS status_name

@@ -41,9 +41,10 @@ def status_unindexed() -> ColumnElement[int]:
     """``status`` as an expression no index matches, for conditions on a row already named by its id.
 
     With ``id = … AND status = …`` the planner may walk ``ix_queue_items_status_start`` instead of the
-    primary key: its statistics see few InProgress items, but that index range also holds an entry for
-    every past InProgress version of every item until VACUUM (tens of thousands under a busy queue), all
-    visited by each such lookup. ``status + 0`` leaves the primary key as the only way to the row."""
+    primary key: its statistics see few items of that status (InProgress always, New once most items are
+    done), but that index range also holds an entry for every past version of every item in it until
+    VACUUM (tens of thousands under a busy queue), all visited by each such lookup (measured: 58-99
+    buffers for one SetTransactionResult). ``status + 0`` leaves the primary key as the only way."""
     return queue_items.c.status + 0
 
 
@@ -163,7 +164,7 @@ def claim_statement(
     )
     return (
         update(queue_items)
-        .where(c.id == candidate, c.status == int(S.New))
+        .where(c.id == candidate, status_unindexed() == int(S.New))
         .values(
             status=int(S.InProgress),
             robot_id=robot_id,
