@@ -11,6 +11,7 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from psycopg import ClientCursor
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
@@ -143,3 +144,43 @@ def test_what_one_statement_does_not_answer_goes_the_general_way(
     # alert)
     answered = [answer is not None for answer in results]
     assert answered == ([False, True, True, False] if database_url.startswith("postgresql") else [])
+
+
+def test_a_result_finds_its_item_by_primary_key(api: Api, db: Engine, database_url: str) -> None:
+    """Most items done, one InProgress: the completion's plan goes by the primary key, not through
+    ix_queue_items_status_start (whose InProgress range also holds every past InProgress version)."""
+    if not database_url.startswith("postgresql"):
+        return  # the one-statement path is PostgreSQL's
+    queue = create_queue(api)
+    add_item(api, Reference="taken")
+    with db.begin() as conn:  # 5,000 finished items beside it, then fresh statistics
+        row = conn.execute(select(queue_items).where(queue_items.c.reference == "taken")).mappings().one()
+        copy = {k: v for k, v in row.items() if k not in ("id", "key", "unique_key", "reference")}
+        conn.execute(
+            queue_items.insert(),
+            [
+                {**copy, "key": f"k{n}", "unique_key": f"u{n}", "reference": f"r{n}", "status": 3}
+                for n in range(5000)
+            ],
+        )
+        conn.exec_driver_sql("ANALYZE queue_items")
+    taken = start(api)
+    outcome = queue_transactions.read_result({"IsSuccessful": True})
+    statement = queue_hot_path._result_statement(tuple(sorted(outcome.changes)), False, False)
+    params = {
+        **outcome.changes,
+        "id": taken["Id"],
+        "tenant": row["tenant_id"],
+        "folder": queue["OrganizationUnitId"],
+        "robot": None,
+        "user": 1,
+        "now": dt.datetime.now(dt.UTC),
+        "retryable": False,
+    }
+    with db.connect() as conn:
+        raw = conn.connection.driver_connection
+        assert raw is not None
+        found = ClientCursor(raw).execute("EXPLAIN " + statement, params).fetchall()
+        raw.rollback()
+    plan = "\n".join(line for (line,) in found)
+    assert "ix_queue_items_status_start" not in plan and "pk_queue_items" in plan, plan
