@@ -6,7 +6,7 @@ a WAL record each). The item's own keys guarantee both; the item's ON DELETE CAS
 history, and deleting a tenant deletes its rows by tenant_id (domain/tenants.delete_data).
 
 Revision ID: 0021
-Revises: 0015
+Revises: 0024
 Create Date: 2026-12-06 20:40:00
 """
 
@@ -15,7 +15,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = "0021"
-down_revision = "0015"
+down_revision = "0024"
 branch_labels = None
 depends_on = None
 
