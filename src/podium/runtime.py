@@ -93,8 +93,12 @@ def wait_for_task(task: int | str, *, name: str | None = None) -> dict[str, obje
 def _job_output(job_key: str, value: object) -> dict[str, object]:
     outcome = value if isinstance(value, dict) else {}
     if outcome.get("state") != "Successful":
-        info = outcome.get("info")
-        raise JobFailed(job_key, str(outcome.get("state")), info if isinstance(info, str) else None)
+        info, key = outcome.get("info"), outcome.get("key")
+        raise JobFailed(
+            key if isinstance(key, str) else job_key,
+            str(outcome.get("state")),
+            info if isinstance(info, str) else None,
+        )
     output = outcome.get("output")
     return output if isinstance(output, dict) else {}
 

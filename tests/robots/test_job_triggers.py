@@ -72,7 +72,7 @@ def test_a_job_waits_for_another_job_and_resumes_with_its_output(db: Engine, dat
     assert event_types(db, where, parent["key"]) == ["job.suspended", "job.resumed"]
     given = in_transaction(database_url, lambda conn: triggers_domain.resume_data(conn, [parent["id"]]))
     assert given[parent["id"]]["values"] == {
-        "i-1": {"state": "Successful", "output": {"answer": 42}, "info": None}
+        "i-1": {"key": child["key"], "state": "Successful", "output": {"answer": 42}, "info": None}
     }
     assert given[parent["id"]]["state"] == b"state"
 
@@ -164,6 +164,9 @@ def test_a_wait_already_met_resumes_at_once(db: Engine, database_url: str) -> No
     ended = add_job(db, where, S.Faulted)
     job = add_job(db, where, S.Running)
     assert _suspend(database_url, where, job, {"triggerType": "Job", "itemKey": ended["key"]}) is S.Resumed
+    given = in_transaction(database_url, lambda conn: triggers_domain.resume_data(conn, [job["id"]]))
+    [outcome] = given[job["id"]]["values"].values()
+    assert (outcome["key"], outcome["state"], outcome["output"]) == (ended["key"], "Faulted", None)
     past = add_job(db, where, S.Running)
     earlier = (utcnow() - dt.timedelta(minutes=1)).isoformat()
     assert _suspend(database_url, where, past, {"triggerType": "Timer", "resumeTime": earlier}) is S.Resumed

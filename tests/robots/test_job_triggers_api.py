@@ -90,7 +90,8 @@ def test_a_job_suspends_on_an_inbox_and_another_job_and_resumes(api: Api, db: En
     robot.running.pop(child["Key"])
     final = _run(robot)
     assert final["key"] == parent["Key"] and final["resume"]["version"] == 2
-    assert final["resume"]["values"] == {"sub": {"state": "Successful", "output": {"total": 3}, "info": None}}
+    outcome = {"key": child["Key"], "state": "Successful", "output": {"total": 3}, "info": None}
+    assert final["resume"]["values"] == {"sub": outcome}
     robot.report(parent["Key"], "Successful", outputArguments={"done": True})
     ended = job(api, parent["Id"])
     assert ended["State"] == "Successful" and ended["StartTime"] == suspended["StartTime"]

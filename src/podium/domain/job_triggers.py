@@ -222,9 +222,11 @@ async def _task_row(conn: AsyncConnection, job: Mapping[str, Any], wait: Wait, r
 
 
 def _job_outcome(job: Mapping[Any, Any]) -> str:
+    """What a wait on ``job`` receives; its key too (``invoke_process`` knows only the release name)."""
     output = job["output_arguments"]
     return orjson.dumps(
         {
+            "key": str(job["key"]),
             "state": JobState(job["state"]).name,
             "output": orjson.loads(output) if output else None,
             "info": job["info"],

@@ -1,5 +1,5 @@
 """Suspended jobs waiting for a time (``WaitUntil``, ``podium.runtime.wait_until``): the triggers whose
-time has come fire and their jobs resume. Every ``PODIUM_JOB_TIMERS_INTERVAL`` seconds (1)."""
+time has come fire and their jobs resume. Every second."""
 
 from __future__ import annotations
 
