@@ -203,6 +203,15 @@ def _job(row: Mapping[str, Any], state: str | None) -> dict[str, Any]:
 
 
 async def _job_row(conn: AsyncConnection, key: str | None) -> Mapping[str, Any] | None:
+    rows = await _job_rows(conn, [key])
+    return rows.get(key) if key is not None else None
+
+
+async def _job_rows(conn: AsyncConnection, keys: Sequence[str | None]) -> dict[str, Mapping[str, Any]]:
+    """The jobs of ``keys`` (with their robot and release), by key: one query for a batch of events."""
+    wanted = sorted({key for key in keys if key is not None})
+    if not wanted:
+        return {}
     query = (
         select(
             jobs,
@@ -215,10 +224,9 @@ async def _job_row(conn: AsyncConnection, key: str | None) -> Mapping[str, Any] 
         )
         .outerjoin(robots, robots.c.id == jobs.c.robot_id)
         .outerjoin(releases, releases.c.id == jobs.c.release_id)
-        .where(jobs.c.key == key)
+        .where(jobs.c.key.in_(wanted))
     )
-    row = (await conn.execute(query)).mappings().first()
-    return None if row is None else dict(row)
+    return {str(row["key"]): dict(row) for row in (await conn.execute(query)).mappings()}
 
 
 def _item(row: Mapping[str, Any], status: str | None, encrypted: bool) -> dict[str, Any]:
@@ -304,12 +312,21 @@ def webhook_type(internal: str) -> str | None:
     return None
 
 
-async def body(conn: AsyncConnection, event: Mapping[str, Any], kind: str) -> dict[str, Any] | None:
-    """The event-specific part of the payload, or None when its entity is gone (nothing to describe)."""
+async def body(
+    conn: AsyncConnection,
+    event: Mapping[str, Any],
+    kind: str,
+    job_rows: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any] | None:
+    """The event-specific part of the payload, or None when its entity is gone (nothing to describe).
+    ``job_rows``: the jobs of a batch read beforehand (by key), else the job is read here."""
     payload: dict[str, Any] = orjson.loads(event["payload"])
     group = kind.partition(".")[0]
     if group == "job":
-        job = await _job_row(conn, event["entity_key"])
+        if job_rows is None:
+            job = await _job_row(conn, event["entity_key"])
+        else:
+            job = job_rows.get(event["entity_key"])
         if job is None:
             return None
         if kind == "job.created":
@@ -397,10 +414,14 @@ def envelope(kind: str, event: Mapping[str, Any], folder_key: str | None, user_i
 
 
 async def render(
-    conn: AsyncConnection, event: Mapping[str, Any], kind: str, folder_key: str | None
+    conn: AsyncConnection,
+    event: Mapping[str, Any],
+    kind: str,
+    folder_key: str | None,
+    job_rows: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> bytes | None:
     """The exact body of the webhook event, or None when there is nothing to send."""
-    part = await body(conn, event, kind)
+    part = await body(conn, event, kind, job_rows)
     if part is None:
         return None
     user_id = orjson.loads(event["payload"]).get("UserId")
@@ -445,7 +466,7 @@ async def fan_out(conn: AsyncConnection, limit: int = BATCH) -> tuple[int, int]:
             if e["folder_id"] is not None and e["tenant_id"] in subscribers
         },
     )
-    rows: list[dict[str, Any]] = []
+    work: list[tuple[dict[str, Any], str, list[int]]] = []  # (event, webhook type, subscribers)
     for event in pending:
         kind = webhook_type(event["type"])
         targets = [
@@ -453,9 +474,12 @@ async def fan_out(conn: AsyncConnection, limit: int = BATCH) -> tuple[int, int]:
             for webhook_id, types in subscribers.get(int(event["tenant_id"]), [])
             if kind is not None and (types is None or kind in types)
         ]
-        if not targets or kind is None:
-            continue
-        rendered = await render(conn, event, kind, folder_keys.get(event["folder_id"]))
+        if targets and kind is not None:
+            work.append((event, kind, targets))
+    job_rows = await _job_rows(conn, [e["entity_key"] for e, kind, _ in work if kind.startswith("job.")])
+    rows: list[dict[str, Any]] = []
+    for event, kind, targets in work:
+        rendered = await render(conn, event, kind, folder_keys.get(event["folder_id"]), job_rows)
         if rendered is None:
             continue
         text = rendered.decode()
