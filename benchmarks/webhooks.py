@@ -220,23 +220,31 @@ def main() -> None:
         with_subscribers: list[float] = []
         expected = args.events * args.subscribers
         cpu_server, cpu_pg, began, sent_for = cpu_seconds(pid), cpu_of(backends), time.time(), 0.0
+        cpu_without = cpu_with = delivering = 0.0
         for round_ in range(args.rounds):
-            # without: no subscriber enabled, the last round's deliveries all sent
-            share = expected * (round_) // args.rounds
-            while count(url, "SELECT count(*) FROM webhook_deliveries WHERE status = 1") < share:
-                time.sleep(0.2)
             enable(False)
+            mark = cpu_seconds(pid)
             without += asyncio.run(
                 start_jobs(base, token, args.baseline // args.rounds, args.rate, args.connections)
             )
             drained(url)  # those events fanned out (to no one) before the subscribers are back
+            cpu_without += cpu_seconds(pid) - mark
             enable(True)
+            mark = cpu_seconds(pid)
             moment = time.time()
             with_subscribers += asyncio.run(
                 start_jobs(base, token, args.events // args.rounds, args.rate, args.connections)
             )
             sent_for += time.time() - moment
-        end_of_sending = time.time()
+            share = expected * (round_ + 1) // args.rounds
+            limit = time.monotonic() + args.timeout
+            while (
+                count(url, "SELECT count(*) FROM webhook_deliveries WHERE status = 1") < share
+                and time.monotonic() < limit
+            ):
+                time.sleep(0.05)
+            cpu_with += cpu_seconds(pid) - mark
+            delivering += time.time() - moment
         deadline = time.monotonic() + args.timeout
         while time.monotonic() < deadline:
             if count(url, "SELECT count(*) FROM webhook_deliveries WHERE status = 1") >= expected:
@@ -253,7 +261,6 @@ def main() -> None:
     delays: list[float] = []
     duplicates = 0
     arrivals: dict[str, int] = {}
-    last = 0.0
     for per in seen:
         ids = set()
         for arrived, event_id, stamp in per:
@@ -263,7 +270,6 @@ def main() -> None:
             ids.add(event_id)
             arrivals[event_id] = arrivals.get(event_id, 0) + 1
             delays.append((arrived - parse_timestamp(stamp)) * 1000)
-            last = max(last, arrived)
     complete = sum(1 for n in arrivals.values() if n == args.subscribers)
     missing = expected - sum(arrivals.values())
     print(
@@ -284,14 +290,19 @@ def main() -> None:
         f"delivery latency (event Timestamp -> receiver): p50 {percentile(delays, 0.5):.0f} ms"
         f"  p99 {percentile(delays, 0.99):.0f} ms  max {max(delays, default=float('nan')):.0f} ms"
     )
-    span = sent_for + (last - end_of_sending if last else float("nan"))
+    span = delivering
     print(
         f"delivered: {sum(arrivals.values())}/{expected} deliveries, {complete} events to every subscriber"
-        f" in {span:.1f} s (the rounds with subscribers, and the last deliveries after them):"
+        f" in {span:.1f} s (each round with subscribers, from its first StartJobs to its last delivery):"
         f" {complete / span:.0f} events/s"
         f" ({sum(arrivals.values()) / span:.0f} deliveries/s)"
     )
     print(f"duplicates: {duplicates}   missing: {missing}")
+    print(
+        f"server CPU per StartJobs: without subscribers {1000 * cpu_without / len(without):.2f} ms"
+        f" (the fan-out included), with {args.subscribers} subscribers"
+        f" {1000 * cpu_with / len(with_subscribers):.2f} ms (its deliveries included)"
+    )
     print(
         f"CPU over the whole measured run ({wall:.1f} s): server {cpu_server:.1f} s"
         f" ({100 * cpu_server / wall:.0f} % of a core), PostgreSQL {cpu_pg:.1f} s"

@@ -38,6 +38,7 @@ async def fan_out(state: AppState) -> None:
     written = 0
     while True:
         async with state.db.write() as conn:
+            await webhook_delivery.relaxed(conn)
             taken, count = await webhook_events.fan_out(conn)
         written += count
         if taken < webhook_events.BATCH:
