@@ -341,6 +341,9 @@ Index("ix_jobs_folder_id", jobs.c.folder_id, jobs.c.id)
 Index("ix_jobs_tenant_state", jobs.c.tenant_id, jobs.c.state, jobs.c.id)
 Index("ix_jobs_release", jobs.c.tenant_id, jobs.c.release_id, jobs.c.id)
 Index("ix_jobs_creation_time", jobs.c.tenant_id, jobs.c.creation_time)
+# the triggers' pending-job rule (PerTrigger, PerProcess): without them a fire read every Pending job
+Index("ix_jobs_schedule_state", jobs.c.starting_schedule_id, jobs.c.state)
+Index("ix_jobs_release_state", jobs.c.tenant_id, jobs.c.release_id, jobs.c.state)
 Index("ix_releases_environment", releases.c.environment_id)
 Index("ix_robots_machine", robots.c.machine_id)
 
