@@ -93,3 +93,7 @@ webhook_attempts = Table(
     Column("error", String(1024)),
 )
 Index("ix_webhook_attempts_webhook", webhook_attempts.c.webhook_id, webhook_attempts.c.id)
+# the retention sweep (services/webhooks.py): what was delivered, and the log, oldest first
+Index("ix_webhook_deliveries_delivered", webhook_deliveries.c.status, webhook_deliveries.c.delivered_time)
+Index("ix_webhook_attempts_time", webhook_attempts.c.time)
+Index("ix_webhook_attempts_delivery", webhook_attempts.c.delivery_id)

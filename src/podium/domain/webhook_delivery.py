@@ -63,6 +63,7 @@ class DeliveryConfig:
     first_retry: float = 5.0  # back-off after the first failure, doubled after each, with jitter
     max_retry: float = 900.0  # back-off cap
     concurrency: int = 32  # subscribers served at once by one process
+    retention_days: float = 7.0  # delivered deliveries and log rows older than this are deleted (0: kept)
     batch: int = 500  # deliveries sent per claim before the subscriber is let go
     window: int = 50  # deliveries read, sent, then recorded together (see serve)
 
@@ -78,6 +79,7 @@ class DeliveryConfig:
             first_retry=_env_float("PODIUM_WEBHOOK_FIRST_RETRY", 5.0),
             max_retry=_env_float("PODIUM_WEBHOOK_MAX_RETRY", 900.0),
             concurrency=int(_env_float("PODIUM_WEBHOOK_CONCURRENCY", 32)),
+            retention_days=_env_float("PODIUM_WEBHOOK_RETENTION_DAYS", 7.0),
         )
 
     def backoff(self, failures: int) -> dt.timedelta:
@@ -201,6 +203,47 @@ async def _prune(conn: AsyncConnection, webhook_id: int) -> None:
         .limit(1)
     ).scalar_subquery()
     await conn.execute(delete(a).where(a.c.webhook_id == webhook_id, a.c.id <= oldest_kept))
+
+
+# ---- retention ----------------------------------------------------------------------------------------
+
+RETENTION_BATCH = 1000
+
+
+async def delete_older_than(conn: AsyncConnection, cutoff: dt.datetime, limit: int = RETENTION_BATCH) -> int:
+    """One batch of the retention sweep: delivery-log rows made before ``cutoff``, then Delivered
+    deliveries delivered before it (their log rows first). Pending deliveries are never deleted, however
+    old: they are still owed to their subscriber. Returns the larger of the two counts deleted (the
+    sweep goes on while a batch is full)."""
+    a, d = webhook_attempts, webhook_deliveries
+    old = select(a.c.id).where(a.c.time < cutoff).limit(limit)
+    old_attempts = [row[0] for row in await conn.execute(old)]
+    if old_attempts:
+        await conn.execute(delete(a).where(a.c.id.in_(old_attempts)))
+    done = (
+        select(d.c.id)
+        .where(d.c.status == int(DeliveryStatus.Delivered), d.c.delivered_time < cutoff)
+        .limit(limit)
+    )
+    ids = [row[0] for row in await conn.execute(done)]
+    if ids:
+        await conn.execute(delete(a).where(a.c.delivery_id.in_(ids)))
+        await conn.execute(delete(d).where(d.c.id.in_(ids)))
+    return max(len(ids), len(old_attempts))
+
+
+async def sweep(db: Database, now: dt.datetime, days: float) -> int:
+    """Deletes what is older than ``days`` (see :func:`delete_older_than`), a batch per transaction
+    until a batch is not full; returns the batches' counts summed (0 when ``days`` <= 0)."""
+    if days <= 0:
+        return 0
+    cutoff, total = now - dt.timedelta(days=days), 0
+    while True:
+        async with db.write() as conn:
+            deleted = await delete_older_than(conn, cutoff)
+        total += deleted
+        if deleted < RETENTION_BATCH:
+            return total
 
 
 # ---- sending ----------------------------------------------------------------------------------------

@@ -30,4 +30,5 @@ SERVICES: tuple[Service, ...] = (
     queue_triggers.SERVICE,
     webhooks.FANOUT,
     webhooks.DELIVERY,
+    webhooks.RETENTION,
 )

@@ -5,7 +5,10 @@
 - ``webhook-delivery`` (every process, long-running): claims subscribers with deliveries due and sends
   them, up to ``PODIUM_WEBHOOK_CONCURRENCY`` subscribers at once, each in its own task, so a slow one
   holds only itself. It looks for work every ``PODIUM_WEBHOOK_DELIVERY_INTERVAL`` s (0.5), or at once when
-  this process's fan-out wrote deliveries.
+  this process's fan-out wrote deliveries;
+- ``webhook-retention`` (one process at a time, every ``PODIUM_WEBHOOK_RETENTION_INTERVAL`` s, 3600):
+  delivered deliveries and delivery-log rows older than ``PODIUM_WEBHOOK_RETENTION_DAYS`` (7; 0 keeps
+  them) are deleted; pending ones are kept whatever their age.
 """
 
 from __future__ import annotations
@@ -76,6 +79,12 @@ async def deliver(state: AppState) -> None:
         await sender.close()
 
 
+async def retain(state: AppState) -> None:
+    deleted = await webhook_delivery.sweep(state.db, utcnow(), DeliveryConfig.from_env().retention_days)
+    if deleted:
+        log.info("webhook retention: %d old deliveries or log rows deleted", deleted)
+
+
 def _done(running: dict[int, asyncio.Task[int]], key: int, task: asyncio.Task[int]) -> None:
     running.pop(key, None)
     if not task.cancelled() and task.exception() is not None:
@@ -95,5 +104,11 @@ DELIVERY = Service(
     lambda settings: 0.5,
     leased=False,
     immediate=True,
+    summary=__doc__ or "",
+)
+RETENTION = Service(
+    "webhook-retention",
+    retain,
+    lambda settings: 3600.0,
     summary=__doc__ or "",
 )
