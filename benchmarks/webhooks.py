@@ -13,6 +13,9 @@ is not the driver's; each notes when every event reached it.
 2. Three webhooks subscribed to ``job.created`` pointing at the receivers; ``--events`` StartJobs at
    the same rate: each one job, one ``job.created`` event, three deliveries. Their latency.
 3. Wait until every receiver has every event (or ``--timeout``).
+4. Backlog: ``--backlog`` job.created events (of the jobs made) written at once straight into the
+   outbox; how long fan-out and delivery take to send them all: the delivery capacity in events/s
+   (the rounds above only show that delivery keeps up with the StartJobs rate).
 
 Printed: StartJobs latency p50/p99 without and with subscribers and the ratio of the p50s (without /
 with; target >= 0.9); end-to-end delivery latency (receiver's clock at arrival - the event's
@@ -161,6 +164,34 @@ def drained(url: str) -> None:
         time.sleep(0.2)
 
 
+def backlog(url: str, events: int, delivered: int, pid: int) -> tuple[int, float, float, tuple[float, ...]]:
+    """``events`` job.created events written at once into the outbox (of jobs already made), the
+    subscribers enabled: waits until they are delivered. Answers (the last event id before them, when
+    they were committed, the server's CPU meanwhile, the load average)."""
+    if not events:
+        return 1 << 62, 0.0, 0.0, os.getloadavg()
+    info = make_url(sync_url(url)).set(drivername="postgresql").render_as_string(False)
+    before = cpu_seconds(pid)
+    with psycopg.connect(info, autocommit=True) as conn:
+        row = conn.execute("SELECT coalesce(max(id), 0) FROM events").fetchone()
+        last = int(row[0]) if row else 0
+        conn.execute(
+            "INSERT INTO events (tenant_id, folder_id, type, entity_key, payload, creation_time, dispatched)"
+            " SELECT tenant_id, folder_id, 'job.created', key, '{}', now(), false"
+            " FROM jobs CROSS JOIN generate_series(1, 1000) LIMIT %s",
+            (events,),
+        )
+    at = time.time()
+    subscribers = count(url, "SELECT count(*) FROM webhooks WHERE enabled")
+    deadline = time.monotonic() + 300
+    while time.monotonic() < deadline:
+        done = count(url, "SELECT count(*) FROM webhook_deliveries WHERE status = 1")
+        if done >= delivered + events * subscribers:
+            break
+        time.sleep(0.1)
+    return last, at, cpu_seconds(pid) - before, os.getloadavg()
+
+
 def parse_timestamp(text: str) -> float:
     """Orchestrator's ``2026-01-01T00:00:00.1234560Z`` → epoch seconds."""
     moment = dt.datetime.strptime(text[:26], "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=dt.UTC)
@@ -177,6 +208,9 @@ def main() -> None:
     parser.add_argument("--subscribers", type=int, default=3)
     parser.add_argument("--rate", type=float, default=50.0, help="StartJobs per second")
     parser.add_argument("--connections", type=int, default=8)
+    parser.add_argument(
+        "--backlog", type=int, default=10_000, help="events written at once at the end (0: none)"
+    )
     parser.add_argument("--rounds", type=int, default=5, help="alternations without/with subscribers")
     parser.add_argument("--timeout", type=float, default=600.0, help="seconds to wait for deliveries")
     args = parser.parse_args()
@@ -254,6 +288,7 @@ def main() -> None:
         wall = time.time() - began
         cpu_server, cpu_pg = cpu_seconds(pid) - cpu_server, cpu_of(backends) - cpu_pg
         load = os.getloadavg()
+        backlog_from, backlog_at, backlog_cpu, backlog_load = backlog(url, args.backlog, expected, pid)
     stop_in.send(True)
     seen: list[list[tuple[float, str, str]]] = results_out.recv()
     receiver.join(timeout=10)
@@ -261,6 +296,8 @@ def main() -> None:
     delays: list[float] = []
     duplicates = 0
     arrivals: dict[str, int] = {}
+    backlog_seen = [[x for x in per if int(x[1]) > backlog_from] for per in seen]
+    seen = [[x for x in per if int(x[1]) <= backlog_from] for per in seen]
     for per in seen:
         ids = set()
         for arrived, event_id, stamp in per:
@@ -309,6 +346,17 @@ def main() -> None:
         f" ({100 * cpu_pg / wall:.0f} %)"
     )
     print(f"load average: {' '.join(f'{x:.2f}' for x in load)} ({os.cpu_count()} cores)")
+    if args.backlog:
+        got = sum(len(per) for per in backlog_seen)
+        last_arrival = max((x[0] for per in backlog_seen for x in per), default=float("nan"))
+        drain = last_arrival - backlog_at
+        print(
+            f"backlog: {args.backlog} job events written at once into the outbox, {got}/"
+            f"{args.backlog * args.subscribers} deliveries in {drain:.1f} s: {args.backlog / drain:.0f}"
+            f" events/s ({got / drain:.0f} deliveries/s);"
+            f" server CPU {1000 * backlog_cpu / max(got, 1):.2f} ms"
+            f" per delivery (fan-out included); load {' '.join(f'{x:.2f}' for x in backlog_load)}"
+        )
 
 
 if __name__ == "__main__":
