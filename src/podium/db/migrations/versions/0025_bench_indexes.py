@@ -7,8 +7,8 @@
 - webhook_deliveries (status, delivered_time), webhook_attempts (time) and (delivery_id), for the
   webhook retention sweep (services/webhooks.py).
 
-Revision ID: 0020
-Revises: 0015
+Revision ID: 0025
+Revises: 0022
 Create Date: 2026-12-06 20:40:00
 """
 
@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from alembic import op
 
-revision = "0020"
-down_revision = "0015"
+revision = "0025"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
