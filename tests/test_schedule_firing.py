@@ -147,6 +147,49 @@ def test_two_processes_fire_each_due_trigger_once(api: Api, db: Engine, database
     assert sorted(made) == sorted(ids)
 
 
+def test_a_failing_trigger_does_not_fail_its_batch(api: Api, db: Engine, database_url: str) -> None:
+    """Triggers due together fire in one batch (one transaction): one whose launch fails (no robot may
+    run it) is counted on its own trigger, the others fire; an unexpected error (a cron broken in the
+    database) rolls the batch back and its triggers fire one by one, the broken one left due."""
+    release = setup(api, db)
+    good = [trigger(api, db, release, Name=f"good{n}")["Id"] for n in range(3)]
+    failing = trigger(api, db, release, Name="all robots", StartStrategy=-1)["Id"]
+    with db.begin() as conn:
+        conn.execute(update(robots).values(enabled=False))
+    assert fire(database_url, T0) == 3
+    for schedule_id in good:
+        [job] = jobs_of(db, schedule_id)
+        assert (job["source"], job["source_type"], job["state"]) == (f"good{good.index(schedule_id)}", 1, 0)
+        assert when(read(api, schedule_id)["StartProcessNextOccurrence"]) == T0 + DAY
+    assert jobs_of(db, failing) == []
+    with db.connect() as conn:
+        failed = conn.execute(
+            select(process_schedules.c.failed_launches, process_schedules.c.next_fire_at).where(
+                process_schedules.c.id == failing
+            )
+        ).one()
+        reasons = conn.execute(select(events.c.payload).where(events.c.type == "schedule.failed")).scalars()
+        assert [orjson.loads(r)["ProcessSchedule"]["Id"] for r in reasons] == [failing]
+        created = conn.execute(select(events.c.id).where(events.c.type == "job.created")).scalars().all()
+    assert failed.failed_launches == 1 and failed.next_fire_at.replace(tzinfo=dt.UTC) == T0 + DAY
+    assert len(created) == 3
+
+    settings(api, Triggers_JobsCountStrategy="None")
+    with db.begin() as conn:
+        conn.execute(
+            update(process_schedules)
+            .where(process_schedules.c.id == good[0])
+            .values(start_process_cron="not a cron")
+        )
+    assert fire(database_url, T0 + DAY) == 2
+    assert [len(jobs_of(db, schedule_id)) for schedule_id in good] == [1, 2, 2]
+    with db.connect() as conn:
+        left = conn.execute(
+            select(process_schedules.c.next_fire_at).where(process_schedules.c.id == good[0])
+        ).scalar_one()
+    assert left.replace(tzinfo=dt.UTC) == T0 + DAY  # still due, retried at the next round
+
+
 def test_start_strategies(api: Api, db: Engine, database_url: str) -> None:
     release = setup(api, db, robots_count=2)
     with db.connect() as conn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -35,3 +36,28 @@ async def record(
         .returning(events.c.id)
     )
     return int(result.scalar_one())
+
+
+async def record_many(
+    conn: AsyncConnection,
+    entries: Sequence[tuple[int, str, str | None, dict[str, Any], int | None]],
+) -> None:
+    """Writes several events (tenant, type, entity key, payload, folder) with one INSERT."""
+    if not entries:
+        return
+    now = utcnow()
+    await conn.execute(
+        insert(events),
+        [
+            {
+                "tenant_id": tenant_id,
+                "folder_id": folder_id,
+                "type": event_type,
+                "entity_key": entity_key,
+                "payload": orjson.dumps(payload, default=str).decode(),
+                "creation_time": now,
+                "dispatched": False,
+            }
+            for tenant_id, event_type, entity_key, payload, folder_id in entries
+        ],
+    )

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -183,15 +184,72 @@ async def start_jobs(
     conn: AsyncConnection, release: Mapping[str, Any], request: StartRequest, user_id: int | None
 ) -> list[int]:
     """Creates the Pending jobs the strategy asks for, in one transaction; returns their ids."""
-    pairs: list[tuple[int | None, int | None]]
+    pairs = await job_targets(conn, release, request)
+    [ids] = await create_jobs(conn, [(release, request, pairs)], user_id)
+    return ids
+
+
+async def job_targets(
+    conn: AsyncConnection, release: Mapping[str, Any], request: StartRequest
+) -> list[tuple[int | None, int | None]]:
+    """(robot id, machine id) of each job the request's strategy asks for; PodiumError when it cannot
+    be started (no robots, a robot that may not run it). Reads nothing for a jobs count."""
     if request.machine_robots:
-        pairs = list(request.machine_robots)
-    else:
-        pairs = [(robot_id, None) for robot_id in await _robots_for(conn, release, request)]
-    targets = [robot_id for robot_id, _ in pairs]
+        return list(request.machine_robots)
+    return [(robot_id, None) for robot_id in await _robots_for(conn, release, request)]
+
+
+async def create_jobs(
+    conn: AsyncConnection,
+    starts: Sequence[tuple[Mapping[str, Any], StartRequest, list[tuple[int | None, int | None]]]],
+    user_id: int | None,
+) -> list[list[int]]:
+    """The Pending jobs of several starts (release, request, their :func:`job_targets`) with one INSERT,
+    their ``job.created`` events with one more, and the robots' wake-ups; each start's job ids, in order.
+    The trigger scheduler fires a batch of triggers this way (``domain/schedule_firing.py``)."""
     now = utcnow()
+    rows: list[dict[str, Any]] = []
+    for release, request, pairs in starts:
+        rows.extend(_job_rows(release, request, pairs, user_id, now))
+    if not rows:
+        return [[] for _ in starts]
+    result = await conn.execute(insert(jobs).returning(jobs.c.id, sort_by_parameter_order=True), rows)
+    ids = [int(row.id) for row in result]
+    await events.record_many(
+        conn,
+        [
+            (
+                row["tenant_id"],
+                "job.created",
+                row["key"],
+                {"JobId": job_id, "Key": row["key"]},
+                row["folder_id"],
+            )
+            for job_id, row in zip(ids, rows, strict=True)
+        ],
+    )
+    targets: dict[int, list[int | None]] = {}
+    for row in rows:
+        targets.setdefault(row["tenant_id"], []).append(row["robot_id"])
+    for tenant_id, robot_ids in targets.items():
+        await wakeups.announce_jobs(conn, tenant_id, robot_ids)
+    answer: list[list[int]] = []
+    at = 0
+    for _release, _request, pairs in starts:
+        answer.append(ids[at : at + len(pairs)])
+        at += len(pairs)
+    return answer
+
+
+def _job_rows(
+    release: Mapping[str, Any],
+    request: StartRequest,
+    pairs: list[tuple[int | None, int | None]],
+    user_id: int | None,
+    now: dt.datetime,
+) -> list[dict[str, Any]]:
     priority = request.priority if request.priority is not None else JobPriority(release["job_priority"])
-    rows = [
+    return [
         {
             "tenant_id": release["tenant_id"],
             "folder_id": release["folder_id"],
@@ -222,19 +280,6 @@ async def start_jobs(
         }
         for robot_id, machine_id in pairs
     ]
-    result = await conn.execute(insert(jobs).returning(jobs.c.id, sort_by_parameter_order=True), rows)
-    ids = [int(row.id) for row in result]
-    for job_id, row in zip(ids, rows, strict=True):
-        await events.record(
-            conn,
-            row["tenant_id"],
-            "job.created",
-            row["key"],
-            {"JobId": job_id, "Key": row["key"]},
-            row["folder_id"],
-        )
-    await wakeups.announce_jobs(conn, release["tenant_id"], targets)
-    return ids
 
 
 def _source_type(source: str) -> Any:

@@ -26,7 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import jobs, releases
@@ -34,7 +34,7 @@ from podium.db.schema_process_schedules import process_schedules
 from podium.domain import alerts, audit_logs, events, settings
 from podium.domain.enums import JobPriority, JobSourceType, JobState, StartStrategy, StopStrategy
 from podium.domain.job_limits import parse_time_span
-from podium.domain.jobs import StartRequest, start_jobs
+from podium.domain.jobs import StartRequest, create_jobs, job_targets, start_jobs
 from podium.domain.process_schedules import fire_after, robot_ids
 from podium.errors import PodiumError
 
@@ -125,6 +125,167 @@ async def fire_due(
     if not fires:
         return Launch([], skipped="missed")
     return await launch(conn, trigger, now)
+
+
+async def fire_batch(conn: AsyncConnection, now: dt.datetime, limit: int = BATCH) -> tuple[int, int, int]:
+    """Claims up to ``limit`` due triggers in this transaction and fires them together; (claimed,
+    handled, fired): how many were claimed, how many were dealt with (fired, skipped, failed), how many
+    created jobs.
+
+    The claim is the SELECT itself: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (another process's batch
+    takes other rows, and a row it holds is skipped, not waited for), SQLite's single writer
+    (``BEGIN IMMEDIATE``) elsewhere; the UPDATE that moves each ``next_fire_at`` still names the value
+    read. A fire costs a dozen statements one at a time; in a batch the jobs of every trigger are one
+    INSERT, their events one more, the pending-job rule one query, the triggers one executemany.
+    A trigger whose launch fails (no robots, its process gone) is counted on its own trigger as alone;
+    if the batch itself fails (an unexpected error), it is rolled back to its savepoint and its triggers
+    are fired one by one, each in a savepoint, so one bad trigger holds up none of the others."""
+    query = (
+        select(process_schedules)
+        .where(process_schedules.c.next_fire_at <= now, process_schedules.c.enabled.is_(True))
+        .order_by(process_schedules.c.next_fire_at, process_schedules.c.id)
+        .limit(limit)
+    )
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    claimed = [dict(row) for row in (await conn.execute(query)).mappings()]
+    if not claimed:
+        return 0, 0, 0
+    try:
+        async with conn.begin_nested():
+            fired = await _fire_claimed(conn, claimed, now)
+        return len(claimed), len(claimed), fired
+    except Exception:
+        log.exception("a batch of %d triggers failed; firing them one by one", len(claimed))
+    handled = fired = 0
+    for trigger in claimed:
+        try:
+            async with conn.begin_nested():
+                launched = await fire_due(conn, trigger["id"], trigger["next_fire_at"], now)
+        except Exception:  # left due, retried at the next round
+            log.exception("trigger %s could not be fired", trigger["id"])
+            continue
+        handled += 1
+        fired += launched is not None and bool(launched.job_ids)
+    return len(claimed), handled, fired
+
+
+async def _fire_claimed(conn: AsyncConnection, claimed: list[dict[str, Any]], now: dt.datetime) -> int:
+    """:func:`fire_due` for a batch of claimed triggers; how many created jobs."""
+    claims: list[dict[str, Any]] = []
+    firing: list[dict[str, Any]] = []
+    for trigger in claimed:
+        tenant_id, read = trigger["tenant_id"], trigger["next_fire_at"]
+        max_age = dt.timedelta(
+            seconds=await settings.cached_value(conn, tenant_id, settings.TRIGGERS_MISSED_SECONDS)
+        )
+        recent = await fire_after(conn, tenant_id, trigger, now - max_age - dt.timedelta(microseconds=1))
+        fires = recent is not None and recent <= now
+        following = await fire_after(conn, tenant_id, trigger, read)
+        missed = following is not None and following <= now
+        planned = await fire_after(conn, tenant_id, trigger, read - dt.timedelta(microseconds=1)) == read
+        misfire = _misfire_text(read, now, fires) if planned and (missed or not fires) else None
+        claims.append(
+            {
+                "b_id": trigger["id"],
+                "b_read": read,
+                "b_next": await fire_after(conn, tenant_id, trigger, now),
+                "b_last_fire": now if fires else trigger["last_fire_time"],
+                "b_misfire": misfire if misfire is not None else trigger["last_misfire"],
+            }
+        )
+        if misfire is not None:
+            await events.record(
+                conn,
+                tenant_id,
+                "schedule.misfired",
+                trigger["key"],
+                {"ProcessScheduleId": trigger["id"], "MissedSince": read, "Fired": fires, "At": now},
+                trigger["folder_id"],
+            )
+        if fires:
+            firing.append(trigger)
+    await conn.execute(
+        update(process_schedules)
+        .where(
+            process_schedules.c.id == bindparam("b_id"),
+            process_schedules.c.next_fire_at == bindparam("b_read"),
+        )
+        .values(
+            next_fire_at=bindparam("b_next"),
+            last_fire_time=bindparam("b_last_fire"),
+            last_misfire=bindparam("b_misfire"),
+        ),
+        claims,
+    )
+    if not firing:
+        return 0
+    blocked, per_release = await _pending_among(conn, firing)
+    release_ids = {trigger["release_id"] for trigger in firing}
+    found = await conn.execute(select(releases).where(releases.c.id.in_(release_ids)))
+    known = {int(row["id"]): dict(row) for row in found.mappings()}
+    starts: list[tuple[dict[str, Any], Any, list[tuple[int | None, int | None]]]] = []
+    launching: list[dict[str, Any]] = []
+    started: set[tuple[int, int]] = set()  # (tenant, release) launched in this batch
+    for trigger in firing:
+        place = (trigger["tenant_id"], trigger["release_id"])
+        if trigger["id"] in blocked or (trigger["tenant_id"] in per_release and place in started):
+            log.info("trigger %s: a job it started is still Pending, no new job", trigger["id"])
+            continue
+        release = known.get(trigger["release_id"])
+        try:
+            if release is None:
+                raise PodiumError("The trigger's process no longer exists.")
+            request = start_request(trigger, SCHEDULE_SOURCE)
+            pairs = await job_targets(conn, release, request)
+        except PodiumError as error:  # this trigger's failure, nothing of it written: the others go on
+            await _failed(conn, trigger, now, error.message)
+            continue
+        starts.append((release, request, pairs))
+        launching.append(trigger)
+        started.add(place)
+    created = await create_jobs(conn, starts, None)
+    recovered = [trigger["id"] for trigger in launching if trigger["failed_launches"]]
+    if recovered:
+        await conn.execute(
+            update(process_schedules)
+            .where(process_schedules.c.id.in_(recovered))
+            .values(failed_launches=0, failing_since=None)
+        )
+    return sum(1 for ids in created if ids)
+
+
+async def _pending_among(conn: AsyncConnection, triggers: list[dict[str, Any]]) -> tuple[set[int], set[int]]:
+    """Ids of the triggers the pending-job rule keeps from firing (one query per tenant), and the
+    tenants whose rule is per process (there a second trigger of a process launched in the same batch
+    waits, as it would behind the first one's Pending job)."""
+    blocked: set[int] = set()
+    per_release: set[int] = set()
+    by_tenant: dict[int, list[dict[str, Any]]] = {}
+    for trigger in triggers:
+        by_tenant.setdefault(trigger["tenant_id"], []).append(trigger)
+    for tenant_id, group in by_tenant.items():
+        rule = await settings.cached_value(conn, tenant_id, settings.TRIGGERS_JOBS_COUNT)
+        if rule == "None":
+            continue
+        pending = (jobs.c.tenant_id == tenant_id) & (jobs.c.state == int(JobState.Pending))
+        if rule == "PerTrigger":
+            ids = [trigger["id"] for trigger in group]
+            rows = await conn.execute(
+                select(jobs.c.starting_schedule_id)
+                .where(pending, jobs.c.starting_schedule_id.in_(ids))
+                .distinct()
+            )
+            blocked.update(int(row[0]) for row in rows)
+        else:
+            per_release.add(tenant_id)
+            release_ids = {trigger["release_id"] for trigger in group}
+            rows = await conn.execute(
+                select(jobs.c.release_id).where(pending, jobs.c.release_id.in_(release_ids)).distinct()
+            )
+            held = {int(row[0]) for row in rows}
+            blocked.update(trigger["id"] for trigger in group if trigger["release_id"] in held)
+    return blocked, per_release
 
 
 def _misfire_text(read: dt.datetime, now: dt.datetime, fired: bool) -> str:

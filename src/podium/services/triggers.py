@@ -28,43 +28,47 @@ from podium.services.base import Service
 
 log = logging.getLogger("podium.triggers")
 DEFAULT_MAX_WAIT = 5.0
-DEFAULT_CONCURRENCY = 8
+DEFAULT_CONCURRENCY = 4
+DEFAULT_BATCH = 100
 _wakers: weakref.WeakKeyDictionary[object, asyncio.Event] = weakref.WeakKeyDictionary()
 
 
 async def fire_due_triggers(state: AppState, now: dt.datetime | None = None) -> int:
-    """Fires every trigger due at ``now`` (default: the clock), each in its own transaction (a failed
-    launch is recorded on its trigger, the others go on); returns how many fires this process made.
+    """Fires every trigger due at ``now`` (default: the clock) in batches of up to
+    ``PODIUM_TRIGGERS_BATCH`` (100) triggers a transaction (``schedule_firing.fire_batch``: a failed
+    launch is recorded on its trigger, the others fire); returns how many fires this process made.
 
-    Up to ``PODIUM_TRIGGERS_CONCURRENCY`` (8) fires are in flight at once, each on its own connection:
-    a fire is a dozen round trips to the database, so one at a time bounded a process to a few dozen
-    fires a second and 10,000 triggers due together took minutes (``benchmarks/triggers.py``). The
-    claim keeps each fire single whichever task or process gets there first."""
+    One fire at a time in its own transaction is a dozen statements; 10,000 triggers due together took
+    tens of seconds (``benchmarks/triggers.py``). On PostgreSQL up to ``PODIUM_TRIGGERS_CONCURRENCY``
+    (4) batches are in flight at once, each on its own connection, their claims disjoint
+    (``SKIP LOCKED``); SQLite has one writer, so one batch at a time."""
     moment = now or utcnow()
-    gate = asyncio.Semaphore(concurrency())
+    size = batch_size()
+    fired = 0
 
-    async def one(schedule_id: int, read: dt.datetime) -> tuple[bool, bool]:
-        async with gate:
+    async def worker() -> None:
+        nonlocal fired
+        while True:
             try:
                 async with state.db.write() as conn:
-                    launched = await schedule_firing.fire_due(conn, schedule_id, read, moment)
-            except Exception:  # one trigger's trouble must not hold up the others: logged, retried
-                log.exception("trigger %s could not be fired", schedule_id)
-                return False, False
-            return True, launched is not None and bool(launched.job_ids)
+                    claimed, handled, made = await schedule_firing.fire_batch(conn, moment, size)
+            except Exception:  # logged; what is still due is retried at the next round
+                log.exception("a batch of triggers could not be fired")
+                return
+            fired += made
+            if claimed < size or not handled:
+                return
 
-    fired = 0
-    while True:
-        async with state.db.read() as conn:
-            due = await schedule_firing.due(conn, moment)
-        outcomes = await asyncio.gather(*(one(schedule_id, read) for schedule_id, read in due))
-        handled = sum(1 for done, _ in outcomes if done)
-        fired += sum(1 for _, made in outcomes if made)
-        if len(due) < schedule_firing.BATCH or not handled:
-            break
+    workers = 1 if state.db.is_sqlite else concurrency()
+    await asyncio.gather(*(worker() for _ in range(workers)))
     if fired:
         log.info("fired %d triggers", fired)
     return fired
+
+
+def batch_size() -> int:
+    raw = os.environ.get("PODIUM_TRIGGERS_BATCH")
+    return max(1, int(raw)) if raw else DEFAULT_BATCH
 
 
 def concurrency() -> int:
