@@ -179,17 +179,23 @@ async def _fire_claimed(conn: AsyncConnection, claimed: list[dict[str, Any]], no
         max_age = dt.timedelta(
             seconds=await settings.cached_value(conn, tenant_id, settings.TRIGGERS_MISSED_SECONDS)
         )
-        recent = await fire_after(conn, tenant_id, trigger, now - max_age - dt.timedelta(microseconds=1))
-        fires = recent is not None and recent <= now
         following = await fire_after(conn, tenant_id, trigger, read)
-        missed = following is not None and following <= now
         planned = await fire_after(conn, tenant_id, trigger, read - dt.timedelta(microseconds=1)) == read
-        misfire = _misfire_text(read, now, fires) if planned and (missed or not fires) else None
+        if planned and read > now - max_age and (following is None or following > now):
+            # the usual case, on time: ``read`` is the one recent occurrence, nothing was missed, and
+            # the next occurrence after ``read`` is the next one after ``now``
+            fires, misfire, upcoming = True, None, following
+        else:
+            recent = await fire_after(conn, tenant_id, trigger, now - max_age - dt.timedelta(microseconds=1))
+            fires = recent is not None and recent <= now
+            missed = following is not None and following <= now
+            misfire = _misfire_text(read, now, fires) if planned and (missed or not fires) else None
+            upcoming = await fire_after(conn, tenant_id, trigger, now)
         claims.append(
             {
                 "b_id": trigger["id"],
                 "b_read": read,
-                "b_next": await fire_after(conn, tenant_id, trigger, now),
+                "b_next": upcoming,
                 "b_last_fire": now if fires else trigger["last_fire_time"],
                 "b_misfire": misfire if misfire is not None else trigger["last_misfire"],
             }
