@@ -6,7 +6,9 @@ read to the next occurrence (``WHERE next_fire_at = :read``), and its jobs are c
 transaction. Of two server processes reading one due trigger, the second's UPDATE waits for the first
 (PostgreSQL row lock) and then matches no row; on SQLite writers take turns. A process killed mid-fire
 rolls its transaction back: the fire is still due and another process (or this one, restarted) fires
-it. Nothing is leased and every process may fire: the claim is the whole mechanism.
+it. Nothing is leased and every process may fire: the claim is the whole mechanism. The scheduler
+claims a batch of due triggers at once (:func:`fire_batch`: their rows locked ``FOR UPDATE SKIP
+LOCKED`` on PostgreSQL, so two processes take different triggers instead of waiting on each other).
 
 Missed fires (no server ran at the due time): when a due trigger is claimed, what counts is its latest
 occurrence up to now. Within ``Triggers.MissedFireMaxAgeSeconds`` (1 h) of now, the trigger fires once,
@@ -40,7 +42,7 @@ from podium.errors import PodiumError
 
 log = logging.getLogger("podium.triggers")
 
-BATCH = 200  # due triggers read per round; a backlog is worked off round after round
+BATCH = 100  # due triggers claimed per transaction; a backlog is worked off batch after batch
 SCHEDULE_SOURCE = int(JobSourceType["Schedule"])
 QUEUE_SOURCE = int(JobSourceType["Queue"])
 
@@ -50,17 +52,6 @@ class Launch:
     job_ids: list[int]
     skipped: str | None = None  # why no job was created without failing (a Pending one exists)
     failure: str | None = None  # why the launch failed
-
-
-async def due(conn: AsyncConnection, now: dt.datetime, limit: int = BATCH) -> list[tuple[int, dt.datetime]]:
-    """(id, next_fire_at) of enabled triggers due at ``now``, the most overdue first."""
-    rows = await conn.execute(
-        select(process_schedules.c.id, process_schedules.c.next_fire_at)
-        .where(process_schedules.c.next_fire_at <= now, process_schedules.c.enabled.is_(True))
-        .order_by(process_schedules.c.next_fire_at, process_schedules.c.id)
-        .limit(limit)
-    )
-    return [(int(row.id), row.next_fire_at) for row in rows]
 
 
 async def next_due_time(conn: AsyncConnection) -> dt.datetime | None:

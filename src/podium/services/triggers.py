@@ -29,7 +29,7 @@ from podium.services.base import Service
 log = logging.getLogger("podium.triggers")
 DEFAULT_MAX_WAIT = 5.0
 DEFAULT_CONCURRENCY = 4
-DEFAULT_BATCH = 100
+DEFAULT_BATCH = schedule_firing.BATCH
 _wakers: weakref.WeakKeyDictionary[object, asyncio.Event] = weakref.WeakKeyDictionary()
 
 
