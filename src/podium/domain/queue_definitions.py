@@ -17,8 +17,8 @@ from sqlalchemy import ColumnElement, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema_queues import queue_definition_folders, queue_definitions, queue_items, queue_retention
-from podium.domain.queue_retention import DEFAULT_ACTION, DEFAULT_PERIOD
 from podium.domain.queue_schemas import check_schema_definition
+from podium.domain.retention_policies import DEFAULT_ACTION, DEFAULT_PERIOD
 from podium.errors import bad_request, conflict, not_found
 
 # the folders that see a queue: what the QueueDefinitions set is scoped and shared through

@@ -31,17 +31,14 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.engine import Database
-from podium.db.schema_buckets import buckets
 from podium.db.schema_queues import queue_definitions, queue_items, queue_retention
 from podium.db.types import utcnow
 from podium.domain.crypto import Keyring, is_sealed, sealed_key_id
-from podium.domain.queue_enums import RETENTION_ARCHIVE, RETENTION_DELETE, RETENTION_NONE
+from podium.domain.queue_enums import RETENTION_ARCHIVE, RETENTION_NONE
 from podium.domain.queue_item_states import FINAL
 from podium.domain.queue_sealing import COLUMN_OF, aad
-from podium.errors import bad_request
+from podium.domain.retention_policies import DEFAULT_ACTION, DEFAULT_PERIOD
 
-DEFAULT_ACTION, DEFAULT_PERIOD = RETENTION_DELETE, 30
-MAX_PERIOD_DAYS = 36_500
 BATCH = 1000
 FINISHED = sorted(int(status) for status in FINAL)
 FINISHED_AT = func.coalesce(
@@ -58,37 +55,6 @@ class SweepReport:
     deleted: dict[int, int] = field(default_factory=dict)
     archived: dict[int, int] = field(default_factory=dict)
     files: list[Path] = field(default_factory=list)
-
-
-async def check_policy(
-    conn: AsyncConnection,
-    tenant_id: int,
-    values: dict[str, Any],
-    existing: Mapping[str, Any] | None,
-    named_queue: Any,
-) -> None:
-    """A period of at least one day, an existing bucket; a body naming another queue (``named_queue``,
-    its QueueDefinitionId) than the key is refused. Archives are written to the data folder:
-    ``BucketId`` is kept and answered, not used."""
-    if existing is not None and named_queue is not None and named_queue != existing["queue_definition_id"]:
-        raise bad_request("QueueDefinitionId must be the queue of the key.")
-    period = values.get("period")
-    if period is not None and not 1 <= period <= MAX_PERIOD_DAYS:
-        raise bad_request(f"Period must be a number of days from 1 to {MAX_PERIOD_DAYS}.")
-    bucket_id = values.get("bucket_id")
-    if bucket_id is not None:
-        found = select(buckets.c.id).where(buckets.c.id == bucket_id, buckets.c.tenant_id == tenant_id)
-        if (await conn.execute(found)).first() is None:
-            raise bad_request(f"Bucket {bucket_id} does not exist.")
-
-
-async def reset_policy(conn: AsyncConnection, policy_id: int) -> None:
-    """Back to the built-in policy (the row stays: every queue has one)."""
-    await conn.execute(
-        update(queue_retention)
-        .where(queue_retention.c.id == policy_id)
-        .values(action=DEFAULT_ACTION, period=DEFAULT_PERIOD, bucket_id=None)
-    )
 
 
 ARCHIVE = "queue-archive"

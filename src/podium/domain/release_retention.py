@@ -28,14 +28,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.engine import Database
 from podium.db.schema import jobs, releases
-from podium.db.schema_buckets import buckets
 from podium.db.schema_jobs import execution_media, release_retention
 from podium.db.types import utcnow
 from podium.domain.enums import JobState
 from podium.domain.job_states import FINAL
 from podium.domain.queue_enums import RETENTION_ARCHIVE, RETENTION_NONE
-from podium.domain.queue_retention import DEFAULT_ACTION, DEFAULT_PERIOD, MAX_PERIOD_DAYS, write_archive
-from podium.errors import bad_request
+from podium.domain.queue_retention import write_archive
+from podium.domain.retention_policies import DEFAULT_ACTION, DEFAULT_PERIOD
 
 BATCH = 1000
 ARCHIVE = "job-archive"
@@ -64,37 +63,6 @@ async def add_default(conn: AsyncConnection, release: Mapping[str, Any]) -> None
             action=DEFAULT_ACTION,
             period=DEFAULT_PERIOD,
         )
-    )
-
-
-async def check_policy(
-    conn: AsyncConnection,
-    tenant_id: int,
-    values: dict[str, Any],
-    existing: Mapping[str, Any] | None,
-    named_release: Any,
-) -> None:
-    """A period from 1 day to 100 years, an existing bucket; a body naming another release
-    (``ReleaseId``) than the key is refused. Archives go to the data folder: ``BucketId`` is kept and
-    answered, not used."""
-    if existing is not None and named_release is not None and named_release != existing["release_id"]:
-        raise bad_request("ReleaseId must be the release of the key.")
-    period = values.get("period")
-    if period is not None and not 1 <= period <= MAX_PERIOD_DAYS:
-        raise bad_request(f"Period must be a number of days from 1 to {MAX_PERIOD_DAYS}.")
-    bucket_id = values.get("bucket_id")
-    if bucket_id is not None:
-        found = select(buckets.c.id).where(buckets.c.id == bucket_id, buckets.c.tenant_id == tenant_id)
-        if (await conn.execute(found)).first() is None:
-            raise bad_request(f"Bucket {bucket_id} does not exist.")
-
-
-async def reset_policy(conn: AsyncConnection, policy_id: int) -> None:
-    """Back to the built-in policy (the row stays: every release has one)."""
-    await conn.execute(
-        update(release_retention)
-        .where(release_retention.c.id == policy_id)
-        .values(action=DEFAULT_ACTION, period=DEFAULT_PERIOD, bucket_id=None)
     )
 
 
