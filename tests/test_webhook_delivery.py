@@ -225,3 +225,32 @@ def test_payloads_of_jobs_and_queue_items(api: Api, db: Engine, database_url: st
     assert by_type["queue.created"]["Queues"][0]["Name"] == "invoices"
     assert by_type["robot.created"]["Robots"][0]["Name"]
     assert all(b["EventId"].isdigit() and b["TenantId"] for b in bodies)
+
+
+def test_events_of_tenants_without_webhooks_are_dispatched_without_deliveries(
+    api: Api, database_url: str, db: Engine, tmp_path: Any, receiver: Receiver
+) -> None:
+    """They are marked dispatched, batch after batch, and become no delivery (their payload could not
+    even be rendered); the subscribing tenant's event is delivered as usual."""
+    from sqlalchemy import func, insert
+
+    from podium.db.schema import events
+    from podium.db.schema_webhooks import webhook_deliveries
+
+    receiver.failures = 0
+    body = {"Name": "r", "Url": receiver.url, "Secret": SECRET, "SubscribeToAllEvents": True}
+    api.ok(api.post("/odata/Webhooks", body), 201)
+    moment = dt.datetime.now(dt.UTC)
+    unheard = [
+        {"tenant_id": 987_654, "type": "custom", "payload": "{not json", "creation_time": moment}
+        for _ in range(webhook_events.BATCH + 3)  # more than one batch
+    ]
+    with db.begin() as conn:
+        conn.execute(insert(events), unheard)
+    api.ok(api.post(f"/odata/Webhooks/{NS}.TriggerCustom", {"n": 7}))
+    pump(database_url, tmp_path, None, DeliveryConfig(timeout=5.0, first_retry=0.0))
+    assert [b["EventData"] for b in receiver.delivered()] == [{"n": 7}]
+    with db.connect() as conn:
+        waiting = conn.scalar(select(func.count()).select_from(events).where(events.c.dispatched.is_(False)))
+        deliveries = conn.scalar(select(func.count()).select_from(webhook_deliveries))
+    assert waiting == 0 and deliveries == 1
