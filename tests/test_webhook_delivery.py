@@ -254,3 +254,50 @@ def test_events_of_tenants_without_webhooks_are_dispatched_without_deliveries(
         waiting = conn.scalar(select(func.count()).select_from(events).where(events.c.dispatched.is_(False)))
         deliveries = conn.scalar(select(func.count()).select_from(webhook_deliveries))
     assert waiting == 0 and deliveries == 1
+
+
+def test_events_are_stored_dispatched_while_the_tenant_has_no_enabled_webhook(api: Api, db: Engine) -> None:
+    """Written one by one (a queue created), several at once (jobs started) and by the queue hot path
+    (a transaction pair): pending only while the tenant has an enabled webhook."""
+    from sqlalchemy import delete
+
+    from podium.db.schema import events
+    from tests.factories import release
+
+    shared = api.ok(api.get("/odata/Folders?$filter=DisplayName eq 'Shared'"))["value"][0]["Id"]
+    release(api, shared, "proc")
+    svc = "/odata/Queues/UiPathODataSvc"
+
+    def outbox() -> list[tuple[str, bool]]:
+        with db.begin() as conn:
+            found = [(r.type, r.dispatched) for r in conn.execute(select(events).order_by(events.c.id))]
+            conn.execute(delete(events))
+        return found
+
+    def activity(name: str) -> None:
+        outbox()
+        api.ok(api.post("/odata/QueueDefinitions", {"Name": name}, folder="Shared"), 201)
+        item = {"itemData": {"Name": name, "SpecificContent": {}}}
+        api.ok(api.post(f"{svc}.AddQueueItem", item, folder="Shared"), 201)
+        claim = {"transactionData": {"Name": name}}
+        started = api.ok(api.post(f"{svc}.StartTransaction", claim, folder="Shared"))
+        result = {"transactionResult": {"IsSuccessful": True}}
+        path = f"/odata/Queues({started['Id']})/{svc.rsplit('/', 1)[1]}.SetTransactionResult"
+        assert api.post(path, result, folder="Shared").status_code == 200
+        start = {"startInfo": {"ReleaseName": "proc", "Strategy": "ModernJobsCount", "JobsCount": 2}}
+        api.ok(api.post(f"/odata/Jobs/{NS}.StartJobs", start, folder="Shared"))
+
+    expected = {"queueitem.inprogress", "queueitem.successful", "job.created"}
+    activity("q-unheard")
+    unheard = outbox()
+    assert expected <= {kind for kind, _ in unheard} and all(dispatched for _, dispatched in unheard)
+
+    body = {"Name": "r", "Url": "http://127.0.0.1:9/hook", "SubscribeToAllEvents": True}
+    hook = api.ok(api.post("/odata/Webhooks", body), 201)
+    activity("q-heard")
+    heard = outbox()
+    assert expected <= {kind for kind, _ in heard} and not any(dispatched for _, dispatched in heard)
+
+    api.ok(api.put(f"/odata/Webhooks({hook['Id']})", {"Enabled": False}))
+    activity("q-disabled")
+    assert all(dispatched for _, dispatched in outbox())

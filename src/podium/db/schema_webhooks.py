@@ -54,6 +54,9 @@ webhooks = Table(
     Column("claimed_until", UTCDateTime),
 )
 
+# the outbox asks, for every event it writes, whether the tenant has an enabled webhook (domain/events.py)
+Index("ix_webhooks_tenant_enabled", webhooks.c.tenant_id, webhooks.c.enabled)
+
 webhook_deliveries = Table(
     "webhook_deliveries",
     metadata,

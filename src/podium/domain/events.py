@@ -1,4 +1,10 @@
-"""The event outbox: domain events are rows written in the same transaction as the change."""
+"""The event outbox: domain events are rows written in the same transaction as the change.
+
+An event of a tenant without an enabled webhook is written already dispatched: nobody would receive
+it, and the fan-out (``domain/webhook_events.py``) has nothing to read, render or mark for it. The
+webhooks' creation is not serialised with the events: an event written while the tenant's first
+webhook is being created may be missed by it, as any event before the subscription.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +12,17 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import insert
+from sqlalchemy import ColumnElement, exists, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import events
+from podium.db.schema_webhooks import webhooks
 from podium.db.types import utcnow
+
+
+def unheard(tenant_id: int | ColumnElement[int]) -> ColumnElement[bool]:
+    """True when the tenant has no enabled webhook: its events are stored dispatched."""
+    return ~exists().where(webhooks.c.tenant_id == tenant_id, webhooks.c.enabled.is_(True))
 
 
 async def record(
@@ -31,7 +43,7 @@ async def record(
             entity_key=entity_key,
             payload=orjson.dumps(payload, default=str).decode(),
             creation_time=utcnow(),
-            dispatched=False,
+            dispatched=unheard(tenant_id),
         )
         .returning(events.c.id)
     )
@@ -46,6 +58,16 @@ async def record_many(
     if not entries:
         return
     now = utcnow()
+    tenants = {entry[0] for entry in entries}
+    heard = set(
+        (
+            await conn.scalars(
+                select(webhooks.c.tenant_id).where(
+                    webhooks.c.tenant_id.in_(tenants), webhooks.c.enabled.is_(True)
+                )
+            )
+        ).all()
+    )
     await conn.execute(
         insert(events),
         [
@@ -56,7 +78,7 @@ async def record_many(
                 "entity_key": entity_key,
                 "payload": orjson.dumps(payload, default=str).decode(),
                 "creation_time": now,
-                "dispatched": False,
+                "dispatched": tenant_id not in heard,
             }
             for tenant_id, event_type, entity_key, payload, folder_id in entries
         ],
