@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import uuid
 from collections import Counter
 
@@ -11,9 +12,10 @@ from sqlalchemy.engine import Engine
 
 from podium.db.engine import Database
 from podium.db.schema import environment_robots, environments, folder_robots, jobs, machines, releases, robots
-from podium.db.schema_robots import robot_sessions
+from podium.db.schema_robots import job_claims, robot_sessions
 from podium.db.types import utcnow
 from podium.domain import dispatch
+from podium.domain import job_claims as claims
 from podium.domain.robot_hub import Hub, Waiter
 from podium.domain.wakeups import Wakeup
 from tests.support import create_tenant_sync
@@ -217,3 +219,23 @@ def test_a_job_started_for_a_machine_goes_to_a_robot_of_that_machine(db: Engine,
     assert asyncio.run(claim(robot_ids[0])) == []  # machine M1
     assert asyncio.run(claim(robot_ids[2])) == []  # no machine
     assert asyncio.run(claim(robot_ids[1])) == [pinned]  # machine M2
+
+    # M2's robot never acknowledges: the job goes back to Pending still for machine M2 only
+    with db.begin() as conn:
+        conn.execute(job_claims.update().values(expires_at=now - dt.timedelta(seconds=1)))
+
+    async def withdraw() -> int:
+        database = Database(database_url)
+        try:
+            async with database.write() as conn:
+                return await claims.withdraw_expired(conn)
+        finally:
+            await database.dispose()
+
+    assert asyncio.run(withdraw()) == 1
+    with db.connect() as conn:
+        back = conn.execute(select(jobs.c.state, jobs.c.machine_id).where(jobs.c.id == pinned)).one()
+    assert tuple(back) == (0, m2)
+    assert asyncio.run(claim(robot_ids[0])) == []
+    assert asyncio.run(claim(robot_ids[2])) == []
+    assert asyncio.run(claim(robot_ids[1])) == [pinned]

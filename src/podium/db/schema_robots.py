@@ -68,7 +68,9 @@ leases = Table(
 
 # A job handed to a robot by jobs/next: the robot acknowledges it with the token (expires_at becomes
 # NULL); unacknowledged after expires_at, the job returns to Pending (to assigned_robot_id, its robot
-# before the claim; NULL: any eligible robot). Rows of ended jobs are removed by the sweep.
+# before the claim; NULL: any eligible robot; and to assigned_machine_id, the machine it was started for
+# by a MachineRobots pair, which the claim overwrote with the claiming robot's). Rows of ended jobs are
+# removed by the sweep.
 job_claims = Table(
     "job_claims",
     metadata,
@@ -76,6 +78,7 @@ job_claims = Table(
     _tenant(),
     Column("robot_id", BigInteger, nullable=False),
     Column("assigned_robot_id", BigInteger),
+    Column("assigned_machine_id", BigInteger),
     Column("token", String(36), nullable=False),
     Column("expires_at", UTCDateTime),
 )

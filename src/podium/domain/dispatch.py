@@ -49,12 +49,12 @@ DISPATCHED = (int(JobState.Pending), int(JobState.Resumed))
 def candidates(
     tenant_id: int, robot_id: int, limit: int, dialect: str, machine_id: int | None = None
 ) -> Select[Any]:
-    """Ids, robot (if started or resumed for one) and state of the Pending and Resumed jobs the robot
-    may take, highest priority and oldest first. A Pending job started for a machine (a MachineRobots
+    """Ids, robot (if started or resumed for one), state and machine of the Pending and Resumed jobs the
+    robot may take, highest priority and oldest first. A Pending job started for a machine (a MachineRobots
     pair of StartJobs or of a trigger) goes only to a robot connected from that machine (``machine_id``,
     its session's); a Resumed one keeps the machine of its first run only as a record."""
     query = (
-        select(jobs.c.id, jobs.c.robot_id, jobs.c.state)
+        select(jobs.c.id, jobs.c.robot_id, jobs.c.state, jobs.c.machine_id)
         .where(
             jobs.c.tenant_id == tenant_id,
             jobs.c.state.in_(DISPATCHED),
@@ -128,10 +128,10 @@ async def claim_for_robot(
     rows = (await conn.execute(query)).tuples().all()
     if not rows:
         return []
-    picked = {job_id: assigned for job_id, assigned, _ in rows}
+    picked = {job_id: (assigned, machine) for job_id, assigned, _, machine in rows}
     claimed = []
     for source in (JobState.Pending, JobState.Resumed):
-        ids = [job_id for job_id, _, state in rows if state == int(source)]
+        ids = [job_id for job_id, _, state, _ in rows if state == int(source)]
         if ids:
             claimed += await claim_pending(
                 conn,
@@ -142,7 +142,7 @@ async def claim_for_robot(
                 host_machine_name=session["host_machine_name"],
             )
     tokens = await job_claims.record(
-        conn, tenant_id, robot_id, [(job["id"], picked[job["id"]]) for job in claimed], ack_timeout
+        conn, tenant_id, robot_id, [(job["id"], *picked[job["id"]]) for job in claimed], ack_timeout
     )
     return [{**job, "claim": tokens[job["id"]]} for job in claimed]
 

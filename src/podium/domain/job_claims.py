@@ -45,13 +45,14 @@ async def record(
     conn: AsyncConnection,
     tenant_id: int,
     robot_id: int,
-    claimed: list[tuple[int, int | None]],
+    claimed: list[tuple[int, int | None, int | None]],
     timeout: dt.timedelta,
 ) -> dict[int, str]:
-    """Claim rows for the jobs just claimed (job id, its robot before the claim); answers the tokens."""
+    """Claim rows for the jobs just claimed (job id, its robot and its machine before the claim);
+    answers the tokens."""
     if not claimed:
         return {}
-    tokens = {job_id: str(uuid.uuid4()) for job_id, _ in claimed}
+    tokens = {job_id: str(uuid.uuid4()) for job_id, _, _ in claimed}
     expires = utcnow() + timeout
     # a resumed job's claim of its run before (acknowledged, kept while the job was unfinished)
     await conn.execute(delete(job_claims).where(job_claims.c.job_id.in_(list(tokens))))
@@ -63,10 +64,11 @@ async def record(
                 "tenant_id": tenant_id,
                 "robot_id": robot_id,
                 "assigned_robot_id": assigned,
+                "assigned_machine_id": machine,
                 "token": tokens[job_id],
                 "expires_at": expires,
             }
-            for job_id, assigned in claimed
+            for job_id, assigned, machine in claimed
         ],
     )
     return tokens
@@ -128,11 +130,16 @@ async def withdraw_expired(conn: AsyncConnection) -> int:
         await conn.execute(
             delete(job_claims)
             .where(job_claims.c.expires_at < now)
-            .returning(job_claims.c.job_id, job_claims.c.robot_id, job_claims.c.assigned_robot_id)
+            .returning(
+                job_claims.c.job_id,
+                job_claims.c.robot_id,
+                job_claims.c.assigned_robot_id,
+                job_claims.c.assigned_machine_id,
+            )
         )
     ).all()
     returned = 0
-    for job_id, robot_id, assigned in expired:
+    for job_id, robot_id, assigned, machine in expired:
         row = (await conn.execute(select(jobs).where(jobs.c.id == job_id))).mappings().first()
         if row is None or row["robot_id"] != robot_id or JobState(row["state"]) not in HELD:
             continue
@@ -143,7 +150,7 @@ async def withdraw_expired(conn: AsyncConnection) -> int:
                 job,
                 JobState.Resumed if job["resume_version"] else JobState.Pending,  # as it was claimed
                 robot_id=assigned,
-                machine_id=None,
+                machine_id=machine,  # a MachineRobots pair's machine stays required
                 host_machine_name=None,
                 **({} if job["resume_version"] else {"start_time": None}),
             )
