@@ -106,3 +106,50 @@ def test_skip_and_top_are_part_of_the_statement(seeded: Api) -> None:
     ids = [job["Id"] for job in first["value"]] + [job["Id"] for job in second["value"]]
     assert ids == sorted(ids) and len(set(ids)) == 4
     assert beyond["value"] == [] and beyond["@odata.count"] == 4
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/odata/Jobs?$filter=Robot/Id eq 2 and State eq 'Faulted'&$top=10&$count=true",
+        "/odata/Jobs?$filter=CreationTime gt 2017-01-01T00:00:00Z&$expand=Robot,Release&$orderby=Id desc",
+        "/odata/Jobs?$select=Id,State,StartTime,Info&$filter=indexof(Info,'of 1') ne -1",
+        "/odata/Jobs?$filter=Id eq 999&$count=true",
+    ],
+)
+def test_a_statement_run_again_answers_as_the_first_time(seeded: Api, database_url: str, url: str) -> None:
+    """From its second run a kept statement goes to the driver's cursor on PostgreSQL
+    (``odata/driver_rows.py``): the same rows, types and count as through SQLAlchemy."""
+    from podium.odata import driver_rows
+
+    query._PAGES.clear()
+    bodies = [seeded.ok(seeded.get(url)) for _ in range(3)]
+    assert bodies[0] == bodies[1] == bodies[2]
+    assert "value" in bodies[0]
+    if database_url.startswith("postgresql"):
+        assert len(driver_rows._STATEMENTS) >= 1
+
+
+@pytest.mark.parametrize("database_url", ["postgresql"], indirect=True)
+def test_the_drivers_data_errors_are_known_as_such(database_url: str) -> None:
+    """A value PostgreSQL cannot evaluate raises, on the driver's cursor, an error of
+    ``data_errors()`` (the list path answers it 400, as SQLAlchemy's DataError)."""
+    import asyncio
+
+    import sqlalchemy as sa
+
+    from podium.db.engine import Database
+    from podium.odata.driver_rows import DriverStatement, data_errors
+
+    async def run(value: str) -> list[tuple[object, ...]]:
+        db = Database(database_url)
+        try:
+            async with db.read() as conn:
+                statement = sa.select(sa.cast(sa.bindparam("v", "0"), sa.Integer).label("n"))
+                return await DriverStatement(statement, conn.dialect).rows(conn, {"v": value})
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(run("42")) == [(42,)]
+    with pytest.raises(data_errors()):
+        asyncio.run(run("forty-two"))

@@ -8,12 +8,12 @@ from __future__ import annotations
 
 import functools
 import uuid
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import ColumnElement, FromClause, Table, and_, delete, insert, select, update
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import folders
@@ -22,6 +22,7 @@ from podium.domain import revocations, webhook_events
 from podium.errors import conflict, invalid_odata, not_found
 from podium.http.context import RequestContext
 from podium.odata import audit
+from podium.odata.driver_rows import data_errors, driver_statement
 from podium.odata.model import EntitySet, Scope
 from podium.odata.options import QueryOptions
 from podium.odata.query import EntityQuery, Shape
@@ -119,9 +120,14 @@ async def run_page(
 ) -> Page:
     builder = EntityQuery(registry, entity_set, ctx.state.db.dialect, withheld(ctx))
     query, count_query, shape, params = builder.page(options, conditions)
+    driver = driver_statement(query, conn.dialect)
+    rows: Sequence[Any]
     try:
-        rows = (await conn.execute(query, params)).all()
-    except DataError:
+        if driver is not None:
+            rows = await driver.rows(conn, params)
+        else:
+            rows = (await conn.execute(query, params)).all()
+    except data_errors():
         # e.g. arithmetic in $filter overflowing on values stored in the rows
         raise invalid_odata("The query could not be evaluated on the stored values.") from None
     dtos = [shape.read(row) or {} for row in rows]
