@@ -19,6 +19,7 @@ Semantics worth knowing:
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import enum
 import operator
@@ -103,6 +104,9 @@ def template(node: Node) -> tuple[Template, list[Literal]]:
     return walk(node), literals
 
 
+KNOWN_VALUES = 1024  # converted literal values kept per filter template (Slots.values)
+
+
 class Slots:
     """Records, while one filter compiles, which literal became which named parameter and how its value
     was converted (an enum name to its number, a GUID to lower case...), so that a later filter of the
@@ -117,6 +121,9 @@ class Slots:
         self._position = {id(lit): index for index, lit in enumerate(literals)}
         self._converters: dict[int, tuple[Callable[[Literal], ColumnElement[Any]], type[Any]]] = {}
         self._spoiled = False
+        # converted values by (slot, literal): a conversion builds a SQLAlchemy literal only to read
+        # its value back, ~25 us each; the same values come again (states, ids, names)
+        self._known: dict[tuple[Any, ...], Any] = {}
 
     def record(
         self, lit: Literal, sql: ColumnElement[Any], convert: Callable[[Literal], ColumnElement[Any]]
@@ -143,10 +150,21 @@ class Slots:
         would); None when a conversion took another path than the recorded one."""
         params: dict[str, Any] = {}
         for index, (convert, type_class) in self._converters.items():
-            sql = convert(literals[index])
+            lit = literals[index]
+            key = (index, lit.kind, type(lit.value), lit.value)
+            try:
+                params[self.name(index)] = self._known[key]
+                continue
+            except (KeyError, TypeError):  # TypeError: a value that cannot be a key
+                pass
+            sql = convert(lit)
             if not isinstance(sql, BindParameter) or type(sql.type) is not type_class:
                 return None
             params[self.name(index)] = sql.value
+            if len(self._known) >= KNOWN_VALUES:
+                self._known.clear()
+            with contextlib.suppress(TypeError):
+                self._known[key] = sql.value
         return params
 
 
