@@ -404,3 +404,83 @@ def test_the_scheduler_wakes_for_a_new_trigger(
         [job] = jobs_of(db, created["Id"])
         assert job["creation_time"] >= due
         assert read(api, created["Id"])["StartProcessNextOccurrence"] is None  # no later time
+
+
+def test_a_batch_of_mixed_triggers(api: Api, db: Engine, database_url: str) -> None:
+    """Triggers due together fire as one batch, set-based (their occurrences, one UPDATE, one INSERT of
+    jobs, one of events): each keeps its own next occurrence (same cron, another calendar or stop date),
+    strategy, robots, linkage and batch key, and one whose robot may not run its process fails alone."""
+    release = setup(api, db, robots_count=2)
+    with db.connect() as conn:
+        robot_rows = conn.execute(select(robots.c.id, robots.c.machine_id).order_by(robots.c.id)).all()
+    [(r1, m1), (r2, _)] = [(row.id, row.machine_id) for row in robot_rows]
+    calendar = api.ok(
+        api.post("/odata/Calendars", {"Name": "Off", "TimeZoneId": "UTC", "ExcludedDates": ["2030-01-08"]}),
+        201,
+    )
+    made = {
+        "cal": trigger(api, db, release, Name="cal", CalendarId=calendar["Id"]),
+        "cal-ending": trigger(
+            api,
+            db,
+            release,
+            Name="cal-ending",
+            CalendarId=calendar["Id"],
+            StopProcessDate="2030-01-08T20:00:00Z",
+        ),
+        "three": trigger(api, db, release, Name="three", StartStrategy=3),
+        "all": trigger(api, db, release, Name="all", StartStrategy=-1),
+        "specific": trigger(api, db, release, Name="specific", StartStrategy=0, ExecutorRobots=[{"Id": r2}]),
+        "pair": trigger(api, db, release, Name="pair", MachineRobots=[{"MachineId": m1, "RobotId": r1}]),
+        "gone": trigger(api, db, release, Name="gone", StartStrategy=0, ExecutorRobots=[{"Id": r1}]),
+    }
+    ids = {name: created["Id"] for name, created in made.items()}
+    with db.begin() as conn:  # robot 1 may run nothing now: "gone" fails, "all" gets robot 2 alone
+        conn.execute(update(robots).where(robots.c.id == r1).values(enabled=False))
+    assert fire(database_url, T0) == 6
+    jobs_by = {name: jobs_of(db, schedule_id) for name, schedule_id in ids.items()}
+    assert {name: len(found) for name, found in jobs_by.items()} == {
+        "cal": 1,
+        "cal-ending": 1,
+        "three": 3,
+        "all": 1,
+        "specific": 1,
+        "pair": 1,
+        "gone": 0,
+    }
+    assert [j["robot_id"] for j in jobs_by["all"] + jobs_by["specific"]] == [r2, r2]
+    assert [(j["robot_id"], j["machine_id"]) for j in jobs_by["pair"]] == [(r1, m1)]
+    assert all(j["robot_id"] is None for j in jobs_by["three"] + jobs_by["cal"])
+    batch_keys = set()
+    for name, found in jobs_by.items():
+        for job in found:
+            assert (job["source"], job["source_type"], job["state"]) == (name, 1, 0)
+            assert job["starting_schedule_id"] == ids[name]
+        if found:
+            assert len({job["batch_execution_key"] for job in found}) == 1  # a fire's jobs share it
+            batch_keys.add(found[0]["batch_execution_key"])
+    assert len(batch_keys) == 6  # and each fire has its own
+    following = {
+        name: when(read(api, schedule_id)["StartProcessNextOccurrence"]) for name, schedule_id in ids.items()
+    }
+    assert following == {
+        "cal": T0 + 2 * DAY,  # the 8th is a day off
+        "cal-ending": None,  # the 9th is past its stop date
+        "three": T0 + DAY,
+        "all": T0 + DAY,
+        "specific": T0 + DAY,
+        "pair": T0 + DAY,
+        "gone": T0 + DAY,  # a failed launch still moves on
+    }
+    with db.connect() as conn:
+        failed = conn.execute(
+            select(process_schedules.c.id, process_schedules.c.failed_launches).where(
+                process_schedules.c.failed_launches > 0
+            )
+        ).all()
+        created_events = conn.execute(
+            select(events.c.entity_key, events.c.payload).where(events.c.type == "job.created")
+        ).all()
+    assert [(row.id, row.failed_launches) for row in failed] == [(ids["gone"], 1)]
+    every_job = {job["key"]: job["id"] for found in jobs_by.values() for job in found}
+    assert {key: orjson.loads(payload)["JobId"] for key, payload in created_events} == every_job

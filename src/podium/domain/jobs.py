@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import uuid
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -13,9 +13,10 @@ from sqlalchemy import ColumnElement, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import inputs
+from podium.db import bulk
 from podium.db.schema import environment_robots, exports, folder_robots, jobs, releases, robots
 from podium.db.types import utcnow
-from podium.domain import events, job_triggers, wakeups
+from podium.domain import events, job_triggers, keys, wakeups
 from podium.domain.enums import JobPriority, JobSourceType, JobState, StartStrategy, StopStrategy, parse_enum
 from podium.domain.folders import with_folder_path
 from podium.domain.job_states import FINAL, transition
@@ -150,13 +151,21 @@ async def eligible_robot_ids(conn: AsyncConnection, release: Mapping[str, Any]) 
 
 
 async def _robots_for(
-    conn: AsyncConnection, release: Mapping[str, Any], request: StartRequest
+    conn: AsyncConnection,
+    release: Mapping[str, Any],
+    request: StartRequest,
+    known: dict[int, list[int]] | None = None,
 ) -> list[int | None]:
     """One entry per job to create: a robot id, or None for "any robot"."""
     strategy = request.strategy
     if strategy in (StartStrategy.JobsCount, StartStrategy.ModernJobsCount):
         return [None] * max(request.jobs_count, 1)
-    eligible = await eligible_robot_ids(conn, release)
+    if known is None:
+        eligible = await eligible_robot_ids(conn, release)
+    elif release["id"] in known:
+        eligible = known[release["id"]]
+    else:
+        eligible = known[release["id"]] = await eligible_robot_ids(conn, release)
     if strategy is StartStrategy.Specific:
         if not request.robot_ids:
             raise bad_request("RobotIds is required with the Specific strategy.")
@@ -190,13 +199,17 @@ async def start_jobs(
 
 
 async def job_targets(
-    conn: AsyncConnection, release: Mapping[str, Any], request: StartRequest
+    conn: AsyncConnection,
+    release: Mapping[str, Any],
+    request: StartRequest,
+    eligible: dict[int, list[int]] | None = None,
 ) -> list[tuple[int | None, int | None]]:
     """(robot id, machine id) of each job the request's strategy asks for; PodiumError when it cannot
-    be started (no robots, a robot that may not run it). Reads nothing for a jobs count."""
+    be started (no robots, a robot that may not run it). Reads nothing for a jobs count; ``eligible``
+    keeps the robots read for a release (by release id) for the next start of the same release."""
     if request.machine_robots:
         return list(request.machine_robots)
-    return [(robot_id, None) for robot_id in await _robots_for(conn, release, request)]
+    return [(robot_id, None) for robot_id in await _robots_for(conn, release, request, eligible)]
 
 
 async def create_jobs(
@@ -205,16 +218,19 @@ async def create_jobs(
     user_id: int | None,
 ) -> list[list[int]]:
     """The Pending jobs of several starts (release, request, their :func:`job_targets`) with one INSERT,
-    their ``job.created`` events with one more, and the robots' wake-ups; each start's job ids, in order.
+    their ``job.created`` events with one more (``db/bulk.py``: one small statement whatever the number
+    of rows on PostgreSQL), and the robots' wake-ups; each start's job ids, in order.
     The trigger scheduler fires a batch of triggers this way (``domain/schedule_firing.py``)."""
     now = utcnow()
+    fresh = iter(keys.new_keys(sum(len(pairs) for _release, _request, pairs in starts)))
     rows: list[dict[str, Any]] = []
     for release, request, pairs in starts:
-        rows.extend(_job_rows(release, request, pairs, user_id, now))
+        rows.extend(_job_rows(release, request, pairs, user_id, now, fresh))
     if not rows:
         return [[] for _ in starts]
-    result = await conn.execute(insert(jobs).returning(jobs.c.id, sort_by_parameter_order=True), rows)
-    ids = [int(row.id) for row in result]
+    made = await bulk.insert_rows(conn, jobs, rows, returning=("id", "key"))
+    id_of = {key: int(job_id) for job_id, key in made}
+    ids = [id_of[row["key"]] for row in rows]
     await events.record_many(
         conn,
         [
@@ -247,13 +263,14 @@ def _job_rows(
     pairs: list[tuple[int | None, int | None]],
     user_id: int | None,
     now: dt.datetime,
+    fresh: Iterator[str],
 ) -> list[dict[str, Any]]:
     priority = request.priority if request.priority is not None else JobPriority(release["job_priority"])
     return [
         {
             "tenant_id": release["tenant_id"],
             "folder_id": release["folder_id"],
-            "key": str(uuid.uuid4()),
+            "key": next(fresh),
             "release_id": release["id"],
             "release_name": release["name"],
             "robot_id": robot_id,

@@ -254,11 +254,18 @@ async def fire_after(
 ) -> dt.datetime | None:
     """The first occurrence of the trigger's cron after ``after`` in its zone, its calendar's days off
     skipped, None past StopProcessDate."""
-    parsed = cron.parse_quartz(row["start_process_cron"], "StartProcessCron")
-    zone = resolve_zone(row["time_zone_id"], "TimeZoneId").zone
     excluded = None
     if row.get("calendar_id") is not None:
         excluded = await calendars.excluded_dates(conn, tenant_id, row["calendar_id"])
+    return occurrence_after(row, after, excluded)
+
+
+def occurrence_after(
+    row: Mapping[str, Any], after: dt.datetime, excluded: calendars.ExcludedDates | None
+) -> dt.datetime | None:
+    """:func:`fire_after` with the trigger's calendar already read (``excluded``; None: no calendar)."""
+    parsed = cron.parse_quartz(row["start_process_cron"], "StartProcessCron")
+    zone = resolve_zone(row["time_zone_id"], "TimeZoneId").zone
     found = cron.next_fire(parsed, zone, after, excluded)
     stop = row.get("stop_process_date")
     if found is not None and stop is not None and found > stop:

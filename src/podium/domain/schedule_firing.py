@@ -28,16 +28,17 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import bindparam, func, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from podium.db import bulk
 from podium.db.schema import jobs, releases
 from podium.db.schema_process_schedules import process_schedules
-from podium.domain import alerts, audit_logs, events, settings
+from podium.domain import alerts, audit_logs, calendars, events, keys, settings
 from podium.domain.enums import JobPriority, JobSourceType, JobState, StartStrategy, StopStrategy
 from podium.domain.job_limits import parse_time_span
 from podium.domain.jobs import StartRequest, create_jobs, job_targets, start_jobs
-from podium.domain.process_schedules import fire_after, robot_ids
+from podium.domain.process_schedules import fire_after, occurrence_after, robot_ids
 from podium.errors import PodiumError
 
 log = logging.getLogger("podium.triggers")
@@ -126,20 +127,24 @@ async def fire_batch(conn: AsyncConnection, now: dt.datetime, limit: int = BATCH
     The claim is the SELECT itself: ``FOR UPDATE SKIP LOCKED`` on PostgreSQL (another process's batch
     takes other rows, and a row it holds is skipped, not waited for), SQLite's single writer
     (``BEGIN IMMEDIATE``) elsewhere; the UPDATE that moves each ``next_fire_at`` still names the value
-    read. A fire costs a dozen statements one at a time; in a batch the jobs of every trigger are one
-    INSERT, their events one more, the pending-job rule one query, the triggers one executemany.
+    read. A fire costs a dozen statements one at a time; a batch costs about as many whatever its size
+    (:func:`_fire_claimed`). Oldest due first: the claim reads ``ix_process_schedules_due`` in order
+    and stops at ``limit`` rows (ordered by the due time alone: a tie broken by id would sort every due
+    row, all 10,000 of them when they are due together, at each batch); the batch is then worked in
+    (due time, id) order.
     A trigger whose launch fails (no robots, its process gone) is counted on its own trigger as alone;
     if the batch itself fails (an unexpected error), it is rolled back to its savepoint and its triggers
     are fired one by one, each in a savepoint, so one bad trigger holds up none of the others."""
     query = (
         select(process_schedules)
         .where(process_schedules.c.next_fire_at <= now, process_schedules.c.enabled.is_(True))
-        .order_by(process_schedules.c.next_fire_at, process_schedules.c.id)
+        .order_by(process_schedules.c.next_fire_at)
         .limit(limit)
     )
     if conn.dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
-    claimed = [dict(row) for row in (await conn.execute(query)).mappings()]
+    claimed = [row._asdict() for row in await conn.execute(query)]
+    claimed.sort(key=lambda trigger: (trigger["next_fire_at"], trigger["id"]))
     if not claimed:
         return 0, 0, 0
     try:
@@ -161,27 +166,65 @@ async def fire_batch(conn: AsyncConnection, now: dt.datetime, limit: int = BATCH
     return len(claimed), handled, fired
 
 
+class _Occurrences:
+    """:func:`fire_after` for a batch: each calendar read once, and each occurrence (cron, zone,
+    calendar, stop date, after) computed once however many triggers share it."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+        self._calendars: dict[tuple[int, int], calendars.ExcludedDates] = {}
+        self._found: dict[tuple[Any, ...], dt.datetime | None] = {}
+
+    async def after(self, trigger: Mapping[str, Any], after: dt.datetime) -> dt.datetime | None:
+        tenant_id, calendar_id = trigger["tenant_id"], trigger["calendar_id"]
+        memo = (
+            trigger["start_process_cron"],
+            trigger["time_zone_id"],
+            tenant_id,
+            calendar_id,
+            trigger["stop_process_date"],
+            after,
+        )
+        if memo in self._found:
+            return self._found[memo]
+        excluded = None
+        if calendar_id is not None:
+            excluded = self._calendars.get((tenant_id, calendar_id))
+            if excluded is None:
+                excluded = await calendars.excluded_dates(self.conn, tenant_id, calendar_id)
+                self._calendars[(tenant_id, calendar_id)] = excluded
+        found = self._found[memo] = occurrence_after(trigger, after, excluded)
+        return found
+
+
 async def _fire_claimed(conn: AsyncConnection, claimed: list[dict[str, Any]], now: dt.datetime) -> int:
-    """:func:`fire_due` for a batch of claimed triggers; how many created jobs."""
+    """:func:`fire_due` for a batch of claimed triggers, set-based: the triggers moved on with one
+    UPDATE, their jobs one INSERT, the jobs' events one more (``db/bulk.py``); the calendars, releases,
+    robots and pending-job rule read once for the batch. How many created jobs."""
+    occurrences = _Occurrences(conn)
     claims: list[dict[str, Any]] = []
     firing: list[dict[str, Any]] = []
+    misfires: list[tuple[int, str, str | None, dict[str, Any], int | None]] = []
+    tick = dt.timedelta(microseconds=1)
+    max_ages: dict[int, dt.timedelta] = {}
     for trigger in claimed:
         tenant_id, read = trigger["tenant_id"], trigger["next_fire_at"]
-        max_age = dt.timedelta(
-            seconds=await settings.cached_value(conn, tenant_id, settings.TRIGGERS_MISSED_SECONDS)
-        )
-        following = await fire_after(conn, tenant_id, trigger, read)
-        planned = await fire_after(conn, tenant_id, trigger, read - dt.timedelta(microseconds=1)) == read
+        max_age = max_ages.get(tenant_id)
+        if max_age is None:
+            seconds = await settings.cached_value(conn, tenant_id, settings.TRIGGERS_MISSED_SECONDS)
+            max_age = max_ages[tenant_id] = dt.timedelta(seconds=seconds)
+        following = await occurrences.after(trigger, read)
+        planned = await occurrences.after(trigger, read - tick) == read
         if planned and read > now - max_age and (following is None or following > now):
             # the usual case, on time: ``read`` is the one recent occurrence, nothing was missed, and
             # the next occurrence after ``read`` is the next one after ``now``
             fires, misfire, upcoming = True, None, following
         else:
-            recent = await fire_after(conn, tenant_id, trigger, now - max_age - dt.timedelta(microseconds=1))
+            recent = await occurrences.after(trigger, now - max_age - tick)
             fires = recent is not None and recent <= now
             missed = following is not None and following <= now
             misfire = _misfire_text(read, now, fires) if planned and (missed or not fires) else None
-            upcoming = await fire_after(conn, tenant_id, trigger, now)
+            upcoming = await occurrences.after(trigger, now)
         claims.append(
             {
                 "b_id": trigger["id"],
@@ -192,38 +235,36 @@ async def _fire_claimed(conn: AsyncConnection, claimed: list[dict[str, Any]], no
             }
         )
         if misfire is not None:
-            await events.record(
-                conn,
-                tenant_id,
-                "schedule.misfired",
-                trigger["key"],
-                {"ProcessScheduleId": trigger["id"], "MissedSince": read, "Fired": fires, "At": now},
-                trigger["folder_id"],
+            misfires.append(
+                (
+                    tenant_id,
+                    "schedule.misfired",
+                    trigger["key"],
+                    {"ProcessScheduleId": trigger["id"], "MissedSince": read, "Fired": fires, "At": now},
+                    trigger["folder_id"],
+                )
             )
         if fires:
             firing.append(trigger)
-    await conn.execute(
-        update(process_schedules)
-        .where(
-            process_schedules.c.id == bindparam("b_id"),
-            process_schedules.c.next_fire_at == bindparam("b_read"),
-        )
-        .values(
-            next_fire_at=bindparam("b_next"),
-            last_fire_time=bindparam("b_last_fire"),
-            last_misfire=bindparam("b_misfire"),
-        ),
+    await bulk.update_rows(
+        conn,
+        process_schedules,
         claims,
+        match={"id": "b_id", "next_fire_at": "b_read"},
+        changes={"next_fire_at": "b_next", "last_fire_time": "b_last_fire", "last_misfire": "b_misfire"},
     )
+    await events.record_many(conn, misfires)
     if not firing:
         return 0
     blocked, per_release = await _pending_among(conn, firing)
     release_ids = {trigger["release_id"] for trigger in firing}
     found = await conn.execute(select(releases).where(releases.c.id.in_(release_ids)))
     known = {int(row["id"]): dict(row) for row in found.mappings()}
+    eligible: dict[int, list[int]] = {}  # robots of a release, read once for the batch
     starts: list[tuple[dict[str, Any], Any, list[tuple[int | None, int | None]]]] = []
     launching: list[dict[str, Any]] = []
     started: set[tuple[int, int]] = set()  # (tenant, release) launched in this batch
+    batch_keys = iter(keys.new_keys(len(firing)))
     for trigger in firing:
         place = (trigger["tenant_id"], trigger["release_id"])
         if trigger["id"] in blocked or (trigger["tenant_id"] in per_release and place in started):
@@ -233,8 +274,8 @@ async def _fire_claimed(conn: AsyncConnection, claimed: list[dict[str, Any]], no
         try:
             if release is None:
                 raise PodiumError("The trigger's process no longer exists.")
-            request = start_request(trigger, SCHEDULE_SOURCE)
-            pairs = await job_targets(conn, release, request)
+            request = start_request(trigger, SCHEDULE_SOURCE, batch_key=next(batch_keys))
+            pairs = await job_targets(conn, release, request, eligible)
         except PodiumError as error:  # this trigger's failure, nothing of it written: the others go on
             await _failed(conn, trigger, now, error.message)
             continue
@@ -270,7 +311,7 @@ async def _pending_among(conn: AsyncConnection, triggers: list[dict[str, Any]]) 
             ids = [trigger["id"] for trigger in group]
             rows = await conn.execute(
                 select(jobs.c.starting_schedule_id)
-                .where(pending, jobs.c.starting_schedule_id.in_(ids))
+                .where(pending, bulk.one_of(conn, jobs.c.starting_schedule_id, ids))
                 .distinct()
             )
             blocked.update(int(row[0]) for row in rows)
@@ -322,9 +363,12 @@ def _stop_and_kill(trigger: Mapping[str, Any]) -> tuple[str | None, str | None]:
     return str(stop.total_seconds()), None if grace is None else str((stop + grace).total_seconds())
 
 
-def start_request(trigger: Mapping[str, Any], source_type: int, count: int | None = None) -> StartRequest:
+def start_request(
+    trigger: Mapping[str, Any], source_type: int, count: int | None = None, batch_key: str | None = None
+) -> StartRequest:
     """The StartJobs request of a fire: the trigger's StartStrategy (-1 all robots, 0 its ExecutorRobots,
-    N jobs, or one job per MachineRobots pair), arguments, priority, runtime type and limits."""
+    N jobs, or one job per MachineRobots pair), arguments, priority, runtime type and limits; the jobs'
+    BatchExecutionKey is ``batch_key`` (a new one when not given)."""
     strategy_value = trigger["start_strategy"] if count is None else count
     pairs = [(p.get("RobotId"), p.get("MachineId")) for p in orjson.loads(trigger["machine_robots"] or "[]")]
     if strategy_value == -1:
@@ -348,7 +392,7 @@ def start_request(trigger: Mapping[str, Any], source_type: int, count: int | Non
         specific_priority=trigger["specific_priority_value"],
         reference=None,
         entry_point_path=None,
-        batch_key=str(uuid.uuid4()),
+        batch_key=batch_key or str(uuid.uuid4()),
         stop_expression=stop,
         kill_expression=kill,
         resume_on_same_context=bool(trigger["resume_on_same_context"]),
