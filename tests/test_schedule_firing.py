@@ -21,6 +21,7 @@ from sqlalchemy.engine import Engine
 from podium.db.engine import Database
 from podium.db.schema import events, jobs, robots
 from podium.db.schema_process_schedules import process_schedules
+from podium.domain import schedule_firing
 from podium.http.state import AppState
 from podium.services.triggers import fire_due_triggers
 from tests.factories import seed_machine
@@ -406,10 +407,13 @@ def test_the_scheduler_wakes_for_a_new_trigger(
         assert read(api, created["Id"])["StartProcessNextOccurrence"] is None  # no later time
 
 
-def test_a_batch_of_mixed_triggers(api: Api, db: Engine, database_url: str) -> None:
+def test_a_batch_of_mixed_triggers(
+    api: Api, db: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Triggers due together fire as one batch, set-based (their occurrences, one UPDATE, one INSERT of
     jobs, one of events): each keeps its own next occurrence (same cron, another calendar or stop date),
-    strategy, robots, linkage and batch key, and one whose robot may not run its process fails alone."""
+    strategy, robots, linkage and batch key, and one whose robot may not run its process fails alone.
+    The batch itself must not fail (its triggers would then fire one by one, with the same outcome)."""
     release = setup(api, db, robots_count=2)
     with db.connect() as conn:
         robot_rows = conn.execute(select(robots.c.id, robots.c.machine_id).order_by(robots.c.id)).all()
@@ -437,7 +441,16 @@ def test_a_batch_of_mixed_triggers(api: Api, db: Engine, database_url: str) -> N
     ids = {name: created["Id"] for name, created in made.items()}
     with db.begin() as conn:  # robot 1 may run nothing now: "gone" fails, "all" gets robot 2 alone
         conn.execute(update(robots).where(robots.c.id == r1).values(enabled=False))
+    one_by_one: list[int] = []
+    original = schedule_firing.fire_due
+
+    async def fire_due(conn: Any, schedule_id: int, read: dt.datetime, now: dt.datetime) -> Any:
+        one_by_one.append(schedule_id)
+        return await original(conn, schedule_id, read, now)
+
+    monkeypatch.setattr(schedule_firing, "fire_due", fire_due)
     assert fire(database_url, T0) == 6
+    assert one_by_one == []
     jobs_by = {name: jobs_of(db, schedule_id) for name, schedule_id in ids.items()}
     assert {name: len(found) for name, found in jobs_by.items()} == {
         "cal": 1,

@@ -10,12 +10,11 @@ also spends less on it than on INSERT.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import psycopg
-from sqlalchemy import ColumnElement, Table, any_, bindparam, cast, insert, text, update
-from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy import Table, bindparam, insert, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -89,15 +88,6 @@ class _Arrays:
                 self.sql[name] = f"CAST(%({name})s AS {spelled})"
         read = [quote(name) for name, sql in self.sql.items() if sql.startswith("v.")]
         self.source = f"unnest({', '.join(arrays)}) AS v({', '.join(read)})"
-
-
-def one_of(conn: AsyncConnection, column: ColumnElement[Any], values: Collection[Any]) -> ColumnElement[bool]:
-    """``column IN values`` for many values: on PostgreSQL ``column = ANY(:array)``, one parameter (an
-    ``IN`` of 1,000 values is a 40 KB statement with 1,000 parameters, parsed anew each time)."""
-    if conn.dialect.name != "postgresql":
-        return column.in_(values)
-    array = ARRAY(column.type)
-    return column == any_(cast(bindparam(None, list(values), type_=array), array))
 
 
 async def _run(conn: AsyncConnection, statement: str, params: Mapping[str, Any]) -> tuple[list[Any], int]:

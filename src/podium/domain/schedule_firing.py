@@ -28,7 +28,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select, update
+from sqlalchemy import BigInteger, Select, bindparam, func, literal, select, true, update
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db import bulk
@@ -306,24 +307,50 @@ async def _pending_among(conn: AsyncConnection, triggers: list[dict[str, Any]]) 
         rule = await settings.cached_value(conn, tenant_id, settings.TRIGGERS_JOBS_COUNT)
         if rule == "None":
             continue
-        pending = (jobs.c.tenant_id == tenant_id) & (jobs.c.state == int(JobState.Pending))
+        pending = jobs.c.state == int(JobState.Pending)
         if rule == "PerTrigger":
-            ids = [trigger["id"] for trigger in group]
-            rows = await conn.execute(
-                select(jobs.c.starting_schedule_id)
-                .where(pending, bulk.one_of(conn, jobs.c.starting_schedule_id, ids))
-                .distinct()
-            )
+            rows = await conn.execute(_pending_of_triggers(conn, [trigger["id"] for trigger in group]))
             blocked.update(int(row[0]) for row in rows)
         else:
             per_release.add(tenant_id)
             release_ids = {trigger["release_id"] for trigger in group}
             rows = await conn.execute(
-                select(jobs.c.release_id).where(pending, jobs.c.release_id.in_(release_ids)).distinct()
+                select(jobs.c.release_id)
+                .where(jobs.c.tenant_id == tenant_id, pending, jobs.c.release_id.in_(release_ids))
+                .distinct()
             )
             held = {int(row[0]) for row in rows}
             blocked.update(trigger["id"] for trigger in group if trigger["release_id"] in held)
     return blocked, per_release
+
+
+def _pending_of_triggers(conn: AsyncConnection, ids: list[int]) -> Select[Any]:
+    """Which of the triggers ``ids`` have a Pending job (ids are the tenant's own: no tenant condition).
+
+    On PostgreSQL one lookup per trigger on ``ix_jobs_schedule_state`` (a LATERAL subquery with LIMIT
+    1 for each id of an array), whatever the planner believes of the table: as ``starting_schedule_id
+    = ANY(:ids)``, the plan it prepared after a few batches (statistics taken while the table was
+    nearly empty) walked every Pending job and compared it to each id, 30-70 ms a batch of 500 with
+    10,000 Pending jobs."""
+    pending = jobs.c.state == int(JobState.Pending)
+    if conn.dialect.name != "postgresql":
+        return (
+            select(jobs.c.starting_schedule_id)
+            .where(pending, jobs.c.starting_schedule_id.in_(ids))
+            .distinct()
+        )
+    given = (
+        func.unnest(bindparam("schedule_ids", ids, type_=ARRAY(BigInteger)))
+        .table_valued("id")
+        .render_derived()
+    )
+    held = (
+        select(literal(1).label("held"))
+        .where(jobs.c.starting_schedule_id == given.c.id, pending)
+        .limit(1)
+        .lateral()
+    )
+    return select(given.c.id).select_from(given.join(held, true()))
 
 
 def _misfire_text(read: dt.datetime, now: dt.datetime, fired: bool) -> str:

@@ -31,6 +31,8 @@ DEFAULT_MAX_WAIT = 5.0
 DEFAULT_CONCURRENCY = 4
 DEFAULT_BATCH = schedule_firing.BATCH
 _wakers: weakref.WeakKeyDictionary[object, asyncio.Event] = weakref.WeakKeyDictionary()
+# the time each process's (write engine's) scheduler last fired at
+_last_fire: weakref.WeakKeyDictionary[object, dt.datetime] = weakref.WeakKeyDictionary()
 
 
 async def fire_due_triggers(state: AppState, now: dt.datetime | None = None) -> int:
@@ -92,19 +94,28 @@ def max_wait() -> float:
 
 
 async def _round(state: AppState) -> None:
-    """Fires what is due, then sleeps until the next due time (or a write, or the longest wait)."""
+    """Sleeps until the next due time (or a write, or the longest wait), then fires what is due: the
+    fire follows the timer at once (a round that fired and then slept would leave the fire to the next
+    round, one service interval later). The first round fires at once what is due (missed while no
+    server ran), and so does a round that finds due a trigger that was not due yet when the last round
+    fired; one that was due then and is left (it could not be fired, or it is in another process's
+    batch) is retried a second later, not in a loop."""
     wake = _waker(state)
-    wake.clear()  # writes from here on wake the sleep below; earlier ones are seen by this round
-    await fire_due_triggers(state)
+    wake.clear()  # writes from here on end the sleep below; earlier ones are seen by the read
     async with state.db.read() as conn:
         following = await schedule_firing.next_due_time(conn)
     wait = max_wait()
     if following is not None:
-        # still due after the round: a trigger that could not be fired, retried in a second
-        wait = min(wait, max(1.0 if following <= utcnow() else 0.0, (following - utcnow()).total_seconds()))
+        wait = min(wait, max(0.0, (following - utcnow()).total_seconds()))
+        previous = _last_fire.get(state.db.write_engine)
+        if previous is not None and following <= previous:  # due already when the last round fired
+            wait = 1.0
     if wait > 0:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(wake.wait(), wait)
+    moment = utcnow()
+    await fire_due_triggers(state, moment)
+    _last_fire[state.db.write_engine] = moment
 
 
 SERVICE = Service(
