@@ -44,7 +44,7 @@ from podium.errors import PodiumError
 
 log = logging.getLogger("podium.triggers")
 
-BATCH = 100  # due triggers claimed per transaction; a backlog is worked off batch after batch
+BATCH = 500  # due triggers claimed per transaction; a backlog is worked off batch after batch
 SCHEDULE_SOURCE = int(JobSourceType["Schedule"])
 QUEUE_SOURCE = int(JobSourceType["Queue"])
 

@@ -28,7 +28,7 @@ from podium.services.base import Service
 
 log = logging.getLogger("podium.triggers")
 DEFAULT_MAX_WAIT = 5.0
-DEFAULT_CONCURRENCY = 4
+DEFAULT_CONCURRENCY = 2
 DEFAULT_BATCH = schedule_firing.BATCH
 _wakers: weakref.WeakKeyDictionary[object, asyncio.Event] = weakref.WeakKeyDictionary()
 # the time each process's (write engine's) scheduler last fired at
@@ -37,13 +37,16 @@ _last_fire: weakref.WeakKeyDictionary[object, dt.datetime] = weakref.WeakKeyDict
 
 async def fire_due_triggers(state: AppState, now: dt.datetime | None = None) -> int:
     """Fires every trigger due at ``now`` (default: the clock) in batches of up to
-    ``PODIUM_TRIGGERS_BATCH`` (100) triggers a transaction (``schedule_firing.fire_batch``: a failed
+    ``PODIUM_TRIGGERS_BATCH`` (500) triggers a transaction (``schedule_firing.fire_batch``: a failed
     launch is recorded on its trigger, the others fire); returns how many fires this process made.
 
     One fire at a time in its own transaction is a dozen statements; 10,000 triggers due together took
-    tens of seconds (``benchmarks/triggers.py``). On PostgreSQL up to ``PODIUM_TRIGGERS_CONCURRENCY``
-    (4) batches are in flight at once, each on its own connection, their claims disjoint
-    (``SKIP LOCKED``); SQLite has one writer, so one batch at a time."""
+    tens of seconds (``benchmarks/triggers.py``); a batch costs about as many statements whatever its
+    size. On PostgreSQL up to ``PODIUM_TRIGGERS_CONCURRENCY`` (2) batches are in flight at once, each
+    on its own connection, their claims disjoint (``SKIP LOCKED``): one is in the database while the
+    other is in Python (more only interleave on the event loop, and each batch ends later); SQLite has
+    one writer, so one batch at a time. The defaults are what fired 10,000 triggers due in one second
+    within a second with two servers on the 2-core development machine (``benchmarks/README.md``)."""
     moment = now or utcnow()
     size = batch_size()
     fired = 0
