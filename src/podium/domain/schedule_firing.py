@@ -45,6 +45,37 @@ from podium.errors import PodiumError
 log = logging.getLogger("podium.triggers")
 
 BATCH = 500  # due triggers claimed per transaction; a backlog is worked off batch after batch
+# what a batch reads of its triggers (the fire, its jobs, a failure): a claimed row is a third narrower
+# than the whole (descriptions, cron details, queue thresholds, alerts, ... are not read)
+FIRING_COLUMNS = (
+    "id",
+    "tenant_id",
+    "folder_id",
+    "key",
+    "name",
+    "enabled",
+    "release_id",
+    "job_priority",
+    "specific_priority_value",
+    "runtime_type",
+    "start_process_cron",
+    "start_strategy",
+    "executor_robots",
+    "machine_robots",
+    "stop_process_expression",
+    "stop_strategy",
+    "kill_process_expression",
+    "time_zone_id",
+    "calendar_id",
+    "stop_process_date",
+    "input_arguments",
+    "resume_on_same_context",
+    "next_fire_at",
+    "last_fire_time",
+    "failed_launches",
+    "failing_since",
+    "last_misfire",
+)
 SCHEDULE_SOURCE = int(JobSourceType["Schedule"])
 QUEUE_SOURCE = int(JobSourceType["Queue"])
 
@@ -137,7 +168,7 @@ async def fire_batch(conn: AsyncConnection, now: dt.datetime, limit: int = BATCH
     if the batch itself fails (an unexpected error), it is rolled back to its savepoint and its triggers
     are fired one by one, each in a savepoint, so one bad trigger holds up none of the others."""
     query = (
-        select(process_schedules)
+        select(*(process_schedules.c[name] for name in FIRING_COLUMNS))
         .where(process_schedules.c.next_fire_at <= now, process_schedules.c.enabled.is_(True))
         .order_by(process_schedules.c.next_fire_at)
         .limit(limit)
