@@ -22,9 +22,9 @@ from podium.db.schema import environment_robots, folder_robots, folders, jobs, r
 from podium.db.schema_licensing import disabled_runtimes
 from podium.db.schema_robots import robot_sessions
 from podium.domain import job_claims
-from podium.domain.enums import JobState
+from podium.domain.enums import JobState, RobotState
 from podium.domain.job_states import claim_pending
-from podium.domain.robot_sessions import ACTIVE, session_gone
+from podium.domain.robot_sessions import ACTIVE, session_gone, set_state
 from podium.robot.messages import Command
 
 DEFAULT_ACK_TIMEOUT = dt.timedelta(seconds=15)
@@ -85,6 +85,7 @@ async def claim_for_robot(
 ) -> list[dict[str, Any]]:
     """Claims (Pending → Running) as many jobs as the robot has free capacity, in this transaction;
     each job answered carries ``claim``, the token the robot acknowledges it with (``job_claims``).
+    A robot that took a job is Busy.
 
     The robot's session row is locked first, so that two long-polls of one robot cannot both fill
     the same free slot; the candidates are locked (``SKIP LOCKED`` on PostgreSQL) and claimed by one
@@ -114,6 +115,8 @@ async def claim_for_robot(
         raise session_gone()
     if not session["enabled"] or session["maintenance_mode"] or session["runtime_disabled"]:  # no new jobs
         return []
+    # counted after the lock is held: a count in the locking query would be of its snapshot, taken
+    # before a concurrent claim of this robot committed
     running = (
         await conn.execute(
             select(func.count())
@@ -144,6 +147,8 @@ async def claim_for_robot(
     tokens = await job_claims.record(
         conn, tenant_id, robot_id, [(job["id"], *picked[job["id"]]) for job in claimed], ack_timeout
     )
+    if claimed and session["state"] not in (int(RobotState.Busy), int(RobotState.Disconnected)):
+        await set_state(conn, session, RobotState.Busy)  # what refresh_busy would find, read under lock
     return [{**job, "claim": tokens[job["id"]]} for job in claimed]
 
 

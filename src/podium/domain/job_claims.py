@@ -17,7 +17,8 @@ import datetime as dt
 import uuid
 from typing import Any
 
-from sqlalchemy import and_, delete, insert, select, update
+from sqlalchemy import and_, delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import jobs
@@ -31,6 +32,7 @@ from podium.errors import PodiumError, not_found
 
 HELD = (JobState.Running, JobState.Stopping, JobState.Terminating)
 WITHDRAWN = 1201  # Orchestrator's "invalid job state" family
+REPLACED = ("tenant_id", "robot_id", "assigned_robot_id", "token", "expires_at")  # all but job_id
 
 
 def withdrawn() -> PodiumError:
@@ -54,10 +56,13 @@ async def record(
         return {}
     tokens = {job_id: str(uuid.uuid4()) for job_id, _, _ in claimed}
     expires = utcnow() + timeout
-    # a resumed job's claim of its run before (acknowledged, kept while the job was unfinished)
-    await conn.execute(delete(job_claims).where(job_claims.c.job_id.in_(list(tokens))))
+    # a resumed job has the claim of its run before (acknowledged, kept while the job was unfinished):
+    # replaced (one upsert, the same statement in both dialects)
+    dialect_insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    statement = dialect_insert(job_claims)
+    replaced = {name: statement.excluded[name] for name in REPLACED}
     await conn.execute(
-        insert(job_claims),
+        statement.on_conflict_do_update(index_elements=[job_claims.c.job_id], set_=replaced),
         [
             {
                 "job_id": job_id,
@@ -105,9 +110,10 @@ async def acknowledge(
     return state
 
 
-async def settle(conn: AsyncConnection, tenant_id: int, robot_id: int, job_key: str) -> None:
+async def settle(conn: AsyncConnection, tenant_id: int, robot_id: int, job_key: str) -> dict[str, Any]:
     """Before a report without a token: a report on a job the robot holds acknowledges its claim; a
-    report on a job that went back to Pending is refused (409)."""
+    report on a job that went back to Pending is refused (409). Answers the job as read (for the
+    report, which need not read it again)."""
     job = await _job(conn, tenant_id, job_key)
     if job["robot_id"] == robot_id and JobState(job["state"]) in HELD:
         held = await conn.execute(
@@ -116,10 +122,11 @@ async def settle(conn: AsyncConnection, tenant_id: int, robot_id: int, job_key: 
             .values(expires_at=None)
         )
         if held.rowcount == 1:
-            return
+            return job
         job = await _job(conn, tenant_id, job_key)  # a withdrawal may have committed meanwhile
     if JobState(job["state"]) in (JobState.Pending, JobState.Resumed) and job["robot_id"] in (robot_id, None):
         raise withdrawn()
+    return job
 
 
 async def withdraw_expired(conn: AsyncConnection) -> int:

@@ -7,6 +7,7 @@ Only the robot holding the job may report on it. Every change goes through the j
 from __future__ import annotations
 
 import base64
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
@@ -60,15 +61,27 @@ def parse_report(body: dict[str, Any]) -> tuple[JobState, str | None, str | None
 
 
 async def report(
-    conn: AsyncConnection, tenant_id: int, robot_id: int, job_key: str, body: dict[str, Any]
+    conn: AsyncConnection,
+    tenant_id: int,
+    robot_id: int,
+    job_key: str,
+    body: dict[str, Any],
+    *,
+    job: Mapping[str, Any] | None = None,
 ) -> JobState:
-    """Applies the robot's report on job ``job_key``; returns the job's state afterwards."""
+    """Applies the robot's report on job ``job_key`` (``job``: its row, when read in this transaction
+    already); returns the job's state afterwards."""
     state, output, info = parse_report(body)
-    job = (
-        (await conn.execute(select(jobs).where(jobs.c.key == job_key.lower(), jobs.c.tenant_id == tenant_id)))
-        .mappings()
-        .first()
-    )
+    if job is None:
+        job = (
+            (
+                await conn.execute(
+                    select(jobs).where(jobs.c.key == job_key.lower(), jobs.c.tenant_id == tenant_id)
+                )
+            )
+            .mappings()
+            .first()
+        )
     if job is None:
         raise not_found("Job does not exist.")
     if job["robot_id"] != robot_id:

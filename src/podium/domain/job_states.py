@@ -1,9 +1,9 @@
 """The job state machine: one table of allowed transitions, applied by one function.
 
 Every path that changes a job's state (the API, the robot protocol, the scheduler, the triggers that
-resume suspended jobs) calls :func:`transition` (or :func:`claim_pending`, the robots' bulk claim);
-nothing else writes ``jobs.state``. A job that ends resumes the jobs waiting for it
-(``domain.job_triggers``), in the same transaction.
+resume suspended jobs) calls :func:`transition` (or :func:`claim_pending`, the robots' bulk claim, or
+:func:`resume_suspended`, the triggers' bulk resume); nothing else writes ``jobs.state``. A job that
+ends resumes the jobs waiting for it (``domain.job_triggers``), in the same transaction.
 """
 
 from __future__ import annotations
@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, update
+from sqlalchemy import ColumnElement, Select, case, func, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import jobs
 from podium.db.types import utcnow
-from podium.domain import alerts, events, revocations, wakeups
+from podium.domain import after_commit, alerts, events, revocations, wakeups
 from podium.domain.enums import JobState
 from podium.errors import ErrorCode, PodiumError
 
@@ -151,3 +151,54 @@ async def claim_pending(
             job["folder_id"],
         )
     return [dict(job) for job in claimed]
+
+
+async def resume_suspended(conn: AsyncConnection, condition: ColumnElement[bool]) -> list[dict[str, Any]]:
+    """Suspended → Resumed for the Suspended jobs ``condition`` selects, in ONE statement: back to
+    dispatch, for the robot of their run when ResumeOnSameContext, else for any robot that may run them,
+    with the next ResumeVersion. Records the events :func:`transition` would (one INSERT), and revokes
+    their tokens and wakes the robots with one ``pg_notify`` statement. Answers the jobs resumed (a job
+    no longer Suspended is left alone: the caller checks it is there when it must be)."""
+    now = utcnow()
+    resumed = (
+        (
+            await conn.execute(
+                update(jobs)
+                .where(condition, jobs.c.state == int(S.Suspended))
+                .values(
+                    state=int(S.Resumed),
+                    last_modification_time=now,
+                    resume_time=now,
+                    robot_id=case((jobs.c.resume_on_same_context.is_(True), jobs.c.robot_id), else_=None),
+                    resume_version=func.coalesce(jobs.c.resume_version, 0) + 1,
+                )
+                .returning(*jobs.c)
+            )
+        )
+        .mappings()
+        .all()
+    )
+    if not resumed:
+        return []
+    moved = [dict(job) for job in resumed]
+    await events.record_many(
+        conn,
+        [
+            (
+                job["tenant_id"],
+                "job.resumed",
+                job["key"],
+                {"JobId": job["id"], "Key": job["key"], "From": S.Suspended.name, "State": S.Resumed.name},
+                job["folder_id"],
+            )
+            for job in moved
+        ],
+    )
+    notes = [revocations.broadcast_of(revocations.job(job["id"])) for job in moved]
+    by_tenant: dict[int, list[int | None]] = {}
+    for job in moved:
+        by_tenant.setdefault(job["tenant_id"], []).append(job["robot_id"])
+    for tenant_id, robot_ids in by_tenant.items():
+        notes += wakeups.announcements(tenant_id, robot_ids)
+    await after_commit.broadcast(conn, notes)
+    return moved

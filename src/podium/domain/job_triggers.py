@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import and_, delete, func, insert, select, update
+from sqlalchemy import ColumnElement, and_, delete, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import inputs
@@ -35,10 +35,9 @@ from podium.db.schema import jobs, users
 from podium.db.schema_job_triggers import job_runtime_states, job_triggers
 from podium.db.schema_tasks import tasks
 from podium.db.types import utcnow
-from podium.domain import wakeups
 from podium.domain.enums import JobState, JobTriggerStatus, JobTriggerType
 from podium.domain.folders import with_folder_path
-from podium.domain.job_states import FINAL, transition
+from podium.domain.job_states import FINAL, resume_suspended, transition
 from podium.domain.task_enums import TaskStatus
 from podium.errors import ErrorCode, PodiumError, bad_request, not_found
 
@@ -159,7 +158,7 @@ async def suspend(
         )
     met = [row for row in inserted if row["status"] == FIRED]
     if met:
-        await _resume(conn, [suspended])
+        await _resume(conn, [suspended["id"]])
         return JobState.Resumed
     return JobState.Suspended
 
@@ -238,15 +237,14 @@ def _timer_payload(moment: dt.datetime) -> str:
     return orjson.dumps({"resumeTime": moment.isoformat()}).decode()
 
 
-async def _fire(conn: AsyncConnection, ids: Sequence[int], payload: str | None) -> None:
-    """Marks the triggers ``ids`` Fired (each only if still New) and resumes their Suspended jobs."""
-    if not ids:
-        return
+async def _fire(conn: AsyncConnection, condition: ColumnElement[bool], payload: str | None) -> None:
+    """Marks the triggers ``condition`` selects Fired (each only if still New) and resumes their
+    Suspended jobs: two statements, the jobs' events, revocations and wake-ups aside."""
     fired = (
         (
             await conn.execute(
                 update(job_triggers)
-                .where(job_triggers.c.id.in_(ids), job_triggers.c.status == NEW)
+                .where(condition, job_triggers.c.status == NEW)
                 .values(status=FIRED, payload=payload, modified_time=utcnow())
                 .returning(job_triggers.c.job_id)
             )
@@ -254,43 +252,15 @@ async def _fire(conn: AsyncConnection, ids: Sequence[int], payload: str | None) 
         .scalars()
         .all()
     )
-    if not fired:
-        return
-    waiting = (
-        (
-            await conn.execute(
-                select(jobs).where(jobs.c.id.in_(sorted(set(fired))), jobs.c.state == int(JobState.Suspended))
-            )
-        )
-        .mappings()
-        .all()
-    )
-    await _resume(conn, [dict(job) for job in waiting])
+    if fired:
+        await _resume(conn, sorted(set(fired)))
 
 
-async def _resume(conn: AsyncConnection, suspended: Sequence[Mapping[str, Any]]) -> list[dict[str, Any]]:
-    """Suspended → Resumed: back to dispatch, for its own robot when ResumeOnSameContext, else for any
-    robot that may run it; the robots are woken."""
-    resumed = []
-    now = utcnow()
-    for job in suspended:
-        robot_id = job["robot_id"] if job["resume_on_same_context"] else None
-        resumed.append(
-            await transition(
-                conn,
-                job,
-                JobState.Resumed,
-                robot_id=robot_id,
-                resume_time=now,
-                resume_version=int(job["resume_version"] or 0) + 1,
-            )
-        )
-    by_tenant: dict[int, list[int | None]] = {}
-    for job in resumed:
-        by_tenant.setdefault(job["tenant_id"], []).append(job["robot_id"])
-    for tenant_id, robots in by_tenant.items():
-        await wakeups.announce_jobs(conn, tenant_id, robots)
-    return resumed
+async def _resume(conn: AsyncConnection, job_ids: Sequence[int]) -> list[dict[str, Any]]:
+    """Suspended → Resumed (``job_states.resume_suspended``): back to dispatch, for its own robot when
+    ResumeOnSameContext, else for any robot that may run it; the robots are woken."""
+    only = job_ids[0] if len(job_ids) == 1 else None
+    return await resume_suspended(conn, jobs.c.id == only if only is not None else jobs.c.id.in_(job_ids))
 
 
 async def resume_now(conn: AsyncConnection, job: Mapping[str, Any]) -> dict[str, Any]:
@@ -301,29 +271,29 @@ async def resume_now(conn: AsyncConnection, job: Mapping[str, Any]) -> dict[str,
             status=400,
             code=ErrorCode.INVALID_JOB_STATE,
         )
-    [resumed] = await _resume(conn, [job])
-    return resumed
+    resumed = await _resume(conn, [job["id"]])
+    if not resumed:
+        raise PodiumError(
+            "The job changed meanwhile; try again.", status=409, code=ErrorCode.INVALID_JOB_STATE
+        )
+    return resumed[0]
 
 
-def _waiting(kind: int, item_id: int) -> Any:
-    return select(job_triggers.c.id).where(
-        job_triggers.c.trigger_type == kind, job_triggers.c.item_id == item_id, job_triggers.c.status == NEW
-    )
+def _waiting(kind: int, item_id: int) -> ColumnElement[bool]:
+    return and_(job_triggers.c.trigger_type == kind, job_triggers.c.item_id == item_id)
 
 
 async def task_completed(conn: AsyncConnection, tenant_id: int, task_id: int, data: dict[str, Any]) -> None:
     """The task ``task_id`` was completed with ``data``: the jobs waiting for it resume (in the caller's
     transaction; nothing happens when no job waits for it)."""
-    query = _waiting(TASK, task_id).where(job_triggers.c.tenant_id == tenant_id)
-    ids = list((await conn.execute(query)).scalars().all())
-    await _fire(conn, ids, orjson.dumps(data).decode())
+    condition = and_(_waiting(TASK, task_id), job_triggers.c.tenant_id == tenant_id)
+    await _fire(conn, condition, orjson.dumps(data).decode())
 
 
 async def job_ended(conn: AsyncConnection, job: Mapping[str, Any]) -> None:
-    """``job`` reached a final state: the jobs waiting for it resume with its outcome."""
-    ids = list((await conn.execute(_waiting(JOB, job["id"]))).scalars().all())
-    if ids:
-        await _fire(conn, ids, _job_outcome(job))
+    """``job`` reached a final state: the jobs waiting for it resume with its outcome (one UPDATE,
+    which finds nothing when no job waits for it: as cheap as looking)."""
+    await _fire(conn, _waiting(JOB, job["id"]), _job_outcome(job))
 
 
 async def fire_due_timers(conn: AsyncConnection, limit: int = TIMER_BATCH) -> int:
@@ -345,7 +315,7 @@ async def fire_due_timers(conn: AsyncConnection, limit: int = TIMER_BATCH) -> in
         .all()
     )
     for row in due:
-        await _fire(conn, [row["id"]], _timer_payload(row["timer"]))
+        await _fire(conn, job_triggers.c.id == row["id"], _timer_payload(row["timer"]))
     return len(due)
 
 
@@ -383,7 +353,7 @@ async def deliver_payload(conn: AsyncConnection, trigger: Mapping[str, Any], bod
             status=409,
             code=ErrorCode.INVALID_JOB_STATE,
         )
-    await _fire(conn, [trigger["id"]], body)
+    await _fire(conn, job_triggers.c.id == trigger["id"], body)
 
 
 async def resume_data(conn: AsyncConnection, job_ids: Sequence[int]) -> dict[int, dict[str, Any]]:

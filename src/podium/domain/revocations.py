@@ -28,7 +28,6 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from podium.domain import after_commit
@@ -88,10 +87,13 @@ def settings(tenant_id: int) -> Revocation:
     return Revocation(Subject.SETTINGS, tenant_id)
 
 
+def broadcast_of(revocation: Revocation) -> after_commit.Broadcast:
+    return after_commit.Broadcast(INFO_KEY, CHANNEL, revocation, revocation.encode())
+
+
 async def note(conn: AsyncConnection, revocation: Revocation) -> None:
     """Notes the revocation on the transaction of ``conn``: every process hears it if it commits."""
-    if after_commit.note(conn, INFO_KEY, revocation) and conn.dialect.name == "postgresql":
-        await conn.execute(select(func.pg_notify(CHANNEL, revocation.encode())))
+    await after_commit.broadcast(conn, [broadcast_of(revocation)])
 
 
 def install(engine: AsyncEngine, deliver: Callable[[Revocation], None]) -> Callable[[], None]:

@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import jobs, machines, robots, tenants
-from podium.domain import dispatch, job_claims, job_results, job_triggers, robot_identity, robot_sessions
+from podium.domain import dispatch, job_claims, job_results, job_triggers, robot_identity
 from podium.domain.enums import JobState
 from podium.robot.messages import Assignment
 
@@ -49,7 +49,6 @@ async def claim_jobs(
     claimed = await dispatch.claim_for_robot(conn, tenant_id, robot_id, agent_id, ack_timeout=ack_timeout)
     if not claimed:
         return []
-    await robot_sessions.refresh_busy(conn, tenant_id, robot_id)
     tokens = {job["id"]: job["claim"] for job in claimed}
     resumed = [job["id"] for job in claimed if job["resume_version"]]
     given = await job_triggers.resume_data(conn, resumed)
@@ -110,8 +109,8 @@ async def report(
     too (``job_claims.settle``) before ``job_results.report`` applies it. Answers the job's state."""
     if claim is not None:
         return await job_claims.acknowledge(conn, tenant_id, robot_id, job_key, claim)
-    await job_claims.settle(conn, tenant_id, robot_id, job_key)
-    return await job_results.report(conn, tenant_id, robot_id, job_key, body)
+    job = await job_claims.settle(conn, tenant_id, robot_id, job_key)
+    return await job_results.report(conn, tenant_id, robot_id, job_key, body, job=job)
 
 
 async def job_state(conn: AsyncConnection, tenant_id: int, job_id: int) -> JobState | None:

@@ -13,7 +13,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, bindparam, insert, select, tuple_, update
+from sqlalchemy import RowMapping, and_, bindparam, exists, insert, select, tuple_, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import jobs, robots
@@ -293,11 +293,13 @@ async def disconnect_silent(
 
 
 async def refresh_busy(conn: AsyncConnection, tenant_id: int, robot_id: int) -> None:
-    """Busy while the robot holds an unfinished job, Available otherwise (a connected robot only)."""
+    """Busy while the robot holds an unfinished job, Available otherwise (a connected robot only): the
+    session and whether it holds one in one query, and an UPDATE only when that changes its state."""
+    holds = exists().where(jobs.c.robot_id == robot_id, jobs.c.state.in_(ACTIVE)).label("busy")
     session = (
         (
             await conn.execute(
-                select(robot_sessions).where(
+                select(robot_sessions, holds).where(
                     robot_sessions.c.robot_id == robot_id, robot_sessions.c.tenant_id == tenant_id
                 )
             )
@@ -307,5 +309,6 @@ async def refresh_busy(conn: AsyncConnection, tenant_id: int, robot_id: int) -> 
     )
     if session is None or session["state"] == int(RobotState.Disconnected):
         return
-    busy = bool(await active_jobs(conn, robot_id))
-    await set_state(conn, session, RobotState.Busy if busy else RobotState.Available)
+    target = RobotState.Busy if session["busy"] else RobotState.Available
+    if session["state"] != int(target):
+        await set_state(conn, session, target)

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping, Sequence
+from functools import cache
 from typing import Any
 
 import orjson
@@ -47,8 +48,11 @@ def loads(text: str | None) -> Any:
     return orjson.loads(text) if text else None
 
 
+@cache
 def _query() -> Select[Any]:
-    """A task with its folder's path, its assignee's login info and the state of the job waiting for it."""
+    """A task with its folder's path, its assignee's login info and the state of the job waiting for it.
+    Built once: aliasing ``users`` and ``jobs`` copies their column collections, which cost a completion
+    (that reads its task first) a third of its CPU when done per call."""
     assignee = users.alias("assignee")
     waiting = jobs.alias("waiting")
     return (

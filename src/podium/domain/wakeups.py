@@ -15,7 +15,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from podium.domain import after_commit
@@ -45,10 +44,13 @@ class Wakeup:
             return None
 
 
+def broadcast_of(wakeup: Wakeup) -> after_commit.Broadcast:
+    return after_commit.Broadcast(INFO_KEY, CHANNEL, wakeup, wakeup.encode())
+
+
 async def mark(conn: AsyncConnection, wakeup: Wakeup) -> None:
     """Notes the wake-up on the transaction of ``conn`` (sent only if it commits)."""
-    if after_commit.note(conn, INFO_KEY, wakeup) and conn.dialect.name == "postgresql":
-        await conn.execute(select(func.pg_notify(CHANNEL, wakeup.encode())))
+    await after_commit.broadcast(conn, [broadcast_of(wakeup)])
 
 
 def install(engine: AsyncEngine, deliver: Callable[[Wakeup], None]) -> Callable[[], None]:
@@ -58,10 +60,16 @@ def install(engine: AsyncEngine, deliver: Callable[[Wakeup], None]) -> Callable[
     return after_commit.install(engine, INFO_KEY, deliver)
 
 
-async def announce_jobs(conn: AsyncConnection, tenant_id: int, robot_ids: list[int | None]) -> None:
-    """New Pending jobs: wakes each named robot, and as many free robots as there are unassigned jobs."""
-    for robot_id in sorted({r for r in robot_ids if r is not None}):
-        await mark(conn, Wakeup(tenant_id, robot_id))
+def announcements(tenant_id: int, robot_ids: list[int | None]) -> list[after_commit.Broadcast]:
+    """The wake-ups for new Pending jobs: each named robot, and as many free robots as there are
+    unassigned jobs."""
+    found = [Wakeup(tenant_id, robot_id) for robot_id in sorted({r for r in robot_ids if r is not None})]
     unassigned = sum(1 for r in robot_ids if r is None)
     if unassigned:
-        await mark(conn, Wakeup(tenant_id, None, unassigned))
+        found.append(Wakeup(tenant_id, None, unassigned))
+    return [broadcast_of(wakeup) for wakeup in found]
+
+
+async def announce_jobs(conn: AsyncConnection, tenant_id: int, robot_ids: list[int | None]) -> None:
+    """New Pending jobs: wakes each named robot, and as many free robots as there are unassigned jobs."""
+    await after_commit.broadcast(conn, announcements(tenant_id, robot_ids))
