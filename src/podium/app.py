@@ -64,7 +64,9 @@ class PodiumApp(FastAPI):
 def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        db = database or Database(settings.resolved_database_url)
+        db = database or Database(
+            settings.resolved_database_url, write_concurrency=settings.write_concurrency
+        )
         state = AppState(settings=settings, db=db, signing_key=settings.signing_key())
         app.state.podium = state
         # jobs and stop requests committed in this process wake its long-polling robots at once

@@ -7,6 +7,8 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from podium.db.write_gate import DEFAULT_LIMIT as DEFAULT_WRITE_CONCURRENCY
+
 
 def _env_int(name: str, default: int) -> int:
     value = os.environ.get(name)
@@ -57,6 +59,11 @@ class Settings:
     heartbeat_timeout_seconds: int = field(default_factory=lambda: _env_int("PODIUM_HEARTBEAT_TIMEOUT", 120))
     heartbeat_interval_seconds: int = field(default_factory=lambda: _env_int("PODIUM_HEARTBEAT_INTERVAL", 30))
     long_poll_seconds: int = field(default_factory=lambda: _env_int("PODIUM_LONG_POLL_SECONDS", 30))
+    # write transactions admitted at once in a process (0: no limit); the robot protocol's are not
+    # counted, so that bursts of API writes do not hold robots back (db/write_gate.py)
+    write_concurrency: int = field(
+        default_factory=lambda: _env_int("PODIUM_WRITE_CONCURRENCY", DEFAULT_WRITE_CONCURRENCY)
+    )
     # a job handed to a robot and not acknowledged within this time goes back to Pending
     claim_ack_timeout_seconds: int = field(default_factory=lambda: _env_int("PODIUM_CLAIM_ACK_TIMEOUT", 15))
     # personal access tokens: the longest lifetime one may be given (and the lifetime of one asked without)

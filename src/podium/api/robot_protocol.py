@@ -130,7 +130,7 @@ async def connect(request: Request) -> Response:
     machine = await _machine_for(request, state, body)
     version = str(body.get("version") or "")[:64] or None
     grants = []
-    async with state.db.write() as conn:
+    async with state.db.write(robot=True) as conn:
         tenant_name = await robot_protocol.tenant_name(conn, machine["tenant_id"])
         for robot in await robot_identity.machine_robots(conn, machine, name):
             user_id = await robot_identity.provision_robot_user(conn, robot)
@@ -170,7 +170,7 @@ async def heartbeat(request: Request) -> Response:
         robot_sessions.Beat(caller.tenant_id, caller.robot_id, agent_id, busy)
     )
     if stopping is None:  # the robot's state changes, or its session is gone (409)
-        async with state.db.write() as conn:
+        async with state.db.write(robot=True) as conn:
             await robot_sessions.heartbeat(conn, caller.tenant_id, caller.robot_id, agent_id, busy)
     if stopping is False:
         return _json(HeartbeatAnswer().to_json())
@@ -183,7 +183,7 @@ async def heartbeat(request: Request) -> Response:
 async def disconnect(request: Request) -> Response:
     caller = await robot_caller(request)
     agent_id = _agent_id(await _body(request))
-    async with _state(request).db.write() as conn:
+    async with _state(request).db.write(robot=True) as conn:
         await robot_sessions.close_session(conn, caller.tenant_id, caller.robot_id, agent_id)
     return Response(status_code=204)
 
@@ -205,7 +205,7 @@ def _assignment(state: AppState, job: dict[str, Any]) -> Assignment:
 
 async def _claim(state: AppState, caller: RobotCaller, agent_id: str) -> list[dict[str, Any]]:
     ack_timeout = dt.timedelta(seconds=state.settings.claim_ack_timeout_seconds)
-    async with state.db.write() as conn:
+    async with state.db.write(robot=True) as conn:
         return await robot_protocol.claim_jobs(conn, caller.tenant_id, caller.robot_id, agent_id, ack_timeout)
 
 
@@ -253,7 +253,7 @@ async def job_state(job_key: str, request: Request) -> Response:
     claim = body.get("claim")
     if claim is not None and (not isinstance(claim, str) or body.get("state") != "Running"):
         raise bad_request("claim (a string) goes with state Running only.")
-    async with _state(request).db.write() as conn:
+    async with _state(request).db.write(robot=True) as conn:
         state = await robot_protocol.report(conn, caller.tenant_id, caller.robot_id, job_key, body, claim)
     return _json({"state": state.name})
 

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.util import greenlet_spawn
 
 from podium.db import commit_hooks
+from podium.db.write_gate import DEFAULT_LIMIT, WriteGate
 
 
 def async_url(url: str) -> URL:
@@ -90,8 +91,10 @@ KEPT_CONNECTIONS = 8
 class Database:
     """The database of one Podium process: ``read()`` for queries, ``write()`` for transactions."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, *, write_concurrency: int = DEFAULT_LIMIT) -> None:
+        """``write_concurrency``: write transactions admitted at once (``db/write_gate.py``; 0: no limit)."""
         self.url = url
+        self.gate = WriteGate(write_concurrency)
         target = async_url(url)
         self.dialect = target.get_backend_name()
         if self.dialect == "sqlite":
@@ -124,9 +127,10 @@ class Database:
             yield conn
 
     @asynccontextmanager
-    async def write(self) -> AsyncIterator[AsyncConnection]:
-        """A transaction: committed when the block ends, rolled back if it raises."""
-        async with self._write.begin() as conn:
+    async def write(self, *, robot: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A transaction: committed when the block ends, rolled back if it raises. It waits for its turn
+        at the write gate (``db/write_gate.py``), unless ``robot``: a robot protocol call."""
+        async with self.gate.admitted(robot=robot), self._write.begin() as conn:
             yield conn
             await commit_hooks.run(conn)  # the audit entry of an OData action, in its transaction
 

@@ -69,7 +69,7 @@ class HeartbeatBatcher:
         # PostgreSQL: the one statement in autocommit (read() is the write engine in autocommit mode);
         # SQLite: a write transaction, so that it queues on the write lock like every writer
         if self.db.is_sqlite:
-            async with self.db.write() as conn:
+            async with self.db.write(robot=True) as conn:
                 yield conn
         else:
             async with self.db.read() as conn:
