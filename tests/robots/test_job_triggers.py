@@ -159,6 +159,30 @@ def test_a_task_completion_resumes_its_waiting_job(db: Engine, database_url: str
     assert orjson.loads(_triggers(db, job["id"])[0]["payload"]) == {"ok": 1}  # fired once
 
 
+def test_the_jobs_waiting_for_one_task_resume_together_each_once(db: Engine, database_url: str) -> None:
+    """One UPDATE resumes them all (``job_states.resume_suspended``): the one with ResumeOnSameContext
+    keeps its robot, the other goes to any robot; each gets the next ResumeVersion and one event."""
+    where = seed(db)
+    task = _task(db, where)
+    same, other = add_job(db, where, S.Running), add_job(db, where, S.Running)
+    with db.begin() as conn:
+        conn.execute(update(jobs).where(jobs.c.id == same["id"]).values(resume_on_same_context=True))
+    wait = {"interruptId": "task", "triggerType": "Task", "itemKey": task["key"]}
+    for job in (same, other):
+        _suspend(database_url, where, job_row(db, job["id"]), wait)
+    tid = task["id"]
+    for _ in range(2):  # the second completion finds nothing left to fire
+        in_transaction(
+            database_url, lambda conn: triggers_domain.task_completed(conn, where.tenant_id, tid, {"ok": 1})
+        )
+    kept, released = job_row(db, same["id"]), job_row(db, other["id"])
+    assert (kept["state"], kept["robot_id"], kept["resume_version"]) == (int(S.Resumed), where.robot_id, 1)
+    assert (released["state"], released["robot_id"], released["resume_version"]) == (int(S.Resumed), None, 1)
+    assert kept["resume_time"] is not None and released["resume_time"] is not None
+    for job in (same, other):
+        assert event_types(db, where, job["key"]) == ["job.suspended", "job.resumed"]
+
+
 def test_a_wait_already_met_resumes_at_once(db: Engine, database_url: str) -> None:
     where = seed(db)
     ended = add_job(db, where, S.Faulted)
