@@ -20,7 +20,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
 
-DEFAULT_LIMIT = 8
+DEFAULT_LIMIT = 4
 
 _holding: ContextVar[bool] = ContextVar("podium_write_gate_holding", default=False)
 

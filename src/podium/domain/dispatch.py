@@ -15,7 +15,7 @@ import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
-from sqlalchemy import Select, and_, exists, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, case, exists, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import environment_robots, folder_robots, folders, jobs, releases, robots
@@ -47,7 +47,11 @@ DISPATCHED = (int(JobState.Pending), int(JobState.Resumed))
 
 
 def candidates(
-    tenant_id: int, robot_id: int, limit: int, dialect: str, machine_id: int | None = None
+    tenant_id: int,
+    robot_id: int,
+    limit: int | ColumnElement[int],
+    dialect: str,
+    machine_id: int | None = None,
 ) -> Select[Any]:
     """Ids, robot (if started or resumed for one), state and machine of the Pending and Resumed jobs the
     robot may take, highest priority and oldest first. A Pending job started for a machine (a MachineRobots
@@ -115,18 +119,17 @@ async def claim_for_robot(
         raise session_gone()
     if not session["enabled"] or session["maintenance_mode"] or session["runtime_disabled"]:  # no new jobs
         return []
-    # counted after the lock is held: a count in the locking query would be of its snapshot, taken
-    # before a concurrent claim of this robot committed
+    # the free slots, counted by the candidates' own query (its LIMIT), after the lock is held: a count
+    # in the locking query would be of its snapshot, taken before a concurrent claim of this robot
+    # committed
     running = (
-        await conn.execute(
-            select(func.count())
-            .select_from(jobs)
-            .where(jobs.c.robot_id == robot_id, jobs.c.state.in_(ACTIVE))
-        )
-    ).scalar_one()
-    free = int(session["capacity"]) - int(running)
-    if free <= 0:
-        return []
+        select(func.count())
+        .select_from(jobs)
+        .where(jobs.c.robot_id == robot_id, jobs.c.state.in_(ACTIVE))
+        .scalar_subquery()
+    )
+    capacity = int(session["capacity"])
+    free = case((running < capacity, capacity - running), else_=0)
     query = candidates(tenant_id, robot_id, free, conn.dialect.name, session["machine_id"])
     rows = (await conn.execute(query)).tuples().all()
     if not rows:

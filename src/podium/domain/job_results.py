@@ -73,15 +73,9 @@ async def report(
     already); returns the job's state afterwards."""
     state, output, info = parse_report(body)
     if job is None:
-        job = (
-            (
-                await conn.execute(
-                    select(jobs).where(jobs.c.key == job_key.lower(), jobs.c.tenant_id == tenant_id)
-                )
-            )
-            .mappings()
-            .first()
-        )
+        query = select(jobs).where(jobs.c.key == job_key.lower(), jobs.c.tenant_id == tenant_id)
+        found = (await conn.execute(query)).mappings().first()
+        job = None if found is None else dict(found)
     if job is None:
         raise not_found("Job does not exist.")
     if job["robot_id"] != robot_id:

@@ -239,21 +239,21 @@ def _timer_payload(moment: dt.datetime) -> str:
 
 async def _fire(conn: AsyncConnection, condition: ColumnElement[bool], payload: str | None) -> None:
     """Marks the triggers ``condition`` selects Fired (each only if still New) and resumes their
-    Suspended jobs: two statements, the jobs' events, revocations and wake-ups aside."""
-    fired = (
-        (
-            await conn.execute(
-                update(job_triggers)
-                .where(condition, job_triggers.c.status == NEW)
-                .values(status=FIRED, payload=payload, modified_time=utcnow())
-                .returning(job_triggers.c.job_id)
-            )
-        )
-        .scalars()
-        .all()
+    Suspended jobs: on PostgreSQL in ONE statement (the triggers' UPDATE a CTE of the jobs' one), on
+    SQLite in two; the jobs' events, revocations and wake-ups aside."""
+    firing = (
+        update(job_triggers)
+        .where(condition, job_triggers.c.status == NEW)
+        .values(status=FIRED, payload=payload, modified_time=utcnow())
+        .returning(job_triggers.c.job_id)
     )
-    if fired:
-        await _resume(conn, sorted(set(fired)))
+    if conn.dialect.name == "postgresql":
+        fired = firing.cte("fired")
+        await resume_suspended(conn, jobs.c.id.in_(select(fired.c.job_id)))
+        return
+    job_ids = (await conn.execute(firing)).scalars().all()
+    if job_ids:
+        await _resume(conn, sorted(set(job_ids)))
 
 
 async def _resume(conn: AsyncConnection, job_ids: Sequence[int]) -> list[dict[str, Any]]:
