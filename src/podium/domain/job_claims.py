@@ -32,7 +32,7 @@ from podium.errors import PodiumError, not_found
 
 HELD = (JobState.Running, JobState.Stopping, JobState.Terminating)
 WITHDRAWN = 1201  # Orchestrator's "invalid job state" family
-REPLACED = ("tenant_id", "robot_id", "assigned_robot_id", "token", "expires_at")  # all but job_id
+REPLACED = ("tenant_id", "robot_id", "assigned_robot_id", "assigned_machine_id", "token", "expires_at")
 
 
 def withdrawn() -> PodiumError:

@@ -181,19 +181,20 @@ async def resume_suspended(conn: AsyncConnection, condition: ColumnElement[bool]
     if not resumed:
         return []
     moved = [dict(job) for job in resumed]
-    await events.record_many(
-        conn,
-        [
-            (
-                job["tenant_id"],
-                "job.resumed",
-                job["key"],
-                {"JobId": job["id"], "Key": job["key"], "From": S.Suspended.name, "State": S.Resumed.name},
-                job["folder_id"],
-            )
-            for job in moved
-        ],
-    )
+    entries = [
+        (
+            job["tenant_id"],
+            "job.resumed",
+            job["key"],
+            {"JobId": job["id"], "Key": job["key"], "From": S.Suspended.name, "State": S.Resumed.name},
+            job["folder_id"],
+        )
+        for job in moved
+    ]
+    if len(entries) == 1:  # one statement (record_many looks up the tenants' webhooks first)
+        await events.record(conn, *entries[0])
+    else:
+        await events.record_many(conn, entries)
     notes = [revocations.broadcast_of(revocations.job(job["id"])) for job in moved]
     by_tenant: dict[int, list[int | None]] = {}
     for job in moved:
