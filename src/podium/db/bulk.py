@@ -18,6 +18,8 @@ from sqlalchemy import Table, bindparam, insert, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from podium.db.engine import driver_connection
+
 # one row holding an array: a thousand result rows cost more to read than one array
 _NEXT_IDS = (
     "SELECT array_agg(nextval(pg_get_serial_sequence(:table, 'id')))"
@@ -37,8 +39,7 @@ async def copy_rows(
     """``COPY table (columns) FROM STDIN`` of ``rows`` (values in ``columns`` order) on ``conn``'s
     driver connection, inside its transaction when it has one. A constraint the rows break raises
     SQLAlchemy's IntegrityError, as an INSERT would (and the transaction must then be rolled back)."""
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
+    driver = await driver_connection(conn)
     statement = f"COPY {table.name} ({', '.join(columns)}) FROM STDIN"
     try:
         async with driver.cursor() as cursor, cursor.copy(statement) as copy:
@@ -92,8 +93,7 @@ class _Arrays:
 
 async def _run(conn: AsyncConnection, statement: str, params: Mapping[str, Any]) -> tuple[list[Any], int]:
     """``statement`` on ``conn``'s psycopg connection, in its transaction: (rows returned, rowcount)."""
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
+    driver = await driver_connection(conn)
     async with driver.cursor() as cursor:
         try:
             await cursor.execute(statement, params)

@@ -84,6 +84,15 @@ def _postgres_engine(url: URL) -> AsyncEngine:
     return create_async_engine(url, pool_size=20, max_overflow=20, connect_args=connect_args)
 
 
+async def driver_connection(conn: AsyncConnection) -> Any:
+    """The driver's own connection under ``conn`` (psycopg's ``AsyncConnection`` on PostgreSQL), for
+    what SQLAlchemy does not offer (COPY, array parameters) or costs too much on a hot path; statements
+    run on it are in ``conn``'s transaction."""
+    driver = (await conn.get_raw_connection()).driver_connection
+    assert driver is not None
+    return driver
+
+
 KEPT_CONNECTIONS = 8
 """Connections ``Database.statements`` keeps checked out between calls (of the pool's 20 + 20)."""
 

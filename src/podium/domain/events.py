@@ -26,6 +26,14 @@ def unheard(tenant_id: int | ColumnElement[int]) -> ColumnElement[bool]:
     return ~exists().where(webhooks.c.tenant_id == tenant_id, webhooks.c.enabled.is_(True))
 
 
+async def heard_tenants(conn: AsyncConnection, among: set[int] | None = None) -> set[int]:
+    """The tenants (of ``among``, or all) with an enabled webhook."""
+    query = select(webhooks.c.tenant_id).where(webhooks.c.enabled.is_(True)).distinct()
+    if among is not None:
+        query = query.where(webhooks.c.tenant_id.in_(among))
+    return {int(tenant_id) for tenant_id in await conn.scalars(query)}
+
+
 async def record(
     conn: AsyncConnection,
     tenant_id: int,
@@ -60,16 +68,7 @@ async def record_many(
     if not entries:
         return
     now = utcnow()
-    tenants = {entry[0] for entry in entries}
-    heard = set(
-        (
-            await conn.scalars(
-                select(webhooks.c.tenant_id).where(
-                    webhooks.c.tenant_id.in_(tenants), webhooks.c.enabled.is_(True)
-                )
-            )
-        ).all()
-    )
+    heard = await heard_tenants(conn, {entry[0] for entry in entries})
     await bulk.insert_rows(
         conn,
         events,

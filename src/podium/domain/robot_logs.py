@@ -17,7 +17,7 @@ import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.db.engine import Database
+from podium.db.engine import Database, driver_connection
 from podium.db.schema import jobs, machines, robots
 from podium.db.schema_robots import robot_logs
 from podium.db.types import utcnow
@@ -232,8 +232,7 @@ COPY_STATEMENT = f"COPY robot_logs ({', '.join(COLUMNS)}) FROM STDIN"
 
 
 async def _copy(conn: AsyncConnection, rows: list[Row]) -> None:
-    raw = await conn.get_raw_connection()
-    driver: Any = raw.driver_connection
+    driver = await driver_connection(conn)
     async with driver.cursor() as cursor, cursor.copy(COPY_STATEMENT) as copy:
         for row in rows:
             await copy.write_row(row)

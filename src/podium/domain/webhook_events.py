@@ -30,7 +30,7 @@ from podium.db.schema_queues import queue_definitions, queue_items
 from podium.db.schema_tasks import tasks
 from podium.db.schema_webhooks import webhook_deliveries, webhooks
 from podium.domain.enums import JobSourceType, JobState, JobType, RobotType
-from podium.domain.events import record
+from podium.domain.events import heard_tenants, record
 from podium.domain.queue_enums import ProcessingExceptionType, QueueItemPriority, QueueItemStatus
 from podium.domain.task_enums import TaskPriority, TaskStatus, TaskType
 from podium.domain.webhooks import DeliveryStatus, subscribed
@@ -448,12 +448,6 @@ async def pending(conn: AsyncConnection) -> bool:
     return (await conn.execute(query)).first() is not None
 
 
-async def _subscribing_tenants(conn: AsyncConnection) -> set[int]:
-    """The tenants with an enabled webhook (a small table, read once a batch)."""
-    query = select(webhooks.c.tenant_id).where(webhooks.c.enabled.is_(True)).distinct()
-    return {int(tenant_id) for tenant_id in (await conn.scalars(query))}
-
-
 async def _dispatch_unheard(conn: AsyncConnection, heard: set[int], limit: int) -> int:
     """Marks up to ``limit`` pending events of tenants outside ``heard`` dispatched, in one statement
     (nobody subscribes to them: they become no delivery, and none of their rows comes to Python).
@@ -479,7 +473,7 @@ async def fan_out(conn: AsyncConnection, limit: int = BATCH) -> tuple[int, int]:
 
     The events of tenants without an enabled webhook are marked dispatched first, without being read
     (:func:`_dispatch_unheard`); a batch of the others is then read and rendered."""
-    heard = await _subscribing_tenants(conn)
+    heard = await heard_tenants(conn)
     unheard = await _dispatch_unheard(conn, heard, limit)
     if not heard:
         return unheard, 0

@@ -22,6 +22,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from podium.db.engine import driver_connection
+
 Processor = Callable[[Any], Any]
 
 
@@ -51,9 +53,7 @@ class DriverStatement:
             name: processors[name](value) if name in processors else value
             for name, value in state.parameters.items()
         }
-        driver = (await conn.get_raw_connection()).driver_connection
-        assert driver is not None
-        async with driver.cursor() as cursor:
+        async with (await driver_connection(conn)).cursor() as cursor:
             await cursor.execute(state.statement, values)
             fetched: list[tuple[Any, ...]] = await cursor.fetchall()
             if self.result_processors is None:

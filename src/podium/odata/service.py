@@ -165,7 +165,7 @@ async def list_entities_unchecked(
 ) -> Page:
     """A page of the caller's tenant without a permission check (the caller's own user record)."""
     async with ctx.state.db.read() as conn:
-        conditions = [] if entity_set.scope is Scope.HOST else [entity_set.table.c.tenant_id == ctx.tenant_id]
+        conditions = [] if entity_set.scope is Scope.HOST else [_in_tenant(entity_set.table, ctx.tenant_id)]
         return await run_page(ctx, conn, entity_set, options, conditions + extra)
 
 
