@@ -22,6 +22,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import enum
+import functools
 import operator
 import re
 import uuid
@@ -55,7 +56,7 @@ from podium.odata.lexer import (
 )
 from podium.odata.model import Edm, FieldResolver
 
-__all__ = ["Node", "Slots", "compile_filter", "parse_filter", "parse_orderby", "template"]
+__all__ = ["Node", "Slots", "compile_filter", "parse_filter", "parse_orderby", "parsed_template", "template"]
 
 
 def parse_filter(text: str) -> Node:
@@ -102,6 +103,23 @@ def template(node: Node) -> tuple[Template, list[Literal]]:
         return ("I", walk(item.operand), tuple(walk(part) for part in item.items))
 
     return walk(node), literals
+
+
+PARSED_FILTERS = 4096
+"""Filter texts whose parse is kept (``parsed_template``)."""
+
+
+@functools.lru_cache(maxsize=PARSED_FILTERS)
+def parsed_template(text: str) -> tuple[Node, Template, tuple[Literal, ...]]:
+    """The AST of a ``$filter`` text, its template and its literals, kept for the texts seen last.
+
+    Clients send the same filter texts again and again (a robot or the SDK polling a job by its id, a
+    dashboard refreshing its lists); tokenizing, parsing and bounding one costs ~40 µs, a twentieth of
+    a list request. The nodes are frozen, so one parse serves every request of that text. A text that
+    does not parse raises each time (nothing is kept for it)."""
+    node = parse_filter(text)
+    shape, literals = template(node)
+    return node, shape, tuple(literals)
 
 
 KNOWN_VALUES = 1024  # converted literal values kept per filter template (Slots.values)

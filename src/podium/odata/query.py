@@ -24,7 +24,7 @@ from sqlalchemy import ColumnElement, FromClause, Select, and_, cast, func, lite
 from sqlalchemy.sql.elements import Label
 
 from podium.errors import invalid_odata
-from podium.odata.filter import Node, Slots, compile_filter, parse_filter, parse_orderby, template
+from podium.odata.filter import Node, Slots, compile_filter, parse_orderby, parsed_template
 from podium.odata.model import Edm, EntitySet, Field, Navigation, ResolvedField
 from podium.odata.options import ExpandItem, QueryOptions
 from podium.odata.registry import Registry
@@ -32,6 +32,7 @@ from podium.odata.serialize import Converter, converter, identity
 
 if TYPE_CHECKING:
     from podium.http.context import RequestContext
+    from podium.odata.lexer import Literal
 
 DEFAULT_PAGE = 1000
 
@@ -323,8 +324,12 @@ class EntityQuery:
         literals, which spares building the statement and SQLAlchemy's cache key for it, most of a
         request's Python time.
         """
-        node = parse_filter(options.filter) if options.filter is not None else None
-        shape_of_filter, literals = template(node) if node is not None else (None, [])
+        node: Node | None = None
+        shape_of_filter: Any = None
+        literals: list[Literal] = []
+        if options.filter is not None:
+            node, shape_of_filter, kept_literals = parsed_template(options.filter)
+            literals = list(kept_literals)
         key = _page_key(self.root.name, self.dialect, shape_of_filter, options, conditions, self.withheld)
         cached = _PAGES.get(key) if key is not None else None
         if cached is not None:
