@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import DateTime, Dialect, String
@@ -41,6 +42,14 @@ class UTCDateTime(TypeDecorator[dt.datetime]):
         if dialect.name == "sqlite":
             return value.replace(tzinfo=None).isoformat(sep=" ", timespec="microseconds")
         return value
+
+    def result_processor(self, dialect: Dialect, coltype: object) -> Callable[[Any], Any] | None:
+        """None on PostgreSQL: psycopg returns ``timestamptz`` aware, in the session's time zone, which
+        Podium's engine sets to UTC (``engine.postgres_options``), so there is nothing to convert; a
+        processor would cost a call per value of every row read."""
+        if dialect.name == "postgresql":
+            return None
+        return super().result_processor(dialect, coltype)
 
     def process_result_value(self, value: Any, dialect: Dialect) -> dt.datetime | None:
         if value is None:

@@ -8,8 +8,8 @@ which must then match the token's tenant.
 from __future__ import annotations
 
 import logging
+import os
 import re
-import uuid
 from dataclasses import dataclass
 from typing import Any
 
@@ -100,7 +100,7 @@ class EdgeMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope["podium.trace_id"] = uuid.uuid4().hex
+        scope["podium.trace_id"] = os.urandom(16).hex()  # 32 hex digits, as uuid4().hex, 4x cheaper
         if self.public_url is not None:
             scope["podium.public_url"] = self.public_url
         elif not valid_host(scope.get("headers") or []):

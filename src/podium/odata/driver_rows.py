@@ -40,21 +40,42 @@ class DriverStatement:
                 self.bind_processors[name] = processor
         self.column_types = [column.type for column in query.selected_columns]
         self.result_processors: list[Processor | None] | None = None  # known at the first execution
+        # without expanding or literal-rendered parameters the SQL never changes, and the values of
+        # the parameters a call does not give (the scope's tenant...) are processed once, here
+        compiled = self.compiled
+        self._fixed: dict[str, Any] | None = None
+        if not compiled.post_compile_params and not compiled.literal_execute_params and self.usable:
+            own = compiled.construct_params()
+            self._fixed = {
+                name: self.bind_processors[name](value) if name in self.bind_processors else value
+                for name, value in own.items()
+            }
 
     @property
     def usable(self) -> bool:
         """Plain named parameters (no escaped names, no schema translation): what this path handles."""
         return not self.compiled.escaped_bind_names and not self.compiled.schema_translate_map
 
-    async def rows(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    def _statement(self, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+        """The SQL and its parameter values for one call, processed as SQLAlchemy would."""
+        fixed = self._fixed
+        if fixed is not None and fixed.keys() >= params.keys():
+            values = fixed.copy()
+            processors = self.bind_processors
+            for name, value in params.items():
+                values[name] = processors[name](value) if name in processors else value
+            return self.compiled.string, values
         state = self.compiled.construct_expanded_state(dict(params))
         processors = {**self.bind_processors, **state.processors}
-        values = {
+        return state.statement, {
             name: processors[name](value) if name in processors else value
             for name, value in state.parameters.items()
         }
+
+    async def rows(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        statement, values = self._statement(params)
         async with (await driver_connection(conn)).cursor() as cursor:
-            await cursor.execute(state.statement, values)
+            await cursor.execute(statement, values)
             fetched: list[tuple[Any, ...]] = await cursor.fetchall()
             if self.result_processors is None:
                 self.result_processors = [

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, and_, cast, func, literal, null, select
+from sqlalchemy import ColumnElement, FromClause, Select, String, and_, cast, func, literal, null, select
 from sqlalchemy.sql.elements import Label
 
 from podium.errors import invalid_odata
@@ -280,8 +280,12 @@ class EntityQuery:
                 else:
                     column_label = column
                 label = f"{prefix}__{column_label}" if prefix else column_label
-                labels.append(source.c[column].label(label))
-                convert = _withheld_value if self.hides(wanted_field) else converter(wanted_field)
+                stored = source.c[column]
+                labels.append(stored.label(label))
+                text_column = isinstance(stored.type, String)
+                convert = converter(wanted_field, text_column)
+                if self.hides(wanted_field):
+                    convert = _withheld_value
                 if self._sealed(entity_set, wanted_field):
                     convert = identity  # the stored value, for open_sealed
                     sealed.append(wanted_field.name)
