@@ -122,7 +122,7 @@ def parsed_template(text: str) -> tuple[Node, Template, tuple[Literal, ...]]:
     return node, shape, tuple(literals)
 
 
-KNOWN_VALUES = 1024  # converted literal values kept per filter template (Slots.values)
+KNOWN_VALUES = 4096  # converted literal values kept per filter template (Slots.values)
 
 
 class Slots:
