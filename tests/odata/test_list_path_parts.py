@@ -1,0 +1,145 @@
+"""The list path's kept and shortened steps give what the general ones give: decoded query strings,
+kept filter parses, a driver statement's fixed parameters, datetime and enum formatting, and timestamptz
+values read without a result processor on PostgreSQL."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+
+import pytest
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
+from starlette.requests import Request
+
+from podium.db.engine import Database
+from podium.db.schema import jobs
+from podium.domain.enums import JobState
+from podium.errors import PodiumError
+from podium.odata.driver_rows import DriverStatement
+from podium.odata.filter import parsed_template
+from podium.odata.model import Edm, Field
+from podium.odata.routes import KEPT_QUERY_LENGTH, _decoded, query_params
+from podium.odata.serialize import _datetime, converter, format_datetime, identity
+
+
+def _request(query: bytes) -> Request:
+    return Request(
+        {"type": "http", "method": "GET", "path": "/odata/Jobs", "query_string": query, "headers": []}
+    )
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        b"",
+        b"%24filter=Robot%2FId+eq+5+and+State+eq+%27Successful%27&%24top=10&%24count=true",
+        b"%24top=1&%24top=2",  # a repeated name: the last value
+        b"%24filter=&%24select",  # blank values are kept
+        b"%24filter=Name+eq+%27caf%C3%A9%27",  # UTF-8 percent-encoding
+        b"%24filter=Info eq 'a+b'",  # a plus is a space
+        b"name=\xe9",  # a raw latin-1 byte, as Starlette decodes it
+    ],
+)
+def test_query_params_read_as_starlette_does(query: bytes) -> None:
+    request = _request(query)
+    assert dict(query_params(request)) == dict(request.query_params)
+    assert dict(query_params(_request(query))) == dict(request.query_params)  # again, from the cache
+
+
+def test_long_query_strings_are_not_kept() -> None:
+    before = _decoded.cache_info().currsize
+    long_query = b"%24filter=" + b"a" * KEPT_QUERY_LENGTH
+    assert query_params(_request(long_query))["$filter"] == "a" * KEPT_QUERY_LENGTH
+    assert _decoded.cache_info().currsize == before
+    with pytest.raises(TypeError):
+        query_params(_request(b"%24top=1"))["$top"] = "2"  # type: ignore[index]  # shared: read-only
+
+
+def test_a_filter_text_is_parsed_once_and_a_bad_one_every_time() -> None:
+    text_ = "Robot/Id eq 7 and State eq 'Faulted'"
+    node, shape, literals = parsed_template(text_)
+    assert parsed_template(text_)[0] is node
+    assert [lit.value for lit in literals] == [7, "Faulted"]
+    assert parsed_template("Robot/Id eq 9 and State eq 'Successful'")[1] == shape  # same template
+    for _ in range(2):
+        with pytest.raises(PodiumError):
+            parsed_template("Robot/Id eq")
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        (dt.datetime(2018, 1, 15, 18, 18, 2, 790000, tzinfo=dt.UTC), "2018-01-15T18:18:02.79Z"),
+        (dt.datetime(2018, 1, 15, 18, 18, 2, tzinfo=dt.UTC), "2018-01-15T18:18:02Z"),
+        (dt.datetime(2018, 1, 15, 18, 18, 2, 5, tzinfo=dt.UTC), "2018-01-15T18:18:02.000005Z"),
+        (dt.datetime(2018, 1, 15, 18, 18, 2, 120000), "2018-01-15T18:18:02.12Z"),  # naive: UTC
+        (
+            dt.datetime(2018, 1, 15, 20, 18, 2, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+            "2018-01-15T18:18:02Z",
+        ),
+        (
+            dt.datetime(2018, 1, 15, 18, 18, 2, tzinfo=dt.timezone(dt.timedelta(0), "Z")),
+            "2018-01-15T18:18:02Z",
+        ),
+    ],
+)
+def test_datetimes_formatted_as_orchestrator_does(value: dt.datetime, expected: str) -> None:
+    assert format_datetime(value) == expected
+    assert _datetime(value) == expected
+    assert _datetime(None) is None
+
+
+def test_enum_and_text_converters() -> None:
+    state = converter(Field("State", Edm.ENUM, "state", enum=JobState))
+    assert state(int(JobState.Faulted)) == "Faulted"
+    assert state(None) is None
+    assert state(99) == "99"  # a value the enum does not name: its number as text
+    assert converter(Field("Info", Edm.STRING, "info"), text_column=True) is identity
+    as_text = converter(Field("RobotId", Edm.STRING, "robot_id"))
+    assert as_text(5) == "5" and as_text(None) is None and as_text("x") == "x"
+
+
+def test_a_fixed_driver_statement_matches_the_expanded_one() -> None:
+    dialect = pg_psycopg.dialect()
+    query = select(jobs.c.id, jobs.c.creation_time).where(
+        jobs.c.tenant_id == 3,
+        jobs.c.state == bindparam("odata_filter_0", 1),
+        jobs.c.creation_time > bindparam("odata_filter_1", dt.datetime(2020, 1, 1, tzinfo=dt.UTC)),
+    )
+    statement = DriverStatement(query, dialect)
+    given = {"odata_filter_0": 4, "odata_filter_1": dt.datetime(2021, 5, 6, 7, 8, 9, tzinfo=dt.UTC)}
+    expanded = statement.compiled.construct_expanded_state(given)
+    sql, values = statement._statement(given)
+    assert statement._fixed is not None
+    assert sql == expanded.statement and values == expanded.parameters
+    assert statement._statement({})[1] == statement.compiled.construct_expanded_state({}).parameters
+    # an IN list is rendered per call: the general path
+    listed = DriverStatement(
+        select(jobs.c.id).where(jobs.c.state.in_(bindparam("states", expanding=True))), dialect
+    )
+    assert listed._fixed is None
+    sql, values = listed._statement({"states": [1, 2, 3]})
+    assert sql.count("%(states_") == 3 and sorted(values.values()) == [1, 2, 3]
+
+
+def test_timestamptz_values_come_back_aware_in_utc(database_url: str) -> None:
+    async def scenario() -> dt.datetime:
+        db = Database(database_url)
+        try:
+            async with db.read() as conn:
+                query = select(jobs.c.creation_time).where(jobs.c.id == -1)  # the type, not a row
+                cast = text(
+                    "SELECT CAST('2018-01-15 20:18:02.79+02' AS timestamptz) AS t"
+                    if not db.is_sqlite
+                    else "SELECT '2018-01-15 18:18:02.790000' AS t"
+                ).columns(t=jobs.c.creation_time.type)
+                assert (await conn.execute(query)).first() is None
+                return (await conn.execute(cast)).scalar_one()
+        finally:
+            await db.dispose()
+
+    value = asyncio.run(scenario())
+    assert value == dt.datetime(2018, 1, 15, 18, 18, 2, 790000, tzinfo=dt.UTC)
+    assert value.utcoffset() == dt.timedelta(0)
+    assert format_datetime(value) == "2018-01-15T18:18:02.79Z"
