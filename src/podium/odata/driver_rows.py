@@ -9,20 +9,31 @@ driver's cursor, with what SQLAlchemy would do around it: the same SQL, each bin
 type's bind processor (expanding ``IN`` parameters rendered per call by ``construct_expanded_state``),
 each result column through its type's result processor; rows come back as tuples (a ``Shape`` reads
 them by position).
+
+In the app's process the statement runs on asyncpg instead (``db/fast_reads.py``), compiled for
+SQLAlchemy's asyncpg dialect with that dialect's processors: ~0.06 ms of CPU less a call. psycopg stays the
+reference: a call asyncpg fails is run again on psycopg, which answers or raises as it always did, and a
+statement psycopg then answers (asyncpg could not, e.g. a parameter type it will not encode) stays on
+psycopg from then on.
 """
 
 from __future__ import annotations
 
+import logging
 import weakref
 from collections.abc import Callable, Mapping
 from typing import Any
 
 from sqlalchemy import Select
+from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.engine import driver_connection
+from podium.db.fast_reads import CONNECTION_ERRORS, FastReads
+
+log = logging.getLogger("podium.odata")
 
 Processor = Callable[[Any], Any]
 
@@ -31,7 +42,10 @@ class DriverStatement:
     """One page statement compiled for the dialect, with its bind and result processors."""
 
     def __init__(self, query: Select[Any], dialect: Dialect) -> None:
+        self.query = query
         self.dialect = dialect
+        self._asyncpg: _AsyncpgForm | None = None
+        self.on_asyncpg = True  # until psycopg answers a call asyncpg failed
         self.compiled = query.compile(dialect=dialect)
         self.bind_processors: dict[str, Processor] = {}
         for name, bind in self.compiled.binds.items():
@@ -72,7 +86,27 @@ class DriverStatement:
             for name, value in state.parameters.items()
         }
 
-    async def rows(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    async def rows(
+        self, conn: AsyncConnection, params: Mapping[str, Any], fast: FastReads | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The rows of the page for ``params``: on asyncpg when ``fast`` can serve this loop, else (or
+        when asyncpg fails) on psycopg under ``conn``."""
+        if fast is None or not self.on_asyncpg or not fast.usable:
+            return await self._psycopg_rows(conn, params)
+        try:
+            if self._asyncpg is None:
+                self._asyncpg = _AsyncpgForm(self.query)
+            async with fast.connection() as connection:
+                return await self._asyncpg.rows(connection, params)
+        except CONNECTION_ERRORS:
+            return await self._psycopg_rows(conn, params)  # that connection is dropped; this call on psycopg
+        except Exception as error:
+            answered = await self._psycopg_rows(conn, params)  # psycopg's error, if it has one, is raised
+            self.on_asyncpg = False
+            log.info("a page statement stays on psycopg: asyncpg failed with %s", type(error).__name__)
+            return answered
+
+    async def _psycopg_rows(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
         statement, values = self._statement(params)
         async with (await driver_connection(conn)).cursor() as cursor:
             await cursor.execute(statement, values)
@@ -91,6 +125,67 @@ class DriverStatement:
             for index, convert in converters:
                 values_of_row[index] = convert(values_of_row[index])
             converted.append(tuple(values_of_row))
+        return converted
+
+
+_ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
+
+
+class _AsyncpgForm:
+    """A page statement compiled for SQLAlchemy's asyncpg dialect: positional ``$n`` parameters, that
+    dialect's bind and result processors."""
+
+    def __init__(self, query: Select[Any]) -> None:
+        dialect = _ASYNCPG
+        self.compiled = compiled = query.compile(dialect=dialect)
+        if compiled.escaped_bind_names or compiled.schema_translate_map or compiled.positiontup is None:
+            raise ValueError("not a plain positional statement")
+        self.bind_processors: dict[str, Processor] = {}
+        for name, bind in compiled.binds.items():
+            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
+            if processor is not None:
+                self.bind_processors[name] = processor
+        processors = [
+            column.type.dialect_impl(dialect).result_processor(dialect, None)
+            for column in query.selected_columns
+        ]
+        self.converters = [(index, p) for index, p in enumerate(processors) if p is not None]
+        self.order: list[str] = list(compiled.positiontup)
+        self.fixed: dict[str, Any] | None = None
+        if not compiled.post_compile_params and not compiled.literal_execute_params:
+            own = compiled.construct_params()
+            self.fixed = {
+                name: self.bind_processors[name](value) if name in self.bind_processors else value
+                for name, value in own.items()
+            }
+
+    def arguments(self, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
+        fixed = self.fixed
+        processors = self.bind_processors
+        if fixed is not None and fixed.keys() >= params.keys():
+            values = fixed.copy()
+            for name, value in params.items():
+                values[name] = processors[name](value) if name in processors else value
+            return self.compiled.string, [values[name] for name in self.order]
+        state = self.compiled.construct_expanded_state(dict(params))
+        every = {**processors, **state.processors}
+        values = {
+            name: every[name](value) if name in every else value for name, value in state.parameters.items()
+        }
+        assert state.positiontup is not None
+        return state.statement, [values[name] for name in state.positiontup]
+
+    async def rows(self, connection: Any, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        statement, arguments = self.arguments(params)
+        records = await connection.fetch(statement, *arguments)
+        if not self.converters:
+            return [tuple(record) for record in records]
+        converted = []
+        for record in records:
+            values = list(record)
+            for index, convert in self.converters:
+                values[index] = convert(values[index])
+            converted.append(tuple(values))
         return converted
 
 

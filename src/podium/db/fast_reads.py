@@ -1,0 +1,162 @@
+"""asyncpg connections for the list path's kept page statements (PostgreSQL).
+
+A list request's page statement costs ~0.13 ms of the server's CPU through psycopg's async cursor and
+~0.07 ms through asyncpg, whose protocol is compiled (measured on this machine: ~15 % of a seed-filter
+Jobs list, ``benchmarks/odata_jobs.py``). So the kept page statements (``odata/driver_rows.py``) run on
+asyncpg connections kept here, and everything else stays on SQLAlchemy and psycopg. asyncpg is an
+accelerator, never the reference: a statement it cannot run as psycopg would (a parameter type it will
+not encode, any error) goes back to psycopg, which gives the answer or the error.
+
+The connections belong to one event loop, the app's (``bind``, from the lifespan, and ``release`` at its
+end): asyncpg connections cannot move between loops, and tests run a ``Database`` from several. Reads from
+any other loop simply use psycopg. Up to ``KEPT`` connections are kept, in autocommit (no transaction is
+ever opened on them); one closed or broken is dropped. A database URL with a setting this module cannot
+pass on to asyncpg (anything but host, port, user, password, database, ``options`` ``-c`` settings,
+``application_name``, ``sslmode``, ``connect_timeout``) leaves asyncpg unused.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shlex
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+import asyncpg
+from sqlalchemy.engine import URL, make_url
+
+log = logging.getLogger("podium.db")
+
+KEPT = 8
+"""asyncpg connections kept per process (the app's loop)."""
+
+CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncio.TimeoutError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+)
+"""Errors after which a connection is dropped (and the call goes to psycopg)."""
+
+
+def connect_arguments(url: str | URL) -> dict[str, Any] | None:
+    """``asyncpg.connect`` keyword arguments for a SQLAlchemy PostgreSQL URL, with the session in UTC as
+    Podium's engine has it; None when the URL holds a setting not passed on here."""
+    target = make_url(url)
+    settings: dict[str, str] = {}
+    arguments: dict[str, Any] = {
+        "host": target.host,
+        "port": target.port,
+        "user": target.username,
+        "password": target.password,
+        "database": target.database,
+    }
+    for name, value in target.query.items():
+        if not isinstance(value, str):
+            return None  # a repeated parameter
+        if name == "options":
+            parsed = _options(value)
+            if parsed is None:
+                return None
+            settings.update(parsed)
+        elif name == "application_name":
+            settings["application_name"] = value
+        elif name == "sslmode":
+            arguments["ssl"] = value
+        elif name == "connect_timeout" and value.isdigit():
+            arguments["timeout"] = int(value)
+        elif name == "host":
+            arguments["host"] = value  # a socket directory
+        else:
+            return None
+    settings["timezone"] = "UTC"  # as engine.postgres_options sets it for psycopg
+    arguments["server_settings"] = settings
+    return {key: value for key, value in arguments.items() if value is not None}
+
+
+def _options(text: str) -> dict[str, str] | None:
+    """libpq's ``options`` (``-c name=value`` or ``-cname=value``, ``--name=value``) as settings."""
+    settings: dict[str, str] = {}
+    try:
+        words = shlex.split(text)
+    except ValueError:
+        return None
+    index = 0
+    while index < len(words):
+        word = words[index]
+        if word == "-c" and index + 1 < len(words):
+            setting, index = words[index + 1], index + 2
+        elif word.startswith(("-c", "--")):
+            setting, index = word[2:], index + 1
+        else:
+            return None
+        name, equals, value = setting.partition("=")
+        if not equals or not name:
+            return None
+        settings[name.replace("-", "_")] = value
+    return settings
+
+
+class FastReads:
+    """The asyncpg connections of one ``Database`` (see the module)."""
+
+    def __init__(self, url: str) -> None:
+        self._arguments = connect_arguments(url)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._kept: list[Any] = []
+
+    def bind(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Reads from ``loop`` (the app's) may use asyncpg from now on."""
+        self._loop = loop
+
+    @property
+    def usable(self) -> bool:
+        if self._arguments is None or self._loop is None:
+            return False
+        try:
+            return asyncio.get_running_loop() is self._loop
+        except RuntimeError:
+            return False
+
+    @asynccontextmanager
+    async def connection(self) -> AsyncIterator[Any]:
+        """A kept (or new) asyncpg connection; kept again after the block unless the block raised one of
+        ``CONNECTION_ERRORS`` or it is closed or in a transaction."""
+        assert self._arguments is not None
+        conn = self._kept.pop() if self._kept else await self._connect(self._arguments)
+        healthy = False
+        try:
+            yield conn
+            healthy = True
+        except CONNECTION_ERRORS:
+            raise
+        except Exception:
+            healthy = True  # a statement's own error leaves the connection usable
+            raise
+        finally:
+            if healthy and not conn.is_closed() and not conn.is_in_transaction() and len(self._kept) < KEPT:
+                self._kept.append(conn)
+            else:
+                conn.terminate()
+
+    async def _connect(self, arguments: dict[str, Any]) -> Any:
+        """A new connection; a failure leaves asyncpg unused in this process (psycopg serves every read:
+        an authentication method or setting asyncpg lacks would fail every time)."""
+        try:
+            return await asyncpg.connect(**arguments)
+        except Exception as error:
+            self._arguments = None
+            reason = type(error).__name__
+            log.warning("asyncpg could not connect (%s): list pages are read with psycopg", reason)
+            raise ConnectionError("asyncpg could not connect") from error
+
+    async def release(self) -> None:
+        """Closes the kept connections; reads use psycopg until ``bind`` again (the app's shutdown)."""
+        kept, self._kept, self._loop = self._kept, [], None
+        for conn in kept:
+            try:
+                await asyncio.wait_for(conn.close(), 5)
+            except Exception:
+                conn.terminate()
