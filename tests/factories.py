@@ -15,12 +15,15 @@ from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import insert, select, text
 from sqlalchemy.engine import Connection, Engine
 
 from podium.db import schema
 from podium.db.schema import folders, releases, tenants
+from podium.db.schema_webhooks import webhooks
 from podium.db.types import utcnow
+from podium.outbound import ALLOW_PRIVATE_ENV
 from tests.package_builders import nupkg
 from tests.support import Api
 
@@ -187,7 +190,35 @@ def create_asset(api: Api, body: dict[str, Any], folder: str | int = SHARED, sta
     return api.ok(api.post("/odata/Assets", {"ValueScope": "Global", **body}, folder=folder), status)
 
 
+# -- webhooks ---------------------------------------------------------------------------------------------
+
+LISTENER = {"Name": "listener", "Url": "http://127.0.0.1:9/hook", "SubscribeToAllEvents": True}
+
+
+def listen(api: Api) -> dict[str, Any]:
+    """An enabled webhook of every event in the tenant (nothing is sent: the suite's delivery is off),
+    so that the outbox keeps its events (``domain/events.py`` writes none nobody listens to)."""
+    with pytest.MonkeyPatch.context() as patch:  # its URL is loopback's
+        patch.setenv(ALLOW_PRIVATE_ENV, "1")
+        hook: dict[str, Any] = api.ok(api.post("/odata/Webhooks", LISTENER), 201)
+    return hook
+
+
 # -- rows -------------------------------------------------------------------------------------------------
+
+
+def listen_rows(conn: Connection, tenant_id: int, now: dt.datetime) -> None:
+    """``listen`` as a bare row: an enabled webhook of every event in the tenant."""
+    conn.execute(
+        insert(webhooks).values(
+            tenant_id=tenant_id,
+            key=str(uuid.uuid4()),
+            name=LISTENER["Name"],
+            url=LISTENER["Url"],
+            subscribe_to_all_events=True,
+            creation_time=now,
+        )
+    )
 
 
 def tenant_rows(conn: Connection, name: str, now: dt.datetime) -> tuple[int, int]:

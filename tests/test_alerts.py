@@ -22,7 +22,7 @@ from podium.db.types import utcnow
 from podium.domain import alerts
 from podium.domain import robot_sessions as sessions_domain
 from tests.conftest import sync_engine
-from tests.factories import NS, create_queue, robot_with_token, seed_machine, start_jobs, user_with
+from tests.factories import NS, create_queue, listen, robot_with_token, seed_machine, start_jobs, user_with
 from tests.queue_helpers import add_item, result, start
 from tests.robots.helpers import connect
 from tests.support import Api, assert_error, start_app
@@ -77,6 +77,7 @@ def test_faulted_job_and_offline_robot_raise_alerts(
     app: Api, engine: Engine, module_database_url: str
 ) -> None:
     machine = seed_machine(app, engine, name="AL")
+    listen(app)  # the outbox keeps the alerts' events
     [job] = start_jobs(app, 1)
     [robot] = connect(app, machine)
     [assignment] = robot.next()["jobs"]

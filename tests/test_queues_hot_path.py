@@ -1,6 +1,6 @@
 """StartTransaction and SetTransactionResult in one statement (PostgreSQL, ``domain/queue_hot_path.py``):
-they write what the general path writes (item, history row, outbox row), and what they do not answer
-goes the general way with nothing written."""
+they write what the general path writes (item, history row, outbox row when the tenant has an enabled
+webhook), and what they do not answer goes the general way with nothing written."""
 
 from __future__ import annotations
 
@@ -22,7 +22,7 @@ from podium.domain import queue_hot_path, queue_transactions
 from podium.domain import queue_items as item_rows
 from podium.domain.queue_item_states import claim_next
 from podium.odata.serialize import format_datetime
-from tests.factories import create_queue
+from tests.factories import create_queue, listen
 from tests.queue_helpers import add_item, counts, result, start
 from tests.support import Api, assert_error
 
@@ -60,10 +60,14 @@ def written(db: Engine, item_id: int, unique_key: str) -> tuple[list[tuple[Any, 
     ]
 
 
+@pytest.mark.parametrize("webhook", [True, False], ids=["heard", "unheard"])
 def test_one_statement_writes_what_the_general_path_writes(
-    api: Api, db: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+    api: Api, db: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch, webhook: bool
 ) -> None:
+    """With an enabled webhook in the tenant, both write the outbox rows; without, neither does."""
     starts, results = counted(monkeypatch, "start_transaction"), counted(monkeypatch, "set_result")
+    if webhook:
+        listen(api)
     create_queue(api)
     add_item(api, Reference="through-http", SpecificContent={"n": 1})
     add_item(api, Reference="general-path", SpecificContent={"n": 2})
@@ -104,7 +108,11 @@ def test_one_statement_writes_what_the_general_path_writes(
     assert written(db, taken["Id"], taken["Key"]) == written(db, other["id"], other["unique_key"])
     history, outbox = written(db, taken["Id"], taken["Key"])
     assert [row[3] for row in history] == [0, 1, 3]  # added (New), InProgress, then Successful
-    assert [kind for kind, *_ in outbox][-2:] == ["queueitem.inprogress", "queueitem.successful"]
+    if webhook:
+        kinds = [(kind, dispatched) for kind, _, _, dispatched in outbox][-2:]
+        assert kinds == [("queueitem.inprogress", False), ("queueitem.successful", False)]
+    else:
+        assert outbox == []
     with db.connect() as conn:
         stored = conn.execute(select(queue_items).where(queue_items.c.id == taken["Id"])).mappings().one()
     assert stored["processing_user_id"] == api.tenant.admin_user_id and stored["operation_id"] == "op-1"

@@ -25,7 +25,7 @@ from podium.db.schema_queues import queue_definitions, queue_item_events, queue_
 from podium.domain.queue_enums import QueueItemEventAction, QueueItemStatus
 from podium.domain.queue_item_states import FINAL, claim_next, transition
 from podium.errors import PodiumError
-from tests.factories import tenant_rows
+from tests.factories import listen_rows, tenant_rows
 
 S = QueueItemStatus
 NOW = dt.datetime(2030, 1, 2, 3, 4, 5, tzinfo=dt.UTC)
@@ -48,9 +48,11 @@ CASES = [
 
 
 def seed_item(db: Engine, status: QueueItemStatus) -> int:
-    """A tenant, a folder, a queue and one item in ``status`` (with a unique reference); its id."""
+    """A tenant (with an enabled webhook), a folder, a queue and one item in ``status`` (with a unique
+    reference); its id."""
     with db.begin() as conn:
         tenant_id, folder_id = tenant_rows(conn, "T", NOW)
+        listen_rows(conn, tenant_id, NOW)  # the outbox keeps its events
         queue_id = conn.execute(
             insert(queue_definitions)
             .values(

@@ -24,7 +24,7 @@ from podium.db.schema_process_schedules import process_schedules
 from podium.domain import schedule_firing
 from podium.http.state import AppState
 from podium.services.triggers import fire_due_triggers
-from tests.factories import seed_machine
+from tests.factories import listen, seed_machine
 from tests.support import Api, start_app
 
 NS = "UiPath.Server.Configuration.OData"
@@ -57,6 +57,7 @@ def fire(url: str, now: dt.datetime, processes: int = 1) -> int:
 
 def setup(api: Api, db: Engine, robots_count: int = 2) -> int:
     seed_machine(api, db, robots=robots_count)
+    listen(api)  # the outbox keeps the events the tests look at
     return int(api.ok(api.get("/odata/Releases?$filter=Name eq 'proc'", folder="Shared"))["value"][0]["Id"])
 
 

@@ -10,7 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from podium.db.schema import events
-from tests.factories import SHARED, user_with
+from tests.factories import SHARED, listen, user_with
 from tests.support import Api, assert_error
 
 NS = "UiPath.Server.Configuration.OData"
@@ -62,6 +62,7 @@ def data_by_id(api: Api, task_id: int, token: str | None = None) -> dict[str, An
 
 
 def test_external_task_from_creation_to_completion(api: Api, db: Engine) -> None:
+    listen(api)  # the outbox keeps the task's events
     task = create_external(api, externalTag="JIRA", tags=[{"name": "team", "value": "ops"}])
     assert task["status"] == 0 and isinstance(task["status"], int)
     assert task["type"] == "ExternalTask" and task["priority"] == "High" and task["externalTag"] == "JIRA"

@@ -20,10 +20,12 @@ from urllib.parse import urlsplit
 import pytest
 from sqlalchemy import select
 
-from podium.db.schema import events
+from podium.db.schema import events, tenants
+from podium.db.types import utcnow
 from tests.conftest import sync_engine
 from tests.e2e.robot_support import ODATA, Orchestrator, python_package, robot_agent, wait_sessions
 from tests.e2e.test_sdk_jobs import podium_server
+from tests.factories import listen_rows
 
 pytestmark = pytest.mark.e2e
 
@@ -75,6 +77,11 @@ def test_unacknowledged_claim_goes_to_another_robot(
     runs = tmp_path / "runs.txt"
     with podium_server(database_url, tmp_path / "data") as base:
         orchestrator = Orchestrator(base)
+        engine = sync_engine(database_url)
+        with engine.begin() as conn:  # the outbox keeps the job's events
+            tenant_id = conn.execute(select(tenants.c.id).where(tenants.c.name == "Default")).scalar_one()
+            listen_rows(conn, tenant_id, utcnow())
+        engine.dispose()
         orchestrator.process("counted", python_package("counted", COUNTED))
         ghost_machine = orchestrator.machine("GHOST")
         worker_machine = orchestrator.machine("WORKER")

@@ -22,13 +22,14 @@ from podium.db.types import utcnow
 from tests.conftest import sync_engine
 from tests.e2e.queue_servers import ADMIN_PASSWORD, podium_servers
 from tests.e2e.test_sdk_jobs import ok
+from tests.factories import listen_rows
 
 pytestmark = pytest.mark.e2e
 NS = "UiPath.Server.Configuration.OData"
 
 
 def _seed(base: str, database_url: str) -> tuple[str, str]:
-    """Admin token and the key of a machine with six robots; release 'proc' in Shared."""
+    """Admin token and the key of a machine with six robots; release 'proc' in Shared; a webhook."""
     login = {"tenancyName": "Default", "usernameOrEmailAddress": "admin", "password": ADMIN_PASSWORD}
     token = ok(httpx.post(f"{base}/api/Account/Authenticate", json=login))["result"]
     headers = {"Authorization": f"Bearer {token}", "X-UIPATH-FolderPath": "Shared"}
@@ -50,6 +51,7 @@ def _seed(base: str, database_url: str) -> tuple[str, str]:
                 creation_time=utcnow(),
             )
         )
+        listen_rows(conn, tenant_id, utcnow())  # the outbox keeps the jobs' events
     engine.dispose()
     return token, machine["Key"]
 

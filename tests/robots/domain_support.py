@@ -1,6 +1,7 @@
-"""Domain-level tests of the state machines: rows inserted directly (a tenant with one folder, release
-and robot, as many as a test needs; jobs and a session in any state), and one domain call run in a
-write transaction of its own on the test database (both backends), committed unless it raises."""
+"""Domain-level tests of the state machines: rows inserted directly (a tenant with one folder, release,
+robot and an enabled webhook, as many as a test needs; jobs and a session in any state), and one domain
+call run in a write transaction of its own on the test database (both backends), committed unless it
+raises."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from podium.db.schema import events, jobs, releases, robots
 from podium.db.schema_robots import robot_sessions
 from podium.db.types import utcnow
 from podium.domain.enums import JobState, RobotState
-from tests.factories import tenant_rows
+from tests.factories import listen_rows, tenant_rows
 
 T = TypeVar("T")
 AGENT = "agent-1"
@@ -37,6 +38,7 @@ def seed(db: Engine) -> Seed:
     now = utcnow()
     with db.begin() as conn:
         tenant_id, folder_id = tenant_rows(conn, f"states-{uuid.uuid4()}", now)
+        listen_rows(conn, tenant_id, now)  # the outbox keeps the events the tests look at
         release_id = conn.execute(
             insert(releases)
             .values(

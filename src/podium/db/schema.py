@@ -347,7 +347,8 @@ Index("ix_jobs_release_state", jobs.c.tenant_id, jobs.c.release_id, jobs.c.state
 Index("ix_releases_environment", releases.c.environment_id)
 Index("ix_robots_machine", robots.c.machine_id)
 
-# Domain events, written in the transaction that caused them (the outbox webhooks, alerts and audit read).
+# Domain events, written in the transaction that caused them: the outbox the webhook fan-out reads (only
+# events of tenants with an enabled webhook are written, domain/events.py).
 events = Table(
     "events",
     metadata,

@@ -1,9 +1,11 @@
 """The event outbox: domain events are rows written in the same transaction as the change.
 
-An event of a tenant without an enabled webhook is written already dispatched: nobody would receive
-it, and the fan-out (``domain/webhook_events.py``) has nothing to read, render or mark for it. The
-webhooks' creation is not serialised with the events: an event written while the tenant's first
-webhook is being created may be missed by it, as any event before the subscription.
+Only the webhook fan-out (``domain/webhook_events.py``) reads the outbox, so an event of a tenant without
+an enabled webhook is not written at all: nobody would receive it, and a row would cost the database an
+insert, its index entries and its WAL for nothing (``benchmarks/queue_throughput.py``: every queue
+transaction pair writes two). The webhooks' creation is not serialised with the events: an event written
+while the tenant's first webhook is being created may be missed by it, as any event before the
+subscription; an event of a webhook disabled meanwhile is marked dispatched by the fan-out unread.
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
-from sqlalchemy import ColumnElement, exists, insert, select
+from sqlalchemy import ColumnElement, exists, insert, literal, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db import bulk
@@ -21,9 +23,9 @@ from podium.db.schema_webhooks import webhooks
 from podium.db.types import utcnow
 
 
-def unheard(tenant_id: int | ColumnElement[int]) -> ColumnElement[bool]:
-    """True when the tenant has no enabled webhook: its events are stored dispatched."""
-    return ~exists().where(webhooks.c.tenant_id == tenant_id, webhooks.c.enabled.is_(True))
+def heard(tenant_id: int | ColumnElement[int]) -> ColumnElement[bool]:
+    """True when the tenant has an enabled webhook: only then are its events written."""
+    return exists().where(webhooks.c.tenant_id == tenant_id, webhooks.c.enabled.is_(True))
 
 
 async def heard_tenants(conn: AsyncConnection, among: set[int] | None = None) -> set[int]:
@@ -41,22 +43,24 @@ async def record(
     entity_key: str | None,
     payload: dict[str, Any],
     folder_id: int | None = None,
-) -> int:
-    """Writes the event; its id (the EventId webhooks send)."""
+) -> int | None:
+    """Writes the event when its tenant has an enabled webhook (one ``INSERT … SELECT … WHERE EXISTS``);
+    its id (the EventId webhooks send), or None when nothing was written."""
+    values = {
+        "tenant_id": tenant_id,
+        "folder_id": folder_id,
+        "type": event_type,
+        "entity_key": entity_key,
+        "payload": orjson.dumps(payload, default=str).decode(),
+        "creation_time": utcnow(),
+        "dispatched": False,
+    }
+    row = select(*(literal(value, events.c[name].type) for name, value in values.items()))
     result = await conn.execute(
-        insert(events)
-        .values(
-            tenant_id=tenant_id,
-            folder_id=folder_id,
-            type=event_type,
-            entity_key=entity_key,
-            payload=orjson.dumps(payload, default=str).decode(),
-            creation_time=utcnow(),
-            dispatched=unheard(tenant_id),
-        )
-        .returning(events.c.id)
+        insert(events).from_select(list(values), row.where(heard(tenant_id))).returning(events.c.id)
     )
-    return int(result.scalar_one())
+    found = result.scalar_one_or_none()
+    return None if found is None else int(found)
 
 
 async def record_many(
@@ -64,11 +68,15 @@ async def record_many(
     entries: Sequence[tuple[int, str, str | None, dict[str, Any], int | None]],
 ) -> None:
     """Writes several events (tenant, type, entity key, payload, folder) with one INSERT (``db/bulk.py``:
-    one small statement whatever the number of rows on PostgreSQL)."""
+    one small statement whatever the number of rows on PostgreSQL), those of tenants with an enabled
+    webhook only (asked first, in one query)."""
+    if not entries:
+        return
+    listened = await heard_tenants(conn, {entry[0] for entry in entries})
+    entries = [entry for entry in entries if entry[0] in listened]
     if not entries:
         return
     now = utcnow()
-    heard = await heard_tenants(conn, {entry[0] for entry in entries})
     await bulk.insert_rows(
         conn,
         events,
@@ -80,7 +88,7 @@ async def record_many(
                 "entity_key": entity_key,
                 "payload": orjson.dumps(payload, default=str).decode(),
                 "creation_time": now,
-                "dispatched": tenant_id not in heard,
+                "dispatched": False,
             }
             for tenant_id, event_type, entity_key, payload, folder_id in entries
         ],

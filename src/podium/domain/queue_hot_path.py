@@ -19,9 +19,9 @@ in the same case, and its WHERE carries every condition under which that path wo
 
 When the statement does nothing (no such queue, robot or item, another holder, a condition not met),
 nothing was written: the caller runs the general path, which gives the answer or the error. The
-history and outbox rows are those :func:`queue_item_states.transition` writes (the outbox row already
-dispatched when the tenant has no enabled webhook, as ``domain/events.py`` writes it)
-(``tests/test_queues_hot_path.py`` compares them).
+history and outbox rows are those :func:`queue_item_states.transition` writes (no outbox row when the
+tenant has no enabled webhook, as ``domain/events.py`` writes them) (``tests/test_queues_hot_path.py``
+compares them).
 """
 
 from __future__ import annotations
@@ -55,8 +55,9 @@ def _recorded(source: str, was: QueueItemStatus) -> str:
     outbox AS (
         INSERT INTO events (tenant_id, folder_id, type, entity_key, payload, creation_time, dispatched)
         SELECT tenant_id, folder_id, 'queueitem.' || lower(status_name), unique_key, {payload}, %(now)s,
-            NOT EXISTS (SELECT 1 FROM webhooks w WHERE w.tenant_id = {source}.tenant_id AND w.enabled)
+            false
         FROM {source}
+        WHERE EXISTS (SELECT 1 FROM webhooks w WHERE w.tenant_id = {source}.tenant_id AND w.enabled)
     )"""
 
 

@@ -433,14 +433,17 @@ async def _disable(
 async def record_custom(
     conn: AsyncConnection, tenant_id: int, folder_id: int | None, user_id: int | None, data: Any
 ) -> dict[str, Any]:
-    """TriggerCustom: a ``custom`` event in the outbox (delivered like any other); its CustomEventDto."""
+    """TriggerCustom: a ``custom`` event in the outbox (delivered like any other); its CustomEventDto.
+    Without an enabled webhook in the tenant nothing is written (``domain/events.py``) and the EventId
+    is the time in milliseconds, as a ping's."""
     event_id = await events.record(
         conn, tenant_id, "custom", None, {"EventData": data, "UserId": user_id}, folder_id
     )
+    now = utcnow()
     row = {
-        "id": event_id,
+        "id": int(now.timestamp() * 1000) if event_id is None else event_id,
         "entity_key": None,
-        "creation_time": utcnow(),
+        "creation_time": now,
         "tenant_id": tenant_id,
         "folder_id": folder_id,
     }

@@ -452,10 +452,10 @@ async def _dispatch_unheard(conn: AsyncConnection, heard: set[int], limit: int) 
     """Marks up to ``limit`` pending events of tenants outside ``heard`` dispatched, in one statement
     (nobody subscribes to them: they become no delivery, and none of their rows comes to Python).
 
-    Every transaction pair of a queue writes two outbox events: reading each to learn that its tenant
-    has no webhook cost the server more than a tenth of its CPU under load
-    (``benchmarks/queue_throughput.py``). An event of a tenant whose first webhook is created
-    meanwhile is missed, as any event that happened before the subscription."""
+    The outbox holds no event of a tenant without an enabled webhook (``domain/events.py``), but one
+    may be left over: written just before the tenant's last webhook was disabled or deleted, or before
+    that rule. An event of a tenant whose first webhook is created meanwhile is missed, as any event
+    that happened before the subscription."""
     pending = events.alias("unheard")
     pick = select(pending.c.id).where(pending.c.dispatched.is_(False))
     if heard:
