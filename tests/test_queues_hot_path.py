@@ -192,3 +192,39 @@ def test_a_result_finds_its_item_by_primary_key(api: Api, db: Engine, database_u
         raw.rollback()
     plan = "\n".join(line for (line,) in found)
     assert "ix_queue_items_status_start" not in plan and "pk_queue_items" in plan, plan
+
+
+def test_item_dto_is_every_field_converted_in_order() -> None:
+    """``item_dto`` copies what needs no conversion and skips the constants' calls: the same DTO as
+    each field's converter, in the fields' order."""
+    from podium.domain.queue_items import ITEM_DTO_FIELDS, item_dto
+    from podium.odata.serialize import converter
+
+    now = dt.datetime(2026, 12, 7, 2, 30, 1, 250000, tzinfo=dt.UTC)
+    row: dict[str, Any] = {column.name: None for column in queue_items.c}
+    row.update(
+        id=7,
+        tenant_id=1,
+        folder_id=2,
+        queue_definition_id=3,
+        queue_definition_name="q",
+        key="k",
+        unique_key="u",
+        status=3,
+        review_status=1,
+        priority=2,
+        reference="r",
+        specific_content='{"n": 1}',
+        output='{"ok": true}',
+        processing_exception_type=1,
+        retry_number=1,
+        creation_time=now,
+        start_processing=now,
+        end_processing=now,
+        robot_id=5,
+        ancestor_id=6,
+        progress="half",
+    )
+    expected = {f.name: converter(f)(row[str(f.column)]) if f.stored else f.constant for f in ITEM_DTO_FIELDS}
+    answer = item_dto(row)
+    assert answer == expected and list(answer) == list(expected)

@@ -23,7 +23,7 @@ from operator import itemgetter
 from typing import Any
 
 import orjson
-from sqlalchemy import insert, select, text, update
+from sqlalchemy import String, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -56,7 +56,7 @@ from podium.domain.queue_sealing import (
 from podium.errors import ErrorCode, PodiumError, bad_request, not_found
 from podium.odata import declare
 from podium.odata.model import Edm, Field
-from podium.odata.serialize import converter
+from podium.odata.serialize import Converter, converter, identity
 from podium.odata.values import parse_datetime
 
 MAX_CONTENT_CHARS = 1_048_576  # SpecificContent / Output / Analytics, serialized
@@ -130,9 +130,22 @@ ITEM_DTO_FIELDS = [
     *[f for f in declare.audit() if f.name.startswith("LastModif")],
     declare.key_id(),
 ]
-_ITEM_CONVERTERS = [
-    (f.name, str(f.column), converter(f)) if f.stored else (f.name, None, lambda _v, c=f.constant: c)
+
+
+def _converter(field: Field) -> Converter:
+    """The field's converter (text read from a text column needs none)."""
+    return converter(field, text_column=isinstance(queue_items.c[str(field.column)].type, String))
+
+
+# item_dto's parts: every property in its place (the constants' values, None for the others), then the
+# stored ones copied as they are (integers, text) or converted (it answers every transaction: no call it
+# can skip is made)
+_ITEM_TEMPLATE = {f.name: None if f.stored else f.constant for f in ITEM_DTO_FIELDS}
+_ITEM_COPIED = [(f.name, str(f.column)) for f in ITEM_DTO_FIELDS if f.stored and _converter(f) is identity]
+_ITEM_CONVERTED = [
+    (f.name, str(f.column), _converter(f))
     for f in ITEM_DTO_FIELDS
+    if f.stored and _converter(f) is not identity
 ]
 
 
@@ -143,7 +156,12 @@ def item_dto(row: Mapping[str, Any], keys: Keys | None = None) -> dict[str, Any]
     is its sealed text."""
     if has_sealed(row):
         row = opened_row(keys(), row) if keys is not None else _sealed_as_text(row)
-    return {name: convert(row[column] if column else None) for name, column, convert in _ITEM_CONVERTERS}
+    dto = _ITEM_TEMPLATE.copy()
+    for name, column in _ITEM_COPIED:
+        dto[name] = row[column]
+    for name, column, convert in _ITEM_CONVERTED:
+        dto[name] = convert(row[column])
+    return dto
 
 
 def _sealed_as_text(row: Mapping[str, Any]) -> dict[str, Any]:
