@@ -80,14 +80,14 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
             await sync_defaults(conn)
         runner = app.state.services = ServiceRunner(state, SERVICES)
         runner.start()
-        if db.fast_reads is not None:  # list pages on asyncpg, in this loop (db/fast_reads.py)
-            db.fast_reads.bind(asyncio.get_running_loop())
+        if db.asyncpg is not None:  # hot statements on asyncpg, in this loop (db/asyncpg_connections.py)
+            db.asyncpg.bind(asyncio.get_running_loop())
         try:
             yield
         finally:
             await runner.stop()
-            if db.fast_reads is not None:
-                await db.fast_reads.release()  # its connections belong to this loop, whoever owns db
+            if db.asyncpg is not None:
+                await db.asyncpg.release()  # its connections belong to this loop, whoever owns db
             uninstall_wakeups()
             uninstall_revocations()
             uninstall_tenant_files()

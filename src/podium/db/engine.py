@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.util import greenlet_spawn
 
 from podium.db import commit_hooks
-from podium.db.fast_reads import FastReads
+from podium.db.asyncpg_connections import AsyncpgConnections
 from podium.db.write_gate import DEFAULT_LIMIT, WriteGate
 
 
@@ -125,8 +125,8 @@ class Database:
         # connections of the pool kept checked out, in autocommit, for statements() and read() (see there)
         self._kept: list[Any] = []
         self._readers: list[AsyncConnection] = []
-        # asyncpg connections for the list path's page statements, in the app's loop (db/fast_reads.py)
-        self.fast_reads = FastReads(url) if self.dialect != "sqlite" else None
+        # asyncpg connections for list pages and queue transactions, in the app loop (asyncpg_connections)
+        self.asyncpg = AsyncpgConnections(url) if self.dialect != "sqlite" else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -209,8 +209,8 @@ class Database:
                 await greenlet_spawn(fairy.close)
 
     async def dispose(self) -> None:
-        if self.fast_reads is not None:
-            await self.fast_reads.release()
+        if self.asyncpg is not None:
+            await self.asyncpg.release()
         readers, self._readers = self._readers, []
         for reader in readers:
             await reader.close()

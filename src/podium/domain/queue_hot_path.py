@@ -30,6 +30,7 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
+from podium.db.asyncpg_connections import CONNECTION_ERRORS, NotConnected, positional
 from podium.db.engine import Database
 from podium.domain.queue_enums import QueueItemEventAction, QueueItemStatus
 from podium.domain.queue_transactions import Outcome
@@ -113,10 +114,7 @@ async def start_transaction(
         "user": user_id,
         "now": now,
     }
-    async with db.statements() as conn:
-        cursor = conn.cursor(row_factory=_dict_row)
-        await cursor.execute(START, params)
-        row = await cursor.fetchone()
+    row = await _one_row(db, START, params)
     if row is None or row.pop("podium_queue_id") is None:
         return False, None
     robot_id = row.pop("podium_robot_id")
@@ -190,14 +188,48 @@ async def set_result(
         "now": now,
         "retryable": outcome.retryable,
     }
-    async with db.statements() as conn:
-        cursor = conn.cursor(row_factory=_dict_row)
-        await cursor.execute(statement, params)
-        row = await cursor.fetchone()
+    row = await _one_row(db, statement, params)
     if row is None:
         return None
     row.pop("status_name")
     return dict(row)
+
+
+_PSYCOPG_ONLY: set[str] = set()  # statements asyncpg failed and psycopg ran
+
+
+async def _one_row(db: Database, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The statement's one row (or None), run in autocommit: on asyncpg in the app's loop
+    (``db/asyncpg_connections.py``, ~0.05 ms of CPU less than psycopg's cursor), else on psycopg.
+
+    psycopg stays the reference. A statement PostgreSQL refused wrote nothing (one statement in
+    autocommit), and one asyncpg would not send was not sent: psycopg runs it then and answers or raises
+    as it always did (and keeps it, when it answers). A connection lost while the statement ran is
+    raised, as psycopg's would be: whether it was written is unknown, so it is not run twice."""
+    fast = db.asyncpg
+    if fast is not None and fast.usable and sql not in _PSYCOPG_ONLY:
+        query, names = positional(sql)
+        try:
+            async with fast.connection() as conn:
+                record = await conn.fetchrow(query, *[params[name] for name in names])
+            return None if record is None else dict(record)
+        except NotConnected:
+            pass
+        except CONNECTION_ERRORS:
+            raise
+        except Exception:
+            answered = await _psycopg_row(db, sql, params)
+            _PSYCOPG_ONLY.add(sql)
+            return answered
+    return await _psycopg_row(db, sql, params)
+
+
+async def _psycopg_row(db: Database, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    async with db.statements() as conn:
+        cursor = conn.cursor(row_factory=_dict_row)
+        await cursor.execute(sql, params)
+        row: dict[str, Any] | None = await cursor.fetchone()
+    return row
 
 
 def _dict_row(cursor: Any) -> Any:

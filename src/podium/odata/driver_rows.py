@@ -10,7 +10,7 @@ type's bind processor (expanding ``IN`` parameters rendered per call by ``constr
 each result column through its type's result processor; rows come back as tuples (a ``Shape`` reads
 them by position).
 
-In the app's process the statement runs on asyncpg instead (``db/fast_reads.py``), compiled for
+In the app's process the statement runs on asyncpg instead (``db/asyncpg_connections.py``), compiled for
 SQLAlchemy's asyncpg dialect with that dialect's processors: ~0.06 ms of CPU less a call. psycopg stays the
 reference: a call asyncpg fails is run again on psycopg, which answers or raises as it always did, and a
 statement psycopg then answers (asyncpg could not, e.g. a parameter type it will not encode) stays on
@@ -30,8 +30,8 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from podium.db.asyncpg_connections import CONNECTION_ERRORS, AsyncpgConnections
 from podium.db.engine import driver_connection
-from podium.db.fast_reads import CONNECTION_ERRORS, FastReads
 
 log = logging.getLogger("podium.odata")
 
@@ -87,7 +87,7 @@ class DriverStatement:
         }
 
     async def rows(
-        self, conn: AsyncConnection, params: Mapping[str, Any], fast: FastReads | None = None
+        self, conn: AsyncConnection, params: Mapping[str, Any], fast: AsyncpgConnections | None = None
     ) -> list[tuple[Any, ...]]:
         """The rows of the page for ``params``: on asyncpg when ``fast`` can serve this loop, else (or
         when asyncpg fails) on psycopg under ``conn``."""

@@ -124,7 +124,7 @@ async def run_page(
     rows: Sequence[Any]
     try:
         if driver is not None:
-            rows = await driver.rows(conn, params, ctx.state.db.fast_reads)
+            rows = await driver.rows(conn, params, ctx.state.db.asyncpg)
         else:
             rows = (await conn.execute(query, params)).all()
     except data_errors():

@@ -1,15 +1,16 @@
-"""asyncpg connections for the list path's kept page statements (PostgreSQL).
+"""asyncpg connections for the hottest statements (PostgreSQL): list pages and queue transactions.
 
-A list request's page statement costs ~0.13 ms of the server's CPU through psycopg's async cursor and
-~0.07 ms through asyncpg, whose protocol is compiled (measured on this machine: ~15 % of a seed-filter
-Jobs list, ``benchmarks/odata_jobs.py``). So the kept page statements (``odata/driver_rows.py``) run on
-asyncpg connections kept here, and everything else stays on SQLAlchemy and psycopg. asyncpg is an
-accelerator, never the reference: a statement it cannot run as psycopg would (a parameter type it will
-not encode, any error) goes back to psycopg, which gives the answer or the error.
+A statement costs ~0.13 ms of the server's CPU through psycopg's async cursor and ~0.07 ms through
+asyncpg, whose protocol is compiled (on this machine, ~15 % of a seed-filter Jobs list,
+``benchmarks/odata_jobs.py``). So the kept page statements (``odata/driver_rows.py``) and the one-statement
+StartTransaction and SetTransactionResult (``domain/queue_hot_path.py``) run on asyncpg connections kept
+here; everything else stays on SQLAlchemy and psycopg. asyncpg is an accelerator, never the reference: a
+statement it cannot run as psycopg would (a parameter type it will not encode, any error) goes back to
+psycopg, which gives the answer or the error.
 
 The connections belong to one event loop, the app's (``bind``, from the lifespan, and ``release`` at its
-end): asyncpg connections cannot move between loops, and tests run a ``Database`` from several. Reads from
-any other loop simply use psycopg. Up to ``KEPT`` connections are kept, in autocommit (no transaction is
+end): asyncpg connections cannot move between loops, and tests run a ``Database`` from several. Any
+other loop simply uses psycopg. Up to ``KEPT`` connections are kept, in autocommit (no transaction is
 ever opened on them); one closed or broken is dropped. A database URL with a setting this module cannot
 pass on to asyncpg (anything but host, port, user, password, database, ``options`` ``-c`` settings,
 ``application_name``, ``sslmode``, ``connect_timeout``) leaves asyncpg unused.
@@ -18,7 +19,9 @@ pass on to asyncpg (anything but host, port, user, password, database, ``options
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
+import re
 import shlex
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -99,7 +102,31 @@ def _options(text: str) -> dict[str, str] | None:
     return settings
 
 
-class FastReads:
+class NotConnected(ConnectionError):
+    """asyncpg could not open a connection: nothing was sent (psycopg can run the statement instead)."""
+
+
+_NAMED = re.compile(r"%\((\w+)\)s|%%")
+
+
+@functools.lru_cache(maxsize=256)
+def positional(sql: str) -> tuple[str, tuple[str, ...]]:
+    """psycopg's named-parameter SQL (``%(name)s``, ``%%``) as asyncpg's (``$1``...) and the names in
+    order: a name used twice is one parameter."""
+    names: list[str] = []
+
+    def number(match: re.Match[str]) -> str:
+        name = match.group(1)
+        if name is None:
+            return "%"
+        if name not in names:
+            names.append(name)
+        return f"${names.index(name) + 1}"
+
+    return _NAMED.sub(number, sql), tuple(names)
+
+
+class AsyncpgConnections:
     """The asyncpg connections of one ``Database`` (see the module)."""
 
     def __init__(self, url: str) -> None:
@@ -125,7 +152,13 @@ class FastReads:
         """A kept (or new) asyncpg connection; kept again after the block unless the block raised one of
         ``CONNECTION_ERRORS`` or it is closed or in a transaction."""
         assert self._arguments is not None
-        conn = self._kept.pop() if self._kept else await self._connect(self._arguments)
+        conn = None
+        while self._kept and conn is None:
+            conn = self._kept.pop()
+            if conn.is_closed():  # the server closed it while it was kept
+                conn = None
+        if conn is None:
+            conn = await self._connect(self._arguments)
         healthy = False
         try:
             yield conn
@@ -150,7 +183,7 @@ class FastReads:
             self._arguments = None
             reason = type(error).__name__
             log.warning("asyncpg could not connect (%s): list pages are read with psycopg", reason)
-            raise ConnectionError("asyncpg could not connect") from error
+            raise NotConnected("asyncpg could not connect") from error
 
     async def release(self) -> None:
         """Closes the kept connections; reads use psycopg until ``bind`` again (the app's shutdown)."""

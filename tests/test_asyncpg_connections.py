@@ -1,4 +1,4 @@
-"""``db/fast_reads.py``: the list path's page statements on asyncpg in the app's loop, psycopg as the
+"""``db/asyncpg_connections.py``: the list path's page statements on asyncpg in the app's loop, psycopg as the
 reference (a call asyncpg fails is answered by psycopg, and a statement only psycopg answers stays there),
 and the database URL's settings passed on to asyncpg or asyncpg left unused."""
 
@@ -7,12 +7,15 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import psycopg
 import pytest
 from sqlalchemy import BigInteger, bindparam, literal_column, select
 
+from podium.db.asyncpg_connections import connect_arguments, positional
 from podium.db.engine import Database
-from podium.db.fast_reads import connect_arguments
 from podium.db.schema import folders
+from podium.domain import queue_hot_path
+from podium.domain.queue_hot_path import _one_row
 from podium.odata import driver_rows
 from podium.odata.driver_rows import DriverStatement, data_errors
 from tests.support import Api
@@ -45,20 +48,20 @@ def test_lists_read_on_asyncpg_answer_as_psycopg_does(api: Api) -> None:
     first = api.ok(api.get("/odata/Folders", params=query))  # SQLAlchemy (a statement's first run)
     answers = [api.ok(api.get("/odata/Folders", params=query)) for _ in range(3)]
     assert first["value"] and all(answer == first for answer in answers)
-    if db.fast_reads is None:
+    if db.asyncpg is None:
         return  # SQLite: no asyncpg
     used = [s for s in list(driver_rows._STATEMENTS.values()) if s._asyncpg is not None and s.on_asyncpg]
     assert used, "no page statement ran on asyncpg"
-    assert db.fast_reads._kept  # its connection was kept for the next call
+    assert db.asyncpg._kept  # its connection was kept for the next call
 
 
 def _run(database_url: str, scenario: Any) -> Any:
     async def main() -> Any:
         db = Database(database_url)
         try:
-            if db.fast_reads is None:
-                return None
-            db.fast_reads.bind(asyncio.get_running_loop())
+            if db.asyncpg is None:
+                pytest.skip("asyncpg serves PostgreSQL only")
+            db.asyncpg.bind(asyncio.get_running_loop())
             return await scenario(db)
         finally:
             await db.dispose()
@@ -73,10 +76,10 @@ def test_a_statement_asyncpg_cannot_run_stays_on_psycopg(database_url: str) -> N
         query = select(folders.c.id).where(folders.c.id == as_id)
         statement = DriverStatement(query, db.write_engine.dialect)
         async with db.read() as conn:
-            assert await statement.rows(conn, {"odata_filter_0": "-1"}, db.fast_reads) == []
+            assert await statement.rows(conn, {"odata_filter_0": "-1"}, db.asyncpg) == []
         assert not statement.on_asyncpg
         async with db.read() as conn:  # psycopg from now on
-            assert await statement.rows(conn, {"odata_filter_0": "-2"}, db.fast_reads) == []
+            assert await statement.rows(conn, {"odata_filter_0": "-2"}, db.asyncpg) == []
 
     _run(database_url, scenario)
 
@@ -86,9 +89,9 @@ def test_a_failing_statement_raises_psycopgs_error_and_stays_on_asyncpg(database
         query = select(literal_column("10", BigInteger) // bindparam("odata_filter_0", 1, type_=BigInteger))
         statement = DriverStatement(query, db.write_engine.dialect)
         async with db.read() as conn:
-            assert await statement.rows(conn, {"odata_filter_0": 2}, db.fast_reads) == [(5,)]
+            assert await statement.rows(conn, {"odata_filter_0": 2}, db.asyncpg) == [(5,)]
             with pytest.raises(data_errors()):  # division by zero: psycopg's error (a 400 in a list)
-                await statement.rows(conn, {"odata_filter_0": 0}, db.fast_reads)
+                await statement.rows(conn, {"odata_filter_0": 0}, db.asyncpg)
         assert statement.on_asyncpg  # the error is the statement's, not asyncpg's
 
     _run(database_url, scenario)
@@ -96,8 +99,48 @@ def test_a_failing_statement_raises_psycopgs_error_and_stays_on_asyncpg(database
 
 def test_other_loops_read_on_psycopg(database_url: str) -> None:
     async def scenario(db: Database) -> bool:
-        assert db.fast_reads is not None and db.fast_reads.usable
-        db.fast_reads.bind(asyncio.new_event_loop())  # the app's loop is another one
-        return db.fast_reads.usable
+        assert db.asyncpg is not None and db.asyncpg.usable
+        db.asyncpg.bind(asyncio.new_event_loop())  # the app's loop is another one
+        return db.asyncpg.usable
 
     assert not _run(database_url, scenario)
+
+
+def test_positional_parameters() -> None:
+    assert positional("SELECT %(a)s, %(b)s::text, %(a)s, '100%%'") == (
+        "SELECT $1, $2::text, $1, '100%'",
+        ("a", "b"),
+    )
+
+
+def test_queue_statements_on_asyncpg_and_psycopg_as_reference(database_url: str) -> None:
+    async def scenario(db: Database) -> None:
+        assert db.asyncpg is not None
+        assert await _one_row(db, "SELECT %(x)s::bigint AS v, %(x)s::bigint + 1 AS w", {"x": 5}) == {
+            "v": 5,
+            "w": 6,
+        }
+        assert db.asyncpg._kept  # it ran on asyncpg, whose connection is kept
+        # asyncpg encodes a bigint from an int only; psycopg sends text PostgreSQL converts: psycopg answers,
+        # and keeps the statement
+        text_id = "SELECT id FROM folders WHERE id = %(x)s::bigint"
+        assert await _one_row(db, text_id, {"x": "-1"}) is None
+        assert text_id in queue_hot_path._PSYCOPG_ONLY
+        # a statement PostgreSQL refuses: psycopg's error, and the statement stays on asyncpg
+        failing = "SELECT 1 / %(x)s::int AS v"
+        with pytest.raises(psycopg.errors.DivisionByZero):
+            await _one_row(db, failing, {"x": 0})
+        assert failing not in queue_hot_path._PSYCOPG_ONLY
+        assert await _one_row(db, failing, {"x": 1}) == {"v": 1}
+
+    _run(database_url, scenario)
+
+
+def test_asyncpg_that_cannot_connect_is_left_unused(database_url: str) -> None:
+    async def scenario(db: Database) -> None:
+        assert db.asyncpg is not None
+        db.asyncpg._arguments = {**(db.asyncpg._arguments or {}), "port": 1}  # nothing listens there
+        assert await _one_row(db, "SELECT %(x)s::int AS v", {"x": 3}) == {"v": 3}  # psycopg answered
+        assert not db.asyncpg.usable
+
+    _run(database_url, scenario)
