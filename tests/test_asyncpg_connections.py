@@ -5,13 +5,14 @@ and the database URL's settings passed on to asyncpg or asyncpg left unused."""
 from __future__ import annotations
 
 import asyncio
+from contextlib import AsyncExitStack
 from typing import Any
 
 import psycopg
 import pytest
 from sqlalchemy import BigInteger, bindparam, literal_column, select
 
-from podium.db.asyncpg_connections import connect_arguments, positional
+from podium.db.asyncpg_connections import KEPT, NotConnected, connect_arguments, positional
 from podium.db.engine import Database
 from podium.db.schema import folders
 from podium.domain import queue_hot_path
@@ -142,5 +143,23 @@ def test_asyncpg_that_cannot_connect_is_left_unused(database_url: str) -> None:
         db.asyncpg._arguments = {**(db.asyncpg._arguments or {}), "port": 1}  # nothing listens there
         assert await _one_row(db, "SELECT %(x)s::int AS v", {"x": 3}) == {"v": 3}  # psycopg answered
         assert not db.asyncpg.usable
+
+    _run(database_url, scenario)
+
+
+def test_at_most_kept_connections_then_psycopg(database_url: str) -> None:
+    async def scenario(db: Database) -> None:
+        fast = db.asyncpg
+        assert fast is not None
+        async with AsyncExitStack() as stack:
+            held = [await stack.enter_async_context(fast.connection()) for _ in range(KEPT)]
+            assert len({id(conn) for conn in held}) == KEPT
+            with pytest.raises(NotConnected):
+                await stack.enter_async_context(fast.connection())
+            # meanwhile a queue statement is answered by psycopg
+            assert await _one_row(db, "SELECT %(x)s::int AS v", {"x": 4}) == {"v": 4}
+        assert len(fast._kept) == KEPT and fast._open == KEPT  # all kept for the next calls
+        async with fast.connection() as conn:
+            assert conn in held
 
     _run(database_url, scenario)

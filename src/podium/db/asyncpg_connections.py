@@ -33,7 +33,7 @@ from sqlalchemy.engine import URL, make_url
 log = logging.getLogger("podium.db")
 
 KEPT = 8
-"""asyncpg connections kept per process (the app's loop)."""
+"""asyncpg connections open at most per process (the app's loop); calls past them use psycopg."""
 
 CONNECTION_ERRORS: tuple[type[BaseException], ...] = (
     OSError,
@@ -133,6 +133,7 @@ class AsyncpgConnections:
         self._arguments = connect_arguments(url)
         self._loop: asyncio.AbstractEventLoop | None = None
         self._kept: list[Any] = []
+        self._open = 0  # connections open: kept or in use
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
         """Reads from ``loop`` (the app's) may use asyncpg from now on."""
@@ -149,16 +150,26 @@ class AsyncpgConnections:
 
     @asynccontextmanager
     async def connection(self) -> AsyncIterator[Any]:
-        """A kept (or new) asyncpg connection; kept again after the block unless the block raised one of
-        ``CONNECTION_ERRORS`` or it is closed or in a transaction."""
+        """A kept (or new) asyncpg connection, kept again after the block unless the block raised one of
+        ``CONNECTION_ERRORS`` or it is closed or in a transaction. With ``KEPT`` connections open and
+        all in use, :class:`NotConnected`: the call goes to psycopg, whose pool takes the overflow
+        (opening a connection for one statement would cost far more than it saves)."""
         assert self._arguments is not None
         conn = None
         while self._kept and conn is None:
             conn = self._kept.pop()
             if conn.is_closed():  # the server closed it while it was kept
+                self._open -= 1
                 conn = None
         if conn is None:
-            conn = await self._connect(self._arguments)
+            if self._open >= KEPT:
+                raise NotConnected("every asyncpg connection is in use")
+            self._open += 1
+            try:
+                conn = await self._connect(self._arguments)
+            except BaseException:
+                self._open -= 1
+                raise
         healthy = False
         try:
             yield conn
@@ -169,9 +180,10 @@ class AsyncpgConnections:
             healthy = True  # a statement's own error leaves the connection usable
             raise
         finally:
-            if healthy and not conn.is_closed() and not conn.is_in_transaction() and len(self._kept) < KEPT:
+            if healthy and not conn.is_closed() and not conn.is_in_transaction() and self._loop is not None:
                 self._kept.append(conn)
             else:
+                self._open -= 1
                 conn.terminate()
 
     async def _connect(self, arguments: dict[str, Any]) -> Any:
@@ -188,6 +200,7 @@ class AsyncpgConnections:
     async def release(self) -> None:
         """Closes the kept connections; reads use psycopg until ``bind`` again (the app's shutdown)."""
         kept, self._kept, self._loop = self._kept, [], None
+        self._open -= len(kept)
         for conn in kept:
             try:
                 await asyncio.wait_for(conn.close(), 5)
