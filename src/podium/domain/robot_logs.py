@@ -17,7 +17,8 @@ import orjson
 from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.db.engine import Database, driver_connection
+from podium.db import bulk
+from podium.db.engine import Database
 from podium.db.schema import jobs, machines, robots
 from podium.db.schema_robots import robot_logs
 from podium.db.types import utcnow
@@ -225,17 +226,7 @@ async def store(db: Database, tenant_id: int, rows: list[Row], folders: JobFolde
     async with db.write_engine.connect() as conn:
         conn = await conn.execution_options(isolation_level="AUTOCOMMIT")
         await fill_folders(conn, tenant_id, rows, folders)
-        await _copy(conn, rows)
-
-
-COPY_STATEMENT = f"COPY robot_logs ({', '.join(COLUMNS)}) FROM STDIN"
-
-
-async def _copy(conn: AsyncConnection, rows: list[Row]) -> None:
-    driver = await driver_connection(conn)
-    async with driver.cursor() as cursor, cursor.copy(COPY_STATEMENT) as copy:
-        for row in rows:
-            await copy.write_row(row)
+        await bulk.copy_rows(conn, robot_logs, COLUMNS, rows)
 
 
 def parse_batch(entries: Any, source: LogSource) -> list[Row]:
