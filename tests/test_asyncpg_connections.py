@@ -15,7 +15,6 @@ from sqlalchemy import BigInteger, bindparam, literal_column, select
 from podium.db.asyncpg_connections import KEPT, NotConnected, connect_arguments, positional
 from podium.db.engine import Database
 from podium.db.schema import folders
-from podium.domain import queue_hot_path
 from podium.domain.queue_hot_path import _one_row
 from podium.odata import driver_rows
 from podium.odata.driver_rows import DriverStatement, data_errors
@@ -51,7 +50,11 @@ def test_lists_read_on_asyncpg_answer_as_psycopg_does(api: Api) -> None:
     assert first["value"] and all(answer == first for answer in answers)
     if db.asyncpg is None:
         return  # SQLite: no asyncpg
-    used = [s for s in list(driver_rows._STATEMENTS.values()) if s._asyncpg is not None and s.on_asyncpg]
+    used = [
+        s
+        for s in list(driver_rows._STATEMENTS.values())
+        if s._asyncpg is not None and s.psycopg.compiled.string not in db.asyncpg.psycopg_only
+    ]
     assert used, "no page statement ran on asyncpg"
     assert db.asyncpg._kept  # its connection was kept for the next call
 
@@ -78,7 +81,7 @@ def test_a_statement_asyncpg_cannot_run_stays_on_psycopg(database_url: str) -> N
         statement = DriverStatement(query, db.write_engine.dialect)
         async with db.read() as conn:
             assert await statement.rows(conn, {"odata_filter_0": "-1"}, db.asyncpg) == []
-        assert not statement.on_asyncpg
+        assert statement.psycopg.compiled.string in db.asyncpg.psycopg_only
         async with db.read() as conn:  # psycopg from now on
             assert await statement.rows(conn, {"odata_filter_0": "-2"}, db.asyncpg) == []
 
@@ -93,7 +96,7 @@ def test_a_failing_statement_raises_psycopgs_error_and_stays_on_asyncpg(database
             assert await statement.rows(conn, {"odata_filter_0": 2}, db.asyncpg) == [(5,)]
             with pytest.raises(data_errors()):  # division by zero: psycopg's error (a 400 in a list)
                 await statement.rows(conn, {"odata_filter_0": 0}, db.asyncpg)
-        assert statement.on_asyncpg  # the error is the statement's, not asyncpg's
+        assert not db.asyncpg.psycopg_only  # the error is the statement's, not asyncpg's
 
     _run(database_url, scenario)
 
@@ -126,12 +129,12 @@ def test_queue_statements_on_asyncpg_and_psycopg_as_reference(database_url: str)
         # and keeps the statement
         text_id = "SELECT id FROM folders WHERE id = %(x)s::bigint"
         assert await _one_row(db, text_id, {"x": "-1"}) is None
-        assert text_id in queue_hot_path._PSYCOPG_ONLY
+        assert text_id in db.asyncpg.psycopg_only
         # a statement PostgreSQL refuses: psycopg's error, and the statement stays on asyncpg
         failing = "SELECT 1 / %(x)s::int AS v"
         with pytest.raises(psycopg.errors.DivisionByZero):
             await _one_row(db, failing, {"x": 0})
-        assert failing not in queue_hot_path._PSYCOPG_ONLY
+        assert failing not in db.asyncpg.psycopg_only
         assert await _one_row(db, failing, {"x": 1}) == {"v": 1}
 
     _run(database_url, scenario)

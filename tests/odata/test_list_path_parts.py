@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from typing import Any
 
 import pytest
 from sqlalchemy import bindparam, select, text
+from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from starlette.requests import Request
 
@@ -16,7 +18,7 @@ from podium.db.engine import Database
 from podium.db.schema import jobs
 from podium.domain.enums import JobState
 from podium.errors import PodiumError
-from podium.odata.driver_rows import DriverStatement
+from podium.odata.driver_rows import CompiledForm
 from podium.odata.filter import parsed_template
 from podium.odata.model import Edm, Field
 from podium.odata.routes import KEPT_QUERY_LENGTH, _decoded, query_params
@@ -100,27 +102,27 @@ def test_enum_and_text_converters() -> None:
     assert as_text(5) == "5" and as_text(None) is None and as_text("x") == "x"
 
 
-def test_a_fixed_driver_statement_matches_the_expanded_one() -> None:
-    dialect = pg_psycopg.dialect()
+@pytest.mark.parametrize("dialect", [pg_psycopg.dialect(), pg_asyncpg.dialect()], ids=["psycopg", "asyncpg"])
+def test_a_fixed_driver_statement_matches_the_expanded_one(dialect: Any) -> None:
     query = select(jobs.c.id, jobs.c.creation_time).where(
         jobs.c.tenant_id == 3,
         jobs.c.state == bindparam("odata_filter_0", 1),
         jobs.c.creation_time > bindparam("odata_filter_1", dt.datetime(2020, 1, 1, tzinfo=dt.UTC)),
     )
-    statement = DriverStatement(query, dialect)
+    form = CompiledForm(query, dialect)
     given = {"odata_filter_0": 4, "odata_filter_1": dt.datetime(2021, 5, 6, 7, 8, 9, tzinfo=dt.UTC)}
-    expanded = statement.compiled.construct_expanded_state(given)
-    sql, values = statement._statement(given)
-    assert statement._fixed is not None
-    assert sql == expanded.statement and values == expanded.parameters
-    assert statement._statement({})[1] == statement.compiled.construct_expanded_state({}).parameters
+    expanded = form.compiled.construct_expanded_state(given)
+    sql, values, order = form.statement(given)
+    assert form.fixed is not None
+    assert sql == expanded.statement and values == expanded.parameters and order == expanded.positiontup
+    assert form.statement({})[1] == form.compiled.construct_expanded_state({}).parameters
     # an IN list is rendered per call: the general path
-    listed = DriverStatement(
+    listed = CompiledForm(
         select(jobs.c.id).where(jobs.c.state.in_(bindparam("states", expanding=True))), dialect
     )
-    assert listed._fixed is None
-    sql, values = listed._statement({"states": [1, 2, 3]})
-    assert sql.count("%(states_") == 3 and sorted(values.values()) == [1, 2, 3]
+    assert listed.fixed is None
+    sql, values, _ = listed.statement({"states": [1, 2, 3]})
+    assert sorted(values.values()) == [1, 2, 3] and len(values) == 3
 
 
 def test_timestamptz_values_come_back_aware_in_utc(database_url: str) -> None:

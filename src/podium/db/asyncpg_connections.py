@@ -23,14 +23,16 @@ import functools
 import logging
 import re
 import shlex
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Hashable
 from contextlib import asynccontextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 import asyncpg
 from sqlalchemy.engine import URL, make_url
 
 log = logging.getLogger("podium.db")
+
+T = TypeVar("T")
 
 KEPT = 8
 """asyncpg connections open at most per process (the app's loop); calls past them use psycopg."""
@@ -134,9 +136,10 @@ class AsyncpgConnections:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._kept: list[Any] = []
         self._open = 0  # connections open: kept or in use
+        self.psycopg_only: set[Hashable] = set()  # statements asyncpg failed and psycopg answered
 
     def bind(self, loop: asyncio.AbstractEventLoop) -> None:
-        """Reads from ``loop`` (the app's) may use asyncpg from now on."""
+        """Statements run from ``loop`` (the app's) may use asyncpg from now on."""
         self._loop = loop
 
     @property
@@ -187,18 +190,52 @@ class AsyncpgConnections:
                 conn.terminate()
 
     async def _connect(self, arguments: dict[str, Any]) -> Any:
-        """A new connection; a failure leaves asyncpg unused in this process (psycopg serves every read:
-        an authentication method or setting asyncpg lacks would fail every time)."""
+        """A new connection; a failure leaves asyncpg unused in this process (psycopg runs every
+        statement: an authentication method or setting asyncpg lacks would fail every time)."""
         try:
             return await asyncpg.connect(**arguments)
         except Exception as error:
             self._arguments = None
             reason = type(error).__name__
-            log.warning("asyncpg could not connect (%s): list pages are read with psycopg", reason)
+            log.warning("asyncpg could not connect (%s): every statement runs on psycopg", reason)
             raise NotConnected("asyncpg could not connect") from error
 
+    async def run(
+        self,
+        key: Hashable,
+        on_asyncpg: Callable[[Any], Awaitable[T]],
+        on_psycopg: Callable[[], Awaitable[T]],
+        *,
+        read_only: bool,
+    ) -> T:
+        """The statement ``key`` run by ``on_asyncpg`` (given a connection) in this loop when it can, else
+        by ``on_psycopg``, the reference, which answers or raises as it always did.
+
+        asyncpg's failures go to psycopg: no connection free or none could be opened (nothing was sent),
+        a statement PostgreSQL refused (in autocommit it wrote nothing), a parameter asyncpg would not
+        encode (nothing was sent). A statement psycopg then answers stays on psycopg (``psycopg_only``).
+        A connection lost while the statement ran is run again on psycopg only when ``read_only``: a
+        write may have been committed, and is not run twice (the error is raised, as psycopg's would
+        be)."""
+        if not self.usable or key in self.psycopg_only:
+            return await on_psycopg()
+        try:
+            async with self.connection() as conn:
+                return await on_asyncpg(conn)
+        except NotConnected:
+            return await on_psycopg()
+        except CONNECTION_ERRORS:
+            if read_only:
+                return await on_psycopg()
+            raise
+        except Exception as error:
+            answered = await on_psycopg()  # psycopg's error, if it has one, is raised
+            self.psycopg_only.add(key)
+            log.info("a statement stays on psycopg: asyncpg failed with %s", type(error).__name__)
+            return answered
+
     async def release(self) -> None:
-        """Closes the kept connections; reads use psycopg until ``bind`` again (the app's shutdown)."""
+        """Closes the kept connections; statements use psycopg until ``bind`` again (the app's shutdown)."""
         kept, self._kept, self._loop = self._kept, [], None
         self._open -= len(kept)
         for conn in kept:

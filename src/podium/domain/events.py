@@ -69,8 +69,11 @@ async def record_many(
 ) -> None:
     """Writes several events (tenant, type, entity key, payload, folder) with one INSERT (``db/bulk.py``:
     one small statement whatever the number of rows on PostgreSQL), those of tenants with an enabled
-    webhook only (asked first, in one query)."""
+    webhook only (asked first, in one query; one event is one statement, :func:`record`)."""
     if not entries:
+        return
+    if len(entries) == 1:
+        await record(conn, *entries[0])
         return
     listened = await heard_tenants(conn, {entry[0] for entry in entries})
     entries = [entry for entry in entries if entry[0] in listened]

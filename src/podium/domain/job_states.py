@@ -191,10 +191,7 @@ async def resume_suspended(conn: AsyncConnection, condition: ColumnElement[bool]
         )
         for job in moved
     ]
-    if len(entries) == 1:  # one statement (record_many looks up the tenants' webhooks first)
-        await events.record(conn, *entries[0])
-    else:
-        await events.record_many(conn, entries)
+    await events.record_many(conn, entries)
     notes = [revocations.broadcast_of(revocations.job(job["id"])) for job in moved]
     by_tenant: dict[int, list[int | None]] = {}
     for job in moved:

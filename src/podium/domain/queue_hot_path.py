@@ -30,7 +30,7 @@ import datetime as dt
 from functools import cache
 from typing import Any
 
-from podium.db.asyncpg_connections import CONNECTION_ERRORS, NotConnected, positional
+from podium.db.asyncpg_connections import positional
 from podium.db.engine import Database
 from podium.domain.queue_enums import QueueItemEventAction, QueueItemStatus
 from podium.domain.queue_transactions import Outcome
@@ -195,33 +195,19 @@ async def set_result(
     return dict(row)
 
 
-_PSYCOPG_ONLY: set[str] = set()  # statements asyncpg failed and psycopg ran
-
-
 async def _one_row(db: Database, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
     """The statement's one row (or None), run in autocommit: on asyncpg in the app's loop
-    (``db/asyncpg_connections.py``, ~0.05 ms of CPU less than psycopg's cursor), else on psycopg.
+    (``db/asyncpg_connections.py``, ~0.05 ms of CPU less than psycopg's cursor), else on psycopg, the
+    reference (``AsyncpgConnections.run``: a write is never run twice)."""
 
-    psycopg stays the reference. A statement PostgreSQL refused wrote nothing (one statement in
-    autocommit), and one asyncpg would not send was not sent: psycopg runs it then and answers or raises
-    as it always did (and keeps it, when it answers). A connection lost while the statement ran is
-    raised, as psycopg's would be: whether it was written is unknown, so it is not run twice."""
-    fast = db.asyncpg
-    if fast is not None and fast.usable and sql not in _PSYCOPG_ONLY:
+    async def on_asyncpg(conn: Any) -> dict[str, Any] | None:
         query, names = positional(sql)
-        try:
-            async with fast.connection() as conn:
-                record = await conn.fetchrow(query, *[params[name] for name in names])
-            return None if record is None else dict(record)
-        except NotConnected:
-            pass
-        except CONNECTION_ERRORS:
-            raise
-        except Exception:
-            answered = await _psycopg_row(db, sql, params)
-            _PSYCOPG_ONLY.add(sql)
-            return answered
-    return await _psycopg_row(db, sql, params)
+        record = await conn.fetchrow(query, *[params[name] for name in names])
+        return None if record is None else dict(record)
+
+    if db.asyncpg is None:
+        return await _psycopg_row(db, sql, params)
+    return await db.asyncpg.run(sql, on_asyncpg, lambda: _psycopg_row(db, sql, params), read_only=False)
 
 
 async def _psycopg_row(db: Database, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:

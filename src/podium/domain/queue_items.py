@@ -141,12 +141,9 @@ def _converter(field: Field) -> Converter:
 # stored ones copied as they are (integers, text) or converted (it answers every transaction: no call it
 # can skip is made)
 _ITEM_TEMPLATE = {f.name: None if f.stored else f.constant for f in ITEM_DTO_FIELDS}
-_ITEM_COPIED = [(f.name, str(f.column)) for f in ITEM_DTO_FIELDS if f.stored and _converter(f) is identity]
-_ITEM_CONVERTED = [
-    (f.name, str(f.column), _converter(f))
-    for f in ITEM_DTO_FIELDS
-    if f.stored and _converter(f) is not identity
-]
+_ITEM_STORED = [(f.name, str(f.column), _converter(f)) for f in ITEM_DTO_FIELDS if f.stored]
+_ITEM_COPIED = [(name, column) for name, column, convert in _ITEM_STORED if convert is identity]
+_ITEM_CONVERTED = [stored for stored in _ITEM_STORED if stored[2] is not identity]
 
 
 def item_dto(row: Mapping[str, Any], keys: Keys | None = None) -> dict[str, Any]:

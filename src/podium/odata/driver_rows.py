@@ -19,9 +19,8 @@ psycopg from then on.
 
 from __future__ import annotations
 
-import logging
 import weakref
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 from sqlalchemy import Select
@@ -30,163 +29,131 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from podium.db.asyncpg_connections import CONNECTION_ERRORS, AsyncpgConnections
+from podium.db.asyncpg_connections import AsyncpgConnections
 from podium.db.engine import driver_connection
-
-log = logging.getLogger("podium.odata")
 
 Processor = Callable[[Any], Any]
 
 
-class DriverStatement:
-    """One page statement compiled for the dialect, with its bind and result processors."""
+class CompiledForm:
+    """A page statement compiled for one dialect (psycopg's named ``%(name)s`` parameters, asyncpg's
+    positional ``$n``), with what SQLAlchemy does around an execution: each bind parameter through its
+    type's bind processor, expanding ``IN`` parameters rendered per call, each result column through
+    its type's result processor."""
 
     def __init__(self, query: Select[Any], dialect: Dialect) -> None:
-        self.query = query
         self.dialect = dialect
-        self._asyncpg: _AsyncpgForm | None = None
-        self.on_asyncpg = True  # until psycopg answers a call asyncpg failed
-        self.compiled = query.compile(dialect=dialect)
-        self.bind_processors: dict[str, Processor] = {}
-        for name, bind in self.compiled.binds.items():
-            processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
-            if processor is not None:
-                self.bind_processors[name] = processor
-        self.column_types = [column.type for column in query.selected_columns]
-        self.result_processors: list[Processor | None] | None = None  # known at the first execution
-        # without expanding or literal-rendered parameters the SQL never changes, and the values of
-        # the parameters a call does not give (the scope's tenant...) are processed once, here
-        compiled = self.compiled
-        self._fixed: dict[str, Any] | None = None
-        if not compiled.post_compile_params and not compiled.literal_execute_params and self.usable:
-            own = compiled.construct_params()
-            self._fixed = {
-                name: self.bind_processors[name](value) if name in self.bind_processors else value
-                for name, value in own.items()
-            }
-
-    @property
-    def usable(self) -> bool:
-        """Plain named parameters (no escaped names, no schema translation): what this path handles."""
-        return not self.compiled.escaped_bind_names and not self.compiled.schema_translate_map
-
-    def _statement(self, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
-        """The SQL and its parameter values for one call, processed as SQLAlchemy would."""
-        fixed = self._fixed
-        if fixed is not None and fixed.keys() >= params.keys():
-            values = fixed.copy()
-            processors = self.bind_processors
-            for name, value in params.items():
-                values[name] = processors[name](value) if name in processors else value
-            return self.compiled.string, values
-        state = self.compiled.construct_expanded_state(dict(params))
-        processors = {**self.bind_processors, **state.processors}
-        return state.statement, {
-            name: processors[name](value) if name in processors else value
-            for name, value in state.parameters.items()
-        }
-
-    async def rows(
-        self, conn: AsyncConnection, params: Mapping[str, Any], fast: AsyncpgConnections | None = None
-    ) -> list[tuple[Any, ...]]:
-        """The rows of the page for ``params``: on asyncpg when ``fast`` can serve this loop, else (or
-        when asyncpg fails) on psycopg under ``conn``."""
-        if fast is None or not self.on_asyncpg or not fast.usable:
-            return await self._psycopg_rows(conn, params)
-        try:
-            if self._asyncpg is None:
-                self._asyncpg = _AsyncpgForm(self.query)
-            async with fast.connection() as connection:
-                return await self._asyncpg.rows(connection, params)
-        except CONNECTION_ERRORS:
-            return await self._psycopg_rows(conn, params)  # that connection is dropped; this call on psycopg
-        except Exception as error:
-            answered = await self._psycopg_rows(conn, params)  # psycopg's error, if it has one, is raised
-            self.on_asyncpg = False
-            log.info("a page statement stays on psycopg: asyncpg failed with %s", type(error).__name__)
-            return answered
-
-    async def _psycopg_rows(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        statement, values = self._statement(params)
-        async with (await driver_connection(conn)).cursor() as cursor:
-            await cursor.execute(statement, values)
-            fetched: list[tuple[Any, ...]] = await cursor.fetchall()
-            if self.result_processors is None:
-                self.result_processors = [
-                    kind.dialect_impl(self.dialect).result_processor(self.dialect, described.type_code)
-                    for kind, described in zip(self.column_types, cursor.description or [], strict=True)
-                ]
-        converters = [(index, p) for index, p in enumerate(self.result_processors) if p is not None]
-        if not converters:
-            return fetched
-        converted = []
-        for row in fetched:
-            values_of_row = list(row)
-            for index, convert in converters:
-                values_of_row[index] = convert(values_of_row[index])
-            converted.append(tuple(values_of_row))
-        return converted
-
-
-_ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
-
-
-class _AsyncpgForm:
-    """A page statement compiled for SQLAlchemy's asyncpg dialect: positional ``$n`` parameters, that
-    dialect's bind and result processors."""
-
-    def __init__(self, query: Select[Any]) -> None:
-        dialect = _ASYNCPG
         self.compiled = compiled = query.compile(dialect=dialect)
-        if compiled.escaped_bind_names or compiled.schema_translate_map or compiled.positiontup is None:
-            raise ValueError("not a plain positional statement")
+        self.column_types = [column.type for column in query.selected_columns]
         self.bind_processors: dict[str, Processor] = {}
         for name, bind in compiled.binds.items():
             processor = bind.type.dialect_impl(dialect).bind_processor(dialect)
             if processor is not None:
                 self.bind_processors[name] = processor
-        processors = [
-            column.type.dialect_impl(dialect).result_processor(dialect, None)
-            for column in query.selected_columns
-        ]
-        self.converters = [(index, p) for index, p in enumerate(processors) if p is not None]
-        self.order: list[str] = list(compiled.positiontup)
+        # without expanding or literal-rendered parameters the SQL never changes, and the values of
+        # the parameters a call does not give (the scope's tenant...) are processed once, here
         self.fixed: dict[str, Any] | None = None
-        if not compiled.post_compile_params and not compiled.literal_execute_params:
-            own = compiled.construct_params()
-            self.fixed = {
-                name: self.bind_processors[name](value) if name in self.bind_processors else value
-                for name, value in own.items()
-            }
+        if not compiled.post_compile_params and not compiled.literal_execute_params and self.usable:
+            self.fixed = self._processed(compiled.construct_params(), self.bind_processors)
 
-    def arguments(self, params: Mapping[str, Any]) -> tuple[str, list[Any]]:
-        fixed = self.fixed
-        processors = self.bind_processors
-        if fixed is not None and fixed.keys() >= params.keys():
-            values = fixed.copy()
-            for name, value in params.items():
-                values[name] = processors[name](value) if name in processors else value
-            return self.compiled.string, [values[name] for name in self.order]
-        state = self.compiled.construct_expanded_state(dict(params))
-        every = {**processors, **state.processors}
-        values = {
-            name: every[name](value) if name in every else value for name, value in state.parameters.items()
+    @property
+    def usable(self) -> bool:
+        """Plain parameters (no escaped names, no schema translation): what this path handles."""
+        return not self.compiled.escaped_bind_names and not self.compiled.schema_translate_map
+
+    @staticmethod
+    def _processed(values: Mapping[str, Any], processors: Mapping[str, Processor]) -> dict[str, Any]:
+        return {
+            name: processors[name](value) if name in processors else value for name, value in values.items()
         }
-        assert state.positiontup is not None
-        return state.statement, [values[name] for name in state.positiontup]
 
-    async def rows(self, connection: Any, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
-        statement, arguments = self.arguments(params)
-        records = await connection.fetch(statement, *arguments)
-        if not self.converters:
-            return [tuple(record) for record in records]
-        converted = []
-        for record in records:
-            values = list(record)
-            for index, convert in self.converters:
-                values[index] = convert(values[index])
-            converted.append(tuple(values))
-        return converted
+    def statement(self, params: Mapping[str, Any]) -> tuple[str, dict[str, Any], Sequence[str] | None]:
+        """The SQL, its parameter values for one call and, for a positional dialect, their order."""
+        fixed = self.fixed
+        if fixed is not None and fixed.keys() >= params.keys():
+            return (
+                self.compiled.string,
+                {**fixed, **self._processed(params, self.bind_processors)},
+                (self.compiled.positiontup),
+            )
+        state = self.compiled.construct_expanded_state(dict(params))
+        processors = {**self.bind_processors, **state.processors}
+        return state.statement, self._processed(state.parameters, processors), state.positiontup
+
+    def converters(self, type_codes: Sequence[Any]) -> list[tuple[int, Processor]]:
+        """The result processors (column index, processor) for the columns' driver type codes."""
+        found = [
+            (index, kind.dialect_impl(self.dialect).result_processor(self.dialect, code))
+            for index, (kind, code) in enumerate(zip(self.column_types, type_codes, strict=True))
+        ]
+        return [(index, processor) for index, processor in found if processor is not None]
+
+
+def _converted(
+    rows: Sequence[Sequence[Any]], converters: list[tuple[int, Processor]]
+) -> list[tuple[Any, ...]]:
+    if not converters:
+        return [tuple(row) for row in rows]
+    converted = []
+    for row in rows:
+        values = list(row)
+        for index, convert in converters:
+            values[index] = convert(values[index])
+        converted.append(tuple(values))
+    return converted
+
+
+_ASYNCPG = asyncpg_dialect()  # type: ignore[no-untyped-call]
+
+
+class DriverStatement:
+    """One page statement, run on asyncpg in the app's loop and on psycopg (the reference) elsewhere."""
+
+    def __init__(self, query: Select[Any], dialect: Dialect) -> None:
+        self.query = query
+        self.psycopg = CompiledForm(query, dialect)
+        self._psycopg_converters: list[tuple[int, Processor]] | None = None  # at the first execution
+        self._asyncpg: tuple[CompiledForm, list[tuple[int, Processor]]] | None = None  # at the first use
+
+    @property
+    def usable(self) -> bool:
+        return self.psycopg.usable
+
+    async def rows(
+        self, conn: AsyncConnection, params: Mapping[str, Any], fast: AsyncpgConnections | None = None
+    ) -> list[tuple[Any, ...]]:
+        """The rows of the page for ``params``: on asyncpg when ``fast`` can serve this loop, else (or
+        when asyncpg fails, ``AsyncpgConnections.run``) on psycopg under ``conn``."""
+        if fast is None:
+            return await self._psycopg_rows(conn, params)
+        return await fast.run(
+            self.psycopg.compiled.string,
+            lambda connection: self._asyncpg_rows(connection, params),
+            lambda: self._psycopg_rows(conn, params),
+            read_only=True,
+        )
+
+    async def _psycopg_rows(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        statement, values, _ = self.psycopg.statement(params)
+        async with (await driver_connection(conn)).cursor() as cursor:
+            await cursor.execute(statement, values)
+            fetched: list[tuple[Any, ...]] = await cursor.fetchall()
+            if self._psycopg_converters is None:
+                codes = [described.type_code for described in cursor.description or []]
+                self._psycopg_converters = self.psycopg.converters(codes)
+        return fetched if not self._psycopg_converters else _converted(fetched, self._psycopg_converters)
+
+    async def _asyncpg_rows(self, connection: Any, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+        if self._asyncpg is None:
+            form = CompiledForm(self.query, _ASYNCPG)
+            if not form.usable or form.compiled.positiontup is None:
+                raise ValueError("not a plain positional statement")  # psycopg runs it (and keeps it)
+            self._asyncpg = form, form.converters([None] * len(form.column_types))
+        form, converters = self._asyncpg
+        statement, values, order = form.statement(params)
+        assert order is not None
+        records = await connection.fetch(statement, *[values[name] for name in order])
+        return _converted(records, converters)
 
 
 _STATEMENTS: weakref.WeakKeyDictionary[Select[Any], DriverStatement] = weakref.WeakKeyDictionary()

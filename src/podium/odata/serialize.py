@@ -30,14 +30,7 @@ def format_datetime(value: dt.datetime) -> str:
 
 
 def _datetime(value: Any) -> Any:
-    """``format_datetime`` of a value or None (inlined: a page of jobs reads ~50 of them)."""
-    if value is None:
-        return None
-    tzinfo = value.tzinfo
-    if tzinfo is dt.UTC:
-        text = value.isoformat()[:-6]
-        return (text.rstrip("0") if value.microsecond else text) + "Z"
-    return format_datetime(value)
+    return None if value is None else format_datetime(value)
 
 
 def _json(value: Any) -> Any:
