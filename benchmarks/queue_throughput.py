@@ -10,7 +10,8 @@ In schema ``podium_bench_queues`` (dropped and created again) of the test databa
     order> LIMIT 1 FOR UPDATE SKIP LOCKED) RETURNING`` to claim, one ``UPDATE`` to complete; then the
     same with each extra Podium writes, added one at a time (the Output JSON, the history row, the
     outbox row), so that the cost of each is visible;
-(a') Podium's domain path (the functions the API calls, in process, no HTTP), 16 connections;
+(a') Podium's domain path (the functions the API calls, in process, no HTTP), 16 callers at once (calls that
+    meet share a statement: ``db/batches.py``);
 (b) Podium over HTTP (``--servers`` ``podium serve`` processes): StartTransaction + SetTransactionResult
     pairs with 1, 8, 16 and 32 concurrent consumers (keep-alive connections of ``lean_http``, whose own
     CPU stays out of the figure); prints pairs/s, the ratio (b)/(a) (target >= 0.5 with 16 consumers)
@@ -435,7 +436,9 @@ def run(
     token = httpx.post(f"{bases[0]}/api/Account/Authenticate", json=login).json()["result"]
     headers = {"Authorization": f"Bearer {token}", "X-UIPATH-FolderPath": "Shared"}
     queues = {}
-    names = ("domain", "http", "bulk", "small", "big", *(f"floor{n}" for n in range(len(EXTRAS))))
+    consumer_counts = (1, 8, 16, 32)
+    http_names = [f"http{consumers}" for consumers in consumer_counts]
+    names = ("domain", *http_names, "bulk", "small", "big", *(f"floor{n}" for n in range(len(EXTRAS))))
     for name in names:
         queues[name] = httpx.post(
             f"{bases[0]}/odata/QueueDefinitions", json={"Name": name}, headers=headers
@@ -449,7 +452,9 @@ def run(
     if args.only == "bulk":
         bulk(args, url, bases, pids, token)
         return
-    for name in ("domain", "http"):
+    # each line claims from a queue of its own, filled alike, as the floor's levels do: a queue another
+    # line consumed first would make it step over that line's dead index entries (until VACUUM)
+    for name in ("domain", *http_names):
         fill(url, queues[name]["Id"], tenant_id, folder_id, args.items, name)
     floor = 0.0
     for level, extra in enumerate(EXTRAS):
@@ -460,14 +465,14 @@ def run(
         print(f"(a)  {extra:<16} 16 connections: {rate:8.0f} pairs/s{cost}")
     rate = asyncio.run(domain_pairs(url, tenant_id, folder_id, "domain", admin_id, args.seconds))
     print(
-        f"(a') Podium's domain path, 16 connections: {rate:5.0f} pairs/s"
+        f"(a') Podium's domain path, 16 callers:     {rate:5.0f} pairs/s"
         f"   {1000 / rate - 1000 / floor:+.2f} ms a pair over the floor"
     )
     summary = [f"floor {floor:.0f} pairs/s, (a') {rate:.0f} pairs/s"]
-    for consumers in (1, 8, 16, 32):
+    for consumers in consumer_counts:
         backends = backend_pids(url)
         before = cpu_seconds(pids), cpu_of(backends), os.getloadavg()[0]
-        rate, _ = asyncio.run(http_pairs(bases, token, "http", consumers, args.seconds))
+        rate, _ = asyncio.run(http_pairs(bases, token, f"http{consumers}", consumers, args.seconds))
         pairs = max(rate * args.seconds, 1)
         per_pair = (cpu_seconds(pids) - before[0]) / pairs * 1000
         database = sum(cpu - before[1].get(pid, 0.0) for pid, cpu in cpu_of(backend_pids(url)).items())

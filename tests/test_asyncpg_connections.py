@@ -15,7 +15,7 @@ from sqlalchemy import BigInteger, bindparam, literal_column, select
 from podium.db.asyncpg_connections import KEPT, NotConnected, connect_arguments, positional
 from podium.db.engine import Database
 from podium.db.schema import folders
-from podium.domain.queue_hot_path import _one_row
+from podium.domain.queue_hot_path import _rows
 from podium.odata import driver_rows
 from podium.odata.driver_rows import DriverStatement, data_errors
 from tests.support import Api
@@ -115,6 +115,12 @@ def test_positional_parameters() -> None:
         "SELECT $1, $2::text, $1, '100%'",
         ("a", "b"),
     )
+
+
+async def _one_row(db: Database, sql: str, params: dict[str, Any]) -> dict[str, Any] | None:
+    """The queue statements' runner (``queue_hot_path._rows``), for statements of one row or none."""
+    rows = await _rows(db, sql, params)
+    return rows[0] if rows else None
 
 
 def test_queue_statements_on_asyncpg_and_psycopg_as_reference(database_url: str) -> None:

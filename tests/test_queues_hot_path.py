@@ -228,3 +228,72 @@ def test_item_dto_is_every_field_converted_in_order() -> None:
     expected = {f.name: converter(f)(row[str(f.column)]) if f.stored else f.constant for f in ITEM_DTO_FIELDS}
     answer = item_dto(row)
     assert answer == expected and list(answer) == list(expected)
+
+
+def test_calls_that_meet_share_one_statement_and_each_gets_its_own_answer(
+    api: Api, db: Engine, database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Six StartTransaction calls on one queue at the same moment: one statement; the calls its checks let
+    through take the next items in order (one robot is unknown: not answered, the general path's), the
+    last finds the queue empty. Their results: one statement again; an unknown item is not answered. Each
+    item's history and outbox rows are those of a call alone."""
+    if not database_url.startswith("postgresql"):
+        return  # the one-statement path is PostgreSQL's
+    listen(api)
+    queue = create_queue(api)
+    for n in range(4):
+        add_item(api, Reference=f"r{n}")
+    ran: list[tuple[str, int]] = []
+    real_rows = queue_hot_path._rows
+
+    async def recording(database: Database, sql: str, params: dict[str, Any]) -> list[dict[str, Any]]:
+        calls = params.get("users", params.get("ids"))
+        ran.append(("claim" if "claimed AS" in sql else "result", len(calls) if calls else 1))
+        return await real_rows(database, sql, params)
+
+    monkeypatch.setattr(queue_hot_path, "_rows", recording)
+    tenant, folder, user = api.tenant.tenant_id, queue["OrganizationUnitId"], api.tenant.admin_user_id
+    outcome = queue_transactions.read_result({"IsSuccessful": True, "Output": {"n": 1}})
+
+    async def scenario() -> tuple[list[Any], list[Any]]:
+        database = Database(database_url)
+        now = dt.datetime.now(dt.UTC)
+        try:
+            robots = [None, None, None, "no-such-robot", None, None]
+            starts = await asyncio.gather(
+                *(
+                    queue_hot_path.start_transaction(
+                        database, tenant, folder, "invoices", robot, None, user, now
+                    )
+                    for robot in robots
+                )
+            )
+            ids = [item["id"] for _, item in starts if item is not None] + [10**12]
+            results = await asyncio.gather(
+                *(
+                    queue_hot_path.set_result(database, tenant, folder, item_id, outcome, None, user, now)
+                    for item_id in ids
+                )
+            )
+        finally:
+            await database.dispose()
+        return list(starts), list(results)
+
+    starts, results = asyncio.run(scenario())
+    assert ran == [("claim", 6), ("result", 5)]
+    answered = [(answered, item and item["reference"]) for answered, item in starts]
+    assert answered == [(True, "r0"), (True, "r1"), (True, "r2"), (False, None), (True, "r3"), (True, None)]
+    assert [row and (row["reference"], row["status"], row["output"]) for row in results] == [
+        ("r0", 3, '{"n":1}'),
+        ("r1", 3, '{"n":1}'),
+        ("r2", 3, '{"n":1}'),
+        ("r3", 3, '{"n":1}'),
+        None,
+    ]
+    assert all("podium_call" not in row and "status_name" not in row for row in results if row)
+    # a call alone, through the API, writes the same rows for its item
+    add_item(api, Reference="alone")
+    alone = start(api)
+    assert result(api, alone["Id"], IsSuccessful=True, Output={"n": 1}).status_code == 200
+    first = starts[0][1]
+    assert written(db, first["id"], first["unique_key"]) == written(db, alone["Id"], alone["Key"])
