@@ -29,7 +29,7 @@ class Recorder:
 
 def idle(batches: Batches[Any, Any, Any]) -> bool:
     """No key of any loop is busy."""
-    return all(not keys for keys in batches._busy.values())
+    return all(not batches.busy for batches in batches._loops.values())
 
 
 def run(scenario: Callable[[], Coroutine[Any, Any, Any]]) -> Any:
@@ -169,3 +169,23 @@ def test_each_event_loop_has_its_own_batches() -> None:
     assert run(scenario) == [10, 20]
     assert run(scenario) == [10, 20]  # a second loop: nothing of the first one's left in the way
     assert [values for _, values in record.batches] == [[1, 2], [1, 2]]
+
+
+def test_a_lone_call_lingers_only_on_a_key_whose_last_statements_served_several() -> None:
+    record = Recorder(pause=0.001)
+    batches = Batches(record, linger=0.05)
+
+    async def later(value: int) -> int:
+        await asyncio.sleep(0.01)
+        return await batches.submit("q", value)
+
+    async def scenario() -> list[int]:
+        # a quiet key: the first call does not wait for one 10 ms later
+        answers = list(await asyncio.gather(batches.submit("q", 1), later(2)))
+        # two calls together: the key is crowded, so the next lone call waits for one 10 ms later
+        answers += await asyncio.gather(batches.submit("q", 3), batches.submit("q", 4))
+        answers += await asyncio.gather(batches.submit("q", 5), later(6))
+        return answers
+
+    assert run(scenario) == [10, 20, 30, 40, 50, 60]
+    assert [values for _, values in record.batches] == [[1], [2], [3, 4], [5, 6]]
