@@ -85,12 +85,25 @@ def _recorded(source: str, was: QueueItemStatus, user: str) -> str:
     )"""
 
 
-START_ONE = f"""
-WITH queue AS (
+QUEUE = """WITH queue AS (
     SELECT q.id FROM queue_definitions q
     JOIN queue_definition_folders seen ON seen.queue_definition_id = q.id
     WHERE seen.folder_id = %(folder)s AND q.name = %(name)s AND q.tenant_id = %(tenant)s
-),
+),"""
+"""The queue named in the folder of the headers (both claim statements' first CTE)."""
+
+
+def _next_new(columns: str, limit: int) -> str:
+    """The queue's next ``limit`` New items in the dequeue order, locked (claimed by none else)."""
+    return f"""SELECT {columns} FROM queue_items
+        WHERE queue_definition_id = (SELECT id FROM queue) AND status = {int(S.New)}
+            AND (defer_date IS NULL OR defer_date <= %(now)s)
+        ORDER BY due_order, priority, due_date, id
+        LIMIT {limit} FOR UPDATE SKIP LOCKED"""
+
+
+START_ONE = f"""
+{QUEUE}
 robot AS (
     SELECT CASE WHEN %(robot_key)s::text IS NULL THEN %(token_robot)s::bigint
         ELSE (SELECT id FROM robots WHERE key = %(robot_key)s::text AND tenant_id = %(tenant)s) END AS id
@@ -99,11 +112,7 @@ claimed AS (
     UPDATE queue_items SET status = {int(S.InProgress)}, robot_id = (SELECT id FROM robot),
         processing_user_id = %(user)s, start_processing = %(now)s, last_modification_time = %(now)s
     WHERE id = (
-        SELECT id FROM queue_items
-        WHERE queue_definition_id = (SELECT id FROM queue) AND status = {int(S.New)}
-            AND (defer_date IS NULL OR defer_date <= %(now)s)
-        ORDER BY due_order, priority, due_date, id
-        LIMIT 1 FOR UPDATE SKIP LOCKED
+        {_next_new("id", 1)}
     ) AND status + 0 = {int(S.New)}
     AND (%(robot_key)s::text IS NULL OR (SELECT id FROM robot) IS NOT NULL
         AND (%(token_robot)s::bigint IS NULL OR %(token_robot)s::bigint = (SELECT id FROM robot)))
@@ -122,11 +131,7 @@ def _start_statement(calls: int) -> str:
     order. ``calls`` is written in the statement: with ``LIMIT (SELECT count(*) …)`` PostgreSQL cannot
     tell a generic plan's cost, and plans the statement again at every run (about 1 ms)."""
     return f"""
-WITH queue AS (
-    SELECT q.id FROM queue_definitions q
-    JOIN queue_definition_folders seen ON seen.queue_definition_id = q.id
-    WHERE seen.folder_id = %(folder)s AND q.name = %(name)s AND q.tenant_id = %(tenant)s
-),
+{QUEUE}
 calls AS (
     SELECT c.n, c.robot_key, c.token_robot, c.user_id,
         CASE WHEN c.robot_key IS NULL THEN c.token_robot
@@ -143,11 +148,7 @@ served AS (
 ),
 next_items AS (
     SELECT id, row_number() OVER (ORDER BY due_order, priority, due_date, id) AS place FROM (
-        SELECT id, due_order, priority, due_date FROM queue_items
-        WHERE queue_definition_id = (SELECT id FROM queue) AND status = {int(S.New)}
-            AND (defer_date IS NULL OR defer_date <= %(now)s)
-        ORDER BY due_order, priority, due_date, id
-        LIMIT {calls} FOR UPDATE SKIP LOCKED
+        {_next_new("id, due_order, priority, due_date", calls)}
     ) AS locked
 ),
 claimed AS (
@@ -248,87 +249,74 @@ def _array_type(column: str) -> str:
     return f"{queue_items.c[column].type.compile(dialect=dialect)}[]"
 
 
-@cache
-def _result_statement(columns: tuple[str, ...], failure: bool, robot_holder: bool) -> str:
-    """SetTransactionResult's statement writing ``columns`` (the Outcome's changes)."""
+def _completion(columns: tuple[str, ...], failure: bool, robot_holder: bool, batch: bool) -> str:
+    """SetTransactionResult's statement writing ``columns`` (the Outcome's changes): for one call (its
+    values are parameters), or for a ``batch`` of calls (their values come from the arrays of ``calls``,
+    one row per call it could answer, ``podium_call`` its place from 1)."""
     target = S.Failed if failure else S.Successful
-    assignments = ", ".join(f"{column} = %({column})s" for column in columns)
+
+    def value(parameter: str, column: str | None = None, cast: str = "") -> str:
+        return f"c.{column or parameter}" if batch else f"%({parameter})s{cast}"
+
+    assignments = ", ".join(f"{column} = {value(column)}" for column in columns)
     holder = (
-        "(i.robot_id IS NULL OR i.robot_id = %(robot)s)"
+        f"(i.robot_id IS NULL OR i.robot_id = {value('robot')})"
         if robot_holder
-        else "(i.processing_user_id IS NULL OR i.processing_user_id = %(user)s)"
+        else f"(i.processing_user_id IS NULL OR i.processing_user_id = {value('user', 'user_id')})"
     )
     checks = [
         "NOT q.encrypted",
-        "(%(output)s::text IS NULL OR coalesce(q.output_data_json_schema, '') = '')",
-        "(%(analytics)s::text IS NULL OR coalesce(q.analytics_data_json_schema, '') = '')",
+        f"({value('output', cast='::text')} IS NULL OR coalesce(q.output_data_json_schema, '') = '')",
+        f"({value('analytics', cast='::text')} IS NULL OR coalesce(q.analytics_data_json_schema, '') = '')",
     ]
     if failure:
         checks.append(
-            "(NOT %(retryable)s"
+            f"(NOT {value('retryable')}"
             " OR NOT (q.accept_automatically_retry AND i.retry_number < q.max_number_of_retries))"
         )
-    return f"""
-WITH done AS (
-    UPDATE queue_items i SET status = {int(target)}, last_modification_time = %(now)s,
-        end_processing = %(now)s, {assignments}
-    FROM queue_definitions q
-    WHERE i.id = %(id)s AND i.tenant_id = %(tenant)s AND i.status + 0 = {int(S.InProgress)}
-        AND q.id = i.queue_definition_id AND {" AND ".join(checks)}
-        AND {holder}
-        AND EXISTS (
-            SELECT 1 FROM queue_definition_folders seen
-            WHERE seen.queue_definition_id = i.queue_definition_id AND seen.folder_id = %(folder)s
-        )
-    RETURNING i.*, '{target.name}' AS status_name
-),{_recorded("done", S.InProgress, "%(user)s")}
-SELECT * FROM done
-"""
-
-
-@cache
-def _results_statement(columns: tuple[str, ...], failure: bool, robot_holder: bool) -> str:
-    """SetTransactionResult's statement for a batch of calls writing ``columns`` (the Outcome's changes):
-    one row per call it could answer (``podium_call``: the call's place, from 1)."""
-    target = S.Failed if failure else S.Successful
-    arrays = ", ".join(f"%({column})s::{_array_type(column)}" for column in columns)
-    assignments = ", ".join(f"{column} = c.{column}" for column in columns)
-    holder = (
-        "(i.robot_id IS NULL OR i.robot_id = c.robot)"
-        if robot_holder
-        else "(i.processing_user_id IS NULL OR i.processing_user_id = c.user_id)"
-    )
-    checks = [
-        "NOT q.encrypted",
-        "(c.output IS NULL OR coalesce(q.output_data_json_schema, '') = '')",
-        "(c.analytics IS NULL OR coalesce(q.analytics_data_json_schema, '') = '')",
-    ]
-    if failure:
-        checks.append(
-            "(NOT c.retryable"
-            " OR NOT (q.accept_automatically_retry AND i.retry_number < q.max_number_of_retries))"
-        )
-    return f"""
+    if batch:
+        arrays = ", ".join(f"%({column})s::{_array_type(column)}" for column in columns)
+        calls = f"""
 WITH calls AS (
     SELECT * FROM unnest(%(ids)s::bigint[], %(robots)s::bigint[], %(users)s::bigint[],
         %(retryable)s::boolean[], {arrays})
         WITH ORDINALITY AS c(id, robot, user_id, retryable, {", ".join(columns)}, n)
 ),
-done AS (
+done AS ("""
+        sources, returned, user = (
+            "calls c, queue_definitions q",
+            "c.n AS podium_call, c.user_id AS podium_user, ",
+            "podium_user",
+        )
+    else:
+        calls, sources, returned, user = "\nWITH done AS (", "queue_definitions q", "", "%(user)s"
+    return f"""{calls}
     UPDATE queue_items i SET status = {int(target)}, last_modification_time = %(now)s,
         end_processing = %(now)s, {assignments}
-    FROM calls c, queue_definitions q
-    WHERE i.id = c.id AND i.tenant_id = %(tenant)s AND i.status + 0 = {int(S.InProgress)}
+    FROM {sources}
+    WHERE i.id = {value("id")} AND i.tenant_id = %(tenant)s AND i.status + 0 = {int(S.InProgress)}
         AND q.id = i.queue_definition_id AND {" AND ".join(checks)}
         AND {holder}
         AND EXISTS (
             SELECT 1 FROM queue_definition_folders seen
             WHERE seen.queue_definition_id = i.queue_definition_id AND seen.folder_id = %(folder)s
         )
-    RETURNING i.*, c.n AS podium_call, c.user_id AS podium_user, '{target.name}' AS status_name
-),{_recorded("done", S.InProgress, "podium_user")}
+    RETURNING i.*, {returned}'{target.name}' AS status_name
+),{_recorded("done", S.InProgress, user)}
 SELECT * FROM done
 """
+
+
+@cache
+def _result_statement(columns: tuple[str, ...], failure: bool, robot_holder: bool) -> str:
+    """SetTransactionResult for one call (a batch of one): the statement of the least work."""
+    return _completion(columns, failure, robot_holder, batch=False)
+
+
+@cache
+def _results_statement(columns: tuple[str, ...], failure: bool, robot_holder: bool) -> str:
+    """SetTransactionResult for the calls of one batch (``db/batches.py``)."""
+    return _completion(columns, failure, robot_holder, batch=True)
 
 
 @dataclass(frozen=True, slots=True)
