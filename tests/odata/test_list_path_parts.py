@@ -1,6 +1,6 @@
 """The list path's kept and shortened steps give what the general ones give: decoded query strings,
 kept filter parses, a driver statement's fixed parameters, datetime and enum formatting, and timestamptz
-values read without a result processor on PostgreSQL."""
+values read without a result processor on PostgreSQL; a statement with a pattern is planned per call."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from podium.db.engine import Database
 from podium.db.schema import jobs
 from podium.domain.enums import JobState
 from podium.errors import PodiumError
-from podium.odata.driver_rows import CompiledForm
+from podium.odata.driver_rows import CompiledForm, DriverStatement, driver_statement
 from podium.odata.filter import parsed_template
 from podium.odata.model import Edm, Field
 from podium.odata.routes import KEPT_QUERY_LENGTH, _decoded, query_params
@@ -145,3 +145,36 @@ def test_timestamptz_values_come_back_aware_in_utc(database_url: str) -> None:
     assert value == dt.datetime(2018, 1, 15, 18, 18, 2, 790000, tzinfo=dt.UTC)
     assert value.utcoffset() == dt.timedelta(0)
     assert format_datetime(value) == "2018-01-15T18:18:02.79Z"
+
+
+def test_a_statement_with_a_pattern_is_never_prepared(database_url: str) -> None:
+    """Its plan depends on the pattern: PostgreSQL plans every call (psycopg, unprepared), where a plain
+    statement is prepared from psycopg's fifth call on a connection and asyncpg prepares at once."""
+    searched = select(jobs.c.id).where(jobs.c.info.like(bindparam("odata_filter_0", "%x%"), escape="/"))
+    negated = select(jobs.c.id).where(~jobs.c.release_name.startswith(bindparam("odata_filter_0", "x")))
+    plain = select(jobs.c.id).where(jobs.c.state == bindparam("odata_filter_0", 1))
+
+    async def scenario() -> list[str]:
+        db = Database(database_url)
+        try:
+            async with db.read() as conn:
+                if db.is_sqlite:
+                    assert driver_statement(searched, conn.dialect) is None  # SQLAlchemy's own path
+                    return []
+                statements = [DriverStatement(query, conn.dialect) for query in (searched, negated, plain)]
+                assert [statement.planned_per_call for statement in statements] == [True, True, False]
+                assert db.asyncpg is not None
+                db.asyncpg.bind(asyncio.get_running_loop())  # as the app's lifespan does
+                for _ in range(8):
+                    for statement, value in zip(statements, ("%Logon%", "x", 4), strict=True):
+                        assert await statement.rows(conn, {"odata_filter_0": value}, db.asyncpg) == []
+                    assert await statements[2].rows(conn, {"odata_filter_0": 4}) == []  # psycopg
+                kept = await conn.execute(text("SELECT statement FROM pg_prepared_statements"))
+                return [str(statement) for statement in kept.scalars()]
+        finally:
+            await db.dispose()
+
+    prepared = asyncio.run(scenario())
+    if prepared:
+        assert not any("LIKE" in statement for statement in prepared)
+        assert any("jobs.state =" in statement for statement in prepared)  # the plain one, by psycopg

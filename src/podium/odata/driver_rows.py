@@ -15,6 +15,15 @@ SQLAlchemy's asyncpg dialect with that dialect's processors: ~0.06 ms of CPU les
 reference: a call asyncpg fails is run again on psycopg, which answers or raises as it always did, and a
 statement psycopg then answers (asyncpg could not, e.g. a parameter type it will not encode) stays on
 psycopg from then on.
+
+A statement with a pattern match (``LIKE``: ``contains``, ``startswith``, ``endswith``, ``indexof``) is
+planned for each call's values instead: how many rows a pattern matches decides its plan (a trigram
+bitmap, or walking an index in the page's order), and a prepared statement's generic plan, which
+PostgreSQL adopts after five calls, cannot see the pattern. Measured on the seed's text filter
+(``benchmarks/odata_jobs.py``, 1,000,000 jobs), the generic plan fetched and joined all ~30,000
+matches to sort them for a page of two, twice the PostgreSQL time of the plan made for the pattern.
+Such a statement runs on psycopg unprepared (an unnamed statement, planned at each call); planning
+costs a fraction of a millisecond, the search far more.
 """
 
 from __future__ import annotations
@@ -28,11 +37,28 @@ from sqlalchemy.dialects.postgresql.asyncpg import dialect as asyncpg_dialect
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DataError
 from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.sql import operators, visitors
+from sqlalchemy.sql.elements import BinaryExpression
 
 from podium.db.asyncpg_connections import AsyncpgConnections
 from podium.db.engine import driver_connection
 
 Processor = Callable[[Any], Any]
+
+PATTERN_OPERATORS = frozenset(
+    getattr(operators, f"{negation}{case}{kind}_op")
+    for negation in ("", "not_")
+    for case in ("", "i")
+    for kind in ("like", "contains", "startswith", "endswith")
+)
+
+
+def matches_patterns(query: Select[Any]) -> bool:
+    """Whether the statement (its subqueries included) tests a value against a ``LIKE`` pattern."""
+    return any(
+        isinstance(element, BinaryExpression) and element.operator in PATTERN_OPERATORS
+        for element in visitors.iterate(query)
+    )
 
 
 class CompiledForm:
@@ -114,6 +140,7 @@ class DriverStatement:
         self.psycopg = CompiledForm(query, dialect)
         self._psycopg_converters: list[tuple[int, Processor]] | None = None  # at the first execution
         self._asyncpg: tuple[CompiledForm, list[tuple[int, Processor]]] | None = None  # at the first use
+        self.planned_per_call = matches_patterns(query)  # see the module's docstring
 
     @property
     def usable(self) -> bool:
@@ -123,7 +150,10 @@ class DriverStatement:
         self, conn: AsyncConnection, params: Mapping[str, Any], fast: AsyncpgConnections | None = None
     ) -> list[tuple[Any, ...]]:
         """The rows of the page for ``params``: on asyncpg when ``fast`` can serve this loop, else (or
-        when asyncpg fails, ``AsyncpgConnections.run``) on psycopg under ``conn``."""
+        when asyncpg fails, ``AsyncpgConnections.run``) on psycopg under ``conn``; a statement with a
+        pattern on psycopg, unprepared."""
+        if self.planned_per_call:
+            return await self._psycopg_rows(conn, params, prepare=False)
         if fast is None:
             return await self._psycopg_rows(conn, params)
         return await fast.run(
@@ -133,10 +163,14 @@ class DriverStatement:
             read_only=True,
         )
 
-    async def _psycopg_rows(self, conn: AsyncConnection, params: Mapping[str, Any]) -> list[tuple[Any, ...]]:
+    async def _psycopg_rows(
+        self, conn: AsyncConnection, params: Mapping[str, Any], prepare: bool | None = None
+    ) -> list[tuple[Any, ...]]:
+        """``prepare``: psycopg's (None: prepared from the connection's fifth call of the statement;
+        False: never, so PostgreSQL plans every call for its values)."""
         statement, values, _ = self.psycopg.statement(params)
         async with (await driver_connection(conn)).cursor() as cursor:
-            await cursor.execute(statement, values)
+            await cursor.execute(statement, values, prepare=prepare)
             fetched: list[tuple[Any, ...]] = await cursor.fetchall()
             if self._psycopg_converters is None:
                 codes = [described.type_code for described in cursor.description or []]
