@@ -37,11 +37,19 @@ class LeanConnection:
             self._writer = self._reader = None
 
     def build(
-        self, method: str, path: str, params: dict[str, str] | None = None, body: bytes | None = None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, str] | None = None,
+        body: bytes | None = None,
+        headers: dict[str, str] | None = None,
     ) -> bytes:
-        """The request's bytes; build once and send many times when nothing changes."""
+        """The request's bytes (``headers``: besides the connection's own); build once and send many
+        times when nothing changes."""
         target = f"{path}?{urlencode(params)}" if params else path
         head = f"{method} {target} HTTP/1.1\r\n".encode() + self._fixed
+        if headers:
+            head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()).encode()
         if body is not None:
             head += f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n".encode()
         return head + b"\r\n" + (body or b"")

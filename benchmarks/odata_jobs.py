@@ -458,6 +458,7 @@ class Case:
     odata: Callable[[Params], dict[str, str]]
     page_sql: str
     count_sql: str | None
+    folder: bool = False  # sent with the Shared folder's X-UIPATH-OrganizationUnitId, as the SDK does
 
 
 def _page(select: str, source: str, where: str) -> str:
@@ -473,6 +474,7 @@ def cases() -> list[Case]:
     by_robot_state = (
         "WHERE jobs.tenant_id = %(tenant)s AND jobs.robot_id = %(robot)s AND jobs.state = %(state)s"
     )
+    in_folder = by_robot_state + " AND jobs.folder_id IN (%(folder)s)"  # the folder's scope, as Podium's
     by_robot = "WHERE jobs.tenant_id = %(tenant)s AND jobs.robot_id = %(robot)s"
     by_name = "WHERE jobs.tenant_id = %(tenant)s AND j0.name = %(name)s"
     by_end = "WHERE jobs.tenant_id = %(tenant)s AND jobs.robot_id = %(robot)s AND jobs.end_time < %(end)s"
@@ -490,6 +492,20 @@ def cases() -> list[Case]:
             },
             _page("jobs.*", NO_JOIN, by_robot_state),
             _count(NO_JOIN, by_robot_state),
+        ),
+        Case(
+            "Robot/Id+State top10 count, folder",
+            False,
+            10,
+            5,
+            lambda p: {
+                "$filter": f"Robot/Id eq {p['robot']} and State eq 'Successful'",
+                "$top": "10",
+                "$count": "true",
+            },
+            _page("jobs.*", NO_JOIN, in_folder),
+            _count(NO_JOIN, in_folder),
+            folder=True,
         ),
         Case(
             "Robot/Id top3",
@@ -565,6 +581,7 @@ def case_params(case: Case, meta: Meta, rng: random.Random, n: int) -> list[Para
         params.append(
             {
                 "tenant": meta.tenant_id,
+                "folder": meta.folder_id,
                 "robot": robot,
                 "name": robot_name(robot),
                 "env": rng.randint(1, meta.environments),
@@ -738,8 +755,9 @@ class ApiClient:
     """``concurrency`` keep-alive connections (lean_http: the client's own CPU stays out of the figures),
     kept over every phase of the run."""
 
-    def __init__(self, base_url: str, token: str, concurrency: int) -> None:
+    def __init__(self, base_url: str, token: str, concurrency: int, folder_id: int) -> None:
         self.concurrency = concurrency
+        self._folder = {"X-UIPATH-OrganizationUnitId": str(folder_id)}
         self._runner = asyncio.Runner()
         headers = {"Authorization": f"Bearer {token}", "Accept": "application/json"}
         self._connections = [LeanConnection(base_url, headers) for _ in range(concurrency)]
@@ -758,10 +776,11 @@ class ApiClient:
     async def _run(self, case: Case, params: Sequence[Params]) -> Run:
         latencies: list[float] = []
         queries = iter([case.odata(item) for item in params])
+        headers = self._folder if case.folder else None
 
         async def worker(connection: LeanConnection) -> None:
             for query in queries:
-                request = connection.build("GET", "/odata/Jobs", query)
+                request = connection.build("GET", "/odata/Jobs", query, headers=headers)
                 started = time.perf_counter()
                 status, body = await connection.send(request)
                 latencies.append(time.perf_counter() - started)
@@ -1012,7 +1031,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         connections = [
             stack.enter_context(psycopg.connect(sql_info, autocommit=True)) for _ in range(args.concurrency)
         ]
-        client = stack.enter_context(ApiClient(server.base_url, token, args.concurrency))
+        client = stack.enter_context(ApiClient(server.base_url, token, args.concurrency, meta.folder_id))
         for case in selected:
             measured_count = args.target_requests if case.target else args.requests
             warmup = case_params(case, meta, rng, max(args.warmup, measured_count // 10))

@@ -52,6 +52,32 @@ def test_postgresql_gets_trigram_indexes_for_searched_text(empty_database_url: s
     assert all("USING gin" in definition and "gin_trgm_ops" in definition for _, definition in found)
 
 
+def test_postgresql_job_indexes_include_the_folder(empty_database_url: str) -> None:
+    """A folder-scoped count checks ``folder_id`` in the index (migration 0030); down to 0029 undoes it."""
+
+    def definitions() -> dict[str, str]:
+        engine = sync_engine(empty_database_url)
+        with engine.connect() as conn:
+            found = conn.exec_driver_sql(
+                "SELECT indexname, indexdef FROM pg_indexes WHERE schemaname = current_schema()"
+                " AND tablename = 'jobs'"
+            ).all()
+        engine.dispose()
+        return dict(found)  # type: ignore[arg-type]
+
+    if not empty_database_url.startswith("postgresql"):
+        return
+    upgrade(empty_database_url)
+    included = {name for name, definition in definitions().items() if "INCLUDE (folder_id)" in definition}
+    assert included == set(importlib.import_module(MIGRATION_0030).INDEXES)
+    downgrade(empty_database_url, "0029")
+    assert not any("INCLUDE" in definition for definition in definitions().values())
+    upgrade(empty_database_url)
+
+
+MIGRATION_0030 = "podium.db.migrations.versions.0030_jobs_indexes_include_folder"
+
+
 def test_a_refused_pg_trgm_is_a_log_line_not_a_failure(caplog: pytest.LogCaptureFixture) -> None:
     """A role without the right to CREATE EXTENSION: the migration goes on without trigram indexes."""
     trigram = importlib.import_module("podium.db.migrations.versions.0013_trigram_text_search")
