@@ -14,6 +14,7 @@ from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from starlette.requests import Request
 
+from podium.api.jobs import JOBS
 from podium.db.engine import Database
 from podium.db.schema import jobs
 from podium.domain.enums import JobState
@@ -23,6 +24,7 @@ from podium.odata.filter import parsed_template
 from podium.odata.model import Edm, Field
 from podium.odata.routes import KEPT_QUERY_LENGTH, _decoded, query_params
 from podium.odata.serialize import _datetime, converter, format_datetime, identity
+from podium.odata.service import in_folders
 
 
 def _request(query: bytes) -> Request:
@@ -178,3 +180,13 @@ def test_a_statement_with_a_pattern_is_never_prepared(database_url: str) -> None
     if prepared:
         assert not any("LIKE" in statement for statement in prepared)
         assert any("jobs.state =" in statement for statement in prepared)  # the plain one, by psycopg
+
+
+@pytest.mark.parametrize("dialect", [pg_psycopg.dialect(), pg_asyncpg.dialect()], ids=["psycopg", "asyncpg"])
+def test_one_folder_scope_keeps_the_fixed_statement(dialect: Any) -> None:
+    """A request with a folder header is scoped to one folder: ``folder_id = :id``, so its page statement
+    keeps the fixed parameters; several folders are an ``IN`` list, rendered per call."""
+    one = CompiledForm(select(jobs.c.id).where(in_folders(JOBS, [5])), dialect)
+    several = CompiledForm(select(jobs.c.id).where(in_folders(JOBS, [5, 6])), dialect)
+    assert one.fixed is not None and list(one.fixed.values()) == [5]
+    assert several.fixed is None and sorted(several.statement({})[1].values()) == [5, 6]

@@ -86,11 +86,18 @@ def _in_folders(
     folder_ids: tuple[int, ...],
 ) -> ColumnElement[bool]:
     if shared_through is None:
-        return table.c.folder_id.in_(folder_ids)
+        return _folder_is(table, folder_ids)
     link, column, *local = shared_through
-    return table.c[local[0] if local else "id"].in_(
-        select(link.c[column]).where(link.c.folder_id.in_(folder_ids))
-    )
+    shared = select(link.c[column]).where(_folder_is(link, folder_ids))
+    return table.c[local[0] if local else "id"].in_(shared)
+
+
+def _folder_is(table: Table, folder_ids: tuple[int, ...]) -> ColumnElement[bool]:
+    """``folder_id = :id`` for one folder (a request with a folder header), else ``IN``: an ``IN`` list
+    is an expanding parameter, rendered into the SQL at every call (~25 µs of a list request)."""
+    if len(folder_ids) == 1:
+        return table.c.folder_id == folder_ids[0]
+    return table.c.folder_id.in_(folder_ids)
 
 
 def _key_condition(entity_set: EntitySet, key: Any) -> ColumnElement[bool]:
