@@ -52,6 +52,9 @@ def test_postgresql_gets_trigram_indexes_for_searched_text(empty_database_url: s
     assert all("USING gin" in definition and "gin_trgm_ops" in definition for _, definition in found)
 
 
+MIGRATION_0030 = "podium.db.migrations.versions.0030_jobs_indexes_include_folder"
+
+
 def test_postgresql_job_indexes_include_the_folder(empty_database_url: str) -> None:
     """A folder-scoped count checks ``folder_id`` in the index (migration 0030); down to 0029 undoes it."""
 
@@ -73,9 +76,6 @@ def test_postgresql_job_indexes_include_the_folder(empty_database_url: str) -> N
     downgrade(empty_database_url, "0029")
     assert not any("INCLUDE" in definition for definition in definitions().values())
     upgrade(empty_database_url)
-
-
-MIGRATION_0030 = "podium.db.migrations.versions.0030_jobs_indexes_include_folder"
 
 
 def test_a_refused_pg_trgm_is_a_log_line_not_a_failure(caplog: pytest.LogCaptureFixture) -> None:

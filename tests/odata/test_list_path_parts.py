@@ -156,13 +156,13 @@ def test_a_statement_with_a_pattern_is_never_prepared(database_url: str) -> None
     negated = select(jobs.c.id).where(~jobs.c.release_name.startswith(bindparam("odata_filter_0", "x")))
     plain = select(jobs.c.id).where(jobs.c.state == bindparam("odata_filter_0", 1))
 
-    async def scenario() -> list[str]:
+    async def scenario() -> list[str] | None:
         db = Database(database_url)
         try:
             async with db.read() as conn:
                 if db.is_sqlite:
                     assert driver_statement(searched, conn.dialect) is None  # SQLAlchemy's own path
-                    return []
+                    return None
                 statements = [DriverStatement(query, conn.dialect) for query in (searched, negated, plain)]
                 assert [statement.planned_per_call for statement in statements] == [True, True, False]
                 assert db.asyncpg is not None
@@ -177,7 +177,7 @@ def test_a_statement_with_a_pattern_is_never_prepared(database_url: str) -> None
             await db.dispose()
 
     prepared = asyncio.run(scenario())
-    if prepared:
+    if prepared is not None:  # PostgreSQL
         assert not any("LIKE" in statement for statement in prepared)
         assert any("jobs.state =" in statement for statement in prepared)  # the plain one, by psycopg
 

@@ -348,7 +348,7 @@ Index(
     jobs.c.id,
     postgresql_include=FOLDER_INCLUDED,
 )
-# a robot's jobs in the pages' order (Robot/Id, Robot/Name, Robot/Id + EndTime without a state): with only
+# a robot's jobs in the pages' order (Robot/Id, Robot/Id + EndTime: no state): with only
 # robot/state, PostgreSQL walked the whole table by id until it found a page of that robot's jobs
 Index("ix_jobs_robot", jobs.c.tenant_id, jobs.c.robot_id, jobs.c.id, postgresql_include=FOLDER_INCLUDED)
 Index("ix_jobs_folder_id", jobs.c.folder_id, jobs.c.id)
