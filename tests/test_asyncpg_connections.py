@@ -30,7 +30,12 @@ def test_connect_arguments() -> None:
         "password": "p",
         "database": "podium",
         "ssl": "require",
-        "server_settings": {"search_path": "bench", "lock_timeout": "5s", "timezone": "UTC"},
+        "server_settings": {
+            "search_path": "bench",
+            "lock_timeout": "5s",
+            "timezone": "UTC",
+            "datestyle": "ISO",
+        },
     }
     socket = connect_arguments("postgresql+psycopg://postgres@/test?host=/var/run/postgresql")
     assert socket is not None and socket["host"] == "/var/run/postgresql"

@@ -9,7 +9,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import Text, bindparam, cast, select, text
 from sqlalchemy.dialects.postgresql import asyncpg as pg_asyncpg
 from sqlalchemy.dialects.postgresql import psycopg as pg_psycopg
 from starlette.requests import Request
@@ -23,7 +23,13 @@ from podium.odata.driver_rows import CompiledForm, DriverStatement, driver_state
 from podium.odata.filter import parsed_template
 from podium.odata.model import Edm, Field
 from podium.odata.routes import KEPT_QUERY_LENGTH, _decoded, query_params
-from podium.odata.serialize import _datetime, converter, format_datetime, identity
+from podium.odata.serialize import (
+    _datetime,
+    converter,
+    format_datetime,
+    format_stored_datetime,
+    identity,
+)
 from podium.odata.service import in_folders
 
 
@@ -94,6 +100,58 @@ def test_datetimes_formatted_as_orchestrator_does(value: dt.datetime, expected: 
     assert _datetime(None) is None
 
 
+STORED_DATETIMES = [
+    dt.datetime(2018, 1, 15, 18, 18, 2, 790000, tzinfo=dt.UTC),
+    dt.datetime(2018, 1, 15, 18, 18, 10, tzinfo=dt.UTC),  # whole seconds ending in 0
+    dt.datetime(2018, 1, 15, 18, 18, 10, 100000, tzinfo=dt.UTC),
+    dt.datetime(2018, 1, 15, 0, 0, 0, 5, tzinfo=dt.UTC),
+    dt.datetime(2018, 1, 15, 23, 59, 59, 123456, tzinfo=dt.UTC),
+    dt.datetime(1, 1, 1, tzinfo=dt.UTC),  # .NET's DateTime.MinValue
+    dt.datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=dt.UTC),
+    dt.datetime(2018, 1, 15, 20, 18, 2, 500000, tzinfo=dt.timezone(dt.timedelta(hours=2))),
+]
+
+
+def test_datetime_columns_read_as_text_give_what_datetimes_give(database_url: str) -> None:
+    """List pages select a datetime column as text (``CAST(... AS TEXT)``, as each database writes
+    it) and format that text: the same answer as formatting the datetime the driver decodes."""
+
+    async def scenario() -> list[tuple[str, dt.datetime]]:
+        db = Database(database_url)
+        try:
+            async with db.read() as conn:
+                read = []
+                for value in STORED_DATETIMES:
+                    stored = bindparam("value", value, type_=jobs.c.creation_time.type)
+                    query = select(cast(stored, Text), stored)
+                    row = (await conn.execute(query)).one()
+                    read.append((row[0], row[1]))
+                return read
+        finally:
+            await db.dispose()
+
+    for (as_text, decoded), value in zip(asyncio.run(scenario()), STORED_DATETIMES, strict=True):
+        assert format_stored_datetime(as_text) == format_datetime(decoded) == format_datetime(value)
+        assert _datetime(as_text) == format_datetime(value)
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ("2018-01-15 18:18:02.79+00", "2018-01-15T18:18:02.79Z"),  # PostgreSQL, session in UTC
+        ("2018-01-15 18:18:10+00", "2018-01-15T18:18:10Z"),
+        ("2018-01-15 18:18:02.790000", "2018-01-15T18:18:02.79Z"),  # SQLite, as stored
+        ("2018-01-15 18:18:00.000000", "2018-01-15T18:18:00Z"),
+        ("2018-01-15 18:18:02", "2018-01-15T18:18:02Z"),  # a default written by SQL
+        ("2018-01-15 20:18:02.789+02", "2018-01-15T18:18:02.789Z"),  # another session time zone
+        ("2018-01-15 13:18:02.789-05", "2018-01-15T18:18:02.789Z"),  # as long as SQLite's form
+        ("2018-01-15T18:18:02.5+00:00", "2018-01-15T18:18:02.5Z"),
+    ],
+)
+def test_stored_datetime_texts_formatted_as_orchestrator_does(stored: str, expected: str) -> None:
+    assert format_stored_datetime(stored) == expected
+
+
 def test_enum_and_text_converters() -> None:
     state = converter(Field("State", Edm.ENUM, "state", enum=JobState))
     assert state(int(JobState.Faulted)) == "Faulted"
@@ -133,13 +191,13 @@ def test_timestamptz_values_come_back_aware_in_utc(database_url: str) -> None:
         try:
             async with db.read() as conn:
                 query = select(jobs.c.creation_time).where(jobs.c.id == -1)  # the type, not a row
-                cast = text(
+                typed = text(
                     "SELECT CAST('2018-01-15 20:18:02.79+02' AS timestamptz) AS t"
                     if not db.is_sqlite
                     else "SELECT '2018-01-15 18:18:02.790000' AS t"
                 ).columns(t=jobs.c.creation_time.type)
                 assert (await conn.execute(query)).first() is None
-                return (await conn.execute(cast)).scalar_one()
+                return (await conn.execute(typed)).scalar_one()
         finally:
             await db.dispose()
 

@@ -76,7 +76,8 @@ def connect_arguments(url: str | URL) -> dict[str, Any] | None:
             arguments["host"] = value  # a socket directory
         else:
             return None
-    settings["timezone"] = "UTC"  # as engine.postgres_options sets it for psycopg
+    settings["timezone"] = "UTC"  # as engine.postgres_options sets them for psycopg
+    settings["datestyle"] = "ISO"
     arguments["server_settings"] = settings
     return {key: value for key, value in arguments.items() if value is not None}
 

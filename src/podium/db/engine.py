@@ -75,9 +75,11 @@ def _sqlite_engine(url: URL, *, immediate: bool) -> AsyncEngine:
 
 
 def postgres_options(url: URL) -> tuple[URL, dict[str, Any]]:
-    """Moves libpq ``options`` from the URL into connect arguments, adding ``timezone=UTC``."""
+    """Moves libpq ``options`` from the URL into connect arguments, adding ``timezone=UTC`` and
+    ``datestyle=ISO``: list pages read datetime columns as text (``serialize.format_stored_datetime``)."""
     options = str(url.query.get("options", ""))
-    return url.difference_update_query(["options"]), {"options": f"{options} -c timezone=UTC".strip()}
+    fixed = f"{options} -c timezone=UTC -c datestyle=ISO".strip()
+    return url.difference_update_query(["options"]), {"options": fixed}
 
 
 def _postgres_engine(url: URL) -> AsyncEngine:

@@ -20,9 +20,22 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ColumnElement, FromClause, Select, String, and_, cast, func, literal, null, select
+from sqlalchemy import (
+    ColumnElement,
+    FromClause,
+    Select,
+    String,
+    Text,
+    and_,
+    cast,
+    func,
+    literal,
+    null,
+    select,
+)
 from sqlalchemy.sql.elements import Label
 
+from podium.db.types import UTCDateTime
 from podium.errors import invalid_odata
 from podium.odata.filter import Node, Slots, compile_filter, parse_orderby, parsed_template
 from podium.odata.model import Edm, EntitySet, Field, Navigation, ResolvedField
@@ -281,14 +294,17 @@ class EntityQuery:
                     column_label = column
                 label = f"{prefix}__{column_label}" if prefix else column_label
                 stored = source.c[column]
-                labels.append(stored.label(label))
                 text_column = isinstance(stored.type, String)
                 convert = converter(wanted_field, text_column)
+                selected: ColumnElement[Any] = stored
                 if self.hides(wanted_field):
                     convert = _withheld_value
-                if self._sealed(entity_set, wanted_field):
+                elif self._sealed(entity_set, wanted_field):
                     convert = identity  # the stored value, for open_sealed
                     sealed.append(wanted_field.name)
+                elif wanted_field.edm is Edm.DATETIME and isinstance(stored.type, UTCDateTime):
+                    selected = cast(stored, Text)  # read as the database writes it (format_stored_datetime)
+                labels.append(selected.label(label))
                 columns.append((wanted_field.name, label, convert))
             else:
                 constants.append((wanted_field.name, wanted_field.constant))

@@ -29,8 +29,32 @@ def format_datetime(value: dt.datetime) -> str:
     return (text.rstrip("0") if value.microsecond else text) + "Z"
 
 
+def format_stored_datetime(text: str) -> str:
+    """A datetime column's text as the database writes it, in Orchestrator's form: PostgreSQL's
+    ``2018-01-15 18:18:02.79+00`` (ISO DateStyle, session in UTC) or SQLite's stored
+    ``2018-01-15 18:18:02.790000`` (UTC) → ``2018-01-15T18:18:02.79Z``.
+
+    List pages read their datetime columns this way (``query.EntityQuery.shape``): slicing the text
+    costs a fifth of decoding a ``datetime`` and formatting it again, and a page of ten jobs holds
+    fifty of them. Any other form (another offset, a ``T`` separator) is parsed and formatted."""
+    if text[-3:] == "+00" and text[-4:-3] != "0" and text[10:11] == " ":
+        return f"{text[:10]}T{text[11:-3]}Z"  # no zero to trim (PostgreSQL trims the fraction's own)
+    if len(text) >= 19 and text[10] == " " and text[4] == "-":
+        fraction = text[19:]  # "", ".79", ".790000", with PostgreSQL's "+00"
+        if fraction[-3:] == "+00":
+            fraction = fraction[:-3]
+        if "+" not in fraction and "-" not in fraction and ":" not in fraction:
+            return f"{text[:10]}T{text[11:19]}{fraction.rstrip('0').rstrip('.')}Z"
+    return format_datetime(dt.datetime.fromisoformat(text))
+
+
 def _datetime(value: Any) -> Any:
-    return None if value is None else format_datetime(value)
+    """A stored datetime: a ``datetime``, or the column's text (``format_stored_datetime``)."""
+    if value is None:
+        return None
+    if value.__class__ is str:
+        return format_stored_datetime(value)
+    return format_datetime(value)
 
 
 def _json(value: Any) -> Any:
