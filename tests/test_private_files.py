@@ -16,7 +16,7 @@ import pytest
 
 from podium import cli
 from podium.config import Settings
-from podium.http.access_log import RedactBlobTokens, log_config, redact
+from podium.http.access_log import RedactBlobTokens, log_config, logs_requests, redact
 from podium.storage.packages import PackageStore
 from podium.storage.private import create_file, make_folders, protect_data_folder, protect_database
 
@@ -135,3 +135,21 @@ def test_uvicorn_log_config_filters_every_handler(capsys: pytest.CaptureFixture[
     assert TOKEN not in printed.out + printed.err
     assert '"GET /api/BlobFiles/<redacted> HTTP/1.1" 200' in printed.out
     assert "closing /api/BlobFiles/<redacted>" in printed.err
+
+
+@pytest.mark.parametrize(("level", "logged"), [("info", True), ("debug", True), ("warning", False)])
+def test_requests_are_logged_at_info_and_below_only(level: str, logged: bool) -> None:
+    """Above ``info`` uvicorn's access log is off, not filtered: uvicorn then builds no access line's
+    arguments (it checks for the access logger's handlers once, per connection)."""
+    import uvicorn
+
+    assert logs_requests(level) is logged
+    try:
+        uvicorn.Config(
+            "podium.app:app", log_config=log_config(), log_level=level, access_log=logs_requests(level)
+        )
+        assert logging.getLogger("uvicorn.access").hasHandlers() is logged
+    finally:
+        for name in ("uvicorn", "uvicorn.access", "uvicorn.error"):
+            logging.getLogger(name).handlers.clear()
+            logging.getLogger(name).propagate = True

@@ -114,7 +114,8 @@ def serve(args: argparse.Namespace) -> None:
     import uvicorn
 
     from podium.app import create_app
-    from podium.http.access_log import log_config
+    from podium.http.access_log import log_config, logs_requests
+    from podium.http.coalesced_writes import HttpProtocol
     from podium.storage.private import PRIVATE_UMASK
 
     os.umask(PRIVATE_UMASK)  # what the server writes is its own (storage/private.py)
@@ -132,6 +133,8 @@ def serve(args: argparse.Namespace) -> None:
             port=args.port,
             log_level=args.log_level,
             log_config=log_config(),  # no blob tokens in the access log
+            access_log=logs_requests(args.log_level),
+            http=HttpProtocol,  # a response in one write (http/coalesced_writes.py)
         )
         return
     if settings.database_url is None:
@@ -152,6 +155,8 @@ def serve(args: argparse.Namespace) -> None:
         port=args.port,
         log_level=args.log_level,
         log_config=log_config(),
+        access_log=logs_requests(args.log_level),
+        http=HttpProtocol,
         workers=args.workers,
     )
 

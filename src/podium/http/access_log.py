@@ -57,3 +57,10 @@ def log_config() -> dict[str, Any]:
     for handler in config["handlers"].values():
         handler["filters"] = [*handler.get("filters", []), FILTER_NAME]
     return config
+
+
+def logs_requests(log_level: str) -> bool:
+    """Whether uvicorn's access log is on: at ``info`` and below. Above, its lines would be dropped,
+    but uvicorn still builds each one's arguments (the client's address, the quoted path): ~2 % of a
+    small request's time."""
+    return log_level.lower() in ("trace", "debug", "info")
