@@ -159,3 +159,27 @@ def test_responses_over_a_real_socket_through_the_protocol() -> None:
             await serving
 
     asyncio.run(scenario())
+
+
+def test_a_complete_response_without_a_body_leaves_at_once() -> None:
+    """uvicorn calls ``on_response_complete`` after a response's last write: a head held alone (204,
+    HEAD, an empty 200) is sent then, not at the end of the step."""
+
+    async def scenario() -> list[tuple[str, Any]]:
+        under = Recorded()
+        protocol = HttpProtocol(
+            config=uvicorn.Config(Starlette(), log_level="warning"),
+            server_state=uvicorn.server.ServerState(),
+            app_state={},
+        )
+        protocol.connection_made(under)
+        protocol.transport.write(b"HTTP/1.1 204 No Content\r\n\r\n")
+        protocol.transport.write(b"")  # the empty body
+        assert under.calls == []
+        protocol.on_response_complete()
+        calls = list(under.calls)
+        if protocol.timeout_keep_alive_task is not None:
+            protocol.timeout_keep_alive_task.cancel()
+        return calls
+
+    assert _run(scenario) == [("write", b"HTTP/1.1 204 No Content\r\n\r\n")]

@@ -3,10 +3,10 @@ body, as two writes, so every small answer (a Jobs page, a StartTransaction) too
 two TCP segments, and the client woke for the first only to wait for the second.
 
 ``HttpProtocol`` is uvicorn's httptools protocol over ``CoalescingTransport``: a write is held until the
-next write, which goes out with it at once, or until the end of the event loop's current step (a
-response without a body, the last chunk of a stream), whichever comes first. Nothing waits longer than
-the step that wrote it. Measured with ``benchmarks/odata_jobs.py``'s seed filter on one worker: see
-``benchmarks/README.md``.
+next write, which goes out with it at once, until the response is complete (an answer without a body),
+or until the end of the event loop's current step (a chunk of a stream), whichever comes first. Nothing
+waits longer than the step that wrote it. Measured with ``benchmarks/odata_jobs.py``'s seed filter:
+see ``benchmarks/README.md``.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ class CoalescingTransport(asyncio.Transport):
         if held is None:
             self._held = bytes(data)
             if self._flush is None:
-                self._flush = self._loop.call_soon(self.flush)
+                self._flush = self._loop.call_soon(self._end_of_step)
             return
         self._held = None
         if len(data) > JOINED_UP_TO:
@@ -48,9 +48,12 @@ class CoalescingTransport(asyncio.Transport):
         else:
             self._transport.write(held + data)
 
-    def flush(self) -> None:
-        """Sends the held write now (at the end of the step that made it, or before closing)."""
+    def _end_of_step(self) -> None:
         self._flush = None
+        self.flush()
+
+    def flush(self) -> None:
+        """Sends the held write now (a response complete, the end of the step that made it, closing)."""
         held, self._held = self._held, None
         if held is not None:
             self._transport.write(held)
@@ -109,3 +112,9 @@ class HttpProtocol(HttpToolsProtocol):
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(CoalescingTransport(transport, self.loop))
+
+    def on_response_complete(self) -> None:
+        """A response is whole: what is held (the head of an answer without a body) goes now."""
+        if isinstance(self.transport, CoalescingTransport):
+            self.transport.flush()
+        super().on_response_complete()
