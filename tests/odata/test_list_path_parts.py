@@ -146,10 +146,19 @@ def test_datetime_columns_read_as_text_give_what_datetimes_give(database_url: st
         ("2018-01-15 20:18:02.789+02", "2018-01-15T18:18:02.789Z"),  # another session time zone
         ("2018-01-15 13:18:02.789-05", "2018-01-15T18:18:02.789Z"),  # as long as SQLite's form
         ("2018-01-15T18:18:02.5+00:00", "2018-01-15T18:18:02.5Z"),
+        ("2018-01-15 18:18:02.5Z", "2018-01-15T18:18:02.5Z"),
     ],
 )
 def test_stored_datetime_texts_formatted_as_orchestrator_does(stored: str, expected: str) -> None:
     assert format_stored_datetime(stored) == expected
+
+
+@pytest.mark.parametrize("stored", ["0001-01-01 00:00:00+00 BC", "2018-01-15 18:18:02 BC", "infinity"])
+def test_stored_datetime_texts_python_cannot_hold_are_refused(stored: str) -> None:
+    """A value no ``datetime`` can hold (PostgreSQL's BC dates, infinity) is an error, as decoding it
+    into a ``datetime`` is; never a malformed answer."""
+    with pytest.raises(ValueError):
+        format_stored_datetime(stored)
 
 
 def test_enum_and_text_converters() -> None:

@@ -43,7 +43,7 @@ def format_stored_datetime(text: str) -> str:
         fraction = text[19:]  # "", ".79", ".790000", with PostgreSQL's "+00"
         if fraction[-3:] == "+00":
             fraction = fraction[:-3]
-        if "+" not in fraction and "-" not in fraction and ":" not in fraction:
+        if not fraction or (fraction[0] == "." and fraction[1:].isdigit()):
             return f"{text[:10]}T{text[11:19]}{fraction.rstrip('0').rstrip('.')}Z"
     return format_datetime(dt.datetime.fromisoformat(text))
 
