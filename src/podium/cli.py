@@ -11,6 +11,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
 from podium.config import Settings
 
@@ -126,16 +127,16 @@ def serve(args: argparse.Namespace) -> None:
     for line in lines:
         print(line, flush=True)
     print(f"Podium listening on http://{args.host}:{args.port}", flush=True)
+    server_options: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "log_level": args.log_level,
+        "log_config": log_config(),  # no blob tokens in the access log
+        "access_log": logs_requests(args.log_level),
+        "http": HttpProtocol,  # a response in one write (http/coalesced_writes.py)
+    }
     if args.workers <= 1:
-        uvicorn.run(
-            create_app(settings),
-            host=args.host,
-            port=args.port,
-            log_level=args.log_level,
-            log_config=log_config(),  # no blob tokens in the access log
-            access_log=logs_requests(args.log_level),
-            http=HttpProtocol,  # a response in one write (http/coalesced_writes.py)
-        )
+        uvicorn.run(create_app(settings), **server_options)
         return
     if settings.database_url is None:
         print(
@@ -148,17 +149,7 @@ def serve(args: argparse.Namespace) -> None:
     os.environ["PODIUM_DATA_DIR"] = str(settings.data_dir.resolve())
     if settings.database_url is not None:
         os.environ["PODIUM_DATABASE_URL"] = settings.database_url
-    uvicorn.run(
-        "podium.app:app_from_environment",
-        factory=True,
-        host=args.host,
-        port=args.port,
-        log_level=args.log_level,
-        log_config=log_config(),
-        access_log=logs_requests(args.log_level),
-        http=HttpProtocol,
-        workers=args.workers,
-    )
+    uvicorn.run("podium.app:app_from_environment", factory=True, workers=args.workers, **server_options)
 
 
 def db_upgrade(args: argparse.Namespace) -> None:

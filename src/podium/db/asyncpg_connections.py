@@ -30,6 +30,8 @@ from typing import Any, TypeVar
 import asyncpg
 from sqlalchemy.engine import URL, make_url
 
+from podium.db.types import SESSION_SETTINGS
+
 log = logging.getLogger("podium.db")
 
 T = TypeVar("T")
@@ -76,8 +78,7 @@ def connect_arguments(url: str | URL) -> dict[str, Any] | None:
             arguments["host"] = value  # a socket directory
         else:
             return None
-    settings["timezone"] = "UTC"  # as engine.postgres_options sets them for psycopg
-    settings["datestyle"] = "ISO"
+    settings.update(SESSION_SETTINGS)  # as engine.postgres_options sets them for psycopg
     arguments["server_settings"] = settings
     return {key: value for key, value in arguments.items() if value is not None}
 

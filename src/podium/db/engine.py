@@ -19,6 +19,7 @@ from sqlalchemy.util import greenlet_spawn
 
 from podium.db import commit_hooks
 from podium.db.asyncpg_connections import AsyncpgConnections
+from podium.db.types import SESSION_SETTINGS
 from podium.db.write_gate import DEFAULT_LIMIT, WriteGate
 
 
@@ -75,11 +76,10 @@ def _sqlite_engine(url: URL, *, immediate: bool) -> AsyncEngine:
 
 
 def postgres_options(url: URL) -> tuple[URL, dict[str, Any]]:
-    """Moves libpq ``options`` from the URL into connect arguments, adding ``timezone=UTC`` and
-    ``datestyle=ISO``: list pages read datetime columns as text (``serialize.format_stored_datetime``)."""
-    options = str(url.query.get("options", ""))
-    fixed = f"{options} -c timezone=UTC -c datestyle=ISO".strip()
-    return url.difference_update_query(["options"]), {"options": fixed}
+    """Moves libpq ``options`` from the URL into connect arguments, adding ``types.SESSION_SETTINGS``."""
+    settings = " ".join(f"-c {name}={value}" for name, value in SESSION_SETTINGS.items())
+    options = f"{url.query.get('options', '')} {settings}".strip()
+    return url.difference_update_query(["options"]), {"options": options}
 
 
 def _postgres_engine(url: URL) -> AsyncEngine:

@@ -11,6 +11,11 @@ from sqlalchemy.types import TypeDecorator, TypeEngine
 
 UTC = dt.UTC
 
+SESSION_SETTINGS = {"timezone": "UTC", "datestyle": "ISO"}
+"""What every PostgreSQL session of Podium sets (psycopg's in ``engine.postgres_options``, asyncpg's in
+``asyncpg_connections.connect_arguments``): ``timestamptz`` values come back in UTC, and list pages read
+datetime columns as ISO text (``odata.serialize.format_stored_datetime``)."""
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(UTC)
