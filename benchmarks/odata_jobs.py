@@ -46,6 +46,8 @@ from typing import Any
 import httpx
 import psycopg
 from lean_http import LeanConnection
+from machine_speed import describe as core_speed
+from machine_speed import python_microseconds
 from psycopg import sql
 from sqlalchemy.engine import make_url
 
@@ -1015,6 +1017,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     results: list[Result] = []
     problems: list[str] = []
     load_before = _load()
+    speed_before = python_microseconds()
     with contextlib.ExitStack() as stack:
         data_dir = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="podium-bench-")))
         api_url = bench_url(args.database_url, APP_API)
@@ -1054,6 +1057,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     print_results(results, args.concurrency)
     print()
     print(f"load average (1/5/15 min) before: {load_before}, after: {_load()} on {os.cpu_count()} CPUs")
+    print(core_speed(speed_before))
     for problem in problems:
         print("MISMATCH:", problem)
     missed = [result for result in results if result.case.target and not result.holds]

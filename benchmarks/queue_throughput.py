@@ -40,6 +40,8 @@ import httpx
 import orjson
 from alembic import command
 from lean_http import LeanConnection
+from machine_speed import describe as core_speed
+from machine_speed import python_microseconds
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
@@ -449,6 +451,8 @@ def run(
         f"PostgreSQL, {args.servers} podium serve processes, {os.cpu_count()} CPUs"
         f" (load average {load:.1f} at start), {args.seconds:.0f} s a phase"
     )
+    speed_before = python_microseconds()
+    print(f"core speed before the run: {speed_before:.1f} µs (benchmarks/machine_speed.py)")
     if args.only == "bulk":
         bulk(args, url, bases, pids, token)
         return
@@ -489,7 +493,7 @@ def run(
             )
         print(line)
     if args.only == "pairs":
-        print_summary(summary)
+        print_summary(summary, speed_before)
         return
     bulk(args, url, bases, pids, token)
     fill(url, queues["small"]["Id"], tenant_id, folder_id, 10_000, "small")
@@ -505,11 +509,11 @@ def run(
             f" ({len(big)} calls; target <= 20 ms: {'met' if p99(big) <= 20 else 'NOT met'})"
         )
         summary.append(f"StartTransaction p99 at {args.big:,} New items {p99(big):.1f} ms (target <= 20)")
-    print_summary(summary)
+    print_summary(summary, speed_before)
 
 
-def print_summary(lines: list[str]) -> None:
-    print(f"Issue 11 (load average now {os.getloadavg()[0]:.1f}):")
+def print_summary(lines: list[str], speed_before: float) -> None:
+    print(f"Issue 11 (load average now {os.getloadavg()[0]:.1f}; {core_speed(speed_before)}):")
     for line in lines:
         print(f"    {line}")
 
