@@ -20,6 +20,7 @@ from podium.db.engine import Database
 from podium.domain import revocations, tenant_files, wakeups
 from podium.domain.settings import sync_defaults, use_environment
 from podium.errors import ErrorCode, PodiumError
+from podium.http import heap
 from podium.http.direct import DirectRoutes, serve
 from podium.http.edge import UNEXPECTED, BodyLimits, EdgeMiddleware, error_response
 from podium.http.state import AppState
@@ -61,7 +62,10 @@ class PodiumApp(FastAPI):
         await super().__call__(scope, receive, send)
 
 
-def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
+def create_app(settings: Settings, database: Database | None = None, settle_heap: bool = False) -> FastAPI:
+    """The app; with ``settle_heap`` (``podium serve``) its process's start-up heap is frozen once the
+    app has started (``http/heap.py``)."""
+
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         db = database or Database(
@@ -82,6 +86,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         runner.start()
         if db.asyncpg is not None:  # hot statements on asyncpg, in this loop (db/asyncpg_connections.py)
             db.asyncpg.bind(asyncio.get_running_loop())
+        if settle_heap:
+            heap.settle()
         try:
             yield
         finally:
@@ -147,4 +153,4 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 def app_from_environment() -> FastAPI:
     """The app of one worker of ``podium serve --workers N``: settings from the environment (the parent
     process has applied the migrations and put the data folder and database URL there)."""
-    return create_app(Settings())
+    return create_app(Settings(), settle_heap=True)

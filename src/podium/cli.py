@@ -136,7 +136,7 @@ def serve(args: argparse.Namespace) -> None:
         "http": HttpProtocol,  # a response in one write (http/coalesced_writes.py)
     }
     if args.workers <= 1:
-        uvicorn.run(create_app(settings), **server_options)
+        uvicorn.run(create_app(settings, settle_heap=True), **server_options)
         return
     if settings.database_url is None:
         print(

@@ -1,0 +1,63 @@
+"""``podium serve`` sets its start-up heap aside from the garbage collector (``http/heap.py``); apps
+built by other processes (this test suite) leave the collector as it is."""
+
+from __future__ import annotations
+
+import gc
+import weakref
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from podium.app import create_app
+from podium.config import Settings
+from podium.http import heap
+from tests.support import SIGNING_KEY
+
+
+@pytest.fixture
+def collector_restored() -> Iterator[None]:
+    """The test process's collector as it was: nothing left frozen, CPython's thresholds back."""
+    thresholds = gc.get_threshold()
+    gc.unfreeze()
+    try:
+        yield
+    finally:
+        gc.unfreeze()
+        gc.set_threshold(*thresholds)
+
+
+class _Node:
+    def __init__(self) -> None:
+        self.partner: _Node | None = None
+
+
+def test_settle_freezes_the_heap_and_collects_the_young_less_often(collector_restored: None) -> None:
+    older = gc.get_threshold()
+    heap.settle()
+    assert gc.get_freeze_count() > 1000  # the modules, the app's model: everything alive now
+    assert gc.get_threshold() == (heap.YOUNG_THRESHOLD, older[1], older[2])
+    # what is made afterwards is still collected, cycles included
+    first, second = _Node(), _Node()
+    first.partner, second.partner = second, first
+    gone = weakref.ref(first)
+    del first, second
+    gc.collect()
+    assert gone() is None
+
+
+@pytest.mark.parametrize("settle_heap", [False, True])
+def test_only_a_served_app_settles_its_heap(
+    database_url: str, tmp_path: Path, settle_heap: bool, collector_restored: None
+) -> None:
+    settings = Settings(data_dir=tmp_path, database_url=database_url, secret_key=SIGNING_KEY)
+    with TestClient(create_app(settings, settle_heap=settle_heap)) as client:
+        assert client.get("/odata/$metadata").status_code == 200
+        frozen = gc.get_freeze_count()
+        threshold = gc.get_threshold()[0]
+    if settle_heap:
+        assert frozen > 1000 and threshold == heap.YOUNG_THRESHOLD
+    else:
+        assert frozen == 0 and threshold != heap.YOUNG_THRESHOLD
