@@ -108,6 +108,13 @@ class ResolvedField:
 FieldResolver = Callable[[list[str]], ResolvedField]
 """Resolves a property path (``["Robot", "Id"]``) to SQL; raises PodiumError(400) when unknown."""
 
+KeyLookup = Callable[
+    [list[str]], "tuple[ResolvedField, Callable[[ColumnElement[Any]], ColumnElement[bool]]] | None"
+]
+"""For ``Nav/Property eq <value>``: when the property names at most one row of the navigation's target
+(unique in the tenant), that property's own column (to convert the value for) and the condition built
+from the converted value, which finds the row without a join; None when the path is not such a key."""
+
 Hook = Callable[
     ["RequestContext", "AsyncConnection", dict[str, Any], "Mapping[str, Any] | None", "Mapping[str, Any]"],
     Awaitable[None],

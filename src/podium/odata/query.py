@@ -15,6 +15,7 @@ $orderby refuse it.
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -23,9 +24,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import (
     ColumnElement,
     FromClause,
+    Index,
+    PrimaryKeyConstraint,
     Select,
     String,
+    Table,
     Text,
+    UniqueConstraint,
     and_,
     cast,
     func,
@@ -155,12 +160,20 @@ class EntityQuery:
     """The joins, columns and conditions of a query over one entity set."""
 
     def __init__(
-        self, registry: Registry, entity_set: EntitySet, dialect: str, withheld: frozenset[str] = frozenset()
+        self,
+        registry: Registry,
+        entity_set: EntitySet,
+        dialect: str,
+        withheld: frozenset[str] = frozenset(),
+        tenant_id: int | None = None,
     ) -> None:
         self.registry = registry
         self.root = entity_set
         self.dialect = dialect
         self.withheld = withheld  # permissions the caller lacks: the fields they guard read as null
+        # the caller's tenant, whose rows the query is limited to: $filter may find a navigation's
+        # row by a property unique in it (key_lookup)
+        self.tenant_id = tenant_id
         self.table = entity_set.table
         self._joins: dict[tuple[str, ...], _Join] = {}
         self._filter_paths: set[tuple[str, ...]] = set()  # joins $filter/$orderby need (the count's)
@@ -241,6 +254,46 @@ class EntityQuery:
             return None
         return ResolvedField(self.table.c[nav.local], found.edm, found.enum)
 
+    def key_lookup(
+        self, path: list[str]
+    ) -> tuple[ResolvedField, Callable[[ColumnElement[Any]], ColumnElement[bool]]] | None:
+        """``Robot/Name`` when a robot's name is unique in its tenant (``KeyLookup``): the condition
+        ``jobs.robot_id = (SELECT id FROM robots WHERE tenant_id = <the caller's> AND name = <value>)``.
+        The subquery gives at most one row (a unique constraint or a full unique index on the property,
+        alone or with ``tenant_id``; ``=`` compares as that index does), and names no column of the outer
+        query, so the database runs it once. Only for a query limited to one tenant (``tenant_id``),
+        whose rows' navigations lead into that tenant, as the join's would."""
+        if self.tenant_id is None or len(path) != 2 or "tenant_id" not in self.table.c:
+            return None
+        nav = self.root.nav_by_name.get(path[0])
+        target = self.registry.get(nav.target) if nav is not None and not nav.many else None
+        found = target.field(path[1]) if target is not None else None
+        if (
+            nav is None
+            or target is None
+            or found is None
+            or not found.stored
+            or found.write_only
+            or found.through is not None
+            or found.column == nav.remote  # Robot/Id: the row's own foreign key (_foreign_key)
+            or self.hides(found)
+            or (target.sealed is not None and found.name in target.sealed.fields)
+            or "tenant_id" not in target.table.c
+            or not unique_in_tenant(target.table, str(found.column))
+        ):
+            return None
+        row = target.table.alias(f"key_{len(path[0])}_{path[0].lower()}")
+        column = row.c[str(found.column)]
+        local = self.table.c[nav.local]
+        tenant_id = self.tenant_id
+
+        def condition(value: ColumnElement[Any]) -> ColumnElement[bool]:
+            key = select(row.c[nav.remote]).where(row.c.tenant_id == tenant_id, column == value)
+            equal: ColumnElement[bool] = local == key.correlate(None).scalar_subquery()
+            return equal
+
+        return ResolvedField(column, found.edm, found.enum), condition
+
     def from_clause(self, only: set[tuple[str, ...]] | None = None) -> FromClause:
         """The table with its outer joins (all of them, or those of the paths in ``only``)."""
         clause: FromClause = self.table
@@ -256,7 +309,7 @@ class EntityQuery:
     def where_filter(self, node: Node | None, slots: Slots | None = None) -> list[ColumnElement[bool]]:
         if node is None:
             return []
-        return [compile_filter(node, self.resolve, self.dialect, slots)]
+        return [compile_filter(node, self.resolve, self.dialect, slots, self.key_lookup)]
 
     def order_by(self, text: str | None) -> list[ColumnElement[Any]]:
         key = self.table.c[self.root.key_column]
@@ -350,7 +403,9 @@ class EntityQuery:
         if options.filter is not None:
             node, shape_of_filter, kept_literals = parsed_template(options.filter)
             literals = list(kept_literals)
-        key = _page_key(self.root.name, self.dialect, shape_of_filter, options, conditions, self.withheld)
+        key = _page_key(
+            self.root.name, self.dialect, shape_of_filter, options, conditions, self.withheld, self.tenant_id
+        )
         cached = _PAGES.get(key) if key is not None else None
         if cached is not None:
             params = cached.slots.values(literals)
@@ -418,6 +473,7 @@ def _page_key(
     options: QueryOptions,
     conditions: list[ColumnElement[bool]],
     withheld: frozenset[str],
+    tenant_id: int | None,
 ) -> tuple[Any, ...] | None:
     """What makes two requests' statements the same but for the filter's literals; None when a
     condition cannot be keyed (then nothing is cached)."""
@@ -444,12 +500,38 @@ def _page_key(
         options.count,
         tuple(keyed),
         withheld,
+        tenant_id,  # in the statement when $filter finds a row by a key (EntityQuery.key_lookup)
     )
     try:
         hash(key)
     except TypeError:
         return None
     return key
+
+
+@functools.cache
+def unique_in_tenant(table: Table, column: str) -> bool:
+    """Whether no two rows of one tenant hold the same non-null ``column``: a unique constraint (or
+    primary key), or a unique index on plain columns with no WHERE, on ``column`` or ``(tenant_id,
+    column)``."""
+    wanted = ({column}, {"tenant_id", column})
+    for constraint in table.constraints:
+        if (
+            isinstance(constraint, UniqueConstraint | PrimaryKeyConstraint)
+            and {c.name for c in constraint.columns} in wanted
+        ):
+            return True
+    return any(
+        _full_unique_index(index) and {c.name for c in index.columns} in wanted for index in table.indexes
+    )
+
+
+def _full_unique_index(index: Index) -> bool:
+    """A unique index on plain columns only (no expression) and over every row (no WHERE)."""
+    partial = any(
+        value is not None for name, value in index.dialect_kwargs.items() if name.endswith("_where")
+    )
+    return bool(index.unique) and not partial and len(index.expressions) == len(index.columns)
 
 
 def _withheld_value(_value: Any) -> None:

@@ -118,6 +118,17 @@ def withheld(ctx: RequestContext) -> frozenset[str]:
     return frozenset(p for p in guards if not ctx.principal.has(p)) if guards else frozenset()
 
 
+def _limited_to_tenant(
+    ctx: RequestContext, entity_set: EntitySet, conditions: list[ColumnElement[bool]]
+) -> int | None:
+    """The caller's tenant when the conditions hold the rows to it (``scope_conditions``' own condition
+    object), else None."""
+    if "tenant_id" not in entity_set.table.c:
+        return None
+    in_tenant = _in_tenant(entity_set.table, ctx.tenant_id)
+    return ctx.tenant_id if any(condition is in_tenant for condition in conditions) else None
+
+
 async def run_page(
     ctx: RequestContext,
     conn: AsyncConnection,
@@ -125,7 +136,13 @@ async def run_page(
     options: QueryOptions,
     conditions: list[ColumnElement[bool]],
 ) -> Page:
-    builder = EntityQuery(registry, entity_set, ctx.state.db.dialect, withheld(ctx))
+    builder = EntityQuery(
+        registry,
+        entity_set,
+        ctx.state.db.dialect,
+        withheld(ctx),
+        _limited_to_tenant(ctx, entity_set, conditions),
+    )
     query, count_query, shape, params = builder.page(options, conditions)
     driver = driver_statement(query, conn.dialect)
     rows: Sequence[Any]
