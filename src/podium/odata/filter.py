@@ -439,11 +439,9 @@ class _Compiler:
             path, lit = node.right, node.left
         else:
             return None
-        found = (
-            None
-            if lit.kind is LitKind.NULL or self._key_lookup is None
-            else self._key_lookup(list(path.segments))
-        )
+        if lit.kind is LitKind.NULL or self._key_lookup is None:
+            return None
+        found = self._key_lookup(list(path.segments))
         if found is None:
             return None
         field, condition = found

@@ -282,7 +282,7 @@ class EntityQuery:
             or not unique_in_tenant(target.table, str(found.column))
         ):
             return None
-        row = target.table.alias(f"key_{len(path[0])}_{path[0].lower()}")
+        row = target.table.alias(f"key_{path[0].lower()}")
         column = row.c[str(found.column)]
         local = self.table.c[nav.local]
         tenant_id = self.tenant_id
