@@ -408,7 +408,7 @@ class _Compiler:
             subject = _expect(self.value(call.args[0]), (Kind.STRING,), "indexof()").sql
             like = self._like_literal("contains", subject, pattern)
             return _Value(like if found else sa.not_(like), Kind.BOOL)
-        by_key = self._by_key(node) if node.op == "eq" and self._key_lookup is not None else None
+        by_key = self._by_key(node) if node.op == "eq" else None
         if by_key is not None:
             return by_key
         left, right = self.operand(node.left), self.operand(node.right)

@@ -242,16 +242,25 @@ class EntityQuery:
         """Whether the caller is served null for the field (it lacks the permission the field needs)."""
         return found.visible_with is not None and found.visible_with in self.withheld
 
-    def _foreign_key(self, path: list[str]) -> ResolvedField | None:
-        """``Robot/Id`` is this row's own ``robot_id``: no join needed (the foreign key guarantees the
-        robot exists, and a missing robot is NULL either way)."""
+    def _navigated(self, path: list[str]) -> tuple[Navigation, EntitySet, Field] | None:
+        """``Nav/Property`` on one of the root's single-valued navigations, the property visible to the
+        caller: the navigation, its target and the property; None for any other path."""
         if len(path) != 2:
             return None
         nav = self.root.nav_by_name.get(path[0])
         target = self.registry.get(nav.target) if nav is not None and not nav.many else None
         found = target.field(path[1]) if target is not None else None
-        if nav is None or found is None or found.column != nav.remote or self.hides(found):
+        if nav is None or target is None or found is None or self.hides(found):
             return None
+        return nav, target, found
+
+    def _foreign_key(self, path: list[str]) -> ResolvedField | None:
+        """``Robot/Id`` is this row's own ``robot_id``: no join needed (the foreign key guarantees the
+        robot exists, and a missing robot is NULL either way)."""
+        navigated = self._navigated(path)
+        if navigated is None or navigated[2].column != navigated[0].remote:
+            return None
+        nav, _, found = navigated
         return ResolvedField(self.table.c[nav.local], found.edm, found.enum)
 
     def key_lookup(
@@ -263,20 +272,15 @@ class EntityQuery:
         alone or with ``tenant_id``; ``=`` compares as that index does), and names no column of the outer
         query, so the database runs it once. Only for a query limited to one tenant (``tenant_id``),
         whose rows' navigations lead into that tenant, as the join's would."""
-        if self.tenant_id is None or len(path) != 2 or "tenant_id" not in self.table.c:
+        navigated = self._navigated(path)
+        if self.tenant_id is None or navigated is None or "tenant_id" not in self.table.c:
             return None
-        nav = self.root.nav_by_name.get(path[0])
-        target = self.registry.get(nav.target) if nav is not None and not nav.many else None
-        found = target.field(path[1]) if target is not None else None
+        nav, target, found = navigated
         if (
-            nav is None
-            or target is None
-            or found is None
-            or not found.stored
+            not found.stored
             or found.write_only
             or found.through is not None
             or found.column == nav.remote  # Robot/Id: the row's own foreign key (_foreign_key)
-            or self.hides(found)
             or (target.sealed is not None and found.name in target.sealed.fields)
             or "tenant_id" not in target.table.c
             or not unique_in_tenant(target.table, str(found.column))
