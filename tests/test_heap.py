@@ -4,9 +4,11 @@ built by other processes (this test suite) leave the collector as it is."""
 from __future__ import annotations
 
 import gc
+import os
 import weakref
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
@@ -61,3 +63,44 @@ def test_only_a_served_app_settles_its_heap(
         assert frozen > 1000 and threshold == heap.YOUNG_THRESHOLD
     else:
         assert frozen == 0 and threshold != heap.YOUNG_THRESHOLD
+
+
+@pytest.mark.parametrize("workers", [1, 2])
+def test_podium_serve_settles_the_heap_of_each_worker(
+    empty_database_url: str,
+    tmp_path: Path,
+    workers: int,
+    monkeypatch: pytest.MonkeyPatch,
+    collector_restored: None,
+) -> None:
+    """What ``podium serve`` hands uvicorn (its app, or the factory its workers call) settles once started."""
+    import uvicorn
+
+    from podium import cli
+    from podium.app import app_from_environment
+
+    handed: list[Any] = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **_options: handed.append(app))
+    for name in ("PODIUM_DATA_DIR", "PODIUM_DATABASE_URL"):  # serve sets them for its workers
+        monkeypatch.delenv(name, raising=False)
+    umask = os.umask(0o022)  # serve sets the server's umask
+    try:
+        cli.main(
+            [
+                "serve",
+                "--data-dir",
+                str(tmp_path),
+                "--database-url",
+                empty_database_url,
+                "--workers",
+                str(workers),
+            ]
+        )
+    finally:
+        os.umask(umask)
+    [app] = handed
+    if workers > 1:
+        assert app == "podium.app:app_from_environment"
+        app = app_from_environment()
+    with TestClient(app):
+        assert gc.get_freeze_count() > 1000 and gc.get_threshold()[0] == heap.YOUNG_THRESHOLD
