@@ -81,8 +81,9 @@ def test_podium_serve_settles_the_heap_of_each_worker(
 
     handed: list[Any] = []
     monkeypatch.setattr(uvicorn, "run", lambda app, **_options: handed.append(app))
-    for name in ("PODIUM_DATA_DIR", "PODIUM_DATABASE_URL"):  # serve sets them for its workers
-        monkeypatch.delenv(name, raising=False)
+    # serve sets PODIUM_DATA_DIR and PODIUM_DATABASE_URL for its workers: in a copy of the environment,
+    # dropped after the test (later tests' commands must not find this test's database)
+    monkeypatch.setattr(os, "environ", os.environ.copy())
     umask = os.umask(0o022)  # serve sets the server's umask
     try:
         cli.main(
