@@ -402,6 +402,16 @@ MATRIX: list[tuple[str, set[int]]] = [
     ("Robot/Id in (749, null)", {1, 3}),
     ("not (State eq 'Successful')", ALL - {1}),
     ("not State eq 'Successful' and not (Id eq 2)", ALL - {1, 2}),
+    # OData: a comparison with a null operand is false, so `not` of it is true (job 3: no Info, no robot)
+    ("not (Info eq 'Job completed')", ALL - {1, 6}),
+    ("not ('Job completed' eq Info)", ALL - {1, 6}),
+    ("not (EndTime lt 2018-02-22T12:00:00+02:00)", ALL - {1, 2, 4}),
+    ("not (Robot/Id in (749))", ALL - {1}),
+    ("not (Robot/Id eq 749)", ALL - {1}),
+    ("not (Info eq 'Job completed' or Id eq 2)", ALL - {1, 2, 6}),
+    ("not (Info eq 'Job completed' and Id eq 1)", ALL - {1}),
+    ("not not (Info eq 'Job completed')", {1, 6}),
+    ("not (tolower(Info) eq 'job completed')", ALL - {1, 6}),
     ("State eq 'Pending' or Robot/Id eq 760", {3}),
     ("Robot/Id ne 749", ALL - {1}),
     ("Info eq null", {3}),
@@ -445,7 +455,10 @@ MATRIX: list[tuple[str, set[int]]] = [
     ("indexof(Info,'/') ne -1", set()),
     ("indexof(Info,'') ne -1", ALL - {3}),
     ("indexof(Info,'Job') ne 0", ALL - {1, 6, 3}),
-    ("not (indexof(Info,'completed') ne -1)", ALL - {1, 6, 3}),
+    ("not (indexof(Info,'completed') ne -1)", ALL - {1, 6, 3}),  # computed `ne`: a null stays unknown
+    ("not (indexof(Info,'completed') eq -1)", {1, 6, 3}),  # indexof(null) eq -1 is false
+    ("not (indexof(Info,'completed') lt 0)", {1, 6, 3}),
+    ("not (length(Info) ne 13)", {1, 6}),
     ("substring(Info,0,3) eq 'Job'", {1, 6}),
     ("substring(Info,4) eq 'completed'", {1, 6}),
     ("substring(Info,Id,2) eq 'ob'", {1}),

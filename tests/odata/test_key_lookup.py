@@ -59,7 +59,7 @@ def _ids(api: Api, query: str) -> tuple[list[int], Any]:
         ("$filter=Robot/Name eq null", [3]),
         ("$filter=Robot/Name ne 'DocBot'", [2, 3]),
         ("$filter=Robot/Name eq 'DocBot' or Robot/Name eq 'OtherBot'", [1, 2]),
-        ("$filter=not (Robot/Name eq 'DocBot')", [2]),  # job 3: not(null = 'DocBot') is null, as joined
+        ("$filter=not (Robot/Name eq 'DocBot')", [2, 3]),  # job 3 has no robot: OData's null eq 'x' is false
         ("$filter=Robot/Name eq 'DocBot' and State eq 'Faulted'&$expand=Robot", [1]),
         ("$filter=Robot/Name eq 'DocBot'&$orderby=Robot/Name desc", [1]),
         ("$filter=Robot/Username eq null and Robot/Name eq 'OtherBot'", [2]),  # a join beside

@@ -11,6 +11,9 @@ Semantics worth knowing:
 * ``eq``/``ne`` on a property are null-aware: ``Info ne 'x'`` keeps rows whose Info is null (OData's
   ``null ne 'x'`` is true) and ``Info eq Robot/Name`` holds when both are null; on computed values
   (``indexof(Info,'x') ne -1``) they are plain SQL. ``eq null`` / ``ne null`` are IS [NOT] NULL.
+* ``not`` reads a comparison that OData calls false on a null operand (``eq``, ``in``, ``gt``/``ge``/
+  ``lt``/``le``) as false, where SQL's would be unknown: ``not (Robot/Name eq 'X')`` keeps the jobs
+  without a robot, as ``Robot/Name ne 'X'`` does (MS-ODATA 2.2.3.6.1.1.5, lifted operators).
 * enum properties (``Edm.ENUM`` with an ``IntEnum``) accept member names (any case), numeric strings and
   integers, and qualified enum literals; anything else is a 400 naming the allowed values.
 * date parts and ``date()`` are taken in UTC whatever the session time zone is.
@@ -323,6 +326,10 @@ class _Value:
     sql: ColumnElement[Any]
     kind: Kind
     enum: type[enum.IntEnum] | None = None
+    # A condition whose SQL is null where OData's answer is false: `Info eq 'x'` or `EndTime lt …` on a
+    # null property (OData: equality with null is false, so is ordering). At the top of a WHERE, null
+    # and false both drop the row; under `not` they differ, so `not` reads null as false there.
+    null_means_false: bool = False
 
 
 _Operand = _Value | Literal  # a literal stays unbound until the other side's type is known
@@ -368,8 +375,10 @@ class _Compiler:
         if isinstance(node, Path):
             return self._path(node)
         if isinstance(node, BoolOp):
-            parts = [_expect(self.value(part), (Kind.BOOL,), f"'{node.op}'").sql for part in node.operands]
-            return _Value(sa.and_(*parts) if node.op == "and" else sa.or_(*parts), Kind.BOOL)
+            parts = [_expect(self.value(part), (Kind.BOOL,), f"'{node.op}'") for part in node.operands]
+            sql = [part.sql for part in parts]
+            joined = sa.and_(*sql) if node.op == "and" else sa.or_(*sql)
+            return _Value(joined, Kind.BOOL, null_means_false=any(part.null_means_false for part in parts))
         if isinstance(node, Unary):
             return self._unary(node)
         if isinstance(node, In):
@@ -397,7 +406,8 @@ class _Compiler:
     def _unary(self, node: Unary) -> _Value:
         if node.op == "not":
             value = _expect(self.value(node.operand), (Kind.BOOL,), "'not'")
-            return _Value(sa.not_(value.sql), Kind.BOOL)
+            operand = sa.func.coalesce(value.sql, sa.false()) if value.null_means_false else value.sql
+            return _Value(sa.not_(operand), Kind.BOOL)
         value = _expect(self.value(node.operand), _NUMBERS, "'-'")
         return _Value(sa.literal_column("0") - self._num(value), value.kind)  # never renders `--`
 
@@ -407,7 +417,8 @@ class _Compiler:
             call, pattern, found = test
             subject = _expect(self.value(call.args[0]), (Kind.STRING,), "indexof()").sql
             like = self._like_literal("contains", subject, pattern)
-            return _Value(like if found else sa.not_(like), Kind.BOOL)
+            # as the generic comparison below would say: only `ne` keeps a null unknown
+            return _Value(like if found else sa.not_(like), Kind.BOOL, null_means_false=node.op != "ne")
         by_key = self._by_key(node) if node.op == "eq" else None
         if by_key is not None:
             return by_key
@@ -420,12 +431,13 @@ class _Compiler:
         a, b = self._typed_pair(left, right)
         _check_comparable(node.op, a, b)
         if node.op == "eq":
-            sql = a.sql.is_not_distinct_from(b.sql) if null_aware and not with_literal else a.sql == b.sql
-        elif node.op == "ne":
-            sql = a.sql.is_distinct_from(b.sql) if null_aware else a.sql != b.sql
-        else:
-            sql = _ORDERING[node.op](a.sql, b.sql)
-        return _Value(sql, Kind.BOOL)
+            plain = not null_aware or with_literal
+            sql = a.sql == b.sql if plain else a.sql.is_not_distinct_from(b.sql)
+            return _Value(sql, Kind.BOOL, null_means_false=plain)
+        if node.op == "ne":
+            # on computed values plain SQL: null stays unknown (see the module's docstring)
+            return _Value(a.sql.is_distinct_from(b.sql) if null_aware else a.sql != b.sql, Kind.BOOL)
+        return _Value(_ORDERING[node.op](a.sql, b.sql), Kind.BOOL, null_means_false=True)
 
     def _by_key(self, node: Binary) -> _Value | None:
         """``Robot/Name eq 'X'`` as the condition of ``KeyLookup`` (the row's foreign key equals the one
@@ -449,7 +461,7 @@ class _Compiler:
         convert = _coercer(target)
         value = _Value(self._param(lit, convert(lit), convert), target.kind, target.enum)
         _check_comparable("eq", target, value)
-        return _Value(condition(value.sql), Kind.BOOL)
+        return _Value(condition(value.sql), Kind.BOOL, null_means_false=True)
 
     def _in(self, node: In) -> _Value:
         first = self.operand(node.operand)
@@ -468,7 +480,7 @@ class _Compiler:
             values.append(value.sql)
         if values:
             clauses.append(left.sql.in_(values))
-        return _Value(sa.or_(*clauses), Kind.BOOL)
+        return _Value(sa.or_(*clauses), Kind.BOOL, null_means_false=bool(values))
 
     def _has(self, node: Binary) -> _Value:
         left = self.operand(node.left)
