@@ -189,6 +189,25 @@ def test_file_operations_with_signed_uris(api: Api) -> None:
         "docs/b.txt",
         "docs/deep/c.txt",
     ]
+    # the other query options, as on a stored list: the listing is filtered, ordered, counted, selected
+    everything = {"directory": "/", "recursive": "true"}
+    assert files(**everything, **{"$filter": "Size gt 3 or endswith(FullPath,'.pdf')"}) == ["docs/a.pdf"]
+    in_docs = {"$filter": "startswith(FullPath,'docs/')", "$orderby": "FullPath desc"}
+    assert files(**everything, **in_docs) == [
+        "docs/deep/c.txt",
+        "docs/b.txt",
+        "docs/a.pdf",
+    ]
+    chosen = api.ok(
+        api.get(
+            f"{base}.GetFiles",
+            folder="Shared",
+            params={**everything, "$filter": "Size eq 3", "$top": 1, "$select": "FullPath,Size"},
+        )
+    )
+    assert chosen["@odata.count"] == 3 and chosen["value"] == [{"FullPath": "docs/b.txt", "Size": 3}]
+    assert_error(api.get(f"{base}.GetFiles", folder="Shared", params={"$filter": "Nope eq 1"}), 400)
+    assert_error(api.get(f"{base}.GetFiles", folder="Shared", params={"$filter": "Size eq 'x'"}), 400)
     directories = api.ok(api.get(f"{base}.GetDirectories", folder="Shared", params={"directory": "docs"}))[
         "value"
     ]

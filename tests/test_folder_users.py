@@ -70,6 +70,20 @@ def test_users_of_a_folder_assigned_and_inherited(api: Api) -> None:
     }
     paged = users_for_folder(api, sub["Id"], inherited=True, params={"$top": 1, "$skip": 1})
     assert [i["UserEntity"]["UserName"] for i in paged["value"]] == ["bob"] and paged["@odata.count"] == 2
+    chosen = users_for_folder(
+        api, sub["Id"], inherited=True, params={"$filter": f"Id eq {bob}", "$select": "Id"}
+    )
+    assert chosen == {**chosen, "value": [{"Id": bob}], "@odata.count": 1}
+    newest_first = users_for_folder(api, sub["Id"], inherited=True, params={"$orderby": "Id desc"})
+    assert [i["Id"] for i in newest_first["value"]] == sorted([alice, bob], reverse=True)
+    unfilterable = {"$filter": "UserEntity eq null"}  # an object
+    assert_error(
+        api.get(
+            f"/odata/Folders/{NS}.GetUsersForFolder(key={sub['Id']},includeInherited=true)",
+            params=unfilterable,
+        ),
+        400,
+    )
 
     ids = api.ok(api.get(f"/odata/OrganizationUnits/{NS}.GetUserIdsForUnit(key={top['Id']})"))
     assert ids["value"] == [alice]

@@ -36,6 +36,11 @@ def runtimes(api: Api, robot_type: str = "Unattended", token: str | None = None)
     return rows
 
 
+def _machine_id(api: Api, name: str) -> int:
+    [machine] = api.ok(api.get("/odata/Machines", params={"$filter": f"Name eq '{name}'"}))["value"]
+    return int(machine["Id"])
+
+
 def toggle(api: Api, machine: dict[str, Any], enabled: bool, token: str | None = None) -> Any:
     body = {"key": machine["Key"], "robotType": "Unattended", "enabled": enabled}
     return api.post(f"/odata/LicensesRuntime('{machine['Key']}')/{NS}.ToggleEnabled", body, token=token)
@@ -69,6 +74,23 @@ def test_use_per_type_and_machine(api: Api, db: Engine) -> None:
         row["Key"] == machine["Key"] and row["Enabled"] and row["IsLicensed"] and row["ExecutingCount"] == 0
     )
     assert [r["MachineName"] for r in runtimes(api, "NonProduction")] == ["Idle"]
+    # $filter, $orderby and $select over the computed rows, as on a stored list
+    api.ok(api.post("/odata/Machines", {"Name": "M2", "UnattendedSlots": 1}), 201)
+    listed = api.ok(
+        api.get(
+            f"{RUNTIME}(robotType='Unattended')",
+            params={"$filter": "Runtimes ge 1 and not (RobotsCount gt 1)", "$select": "MachineName,Runtimes"},
+        )
+    )
+    assert listed["value"] == [{"MachineName": "M2", "Runtimes": 1}] and listed["@odata.count"] == 1
+    unattended = f"{RUNTIME}(robotType='Unattended')"
+    ordered = api.ok(api.get(unattended, params={"$orderby": "Runtimes desc", "$top": "1"}))
+    assert [r["MachineName"] for r in ordered["value"]] == ["M1"] and ordered["@odata.count"] == 2
+    ascending = api.ok(api.get(unattended, params={"$orderby": "MachineName", "$skip": "1"}))
+    assert [r["MachineName"] for r in ascending["value"]] == ["M2"]
+    assert_error(api.get(unattended, params={"$filter": "Machine/Name eq 'M1'"}), 400)
+    assert_error(api.get(unattended, params={"$expand": "Machine"}), 400)
+    api.ok(api.client.delete(f"/odata/Machines({_machine_id(api, 'M2')})", headers=api.headers()), 204)
 
     robots = connect(api, machine)
     after = licence(api)

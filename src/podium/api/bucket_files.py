@@ -20,6 +20,8 @@ from podium.domain.buckets import THROUGH_PODIUM, require_writable
 from podium.errors import PodiumError, forbidden, not_found
 from podium.http.context import RequestContext, request_context
 from podium.odata import service
+from podium.odata.computed import RowType, query_rows
+from podium.odata.declare import boolean, integer, text
 from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, json_response, param
 from podium.odata.serialize import format_datetime
@@ -78,10 +80,10 @@ def _optional(call: ActionCall, name: str) -> str | None:
     return None if value is None else str(value)
 
 
-def _page(call: ActionCall, items: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    skip = call.options.skip or 0
-    top = call.options.top
-    return items[skip:] if top is None else items[skip : skip + top]
+BLOB_FILE = RowType(
+    "BlobFileDto",
+    [text("FullPath"), text("ContentType"), integer("Size"), boolean("IsDirectory"), text("Id")],
+)
 
 
 @area.operation(
@@ -100,7 +102,8 @@ async def get_files(ctx: RequestContext, call: ActionCall) -> Response:
     glob = _optional(call, "fileNameGlob")
     listing = await _store(ctx, row).list(directory, recursive=recursive)
     items = [file_dto(info) for info in listing.files if matches_glob(glob, info.path)]
-    return collection(ctx, "BlobFiles", _page(call, items), len(items) if call.options.count else None)
+    page = query_rows(BLOB_FILE, items, call.options)
+    return collection(ctx, "BlobFiles", page.rows, page.count)
 
 
 @area.operation(
@@ -118,7 +121,8 @@ async def get_directories(ctx: RequestContext, call: ActionCall) -> Response:
     glob = _optional(call, "fileNameGlob")
     listing = await _store(ctx, row).list(directory, recursive=False)
     items = [_directory_dto(path) for path in listing.directories if matches_glob(glob, path)]
-    return collection(ctx, "BlobFiles", _page(call, items), len(items) if call.options.count else None)
+    page = query_rows(BLOB_FILE, items, call.options)
+    return collection(ctx, "BlobFiles", page.rows, page.count)
 
 
 @area.operation(

@@ -25,11 +25,23 @@ from podium.domain.users import require_users
 from podium.errors import PodiumError, bad_request, forbidden
 from podium.http.context import RequestContext, request_context
 from podium.odata import service
+from podium.odata.computed import RowType, query_rows
+from podium.odata.declare import boolean, integer
+from podium.odata.model import Edm, Field
 from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, param, require_body
 
 router = APIRouter(tags=["Folders"])
 area = Area("Folder users", router)
+USER_ROLES = RowType(
+    "UserRolesDto",
+    [
+        Field("UserEntity", Edm.UNTYPED),
+        Field("Roles", Edm.UNTYPED),
+        boolean("HasAlertsEnabled"),
+        integer("Id"),
+    ],
+)
 MAX_TAKE = 1000
 
 
@@ -62,8 +74,8 @@ def _flag(value: Any, name: str) -> bool:
     returns="UserRolesDto",
 )
 async def users_for_folder(ctx: RequestContext, call: ActionCall) -> Response:
-    """ODataValueOfIEnumerableOfUserRolesDto, by user name; ``$top``/``$skip`` page it and
-    ``@odata.count`` counts them all."""
+    """ODataValueOfIEnumerableOfUserRolesDto, by user name, with the OData options of a computed list
+    (``odata/computed.py``; UserEntity and Roles are objects, not filterable)."""
     folder = await _folder(ctx, param(call, "key"))
     inherited = _flag(param(call, "includeInherited"), "includeInherited")
     async with ctx.state.db.read() as conn:
@@ -71,9 +83,8 @@ async def users_for_folder(ctx: RequestContext, call: ActionCall) -> Response:
     if call.request.query_params.get("includeAlertsEnabled", "").lower() != "true":
         for item in found:
             item["HasAlertsEnabled"] = False
-    skip = call.options.skip or 0
-    page = found[skip:] if call.options.top is None else found[skip : skip + call.options.top]
-    return collection(ctx, "UserRoles", page, len(found))
+    page = query_rows(USER_ROLES, found, call.options)
+    return collection(ctx, "UserRoles", page.rows, page.count)
 
 
 def _bounded(raw: Any, name: str, default: int, high: int) -> int:

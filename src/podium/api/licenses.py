@@ -32,6 +32,7 @@ from podium.domain import licensing
 from podium.domain.enums import RobotType
 from podium.errors import PodiumError, bad_request, not_found
 from podium.http.context import RequestContext, request_context
+from podium.odata.computed import RowType, query_rows
 from podium.odata.declare import boolean, integer, text, when
 from podium.odata.model import Edm, EntitySet, Field, Scope
 from podium.odata.path import ResourcePath
@@ -182,11 +183,8 @@ LICENSES_NAMED_USER = area.add(
     )
 )
 
-
-def _page(call: ActionCall, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """$skip and $top over a computed list."""
-    rows = rows[call.options.skip :]
-    return rows if call.options.top is None else rows[: call.options.top]
+_RUNTIME_ROWS = RowType.of(LICENSES_RUNTIME)
+_NAMED_USER_ROWS = RowType.of(LICENSES_NAMED_USER)
 
 
 @area.operation(
@@ -202,7 +200,8 @@ async def get_licenses_runtime(ctx: RequestContext, call: ActionCall) -> Respons
     type_ = licensing.robot_type(param(call, "robotType"))
     async with ctx.state.db.read() as conn:
         rows = await licensing.runtimes(conn, ctx.tenant_id, type_)
-    return collection(ctx, "LicensesRuntime", _page(call, rows), len(rows))
+    page = query_rows(_RUNTIME_ROWS, rows, call.options)
+    return collection(ctx, "LicensesRuntime", page.rows, page.count)
 
 
 @area.operation(
@@ -247,7 +246,8 @@ async def get_licenses_named_user(ctx: RequestContext, call: ActionCall) -> Resp
     type_ = licensing.robot_type(param(call, "robotType"))
     async with ctx.state.db.read() as conn:
         rows = await licensing.named_users(conn, ctx.tenant_id, type_)
-    return collection(ctx, "LicensesNamedUser", _page(call, rows), len(rows))
+    page = query_rows(_NAMED_USER_ROWS, rows, call.options)
+    return collection(ctx, "LicensesNamedUser", page.rows, page.count)
 
 
 # -- HostLicenses operations ----------------------------------------------------------------------------
