@@ -185,3 +185,17 @@ def test_usernames_and_runtimes_of_a_folder(api: Api, db: Engine) -> None:
     _silence(db, robots[0], minutes=5)
     rows = api.ok(api.get(ACTIONS + "GetMachineSessionRuntimes?$top=1"))["value"]
     assert len(rows) == 1 and rows[0]["IsUnresponsive"] is True
+    # the OData options of a stored list, on the computed runtimes
+    session_of = {robot_id: session["Id"] for robot_id, session in _sessions(api).items()}
+    silent, talking = session_of[robots[0].robot_id], session_of[robots[1].robot_id]
+    runtimes = ACTIONS + "GetMachineSessionRuntimes"
+    listed = api.ok(api.get(runtimes, params={"$filter": "IsUnresponsive eq false", "$select": "SessionId"}))
+    assert listed["value"] == [{"SessionId": talking}] and listed["@odata.count"] == 1
+    newest = {"$filter": "RuntimeType eq 'Unattended' and Status ne 'Busy'", "$orderby": "SessionId desc"}
+    assert [r["SessionId"] for r in api.ok(api.get(url, params=newest))["value"]] == sorted(
+        [silent, talking], reverse=True
+    )
+    a_minute_ago = (dt.datetime.now(dt.UTC) - dt.timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    stale = api.ok(api.get(url, params={"$filter": f"ReportingTime lt {a_minute_ago}"}))
+    assert [r["SessionId"] for r in stale["value"]] == [silent]
+    assert_error(api.get(url + "?$filter=Machine/Name eq 'M1'"), 400)

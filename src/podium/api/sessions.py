@@ -17,8 +17,9 @@ from podium.domain.robot_enums import MaintenanceMode, Platform
 from podium.errors import bad_request
 from podium.http.context import RequestContext
 from podium.odata import service
-from podium.odata.declare import choice, constant, integer, key_id, text, when
-from podium.odata.model import Edm, EntitySet, Navigation, Scope
+from podium.odata.computed import RowType, query_rows
+from podium.odata.declare import boolean, choice, constant, integer, key_id, text, when
+from podium.odata.model import Edm, EntitySet, Field, Navigation, Scope
 from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, json_response, param, require_body
 from podium.odata.serialize import format_datetime
@@ -124,6 +125,33 @@ def runtime_dto(row: RowMapping, unresponsive_before: dt.datetime) -> dict[str, 
     }
 
 
+SESSION_RUNTIME = RowType(
+    "MachineSessionRuntimeDto",
+    [
+        integer("SessionId"),
+        integer("MachineId"),
+        text("MachineName"),
+        choice("MaintenanceMode", MaintenanceMode),
+        text("HostMachineName"),
+        choice("RuntimeType", enums.RobotType),
+        choice("MachineType", enums.MachineType),
+        choice("MachineScope", enums.MachineScope),
+        choice("Status", RobotState),
+        boolean("IsUnresponsive"),
+        integer("Runtimes"),
+        integer("UsedRuntimes"),
+        text("ServiceUserName"),
+        when("ReportingTime"),
+        text("Version"),
+        when("DebugModeExpirationDate"),
+        choice("Platform", Platform),
+        Field("EndpointDetection", Edm.UNTYPED),
+        integer("TriggersCount"),
+    ],
+)
+"""What ``runtime_dto`` answers, for the OData options of the lists of runtimes (``odata/computed.py``)."""
+
+
 @area.operation(
     "Sessions",
     "DeleteInactiveUnattendedSessions",
@@ -183,12 +211,11 @@ async def _runtimes(
             folder_id=folder_id,
             robot_id=robot_id,
             robot_type=robot_type,
-            skip=call.options.skip or 0,
-            top=call.options.top,
         )
     limit = sessions.unresponsive_since(ctx.state.settings.heartbeat_interval_seconds)
-    dtos = [runtime_dto(row, limit) for row in rows]
-    return collection(ctx, "Collection(UiPath.Server.Configuration.OData.MachineSessionRuntimeDto)", dtos)
+    page = query_rows(SESSION_RUNTIME, [runtime_dto(row, limit) for row in rows], call.options)
+    name = "Collection(UiPath.Server.Configuration.OData.MachineSessionRuntimeDto)"
+    return collection(ctx, name, page.rows, page.count)
 
 
 @area.operation(

@@ -197,8 +197,6 @@ async def runtimes(
     folder_id: int | None = None,
     robot_id: int | None = None,
     robot_type: int | None = None,
-    skip: int = 0,
-    top: int | None = None,
 ) -> list[RowMapping]:
     """Sessions with what a host-runtime view shows: the robot's type and user, the machine's type
     and scope, and the jobs running now (``UsedRuntimes``); of a folder's robots, of one robot, of one
@@ -227,8 +225,5 @@ async def runtimes(
         .outerjoin(machines, machines.c.id == robot_sessions.c.machine_id)
         .where(robot_sessions.c.tenant_id == tenant_id, *conditions)
         .order_by(robot_sessions.c.id)
-        .offset(skip)
     )
-    if top is not None:
-        query = query.limit(top)
     return list((await conn.execute(query)).mappings().all())
