@@ -556,6 +556,18 @@ def test_current_user_and_permissions(api: Api) -> None:
     mine = {p["Name"]: p for p in api.ok(api.get("/odata/Permissions", token=token))["value"]}
     assert mine["Jobs.View"]["IsGranted"] and mine["Jobs.View"]["Scope"] == "Folder"
     assert not mine["Machines.View"]["IsGranted"] and not mine["Users.Edit"]["IsGranted"]
+    jobs_granted = {
+        "$filter": "IsGranted and startswith(Name,'Jobs.')",
+        "$select": "Name,Scope",
+        "$orderby": "Name",
+    }
+    answer = api.ok(api.get("/odata/Permissions", token=token, params=jobs_granted))
+    assert answer["value"] == [
+        {"Name": name, "Scope": "Folder"}
+        for name in sorted(n for n in mine if n.startswith("Jobs.") and mine[n]["IsGranted"])
+    ]
+    assert answer["@odata.count"] == len(answer["value"]) > 0
+    assert_error(api.get("/odata/Permissions", params={"$filter": "Granted eq true"}), 400)
     assert_error(api.get(f"/odata/Users/{NS}.GetCurrentUser", token="nope"), 401)
 
 

@@ -29,8 +29,10 @@ from podium.domain.users import (
 from podium.errors import bad_request, not_found
 from podium.http.context import RequestContext, request_context
 from podium.odata import service
+from podium.odata.computed import RowType, query_rows
 from podium.odata.declare import audit, boolean, choice, constant, integer, key_id, text, when
 from podium.odata.model import EntitySet, Scope
+from podium.odata.options import parse_options
 from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, entity, require_body
 
@@ -275,7 +277,14 @@ def _caller_permissions(ctx: RequestContext) -> list[dict[str, Any]]:
     ]
 
 
+PERMISSION = RowType(
+    "PermissionDto",
+    [text("Name"), boolean("IsGranted"), integer("RoleId"), text("Scope"), integer("Id")],
+)
+
+
 @router.get("/odata/Permissions", summary="The caller's permissions")
 async def permissions(request: Request) -> Response:
     ctx = await request_context(request)
-    return collection(ctx, "Permissions", _caller_permissions(ctx), len(ALL_PERMISSIONS))
+    page = query_rows(PERMISSION, _caller_permissions(ctx), parse_options(request.query_params))
+    return collection(ctx, "Permissions", page.rows, page.count)
