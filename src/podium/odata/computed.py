@@ -12,7 +12,7 @@ each call gets a fresh in-memory database, gone when the call ends.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -89,20 +89,12 @@ def _selected(row_type: RowType, select: list[str] | None) -> list[str] | None:
     return names
 
 
-def _queryable(field: Field) -> bool:
-    return field.edm in _SQL_TYPES and not field.write_only
-
-
 def _positions(row_type: RowType, rows: list[dict[str, Any]], options: QueryOptions) -> list[int]:
-    """The positions of the rows that pass $filter, in $orderby's order (then the list's own)."""
-    fields = [field for field in row_type.fields if _queryable(field)]
-    table = sa.Table(
-        "computed_rows",
-        sa.MetaData(),
-        sa.Column(_POSITION, sa.Integer, primary_key=True),
-        *(sa.Column(f"c{i}", _SQL_TYPES[field.edm]) for i, field in enumerate(fields)),
-    )
-    columns = {field.name: (field, table.c[f"c{i}"]) for i, field in enumerate(fields)}
+    """The positions of the rows that pass $filter, in $orderby's order (then the list's own). The table
+    holds only the properties the options name (found while they compile), so that a list of many rows
+    is not converted whole."""
+    position = sa.Column(_POSITION, sa.Integer, primary_key=True)
+    used: dict[str, tuple[Field, sa.Column[Any]]] = {}
 
     def resolve(path: list[str]) -> ResolvedField:
         known = row_type.field(path[0]) if len(path) == 1 else None
@@ -111,23 +103,26 @@ def _positions(row_type: RowType, rows: list[dict[str, Any]], options: QueryOpti
             raise invalid_odata(f"Could not find a property named '{name}' on type '{row_type.name}'.")
         if known.write_only:
             raise invalid_odata(f"The property '{known.name}' cannot be used in a query.")
-        found = columns.get(known.name)
-        if found is None:  # a JSON value: the compiler refuses to compare it
+        if known.edm not in _SQL_TYPES:  # a JSON value: the compiler refuses to compare it
             return ResolvedField(sa.null(), known.edm)
-        field, column = found
-        return ResolvedField(column, field.edm, field.enum)
+        if known.name not in used:
+            used[known.name] = (known, sa.Column(f"c{len(used)}", _SQL_TYPES[known.edm]))
+        column = used[known.name][1]
+        return ResolvedField(column, known.edm, known.enum)
 
-    statement = sa.select(table.c[_POSITION])
+    statement = sa.select(position)
     if options.filter is not None:
         statement = statement.where(compile_filter(parse_filter(options.filter), resolve, "sqlite"))
     if options.orderby is not None:
         for path, descending in parse_orderby(options.orderby):
             expr = resolve(path).expr
             statement = statement.order_by(expr.desc() if descending else expr.asc())
-    statement = statement.order_by(table.c[_POSITION].asc())
+    statement = statement.order_by(position.asc())
+    table = sa.Table("computed_rows", sa.MetaData(), position, *(column for _, column in used.values()))
+    converters = [(column.name, field.name, _converter(field)) for field, column in used.values()]
     values = [
-        {_POSITION: position, **{f"c{i}": _stored(f, row.get(f.name)) for i, f in enumerate(fields)}}
-        for position, row in enumerate(rows)
+        {_POSITION: place, **{column: convert(row.get(name)) for column, name, convert in converters}}
+        for place, row in enumerate(rows)
     ]
     with _engine().connect() as conn:
         table.create(conn)
@@ -136,16 +131,15 @@ def _positions(row_type: RowType, rows: list[dict[str, Any]], options: QueryOpti
         return list(conn.scalars(statement))
 
 
-def _stored(field: Field, value: Any) -> Any:
-    """A DTO value as its column holds it: an enum by its number, a date as a datetime."""
-    if value is None:
-        return None
-    if field.edm is Edm.ENUM and field.enum is not None and isinstance(value, str):
-        member = {m.name.lower(): m for m in field.enum}.get(value.lower())
-        return None if member is None else int(member)
-    if field.edm is Edm.DATETIME and isinstance(value, str):
-        return dt.datetime.fromisoformat(value)
-    return value
+def _converter(field: Field) -> Callable[[Any], Any]:
+    """How a DTO value is stored in its column: an enum by its number (its name, any case), a date as a
+    datetime; anything else as it is."""
+    if field.edm is Edm.ENUM and field.enum is not None:
+        numbers = {member.name.lower(): int(member) for member in field.enum}
+        return lambda value: numbers.get(value.lower()) if isinstance(value, str) else value
+    if field.edm is Edm.DATETIME:
+        return lambda value: dt.datetime.fromisoformat(value) if isinstance(value, str) else value
+    return lambda value: value
 
 
 _ENGINE: sa.Engine | None = None
