@@ -1,12 +1,14 @@
-"""Query options over rows a handler computes in Python instead of reading a table: a tenant's licence
-use per machine or per user, a bucket's files.
+"""Query options over rows a handler computes in Python instead of reading a table: licence use per
+machine or per user, a bucket's files and directories, a folder's users with their roles, session
+runtimes, the caller's permissions.
 
 ``$filter`` and ``$orderby`` are compiled by the one compiler (``odata/filter.py``) and run by SQLite on
 an in-memory table of those rows, so that they mean on these lists exactly what they mean on a stored
 entity set (null handling, functions, enums, dates), without a second evaluator to keep in step. Then
 ``$skip``, ``$top``, ``$count`` and ``$select`` as the generic layer answers them. ``$expand`` has
 nothing to expand here and is refused. The lists are small (a tenant's machines, a directory's files):
-each call gets a fresh in-memory database, gone when the call ends.
+each call gets a fresh in-memory database, gone when the call ends. Strings sort by code point, as on
+SQLite.
 """
 
 from __future__ import annotations
