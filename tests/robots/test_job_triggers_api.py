@@ -61,6 +61,11 @@ def test_a_job_suspends_on_an_inbox_and_another_job_and_resumes(api: Api, db: En
         ("Job", child["Id"], "proc"),
     ]
     assert events[0]["TriggerMessage"] == '"why?"' and events[0]["CreationTime"]
+    wait_events = f"/odata/JobTriggers/{NS}.GetWithWaitEvents(jobId={parent['Id']})"
+    jobs_only = api.ok(api.get(wait_events, params={"$filter": "TriggerType eq 'Job'", "$select": "ItemId"}))
+    assert jobs_only["value"] == [{"ItemId": child["Id"]}] and jobs_only["@odata.count"] == 1
+    newest = api.ok(api.get(wait_events, params={"$orderby": "Id desc", "$top": "1"}))
+    assert [e["TriggerType"] for e in newest["value"]] == ["Job"] and newest["@odata.count"] == 2
 
     # bad input changes nothing
     assert_error(api.post("/api/JobTriggers/DeliverPayload/nope", {"payload": 1}), 404)

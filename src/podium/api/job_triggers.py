@@ -22,6 +22,7 @@ from podium.domain import job_triggers
 from podium.domain.enums import JobTriggerStatus, JobTriggerType
 from podium.errors import bad_request, not_found
 from podium.http.context import RequestContext, request_context
+from podium.odata.computed import RowType, query_rows
 from podium.odata.declare import choice, integer, key_id, text, when
 from podium.odata.model import EntitySet, Scope
 from podium.odata.registry import ActionCall, Area
@@ -70,8 +71,32 @@ async def with_wait_events(ctx: RequestContext, call: ActionCall) -> Response:
         folder_path = await job_triggers.job_folder_path(conn, ctx.tenant_id, job_id)
         ctx.require("Jobs.View", folder_path)
         rows = await job_triggers.with_wait_events(conn, job_id)
-    dtos = [_wait_event(row) for row in rows]
-    return collection(ctx, "Collection(UiPath.Server.Configuration.OData.JobTriggerWithWaitEventsDto)", dtos)
+    page = query_rows(WAIT_EVENT, [_wait_event(row) for row in rows], call.options)
+    name = "Collection(UiPath.Server.Configuration.OData.JobTriggerWithWaitEventsDto)"
+    return collection(ctx, name, page.rows, page.count)
+
+
+WAIT_EVENT = RowType(
+    "JobTriggerWithWaitEventsDto",
+    [
+        integer("Id"),
+        integer("JobId"),
+        choice("TriggerType", JobTriggerType),
+        choice("Status", JobTriggerStatus),
+        integer("ItemId"),
+        when("Timer"),
+        text("TriggerMessage"),
+        text("ItemName"),
+        integer("AssignedToUserId"),
+        text("Name"),
+        text("Surname"),
+        text("UserName"),
+        text("EmailAddress"),
+        when("CreationTime"),
+        when("ModifiedTime"),
+    ],
+)
+"""What ``_wait_event`` answers, for the OData options of GetWithWaitEvents (``odata/computed.py``)."""
 
 
 def _time(value: Any) -> str | None:
