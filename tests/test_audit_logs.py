@@ -154,6 +154,10 @@ def test_secrets_are_redacted(app: Api) -> None:
     details = app.ok(app.get(f"/odata/AuditLogs/{NS}.GetAuditLogDetails(auditLogId={entry['Id']})"))["value"]
     assert details[0]["EntityName"] == "User" and details[0]["EntityId"] == entry["EntityId"]
     assert "very-secret-pass-1" not in str(details)
+    url = f"/odata/AuditLogs/{NS}.GetAuditLogDetails(auditLogId={entry['Id']})"
+    chosen = app.ok(app.get(url, params={"$filter": "EntityName eq 'User'", "$select": "EntityId"}))
+    assert chosen["value"] == [{"EntityId": entry["EntityId"]}] and chosen["@odata.count"] == 1
+    assert app.ok(app.get(url, params={"$filter": "EntityName eq 'Robot'"}))["value"] == []
 
 
 def test_reading_needs_audit_view_and_takes_odata_options(app: Api) -> None:

@@ -11,14 +11,15 @@ from sqlalchemy import ColumnElement
 from podium import inputs
 from podium.db.schema_audit import audit_log_entities, audit_logs
 from podium.domain.audit_enums import AuditAction, AuditComponent, AuditUserType
-from podium.domain.audit_logs import details, entities_of_tenant
+from podium.domain.audit_logs import entities_of_tenant, require_entry
 from podium.http.context import RequestContext
+from podium.odata import service
 from podium.odata.declare import boolean, choice, integer, key_id, text, when
 from podium.odata.export import export_csv
 from podium.odata.model import EntitySet, Navigation, Scope
 from podium.odata.options import parse_options
 from podium.odata.registry import ActionCall, Area
-from podium.odata.routes import param
+from podium.odata.routes import collection, param
 
 area = Area("AuditLogs")
 
@@ -95,8 +96,11 @@ async def audit_log_details(ctx: RequestContext, call: ActionCall) -> Any:
     ctx.require("Audit.View")
     entry_id = inputs.entity_id(inputs.url_integer(param(call, "auditLogId")), "auditLogId")
     async with ctx.state.db.read() as conn:
-        rows = await details(conn, ctx.tenant_id, entry_id)
-    return {"@odata.context": f"{ctx.odata_base}/$metadata#AuditLogEntities", "value": rows}
+        await require_entry(conn, ctx.tenant_id, entry_id)
+    page = await service.list_entities(
+        ctx, AUDIT_LOG_ENTITIES, call.options, [audit_log_entities.c.audit_log_id == entry_id]
+    )
+    return collection(ctx, "AuditLogEntities", page.rows, page.count)
 
 
 EXPORT_COLUMNS = (

@@ -289,8 +289,8 @@ def entities_of_tenant(tenant_id: int) -> ColumnElement[bool]:
     )
 
 
-async def details(conn: AsyncConnection, tenant_id: int, audit_log_id: int) -> list[dict[str, Any]]:
-    """The AuditLogEntityDto rows of an entry of the tenant; 404 when there is none."""
+async def require_entry(conn: AsyncConnection, tenant_id: int, audit_log_id: int) -> None:
+    """404 unless the tenant has that audit log entry."""
     found = (
         await conn.execute(
             select(audit_logs.c.id).where(
@@ -300,22 +300,6 @@ async def details(conn: AsyncConnection, tenant_id: int, audit_log_id: int) -> l
     ).first()
     if found is None:
         raise not_found("Audit log does not exist.")
-    rows = await conn.execute(
-        select(audit_log_entities)
-        .where(audit_log_entities.c.audit_log_id == audit_log_id)
-        .order_by(audit_log_entities.c.id)
-    )
-    return [
-        {
-            "AuditLogId": row.audit_log_id,
-            "CustomData": row.custom_data,
-            "EntityId": row.entity_id,
-            "EntityName": row.entity_name,
-            "Action": AuditAction(row.action).name,
-            "Id": row.id,
-        }
-        for row in rows
-    ]
 
 
 async def retention_days(conn: AsyncConnection) -> list[tuple[int, int]]:
