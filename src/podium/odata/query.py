@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
+    Column,
     ColumnElement,
     FromClause,
     Index,
@@ -322,9 +323,19 @@ class EntityQuery:
         clauses: list[ColumnElement[Any]] = []
         for path, descending in parse_orderby(text):
             expr = self.resolve(path).expr
-            clauses.append(expr.desc() if descending else expr.asc())
+            clause = expr.desc() if descending else expr.asc()
+            if self.dialect == "postgresql" and self._may_be_null(expr):
+                # null sorts lowest, as on SQL Server (Orchestrator) and SQLite; PostgreSQL's own
+                # default is the other way round
+                clause = clause.nulls_last() if descending else clause.nulls_first()
+            clauses.append(clause)
         clauses.append(key.asc())
         return clauses
+
+    def _may_be_null(self, expr: ColumnElement[Any]) -> bool:
+        """False only for a NOT NULL column of the list's own table: its ORDER BY keeps the plain form
+        an index serves. A column of a joined table (an outer join) may always be null."""
+        return not (isinstance(expr, Column) and expr.table is self.table and not expr.nullable)
 
     def shape(
         self, select_names: list[str] | None, expand: list[ExpandItem], path: tuple[str, ...] = ()
