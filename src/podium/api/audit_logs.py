@@ -11,7 +11,7 @@ from sqlalchemy import ColumnElement
 from podium import inputs
 from podium.db.schema_audit import audit_log_entities, audit_logs
 from podium.domain.audit_enums import AuditAction, AuditComponent, AuditUserType
-from podium.domain.audit_logs import entities_of_tenant, require_entry
+from podium.domain.audit_logs import entities_of_entry, entities_of_tenant, require_entry
 from podium.http.context import RequestContext
 from podium.odata import service
 from podium.odata.declare import boolean, choice, integer, key_id, text, when
@@ -97,9 +97,7 @@ async def audit_log_details(ctx: RequestContext, call: ActionCall) -> Any:
     entry_id = inputs.entity_id(inputs.url_integer(param(call, "auditLogId")), "auditLogId")
     async with ctx.state.db.read() as conn:
         await require_entry(conn, ctx.tenant_id, entry_id)
-    page = await service.list_entities(
-        ctx, AUDIT_LOG_ENTITIES, call.options, [audit_log_entities.c.audit_log_id == entry_id]
-    )
+    page = await service.list_entities(ctx, AUDIT_LOG_ENTITIES, call.options, [entities_of_entry(entry_id)])
     return collection(ctx, "AuditLogEntities", page.rows, page.count)
 
 

@@ -289,6 +289,11 @@ def entities_of_tenant(tenant_id: int) -> ColumnElement[bool]:
     )
 
 
+def entities_of_entry(audit_log_id: int) -> ColumnElement[bool]:
+    """The AuditLogEntities rows of one entry (with ``entities_of_tenant``, of the caller's tenant)."""
+    return audit_log_entities.c.audit_log_id == audit_log_id
+
+
 async def require_entry(conn: AsyncConnection, tenant_id: int, audit_log_id: int) -> None:
     """404 unless the tenant has that audit log entry."""
     found = (
