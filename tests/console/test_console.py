@@ -123,8 +123,11 @@ def accessibility_problems(page: Any, where: str) -> list[str]:
 
 def test_every_page_opens(page: Any) -> None:
     sign_in(page)
-    # the checks can fail: grey on white and an input without a label are found
-    page.evaluate("""() => document.getElementById('main').append(
+    page.wait_for_load_state("networkidle")
+    # the checks can fail: grey on white and an input without a label are found. The probes go into the
+    # body, not #main: each route() clears #main, and one can still run just after sign-in (in CI one ran
+    # between the two checks and took the input away: 'faint' found, no unlabelled input)
+    page.evaluate("""() => document.body.append(
       Object.assign(document.createElement('p'), { id: 'probe', textContent: 'faint', style: 'color: #aaa' }),
       Object.assign(document.createElement('input'), { id: 'probe-input' }))""")
     found = accessibility_problems(page, "probe")
