@@ -33,6 +33,17 @@ def test_sign_in_rejects_a_wrong_password(page: Any) -> None:
     shot(page, "sign-in-refused")
 
 
+def test_sign_in_draws_home_once(page: Any) -> None:
+    """Each drawing of a page asks for the folders once (the picker), and signing in once more (the
+    default folder): three asks would be Home drawn twice, the second clearing the first."""
+    asked: list[str] = []
+    page.on("request", lambda r: asked.append(r.url) if "GetAllFoldersForCurrentUser" in r.url else None)
+    sign_in(page)
+    page.wait_for_load_state("networkidle")
+    assert len(asked) == 2, asked
+    assert page.locator("main h1").all_inner_texts() == ["Home"]
+
+
 def test_start_a_job_and_watch_it_succeed_with_its_logs(page: Any) -> None:
     sign_in(page)
     shot(page, "home")

@@ -24,8 +24,9 @@ function signInPage() {
     try {
       await signIn(tenant.value.trim(), user.value.trim(), password.value);
       await chooseDefaultFolder();
-      location.hash = '#/';
-      await route();
+      // a new hash draws the page (hashchange); calling route() as well drew it twice, the second
+      // clearing #main under the first
+      if (location.hash === '#/') await route(); else location.hash = '#/';
     } catch (err) {
       error.textContent = err instanceof ApiError ? err.message : String(err);
     }
