@@ -89,6 +89,10 @@ def test_robots_across_folders(api: Api, db: Engine) -> None:
     pairs = api.ok(api.get(f"{ROBOTS}.GetMachineNameToLicenseKeyMappings"))["value"]
     keys = {pair["Key"]: pair["Value"] for pair in pairs}
     assert keys["M1"] == s["m1"]["LicenseKey"] and keys["M2"] == s["m2"]["LicenseKey"]
+    mappings = f"{ROBOTS}.GetMachineNameToLicenseKeyMappings"
+    only_m2 = api.ok(api.get(mappings, params={"$filter": "Key eq 'M2'"}))
+    assert only_m2["value"] == [{"Key": "M2", "Value": s["m2"]["LicenseKey"]}]
+    assert only_m2["@odata.count"] == 1
     viewer = user_with(api, "viewer", ["Robots.View", "Machines.View"])
     assert_error(api.get(f"{ROBOTS}.GetMachineNameToLicenseKeyMappings", token=viewer), 403)
 
@@ -174,3 +178,9 @@ def test_machines_of_a_folder(api: Api, db: Engine) -> None:
     assert running["Unattended"] == (2, 2, 1) and running["NonProduction"] == (1, 1, 1)
     assert runtimes(ops) == {"Unattended": (2, 0, 0), "NonProduction": (0, 0, 0)}  # M2 and M3
     assert_error(api.get(f"{MACHINES}.GetRuntimesForFolder(folderId={shared})", token=outsider), 403)
+    free = {"$filter": "Available gt 0", "$select": "Type,Available"}
+    answer = api.ok(api.get(f"{MACHINES}.GetRuntimesForFolder(folderId={shared})", params=free))
+    assert answer["value"] == [
+        {"Type": "Unattended", "Available": 1},
+        {"Type": "NonProduction", "Available": 1},
+    ]

@@ -13,8 +13,10 @@ from podium.errors import forbidden
 from podium.http.context import RequestContext
 from podium.http.folders_header import FolderRef
 from podium.odata import service
+from podium.odata.computed import RowType, query_rows
+from podium.odata.declare import integer, text
 from podium.odata.registry import ActionCall, Area
-from podium.odata.routes import collection, json_response, param, require_body
+from podium.odata.routes import collection, param, require_body
 
 area = Area("Machines")
 
@@ -59,8 +61,15 @@ async def runtimes_for_folder(ctx: RequestContext, call: ActionCall) -> Response
         rows = await machine_admin.runtimes_of_folder(
             conn, ctx.tenant_id, folder.id, folder.fully_qualified_name
         )
-    context = f"{ctx.odata_base}/$metadata#Collection(UiPath.Server.Configuration.OData.MachineRuntimeDto)"
-    return json_response({"@odata.context": context, "value": rows})
+    page = query_rows(MACHINE_RUNTIME, rows, call.options)
+    name = "Collection(UiPath.Server.Configuration.OData.MachineRuntimeDto)"
+    return collection(ctx, name, page.rows, page.count)
+
+
+MACHINE_RUNTIME = RowType(
+    "MachineRuntimeDto", [text("Type"), integer("Total"), integer("Connected"), integer("Available")]
+)
+"""What ``machine_admin.runtimes_of_folder`` answers, for its OData options (``odata/computed.py``)."""
 
 
 @area.operation(

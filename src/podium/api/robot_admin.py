@@ -21,6 +21,8 @@ from podium.domain import enums, robot_admin
 from podium.errors import forbidden
 from podium.http.context import RequestContext
 from podium.odata import service
+from podium.odata.computed import RowType, query_rows
+from podium.odata.declare import text
 from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, json_response, param, require_body
 
@@ -151,10 +153,13 @@ async def machine_license_keys(ctx: RequestContext, call: ActionCall) -> Respons
         raise forbidden("You are not authorized! (missing permission Machines.Edit)")
     async with ctx.state.db.read() as conn:
         pairs = await robot_admin.machine_license_keys(conn, ctx.tenant_id)
-    context = (
-        f"{ctx.odata_base}/$metadata#Collection(UiPath.Server.Configuration.OData.KeyValuePairOfStringString)"
-    )
-    return json_response({"@odata.context": context, "value": pairs})
+    page = query_rows(KEY_VALUE_PAIR, pairs, call.options)
+    name = "Collection(UiPath.Server.Configuration.OData.KeyValuePairOfStringString)"
+    return collection(ctx, name, page.rows, page.count)
+
+
+KEY_VALUE_PAIR = RowType("KeyValuePairOfStringString", [text("Key"), text("Value")])
+"""A machine's name and licence key, for the OData options of their list (``odata/computed.py``)."""
 
 
 @area.operation(

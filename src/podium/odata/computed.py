@@ -1,6 +1,7 @@
 """Query options over rows a handler computes in Python instead of reading a table: licence use per
 machine or per user, a bucket's files and directories, a folder's users with their roles, session
-runtimes, what a job waits for, the caller's permissions.
+runtimes, what a job waits for, a folder's runtimes per type, machines' licence keys, the caller's
+permissions.
 
 ``$filter`` and ``$orderby`` are compiled by the one compiler (``odata/filter.py``) and run by SQLite on
 an in-memory table of those rows, so that they mean on these lists exactly what they mean on a stored
