@@ -1,4 +1,5 @@
-"""Roles and their permissions (RolePermissions), and the users holding a role."""
+"""Roles and their permissions (RolePermissions), the caller's own permissions (``/odata/Permissions``),
+and the users holding a role."""
 
 from __future__ import annotations
 
@@ -7,10 +8,12 @@ from typing import Any
 
 from sqlalchemy import ColumnElement
 from sqlalchemy.ext.asyncio import AsyncConnection
+from starlette.requests import Request
+from starlette.responses import Response
 
 from podium import inputs
 from podium.api.users import USERS
-from podium.auth.permissions import is_known
+from podium.auth.permissions import ALL_PERMISSIONS, is_known
 from podium.db.schema import role_permissions, roles
 from podium.domain import enums
 from podium.domain.roles import (
@@ -24,10 +27,12 @@ from podium.domain.roles import (
     write_permissions,
 )
 from podium.errors import bad_request
-from podium.http.context import RequestContext
+from podium.http.context import RequestContext, request_context
 from podium.odata import service
+from podium.odata.computed import RowType, query_rows
 from podium.odata.declare import audit, boolean, choice, constant, integer, key_id, text
 from podium.odata.model import EntitySet, Navigation, Scope
+from podium.odata.options import parse_options
 from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, param, require_body
 
@@ -163,3 +168,30 @@ async def users_for_role(ctx: RequestContext, call: ActionCall) -> Any:
         await require_role(conn, ctx.tenant_id, role_id)
     page = await service.list_entities(ctx, USERS, call.options, [holders(role_id)])
     return collection(ctx, "Users", page.rows, page.count)
+
+
+def _caller_permissions(ctx: RequestContext) -> list[dict[str, Any]]:
+    granted = {p: "Global" for p in ctx.principal.tenant_permissions}
+    for names in ctx.principal.folder_permissions.values():
+        for name in names:
+            granted.setdefault(name, "Folder")
+    return [
+        {
+            "Name": name,
+            "IsGranted": name in granted,
+            "RoleId": None,
+            "Scope": granted.get(name, "Global"),
+            "Id": index,
+        }
+        for index, name in enumerate(ALL_PERMISSIONS, start=1)
+    ]
+
+
+CALLER_PERMISSION = RowType.of(ROLE_PERMISSIONS)  # the same PermissionDto, computed for the caller
+
+
+@area.router.get("/odata/Permissions", summary="The caller's permissions")
+async def permissions(request: Request) -> Response:
+    ctx = await request_context(request)
+    page = query_rows(CALLER_PERMISSION, _caller_permissions(ctx), parse_options(request.query_params))
+    return collection(ctx, "Permissions", page.rows, page.count)

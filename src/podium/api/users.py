@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter
 from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from podium import inputs
 from podium.auth.passwords import hash_password
-from podium.auth.permissions import ALL_PERMISSIONS
 from podium.db.schema import users
 from podium.domain import enums, personal_workspaces, settings
 from podium.domain.folders import assign_users, remove_user
@@ -27,14 +26,12 @@ from podium.domain.users import (
     with_id,
 )
 from podium.errors import bad_request, not_found
-from podium.http.context import RequestContext, request_context
+from podium.http.context import RequestContext
 from podium.odata import service
-from podium.odata.computed import RowType, query_rows
 from podium.odata.declare import audit, boolean, choice, constant, integer, key_id, text, when
 from podium.odata.model import EntitySet, Scope
-from podium.odata.options import parse_options
 from podium.odata.registry import ActionCall, Area
-from podium.odata.routes import collection, entity, require_body
+from podium.odata.routes import entity, require_body
 
 router = APIRouter(tags=["Users"])
 area = Area("Users", router)
@@ -258,33 +255,3 @@ async def current_permissions(ctx: RequestContext, call: ActionCall) -> dict[str
 
 
 NAMESPACE = "UiPath.Server.Configuration.OData"
-
-
-def _caller_permissions(ctx: RequestContext) -> list[dict[str, Any]]:
-    granted = {p: "Global" for p in ctx.principal.tenant_permissions}
-    for names in ctx.principal.folder_permissions.values():
-        for name in names:
-            granted.setdefault(name, "Folder")
-    return [
-        {
-            "Name": name,
-            "IsGranted": name in granted,
-            "RoleId": None,
-            "Scope": granted.get(name, "Global"),
-            "Id": index,
-        }
-        for index, name in enumerate(ALL_PERMISSIONS, start=1)
-    ]
-
-
-PERMISSION = RowType(
-    "PermissionDto",
-    [text("Name"), boolean("IsGranted"), integer("RoleId"), text("Scope"), integer("Id")],
-)
-
-
-@router.get("/odata/Permissions", summary="The caller's permissions")
-async def permissions(request: Request) -> Response:
-    ctx = await request_context(request)
-    page = query_rows(PERMISSION, _caller_permissions(ctx), parse_options(request.query_params))
-    return collection(ctx, "Permissions", page.rows, page.count)

@@ -29,7 +29,7 @@ from podium.odata.filter import compile_filter, parse_filter, parse_orderby
 from podium.odata.model import Edm, EntitySet, Field, ResolvedField
 from podium.odata.options import QueryOptions
 
-_SQL_TYPES: dict[Edm, type[sa.types.TypeEngine[Any]] | sa.types.TypeEngine[Any]] = {
+_SQL_TYPES: dict[Edm, sa.types.TypeEngine[Any]] = {
     Edm.STRING: sa.String(),
     Edm.GUID: sa.String(),
     Edm.INT32: sa.BigInteger(),
