@@ -53,6 +53,18 @@ def pytest_unconfigure(config: pytest.Config) -> None:
         server.stop()
 
 
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test id unique: schemathesis (4.32, on pytest 9.2) names its items
+    ``test_reads[GET /odata/Users]`` but pytest 9.2 builds their ids from the bare function,
+    ``tests/test_fuzz_api.py::test_reads``. pytest-xdist schedules by id, so the 433 fuzzed operations would
+    run as 2 tests; such an item gets the id its name says (``tests/test_collection.py`` checks it)."""
+    for item in items:
+        if item.parent is not None and item.nodeid.rpartition("::")[2] != item.name:
+            from _pytest.nodeid import NodeId  # pytest >= 9.2: the only ones whose ids can differ so
+
+            item._id = NodeId.parse(f"{item.parent.nodeid}::{item.name}")
+
+
 def pytest_report_header(config: pytest.Config) -> str:
     server = config.stash.get(EMBEDDED_POSTGRES, None)
     if server is not None:

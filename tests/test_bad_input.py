@@ -40,6 +40,8 @@ from tests.support import ADMIN_PASSWORD, SIGNING_KEY, Api, assert_error, encode
 pytestmark = pytest.mark.usefixtures("cheap_password_hashes")
 
 NS = "UiPath.Server.Configuration.OData"
+# a key no entity has (fixed, so that every pytest-xdist worker collects the same test ids)
+UNKNOWN_KEY = "0d3c1f52-7a4e-4b9e-9c1d-5e8f2a6b7c90"
 TABLES = (
     "tenants",
     "jobs",
@@ -849,8 +851,8 @@ MISSING = [
     ("GET", f"/odata/Jobs/{NS}.Nope"),
     ("POST", f"/odata/Jobs(1)/{NS}.Nope"),
     ("GET", f"/odata/Jobs/{NS}.GetByKey(identifier='nope')"),
-    ("GET", f"/odata/Jobs/{NS}.GetByKey(identifier={uuid.uuid4()})"),
-    ("GET", f"/odata/Folders/{NS}.GetByKey(identifier='{uuid.uuid4()}')"),
+    ("GET", f"/odata/Jobs/{NS}.GetByKey(identifier={UNKNOWN_KEY})"),
+    ("GET", f"/odata/Folders/{NS}.GetByKey(identifier='{UNKNOWN_KEY}')"),
     ("GET", f"/odata/Environments/{NS}.GetRobotIdsForEnvironment(key=999999)"),
     ("GET", "/api/Exports/999999/Download"),
     ("DELETE", "/api/PersonalAccessTokens/999999"),
@@ -1225,7 +1227,7 @@ UNKNOWN_FOLDERS = [
     {"X-UIPATH-FolderPath": "Shared/Nope"},
     {"X-UIPATH-FolderPath": "Shared' OR '1'='1"},
     {"X-UIPATH-FolderPath": "%"},
-    {"X-UIPATH-FolderKey": str(uuid.uuid4())},
+    {"X-UIPATH-FolderKey": UNKNOWN_KEY},
     {"X-UIPATH-FolderKey": "not-a-guid"},
     {"X-UIPATH-FolderPath-Encoded": encoded("Nope")},
     {"X-UIPATH-FolderPath-Encoded": "%%%notbase64"},
