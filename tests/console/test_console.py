@@ -625,6 +625,16 @@ def test_sessions_maintenance_mode_on_and_off(page: Any, console_server: dict[st
     page.get_by_role("button", name="Maintenance off").click()
     page.wait_for_function("() => !document.body.innerText.includes('In maintenance')")
     assert ok(http.get(runtimes))["value"][0]["MaintenanceMode"] == "Default"
+    # the list filters and counts through the operation's own $filter and $count
+    search = page.get_by_role("search", name="Filter Sessions")
+    search.get_by_label("Machine").fill("no-such-machine")
+    search.get_by_role("button", name="Apply").click()
+    page.get_by_role("status").filter(has_text="of 0").wait_for()
+    assert row.count() == 0
+    search.get_by_label("Machine").fill("console")
+    search.get_by_role("button", name="Apply").click()
+    page.get_by_role("status").filter(has_text="1\u20131 of 1").wait_for()
+    assert row.count() == 1
 
 
 def test_a_queue_trigger_starts_a_job_when_an_item_arrives(page: Any, console_server: dict[str, Any]) -> None:

@@ -85,9 +85,11 @@ async function addMachine() {
   });
 }
 
-// Sessions as host runtimes (GetMachineSessionRuntimes): the only view that carries maintenance mode
+// Sessions as host runtimes (GetMachineSessionRuntimes): the only view that carries maintenance mode; the
+// operation answers $filter, $orderby and $count like an entity set (odata/computed.py)
 export const sessionsPage = (main) => renderList(main, {
-  title: 'Sessions', path: `/odata/Sessions/${ACTION}.GetMachineSessionRuntimes`, plain: true, live: 5000,
+  title: 'Sessions', path: `/odata/Sessions/${ACTION}.GetMachineSessionRuntimes`, live: 5000, orderby: 'MachineName asc',
+  filters: [filters.text('MachineName', 'Machine'), filters.text('HostMachineName', 'Host')],
   rowKey: (s) => s.SessionId, rowLabel: (s) => `${s.MachineName} on ${s.HostMachineName}`,
   intro: h('p', { class: 'muted', text: 'A host in maintenance gets no new jobs; its running jobs finish, stop or are killed as chosen.' }),
   columns: [{ field: 'MachineName', label: 'Machine' }, { field: 'HostMachineName', label: 'Host' },
