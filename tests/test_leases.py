@@ -1,17 +1,23 @@
 """Leases (``domain/leases.py``): one holder at a time, renewed by its holder, taken over once expired;
-on both backends, with concurrent takers."""
+on both backends, with concurrent takers. A service's probe (``services/base.py``) keeps an idle round
+from taking the lease at all."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
+from podium.config import Settings
 from podium.db.engine import Database
 from podium.db.schema_robots import leases
 from podium.domain.leases import acquire
+from podium.http.state import AppState
+from podium.services.base import Service, run_round
+from tests.support import SIGNING_KEY
 
 TTL = dt.timedelta(seconds=30)
 
@@ -67,3 +73,36 @@ def test_concurrent_takers_get_one_lease(database_url: str) -> None:
             await db.dispose()
 
     assert sorted(asyncio.run(go())) == [False] * 7 + [True]
+
+
+def test_a_round_whose_probe_finds_no_work_takes_no_lease_and_does_not_run(
+    database_url: str, db: Engine, tmp_path: Path
+) -> None:
+    """An idle server writes nothing: the probe's read ends the round before the lease is taken."""
+    work: list[str] = []
+    ran: list[str] = []
+
+    async def probe(state: AppState) -> bool:
+        return bool(work)
+
+    async def run_once(state: AppState) -> None:
+        ran.append(work.pop())
+
+    service = Service("probed", run_once, lambda settings: 1.0, probe=probe)
+
+    async def one_round() -> bool:
+        state = AppState(
+            settings=Settings(data_dir=tmp_path), db=Database(database_url), signing_key=SIGNING_KEY
+        )
+        try:
+            return await run_round(service, state, "a", interval=1.0)
+        finally:
+            await state.db.dispose()
+
+    assert asyncio.run(one_round()) is True
+    assert ran == [] and holder_of(db) is None  # nothing run, no lease row written
+    work.append("x")
+    assert asyncio.run(one_round()) is True
+    assert ran == ["x"]
+    with db.connect() as conn:
+        assert conn.execute(select(leases.c.name, leases.c.holder)).all() == [("probed", "a")]

@@ -93,10 +93,13 @@ def test_a_resumed_job_is_dispatched_again_keeping_its_start(db: Engine, databas
     job = job_row(db, job["id"])
     later = (utcnow() + dt.timedelta(hours=1)).isoformat()
     _suspend(database_url, where, job, {"interruptId": "t", "triggerType": "Timer", "resumeTime": later})
+    assert in_transaction(database_url, triggers_domain.timers_due) is False  # job-timers' probe
     assert in_transaction(database_url, lambda conn: triggers_domain.fire_due_timers(conn)) == 0
     with db.begin() as conn:
         conn.execute(update(job_triggers).values(timer=utcnow() - dt.timedelta(seconds=1)))
+    assert in_transaction(database_url, triggers_domain.timers_due) is True
     assert in_transaction(database_url, lambda conn: triggers_domain.fire_due_timers(conn)) == 1
+    assert in_transaction(database_url, triggers_domain.timers_due) is False  # fired: nothing left due
     assert job_row(db, job["id"])["robot_id"] == where.robot_id  # the same robot, so the same machine
 
     [claimed] = in_transaction(

@@ -296,24 +296,23 @@ async def job_ended(conn: AsyncConnection, job: Mapping[str, Any]) -> None:
     await _fire(conn, _waiting(JOB, job["id"]), _job_outcome(job))
 
 
+def _due_timers() -> ColumnElement[bool]:
+    return and_(
+        job_triggers.c.status == NEW,
+        job_triggers.c.timer <= utcnow(),
+        job_triggers.c.trigger_type == TIMER,
+    )
+
+
+async def timers_due(conn: AsyncConnection) -> bool:
+    """Whether a Timer trigger's time has come (the ``job-timers`` service looks before it writes)."""
+    return (await conn.execute(select(job_triggers.c.id).where(_due_timers()).limit(1))).first() is not None
+
+
 async def fire_due_timers(conn: AsyncConnection, limit: int = TIMER_BATCH) -> int:
     """Fires the Timer triggers whose time has come (oldest first); answers how many fired."""
-    due = (
-        (
-            await conn.execute(
-                select(job_triggers)
-                .where(
-                    job_triggers.c.status == NEW,
-                    job_triggers.c.timer <= utcnow(),
-                    job_triggers.c.trigger_type == TIMER,
-                )
-                .order_by(job_triggers.c.timer)
-                .limit(limit)
-            )
-        )
-        .mappings()
-        .all()
-    )
+    query = select(job_triggers).where(_due_timers()).order_by(job_triggers.c.timer).limit(limit)
+    due = (await conn.execute(query)).mappings().all()
     for row in due:
         await _fire(conn, job_triggers.c.id == row["id"], _timer_payload(row["timer"]))
     return len(due)

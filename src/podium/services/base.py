@@ -5,8 +5,11 @@ Every service is started the same way (:mod:`podium.services.runner`) and has it
 the service, usually from an older setting such as ``PODIUM_QUEUE_RETENTION_SWEEP``; 0 turns it off).
 A *leased* service runs in one server process at a time: before each round the process takes or
 renews the lease named after the service (``domain/leases.py``) for one and a half intervals, so the
-holder keeps it while it lives and another process takes over after it dies. A round that fails is
-logged and retried at the next interval; it never stops the loop.
+holder keeps it while it lives and another process takes over after it dies. A service that polls often
+has a *probe*, a read that tells whether the round has work: when it finds none the round ends there,
+without the lease, so an idle server writes nothing each second (the lease lapses, and whichever process
+next finds work takes it). A round that fails is logged and retried at the next interval; it never stops
+the loop.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ class Service:
     leased: bool = True  # False: every server process runs it (e.g. its own LISTEN connection)
     immediate: bool = False  # the first round at start rather than after one interval
     applies: Callable[[AppState], bool] = lambda state: True  # e.g. only on PostgreSQL
+    probe: Callable[[AppState], Awaitable[bool]] | None = None  # a read: False when there is nothing to do
     summary: str = ""
 
     @property
@@ -57,6 +61,8 @@ class Service:
 
 async def run_round(service: Service, state: AppState, holder: str, interval: float) -> bool:
     """One round of ``service`` in this process; False when another process holds its lease."""
+    if service.probe is not None and not await service.probe(state):
+        return True  # nothing to do: no lease taken, nothing written
     if service.leased:
         async with state.db.write() as conn:
             if not await leases.acquire(conn, service.name, holder, service.lease_ttl(interval)):

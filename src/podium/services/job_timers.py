@@ -12,6 +12,11 @@ from podium.services.base import Service
 log = logging.getLogger("podium.jobs")
 
 
+async def timers_due(state: AppState) -> bool:
+    async with state.db.read() as conn:
+        return await job_triggers.timers_due(conn)
+
+
 async def fire_due_timers(state: AppState) -> None:
     while True:  # a backlog is worked off in batches, each its own transaction
         async with state.db.write() as conn:
@@ -22,4 +27,6 @@ async def fire_due_timers(state: AppState) -> None:
             return
 
 
-SERVICE = Service("job-timers", fire_due_timers, lambda settings: 1.0, summary=__doc__ or "")
+SERVICE = Service(
+    "job-timers", fire_due_timers, lambda settings: 1.0, probe=timers_due, summary=__doc__ or ""
+)

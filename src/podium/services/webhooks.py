@@ -33,11 +33,13 @@ def _nudge(state: AppState) -> asyncio.Event:
     return _nudges.setdefault(id(state), asyncio.Event())
 
 
+async def events_pending(state: AppState) -> bool:
+    async with state.db.read() as conn:
+        return await webhook_events.pending(conn)
+
+
 async def fan_out(state: AppState) -> None:
     """Every pending outbox event fanned out, a batch per transaction."""
-    async with state.db.read() as conn:
-        if not await webhook_events.pending(conn):
-            return
     written = 0
     while True:
         async with state.db.write() as conn:
@@ -96,6 +98,7 @@ FANOUT = Service(
     fan_out,
     lambda settings: 1.0,
     immediate=True,
+    probe=events_pending,
     summary=__doc__ or "",
 )
 DELIVERY = Service(
