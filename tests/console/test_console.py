@@ -292,6 +292,46 @@ def test_complete_a_form_task_from_the_inbox(page: Any, console_server: dict[str
     shot(page, "tasks-completed")
 
 
+def test_unassign_says_which_tasks_were_refused(page: Any, console_server: dict[str, Any]) -> None:
+    """A worker who may edit tasks but not assignments unassigns their own task; another's is refused
+    (TaskAssignment.Delete) and the console says which and why instead of reporting success."""
+    http = console_server["orchestrator"].http
+    shared = ok(http.get("/odata/Folders", params={"$filter": "DisplayName eq 'Shared'"}))["value"][0]["Id"]
+    worker = {
+        "Name": "TaskWorker",
+        "Type": "Folder",
+        "Permissions": [{"Name": "Tasks.View", "IsGranted": True}, {"Name": "Tasks.Edit", "IsGranted": True}],
+    }
+    role = ok(http.post("/odata/Roles", json=worker), 201)
+    user = ok(http.post("/odata/Users", json={"UserName": "clerk", "Password": "clerk-pass-1"}), 201)
+    folders = {"UserIds": [user["Id"]], "RolesPerFolder": [{"FolderId": shared, "RoleIds": [role["Id"]]}]}
+    ok(http.post(f"/odata/Folders/{NS}.AssignUsers", json={"assignments": folders}), 204)
+    tasks = {}
+    for title, assignee in (("Clerk ledger check", "clerk"), ("Admin ledger check", "admin")):
+        task = ok(http.post("/tasks/GenericTasks/CreateTask", json={"title": title}), 201)
+        assignment = {"taskAssignments": [{"taskId": task["id"], "UserNameOrEmail": assignee}]}
+        assert ok(http.post(f"/odata/Tasks/{NS}.AssignTasks", json=assignment))["value"] == []
+        tasks[assignee] = task["id"]
+
+    sign_in(page, "clerk", "clerk-pass-1")
+    page.goto("/#/tasks?view=all")
+    search = page.get_by_role("search", name="Filter Tasks: All")
+    search.get_by_label("Title").fill("ledger check")
+    search.get_by_role("button", name="Apply").click()
+    page.get_by_role("status").filter(has_text="1\u20132 of 2").wait_for()
+    assert page.get_by_role("button", name="Assign…").count() == 0  # no TaskAssignment.Create
+    page.get_by_role("checkbox", name="Select Clerk ledger check").check()
+    page.get_by_role("checkbox", name="Select Admin ledger check").check()
+    page.get_by_role("button", name="Unassign").click()
+    toast = page.locator("#toast.error")
+    toast.filter(has_text="1 of 2 task(s) unassigned. Refused: Admin ledger check:").wait_for()
+    shot(page, "tasks-unassign-refused")
+    own = ok(http.get(f"/odata/Tasks({tasks['clerk']})"))
+    other = ok(http.get(f"/odata/Tasks({tasks['admin']})", params={"$expand": "AssignedToUser"}))
+    assert own["Status"] == "Unassigned" and own["AssignedToUserId"] is None
+    assert other["Status"] == "Pending" and other["AssignedToUser"]["UserName"] == "admin"
+
+
 def test_bucket_upload_browse_download_delete(page: Any, tmp_path: Any) -> None:
     sign_in(page)
     page.locator("nav#nav").get_by_role("link", name="Storage buckets").click()

@@ -34,7 +34,8 @@ export function tasksPage(main, params, query) {
     actions: [
       { label: 'Assign to me', permission: 'Tasks.Edit', needsSelection: true, run: (rows) => assign(rows, session.userId) },
       { label: 'Assign…', permission: 'TaskAssignment.Create', needsSelection: true, run: (rows) => assignDialog(rows) },
-      { label: 'Unassign', permission: 'TaskAssignment.Create', needsSelection: true, run: (rows) => post(`/odata/Tasks/${ACTION}.UnassignTasks`, { taskIds: rows.map((r) => r.Id) }) },
+      // anyone who edits tasks may unassign their own; others' need TaskAssignment.Delete (the API says which)
+      { label: 'Unassign', permission: 'Tasks.Edit', needsSelection: true, run: (rows) => unassign(rows) },
     ],
   });
 }
@@ -42,10 +43,23 @@ export function tasksPage(main, params, query) {
 async function assign(rows, userId, name) {
   const assignments = rows.map((r) => (name ? { TaskId: r.Id, UserNameOrEmail: name } : { TaskId: r.Id, UserId: userId }));
   const method = rows.some((r) => r.Status !== 'Unassigned') ? 'ReassignTasks' : 'AssignTasks';
-  const answer = await post(`/odata/Tasks/${ACTION}.${method}`, { taskAssignments: assignments });
+  report(rows, await post(`/odata/Tasks/${ACTION}.${method}`, { taskAssignments: assignments }), 'assigned');
+}
+
+async function unassign(rows) {
+  report(rows, await post(`/odata/Tasks/${ACTION}.UnassignTasks`, { taskIds: rows.map((r) => r.Id) }), 'unassigned');
+}
+
+/** A bulk call handles each task on its own and answers the ones it refused: say which, and why. All
+ * refused is an error (a dialog stays open to be corrected); some refused, the list shows what changed. */
+function report(rows, answer, done) {
   const failed = (answer && answer.value) || [];
-  if (failed.length) throw new Error(failed.map((f) => f.ErrorMessage || f.errorMessage).join('; '));
-  toast(`${rows.length} task(s) assigned.`);
+  if (!failed.length) { toast(`${rows.length} task(s) ${done}.`); return; }
+  const idOf = (f) => f.TaskId ?? f.taskId;
+  const title = (f) => (rows.find((r) => r.Id === idOf(f)) || {}).Title || `task ${idOf(f)}`;
+  const why = failed.map((f) => `${title(f)}: ${f.ErrorMessage || f.errorMessage}`).join('; ');
+  if (failed.length >= rows.length) throw new Error(why);
+  toast(`${rows.length - failed.length} of ${rows.length} task(s) ${done}. Refused: ${why}`, 'error');
 }
 
 function assignDialog(rows) {
