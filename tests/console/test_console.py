@@ -89,6 +89,34 @@ def test_adding_queue_items_moves_the_chart(page: Any) -> None:
     shot(page, "queue")
 
 
+def test_deleting_items_says_which_could_not_be(page: Any, console_server: dict[str, Any]) -> None:
+    """DeleteBulk deletes New items only and answers the others as FailedItems (200): the console says
+    so, and the list shows what changed."""
+    http = console_server["orchestrator"].http
+    ok(http.post("/odata/QueueDefinitions", json={"Name": "Ledger"}), 201)
+    for reference in ("LED-1", "LED-2"):
+        item = {"itemData": {"Name": "Ledger", "Reference": reference, "SpecificContent": {}}}
+        ok(http.post("/odata/Queues/UiPathODataSvc.AddQueueItem", json=item), 201)
+    started = {"transactionData": {"Name": "Ledger", "RobotIdentifier": None}}
+    assert (
+        ok(http.post("/odata/Queues/UiPathODataSvc.StartTransaction", json=started))["Reference"] == "LED-1"
+    )
+    sign_in(page)
+    page.get_by_role("link", name="Queues").click()
+    page.get_by_role("link", name="Ledger").click()
+    page.get_by_role("checkbox", name="Select LED-1").check()
+    page.get_by_role("checkbox", name="Select LED-2").check()
+    page.get_by_role("button", name="Delete").click()
+    message = "1 of 2 item(s) could not be deleted (only New items can be deleted)."
+    page.locator("#toast.error").filter(has_text=message).wait_for()
+    page.locator('#queue-chart rect[data-label="New"][data-value="0"]').wait_for()
+    items = ok(http.get("/odata/QueueItems", params={"$filter": "startswith(Reference,'LED-')"}))["value"]
+    assert sorted((i["Reference"], i["Status"]) for i in items) == [
+        ("LED-1", "InProgress"),
+        ("LED-2", "Deleted"),
+    ]
+
+
 # WCAG 2.1 AA: text against the background it is drawn on, 4.5:1 (3:1 when large); disabled controls and
 # chart labels (an SVG with its own text alternative) are exempt
 CONTRAST = """() => {

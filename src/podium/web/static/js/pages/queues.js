@@ -63,7 +63,7 @@ export async function queuePage(main, { id }) {
       { label: 'Retry', permission: 'Transactions.Edit', needsSelection: true, run: (rows) => review(rows, 'Retried', drawChart) },
       { label: 'In review', permission: 'Transactions.Edit', needsSelection: true, run: (rows) => review(rows, 'InReview', drawChart) },
       { label: 'Verified', permission: 'Transactions.Edit', needsSelection: true, run: (rows) => review(rows, 'Verified', drawChart) },
-      { label: 'Delete', permission: 'Transactions.Delete', needsSelection: true, run: async (rows) => { await post(`/odata/QueueItems/${SVC}.DeleteBulk`, { queueItems: rows.map((r) => ({ Id: r.Id, RowVersion: r.RowVersion })) }); await drawChart(); } },
+      { label: 'Delete', permission: 'Transactions.Delete', needsSelection: true, run: (rows) => bulk(rows, 'DeleteBulk', {}, 'deleted', 'only New items can be deleted', drawChart) },
     ],
   });
   const timer = setInterval(() => drawChart().catch(() => {}), 5000);
@@ -71,12 +71,20 @@ export async function queuePage(main, { id }) {
 }
 
 /** SetItemReviewStatus: Retried retries failed items by hand, InReview/Verified mark the review. */
-async function review(rows, status, redraw) {
-  const answer = await post(`/odata/QueueItems/${SVC}.SetItemReviewStatus`, { queueItems: rows.map((r) => ({ Id: r.Id, RowVersion: r.RowVersion })), status });
+function review(rows, status, redraw) {
+  return bulk(rows, 'SetItemReviewStatus', { status }, `set to ${status}`, 'only failed items can be reviewed or retried', redraw);
+}
+
+/** A bulk call changes each item on its own and answers the ones it could not (FailedItems). All refused
+ * is an error; some refused, the list is drawn again (it changed) and says how many were not. */
+async function bulk(rows, operation, extra, done, rule, redraw) {
+  const answer = await post(`/odata/QueueItems/${SVC}.${operation}`, { queueItems: rows.map((r) => ({ Id: r.Id, RowVersion: r.RowVersion })), ...extra });
   const failed = (answer && answer.FailedItems) || [];
   await redraw();
-  if (failed.length) throw new Error(`${failed.length} item(s) could not be set to ${status} (only failed items can be reviewed or retried).`);
-  toast(`${rows.length} item(s): ${status}.`);
+  if (!failed.length) { toast(`${rows.length} item(s) ${done}.`); return; }
+  const message = `${failed.length} of ${rows.length} item(s) could not be ${done} (${rule}).`;
+  if (failed.length >= rows.length) throw new Error(message);
+  toast(message, 'error');
 }
 
 async function addItem(queue) {
