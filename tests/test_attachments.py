@@ -3,6 +3,7 @@ jobs and list them, delete; on Podium's own storage and on an S3-compatible stor
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from typing import Any
 
@@ -15,6 +16,7 @@ from tests.factories import SHARED, seed_machine, start_jobs, user_with
 from tests.support import Api, assert_error
 
 A = "/odata/Attachments"
+NS = "UiPath.Server.Configuration.OData"
 CONTAINER = "podium-attachments"
 
 
@@ -116,3 +118,77 @@ def test_attachment_refusals(api: Api) -> None:
     reader = user_with(api, "reader", ["Tasks.View"], folder=api.tenant.shared_folder_id)
     assert api.ok(api.get(f"{A}({created['Id']})", token=reader))["Name"] == "report.txt"
     assert_error(api.delete(f"{A}({created['Id']})", token=reader), 403)
+
+
+def uploaded(api: Api, content: bytes, name: str = "input.json") -> str:
+    created = create(api, name)
+    assert put(api, created["BlobFileAccess"], content).status_code in (200, 201)
+    return str(created["Id"])
+
+
+def start_body(**info: Any) -> dict[str, Any]:
+    return {"startInfo": {"ReleaseName": "proc", "Strategy": "JobsCount", "JobsCount": 2, **info}}
+
+
+def test_start_jobs_with_an_input_file_and_attachments(api: Api, db: Engine) -> None:
+    """What the SDK's processes.invoke sends for input past 10,000 characters (InputFile, an attachment
+    holding the JSON) and for attachments given to the process (Attachments: each job is linked)."""
+    seed_machine(api, db)
+    arguments = {"rows": ["x" * 100] * 200, "n": 1}  # about 20,000 characters
+    input_file = uploaded(api, b"\xef\xbb\xbf" + json.dumps(arguments).encode())  # a BOM is allowed
+    extra = uploaded(api, b"scan", "scan.png")
+    jobs = start_jobs(api, 2, InputFile=input_file, Attachments=[{"attachmentId": extra}])
+    assert len(jobs) == 2
+    for job in jobs:
+        assert json.loads(job["InputArguments"]) == arguments
+        listed = api.ok(api.get(f"/api/JobAttachments/GetByJobKey?jobKey={job['Key']}", folder=SHARED))
+        assert [item["attachmentId"] for item in listed] == [extra]
+    # kept as the job's InputArguments, which is what the robot protocol's jobs/next hands to the robot
+    assert json.loads(api.ok(api.get(f"/odata/Jobs({jobs[0]['Id']})"))["InputArguments"]) == arguments
+
+
+@pytest.mark.parametrize(
+    ("content", "extra", "status", "says"),
+    [
+        (None, {}, 400, "never uploaded"),
+        (b"[1, 2]", {}, 400, "JSON object"),
+        (b"{not json", {}, 400, "valid JSON"),
+        (b'{"a": "' + b"x" * (1 << 20) + b'"}', {}, 400, "larger than"),
+        (b"{}", {"InputArguments": '{"a": 1}'}, 400, "not both"),
+        (
+            b"{}",
+            {"Attachments": [{"attachmentId": "00000000-0000-0000-0000-000000000001"}]},
+            404,
+            "not exist",
+        ),
+        (b"{}", {"Attachments": [{"id": 1}]}, 400, "attachmentId"),
+        (b"{}", {"Attachments": "x"}, 400, "Attachments"),
+    ],
+    ids=[
+        "not-uploaded",
+        "array",
+        "not-json",
+        "too-large",
+        "both",
+        "unknown-attachment",
+        "no-id",
+        "not-a-list",
+    ],
+)
+def test_start_jobs_input_file_refusals_start_nothing(
+    api: Api, db: Engine, content: bytes | None, extra: dict[str, Any], status: int, says: str
+) -> None:
+    seed_machine(api, db)
+    # None: the attachment is created, its file never uploaded
+    input_file = str(create(api, "input.json")["Id"]) if content is None else uploaded(api, content)
+    body = start_body(InputFile=input_file, **extra)
+    error = assert_error(api.post(f"/odata/Jobs/{NS}.StartJobs", body, folder=SHARED), status)
+    assert says in error["message"]
+    assert api.ok(api.get("/odata/Jobs", folder=SHARED))["@odata.count"] == 0
+
+
+def test_start_jobs_input_file_of_an_unknown_attachment(api: Api, db: Engine) -> None:
+    seed_machine(api, db)
+    unknown = start_body(InputFile="00000000-0000-0000-0000-000000000001")
+    assert_error(api.post(f"/odata/Jobs/{NS}.StartJobs", unknown, folder=SHARED), 404)
+    assert_error(api.post(f"/odata/Jobs/{NS}.StartJobs", start_body(InputFile="nope"), folder=SHARED), 400)

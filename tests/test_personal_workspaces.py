@@ -32,6 +32,16 @@ def test_workspace_of_its_owner_explored_and_converted(api: Api) -> None:
         and extended["PersonalWorskpaceFeedId"] == mine["Key"]
     )
     assert "alice's workspace" in folder_names(api, owner)
+    # the SDK's folders.get_personal_workspace selects the workspace alone; others select with it
+    sdk_query = (
+        f"/odata/Users/{NS}.GetCurrentUserExtended?$select=PersonalWorkspace&$expand=PersonalWorkspace"
+    )
+    selected = api.ok(api.get(sdk_query, token=owner))
+    assert {k for k in selected if not k.startswith("@")} == {"PersonalWorkspace"}
+    assert selected["PersonalWorkspace"]["Key"] == mine["Key"]
+    both = api.ok(api.get(f"{EXTENDED}&$select=UserName,PersonalWorskpaceFeedId", token=owner))
+    assert {k for k in both if not k.startswith("@")} == {"UserName", "PersonalWorskpaceFeedId"}
+    assert both["UserName"] == "alice" and both["PersonalWorskpaceFeedId"] == mine["Key"]
     # the owner works in it (Folder Administrator there); others do not see it
     assert api.ok(api.get("/odata/Releases", folder=mine["Id"], token=owner))["value"] == []
     other = user_with(api, "bob", ["Jobs.View"])

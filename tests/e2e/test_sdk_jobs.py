@@ -187,3 +187,22 @@ def test_sdk_drives_jobs(database_url: str, tmp_path: Path, monkeypatch: pytest.
         assert sdk.folders.retrieve_key(folder_path="Shared") == shared["Key"]
         assert sdk.folders.retrieve_key(folder_path=OTHER) == other_folder["Key"]
         assert sdk.folders.retrieve_key(folder_path="No/Such/Folder") is None
+
+        # processes.invoke with input past the SDK's 10,000 characters: it uploads the JSON as an
+        # attachment and sends InputFile; with attachments it sends Attachments, and the job is linked
+        from uipath.platform.attachments import Attachment
+
+        scan = sdk.attachments.upload(name="scan.txt", content="scanned page")
+        large = {"lines": ["x" * 90] * 150, "count": 150}  # about 14,000 characters as JSON
+        given = [Attachment(ID=scan, FullName="scan.txt", MimeType="text/plain")]
+        started = sdk.processes.invoke(name="hello", input_arguments=large, attachments=given)
+        assert started.input_arguments is not None and json.loads(started.input_arguments) == large
+        assert sdk.jobs.list_attachments(job_key=uuid.UUID(started.key)) == [str(scan)]
+
+        # folders.get_personal_workspace → GetCurrentUserExtended?$select=PersonalWorkspace&$expand=…
+        with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as http:
+            workspace = ok(
+                http.get(f"{ODATA}/PersonalWorkspaces/UiPath.Server.Configuration.OData.GetPersonalWorkspace")
+            )
+        mine = sdk.folders.get_personal_workspace()
+        assert (mine.id, mine.key) == (workspace["Id"], workspace["Key"])

@@ -16,6 +16,7 @@ import time
 import uuid
 from typing import Any
 
+import orjson
 from fastapi import APIRouter, Request
 from starlette.responses import Response, StreamingResponse
 
@@ -23,7 +24,7 @@ from podium import inputs
 from podium.api.blob_files import BlockFileResponse, download_headers
 from podium.api.tasks import call_body, value
 from podium.domain import attachments
-from podium.errors import bad_request, forbidden
+from podium.errors import ErrorCode, PodiumError, bad_request, forbidden
 from podium.http.context import RequestContext, request_context
 from podium.http.state import AppState
 from podium.odata.registry import Area
@@ -163,3 +164,52 @@ async def upload(token: str, request: Request) -> Response:
         grant.path, request.stream(), content_type=request.headers.get("content-type"), max_bytes=limit
     )
     return Response(status_code=201)
+
+
+# ---- attachments a StartJobs call names -------------------------------------------------------------
+
+MAX_INPUT_FILE_BYTES = 1 << 20
+"""An InputFile's bytes at most (1 MiB): the SDK sends input arguments past 10,000 characters this way."""
+
+
+async def input_file_arguments(ctx: RequestContext, raw: Any) -> str:
+    """The InputArguments held in the attachment ``raw`` names (``startInfo.InputFile``, what the SDK's
+    ``processes.invoke`` sends for large input): its text, a JSON object. The job keeps that text as its
+    InputArguments, which its robot receives as any other input; 400 when the file is missing, too large or
+    not a JSON object."""
+    row = await readable(ctx, guid(raw, "InputFile"))
+    try:
+        blob = await store(ctx.state).read(attachments.file_path(row))
+    except PodiumError as error:
+        if error.status != 404:
+            raise
+        raise bad_request("InputFile names an attachment whose file was never uploaded.") from None
+    content = bytearray()
+    async for chunk in blob.chunks:
+        content += chunk
+        if len(content) > MAX_INPUT_FILE_BYTES:
+            message = f"InputFile is larger than {MAX_INPUT_FILE_BYTES} bytes."
+            raise PodiumError(message, status=400, code=ErrorCode.INPUT_TOO_LONG)
+    try:
+        parsed = orjson.loads(bytes(content).removeprefix(b"\xef\xbb\xbf"))
+    except orjson.JSONDecodeError:
+        raise bad_request("InputFile does not hold valid JSON.") from None
+    if not isinstance(parsed, dict):
+        raise bad_request("InputFile must hold a JSON object (the input arguments).")
+    return orjson.dumps(parsed).decode()
+
+
+async def start_attachments(ctx: RequestContext, raw: Any) -> list[dict[str, Any]]:
+    """The attachments ``startInfo.Attachments`` names (``[{"attachmentId": <GUID>}]``), each readable by
+    the caller; the started jobs are linked to them. 400/404/403 before any job is made."""
+    if raw is None:
+        return []
+    entries = inputs.json_list(raw, "Attachments", max_items=100)
+    keys = []
+    for entry in entries:
+        item = inputs.json_object(entry, "Attachments[]")
+        key = item.get("attachmentId", item.get("AttachmentId"))
+        if key is None:
+            raise bad_request("Each of Attachments needs its attachmentId.")
+        keys.append(guid(key, "attachmentId"))
+    return [await readable(ctx, key) for key in dict.fromkeys(keys)]

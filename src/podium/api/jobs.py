@@ -4,6 +4,7 @@ ResumeJob, GetByKey, Export)."""
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -12,8 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from podium import inputs
+from podium.api import attachments as job_files
 from podium.db import schema
-from podium.domain import enums, jobs
+from podium.domain import attachments, enums, jobs
 from podium.errors import bad_request, not_found
 from podium.http.context import RequestContext, request_context
 from podium.odata import service
@@ -129,9 +131,18 @@ async def start_jobs(ctx: RequestContext, call: ActionCall) -> Response:
     if not isinstance(info, dict):
         raise bad_request("startInfo is required.")
     request = jobs.parse_start_info(info)
+    if info.get("InputFile") is not None:  # the SDK's way for input past 10,000 characters
+        if request.input_arguments is not None and request.input_arguments.strip() not in ("{}", ""):
+            raise bad_request("Send InputArguments or InputFile, not both.")
+        from_file = await job_files.input_file_arguments(ctx, info["InputFile"])
+        request = replace(request, input_arguments=from_file)
+    linked = await job_files.start_attachments(ctx, info.get("Attachments"))
     async with ctx.state.db.write() as conn:
         release = await _find_release(ctx, conn, info)
         ids = await jobs.start_jobs(conn, release, request, ctx.user_id)
+        for attachment in linked:
+            for job_id in ids:
+                await attachments.link_job(conn, attachment, {"id": job_id}, None, ctx.user_id)
     rows = await _jobs_by_ids(ctx, ids)
     return collection(ctx, "Jobs", rows)
 

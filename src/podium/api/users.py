@@ -204,9 +204,17 @@ async def current_user(ctx: RequestContext, call: ActionCall) -> Response:
 @area.operation("Users", "GetCurrentUserExtended", method="GET", summary="The user calling, with workspace")
 async def current_user_extended(ctx: RequestContext, call: ActionCall) -> Response:
     # the uipath CLI asks ``$expand=PersonalWorkspace`` (publish, invoke) and publishes to the
-    # workspace's feed (PersonalWorskpaceFeedId, sic); the workspace is made by GetPersonalWorkspace
+    # workspace's feed (PersonalWorskpaceFeedId, sic); the SDK's get_personal_workspace asks
+    # ``$select=PersonalWorkspace&$expand=PersonalWorkspace``. The workspace is made by GetPersonalWorkspace.
     call.options.expand = [item for item in call.options.expand if item.name.lower() != "personalworkspace"]
+    selected = call.options.select
+    if selected is not None:  # the extended fields are not UserDto's: the generic $select would refuse them
+        plain = [name for name in selected if name.lower() not in _EXTENDED]
+        call.options.select = plain or ["Id"]
     dto = await _current_user(ctx, call)
+    user_type = dto.get("Type", "User")
+    if selected is not None and not any(name.lower() == "id" for name in selected):
+        dto.pop("Id", None)
     async with ctx.state.db.read() as conn:
         folder = await personal_workspaces.of_user(conn, ctx.tenant_id, ctx.user_id)
     workspace = None
@@ -221,12 +229,19 @@ async def current_user_extended(ctx: RequestContext, call: ActionCall) -> Respon
             "FeedType": "PersonalWorkspace",
             "Id": folder["id"],
         }
-    dto.update(
-        PersonalWorkspace=workspace,
-        PersonalWorskpaceFeedId=folder["key"] if folder is not None else None,
-        MayHavePersonalWorkspace=dto.get("Type", "User") == "User",
-    )
+    extended = {
+        "PersonalWorkspace": workspace,
+        "PersonalWorskpaceFeedId": folder["key"] if folder is not None else None,
+        "MayHavePersonalWorkspace": user_type == "User",
+    }
+    if selected is not None:
+        wanted = {name.lower() for name in selected}
+        extended = {name: value for name, value in extended.items() if name.lower() in wanted}
+    dto.update(extended)
     return entity(ctx, "Users", dto)
+
+
+_EXTENDED = {"personalworkspace", "personalworskpacefeedid", "mayhavepersonalworkspace"}
 
 
 @area.operation(
