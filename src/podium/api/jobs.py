@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from starlette.responses import Response
 
 from podium import inputs
-from podium.api import attachments as job_files
+from podium.api.attachments import input_file_arguments, start_attachments
 from podium.db import schema
 from podium.domain import attachments, enums, jobs
 from podium.errors import bad_request, not_found
@@ -134,9 +134,9 @@ async def start_jobs(ctx: RequestContext, call: ActionCall) -> Response:
     if info.get("InputFile") is not None:  # the SDK's way for input past 10,000 characters
         if request.input_arguments is not None and request.input_arguments.strip() not in ("{}", ""):
             raise bad_request("Send InputArguments or InputFile, not both.")
-        from_file = await job_files.input_file_arguments(ctx, info["InputFile"])
+        from_file = await input_file_arguments(ctx, info["InputFile"])
         request = replace(request, input_arguments=from_file)
-    linked = await job_files.start_attachments(ctx, info.get("Attachments"))
+    linked = await start_attachments(ctx, info.get("Attachments"))
     async with ctx.state.db.write() as conn:
         release = await _find_release(ctx, conn, info)
         ids = await jobs.start_jobs(conn, release, request, ctx.user_id)
