@@ -782,3 +782,185 @@ def test_machine_keys_only_for_those_who_may_edit_machines(page: Any, console_se
     assert key not in page.content()
     assert page.get_by_role("button", name="Add machine").count() == 0
     shot(page, "machines-viewer")
+
+
+def folder_user(http: httpx.Client, user: str, role: str, permissions: list[str]) -> dict[str, Any]:
+    """A user (password ``<user>-pass-1``) whose one role is a folder role in Shared with these
+    permissions."""
+    shared = ok(http.get("/odata/Folders", params={"$filter": "DisplayName eq 'Shared'"}))["value"][0]["Id"]
+    body = {
+        "Name": role,
+        "Type": "Folder",
+        "Permissions": [{"Name": p, "IsGranted": True} for p in permissions],
+    }
+    made = ok(http.post("/odata/Roles", json=body), 201)
+    person: dict[str, Any] = ok(
+        http.post("/odata/Users", json={"UserName": user, "Password": f"{user}-pass-1"}), 201
+    )
+    folders = {"UserIds": [person["Id"]], "RolesPerFolder": [{"FolderId": shared, "RoleIds": [made["Id"]]}]}
+    ok(http.post(f"/odata/Folders/{NS}.AssignUsers", json={"assignments": folders}), 204)
+    return person
+
+
+def test_editing_a_trigger_keeps_the_calendar_its_editor_cannot_read(
+    page: Any, console_server: dict[str, Any]
+) -> None:
+    """Calendars are tenant-wide (Settings.View): a folder's trigger editor without it renames a trigger
+    that has one, and the calendar stays (the editor said it could not read them)."""
+    http = console_server["orchestrator"].http
+    calendar = ok(http.post("/odata/Calendars", json={"Name": "Plant holidays", "ExcludedDates": []}), 201)
+    release = ok(http.get("/odata/Releases", params={"$filter": "Name eq 'hello'"}))["value"][0]["Id"]
+    trigger = {
+        "Name": "Nightly ledger",
+        "ReleaseId": release,
+        "Enabled": False,
+        "StartProcessCron": "0 0 3 ? * *",
+        "StartProcessCronDetails": '{"type":5,"advancedCronExpression":"0 0 3 ? * *"}',
+        "TimeZoneId": "UTC",
+        "StartStrategy": 1,
+        "CalendarId": calendar["Id"],
+    }
+    saved = ok(http.post("/odata/ProcessSchedules", json=trigger), 201)
+    permissions = ["Schedules.View", "Schedules.Edit", "Processes.View", "Robots.View", "Robots.Edit"]
+    folder_user(http, "planner", "TriggerEditor", permissions)
+
+    sign_in(page, "planner", "planner-pass-1")
+    nav = page.locator("nav#nav")
+    nav.get_by_role("link", name="Robots").wait_for()
+    assert (
+        nav.get_by_role("link", name="Sessions").count() == 0
+    )  # the tenant's: a folder role's Robots.View is not enough
+    page.goto("/#/triggers")
+    page.get_by_role("checkbox", name="Select Nightly ledger").check()
+    assert page.get_by_role("button", name="Run now").count() == 0  # Fire also needs Jobs.Create
+    page.get_by_role("button", name="Edit").click()
+    editor = page.get_by_role("dialog", name="Edit Nightly ledger")
+    editor.get_by_text("Calendars could not be read").wait_for()
+    assert (
+        editor.get_by_label("Calendar (days off)").locator("option:checked").inner_text() == "Plant holidays"
+    )
+    editor.get_by_label("Name").fill("Nightly ledger close")
+    shot(page, "trigger-editor-calendar-unreadable")
+    editor.get_by_role("button", name="Save").click()
+    editor.wait_for(state="detached")
+    after = ok(http.get(f"/odata/ProcessSchedules({saved['Id']})"))
+    assert after["Name"] == "Nightly ledger close"
+    assert after["CalendarId"] == calendar["Id"]
+
+
+def test_assign_to_me_assigns_the_unassigned_and_leaves_anothers(
+    page: Any, console_server: dict[str, Any]
+) -> None:
+    """A worker without TaskAssignment.Create is offered no 'Assign to me' on another's task (that is a
+    reassignment); from the list, a selection of both assigns the unassigned one and says which was
+    refused."""
+    http = console_server["orchestrator"].http
+    worker = folder_user(http, "picker", "TaskPicker", ["Tasks.View", "Tasks.Edit"])
+    tasks = {}
+    for title, assignee in (("Pallet count north", "admin"), ("Pallet count south", None)):
+        task = ok(http.post("/tasks/GenericTasks/CreateTask", json={"title": title}), 201)
+        if assignee:
+            assignment = {"taskAssignments": [{"taskId": task["id"], "UserNameOrEmail": assignee}]}
+            assert ok(http.post(f"/odata/Tasks/{NS}.AssignTasks", json=assignment))["value"] == []
+        tasks[title] = task["id"]
+
+    sign_in(page, "picker", "picker-pass-1")
+    page.goto(f"/#/tasks/{tasks['Pallet count south']}")
+    page.get_by_role("heading", name="Pallet count south").wait_for()
+    page.get_by_role("button", name="Assign to me").wait_for()  # an unassigned task: offered
+    page.goto(f"/#/tasks/{tasks['Pallet count north']}")
+    page.get_by_role("heading", name="Pallet count north").wait_for()
+    page.wait_for_load_state("networkidle")
+    assert page.get_by_role("button", name="Assign to me").count() == 0
+
+    page.goto("/#/tasks?view=all")
+    search = page.get_by_role("search", name="Filter Tasks: All")
+    search.get_by_label("Title").fill("Pallet count")
+    search.get_by_role("button", name="Apply").click()
+    page.get_by_role("status").filter(has_text="1\u20132 of 2").wait_for()
+    page.get_by_role("checkbox", name="Select Pallet count north").check()
+    page.get_by_role("checkbox", name="Select Pallet count south").check()
+    page.get_by_role("button", name="Assign to me").click()
+    toast = page.locator("#toast.error")
+    toast.filter(has_text="1 of 2 task(s) assigned. Refused: Pallet count north:").wait_for()
+    south = ok(http.get(f"/odata/Tasks({tasks['Pallet count south']})"))
+    north = ok(http.get(f"/odata/Tasks({tasks['Pallet count north']})", params={"$expand": "AssignedToUser"}))
+    assert south["AssignedToUserId"] == worker["Id"]
+    assert north["AssignedToUser"]["UserName"] == "admin"
+
+
+def test_adding_users_without_users_edit_and_roles_refused(page: Any, console_server: dict[str, Any]) -> None:
+    """Users.Create makes users; their roles are AssignRoles (Users.Edit): the dialog offers roles only to
+    those who may give them, and a user made but refused the roles is said so, the dialog closed."""
+    http = console_server["orchestrator"].http
+    hiring = {
+        "Name": "Hiring",
+        "Type": "Tenant",
+        "Permissions": [{"Name": p, "IsGranted": True} for p in ("Users.View", "Users.Create")],
+    }
+    role = ok(http.post("/odata/Roles", json=hiring), 201)
+    hr = ok(http.post("/odata/Users", json={"UserName": "recruiter", "Password": "recruiter-pass-1"}), 201)
+    ok(http.post(f"/odata/Users({hr['Id']})/{NS}.AssignRoles", json={"roleIds": [role["Id"]]}), 204)
+
+    sign_in(page, "recruiter", "recruiter-pass-1")
+    page.locator("nav#nav").get_by_role("link", name="Users").click()
+    page.get_by_role("button", name="Add user").click()
+    dialog = page.get_by_role("dialog", name="Add user")
+    dialog.get_by_label("User name").fill("newhire")
+    dialog.get_by_label("Password").fill("newhire-pass-1")
+    assert dialog.get_by_role("group", name="Tenant roles").count() == 0
+    dialog.get_by_role("button", name="Add").click()
+    dialog.wait_for(state="detached")
+    page.get_by_role("cell", name="newhire", exact=True).wait_for()
+    page.get_by_role("button", name="Sign out").click()
+
+    # the role chosen is gone when the user is added: the user is made, the roles refused
+    doomed = {"Name": "Doomed", "Type": "Tenant", "Permissions": [{"Name": "Users.View", "IsGranted": True}]}
+    gone = ok(http.post("/odata/Roles", json=doomed), 201)
+    sign_in(page)
+    page.locator("nav#nav").get_by_role("link", name="Users").click()
+    page.get_by_role("button", name="Add user").click()
+    dialog = page.get_by_role("dialog", name="Add user")
+    dialog.get_by_label("User name").fill("latecomer")
+    dialog.get_by_label("Password").fill("latecomer-pass-1")
+    dialog.get_by_role("group", name="Tenant roles").get_by_label("Doomed").check()
+    ok(http.delete(f"/odata/Roles({gone['Id']})"), 204)
+    dialog.get_by_role("button", name="Add").click()
+    dialog.wait_for(state="detached")
+    page.locator("#toast.error").filter(has_text="User latecomer created without roles:").wait_for()
+    page.get_by_role("cell", name="latecomer", exact=True).wait_for()
+
+
+def test_deleting_a_file_of_a_read_only_bucket_says_why(page: Any, console_server: dict[str, Any]) -> None:
+    http = console_server["orchestrator"].http
+    bucket = ok(http.post("/odata/Buckets", json={"Name": "Sealed scans"}), 201)
+    access = ok(http.get(f"/odata/Buckets({bucket['Id']})/{NS}.GetWriteUri", params={"path": "scan.txt"}))
+    assert httpx.put(access["Uri"], content=b"scan\n").status_code == 201
+    ok(http.put(f"/odata/Buckets({bucket['Id']})", json={**bucket, "Options": "ReadOnly"}))
+    sign_in(page)
+    page.goto(f"/#/buckets/{bucket['Id']}")
+    page.get_by_role("cell", name="scan.txt", exact=True).wait_for()
+    page.get_by_role("button", name="Delete scan.txt").click()
+    page.get_by_role("dialog", name="Delete file").get_by_role("button", name="Delete").click()
+    page.locator("#toast.error").filter(has_text="The bucket is read-only.").wait_for()
+    files = ok(http.get(f"/odata/Buckets({bucket['Id']})/{NS}.GetFiles", params={"directory": "/"}))
+    assert [f["FullPath"] for f in files["value"]] == ["scan.txt"]
+
+
+def test_a_failed_action_still_shows_what_it_changed(page: Any, console_server: dict[str, Any]) -> None:
+    """Deactivate goes row by row: the first user is deactivated, the last administrator refused. The
+    error stays in view and the list shows the change made before it."""
+    http = console_server["orchestrator"].http
+    ok(http.post("/odata/Users", json={"UserName": "seasonal", "Password": "seasonal-pass-1"}), 201)
+    sign_in(page)
+    page.locator("nav#nav").get_by_role("link", name="Users").click()
+    row = {
+        name: page.get_by_role("row").filter(has=page.get_by_role("cell", name=name, exact=True))
+        for name in ("seasonal", "admin")
+    }
+    row["seasonal"].get_by_role("checkbox").check()
+    row["admin"].get_by_role("checkbox").check()
+    page.get_by_role("button", name="Deactivate").click()
+    row["seasonal"].get_by_role("cell", name="No", exact=True).wait_for()
+    assert page.locator("#toast.error").is_visible()
+    assert row["admin"].get_by_role("cell", name="Yes", exact=True).count() == 1

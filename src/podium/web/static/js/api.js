@@ -4,23 +4,31 @@
 const KEY = 'podium.console';
 
 export const session = {
-  token: null, tenant: 'Default', user: null, userId: null, folderId: null, folderName: null, permissions: new Set(),
+  token: null, tenant: 'Default', user: null, userId: null, folderId: null, folderName: null, permissions: new Set(), tenantPermissions: new Set(),
   load() {
     try { Object.assign(this, JSON.parse(sessionStorage.getItem(KEY) || '{}')); } catch { /* fresh */ }
     this.permissions = new Set(this.permissionList || []);
+    this.tenantPermissions = new Set(this.tenantPermissionList || []);
   },
   save() {
     const { token, tenant, user, userId, folderId, folderName } = this;
-    sessionStorage.setItem(KEY, JSON.stringify({ token, tenant, user, userId, folderId, folderName, permissionList: [...this.permissions] }));
+    sessionStorage.setItem(KEY, JSON.stringify({ token, tenant, user, userId, folderId, folderName,
+      permissionList: [...this.permissions], tenantPermissionList: [...this.tenantPermissions] }));
   },
   clear() {
     sessionStorage.removeItem(KEY);
-    Object.assign(this, { token: null, user: null, folderId: null, folderName: null, permissions: new Set() });
+    Object.assign(this, { token: null, user: null, folderId: null, folderName: null, permissions: new Set(), tenantPermissions: new Set() });
   },
 };
 
+/** Held in the chosen folder: tenant-wide or through a role in that folder. */
 export function can(permission) {
   return session.permissions.has(permission);
+}
+
+/** Held tenant-wide (a tenant role), what tenant-level operations such as the sessions' ask. */
+export function canTenant(permission) {
+  return session.tenantPermissions.has(permission);
 }
 
 export class ApiError extends Error {
@@ -75,9 +83,15 @@ export async function signIn(tenant, user, password) {
   await loadPermissions();
 }
 
+/** The permissions in the chosen folder and, asked without a folder (in the same round trip), the
+ * tenant-wide ones; at sign-in and on a change of folder, never per page. */
 export async function loadPermissions() {
-  const answer = await get(`/odata/Users/${ACTION}.GetCurrentPermissions`);
+  const current = `/odata/Users/${ACTION}.GetCurrentPermissions`;
+  const [answer, tenant] = await Promise.all([
+    get(current), session.folderId ? get(current, undefined, { folder: false }) : null,
+  ]);
   session.permissions = new Set(answer.Permissions || []);
+  session.tenantPermissions = new Set(((tenant || answer).Permissions) || []);
   session.userId = answer.UserId;
   session.save();
 }

@@ -34,6 +34,12 @@ export function stateBadge(value) {
   return value === null || value === undefined || value === '' ? '' : badge(String(value));
 }
 
+/** An action's permission: one name, or a list of names all of which must hold. */
+function allowed(action) {
+  if (!action.permission) return true;
+  return (Array.isArray(action.permission) ? action.permission : [action.permission]).every((p) => can(p));
+}
+
 export function renderList(root, spec) {
   const state = { page: 0, size: spec.pageSize || 25, orderby: spec.orderby || 'Id desc', values: {}, selected: new Map(), generation: 0 };
   const filterControls = {};
@@ -58,7 +64,7 @@ export function renderList(root, spec) {
   }
 
   for (const action of spec.actions || []) {
-    if (action.permission && !can(action.permission)) continue;
+    if (!allowed(action)) continue;
     toolbar.append(h('button', {
       type: 'button', class: action.primary ? '' : 'secondary', text: action.label, dataset: { action: action.label },
       onclick: async () => {
@@ -67,7 +73,12 @@ export function renderList(root, spec) {
         try {
           const done = await action.run(rows, api_);
           if (done !== false) { state.selected.clear(); await refresh(); }
-        } catch (err) { toast(err.message || String(err), 'error'); }
+        } catch (err) {
+          // a loop over rows may have changed some before one failed: the list shows what is now (a failed
+          // refresh writes the status line, never the toast, so the error stays in view)
+          toast(err.message || String(err), 'error');
+          await refresh();
+        }
       },
     }));
   }
@@ -94,7 +105,7 @@ export function renderList(root, spec) {
 
   function header() {
     const row = h('tr');
-    const selectable = (spec.actions || []).some((a) => a.needsSelection && (!a.permission || can(a.permission)));
+    const selectable = (spec.actions || []).some((a) => a.needsSelection && allowed(a));
     if (selectable) row.append(h('th', { scope: 'col' }, h('span', { class: 'visually-hidden', text: 'Select' })));
     for (const column of spec.columns) {
       const [field_, direction] = state.orderby.split(' ');

@@ -1,11 +1,15 @@
 // The shell: sign-in, the header (folder, user, sign out), the sections a user's permissions open, and a
 // hash router (#/jobs, #/jobs/42) that renders one page at a time into <main>.
 
-import { ApiError, can, get, loadPermissions, session, signIn, signedOut } from './api.js';
+import { ApiError, can, canTenant, get, loadPermissions, session, signIn, signedOut } from './api.js';
 import { clear, field, h, select, toast } from './dom.js';
 import { PAGES, SECTIONS } from './pages/index.js';
 
 let current = null; // the page on screen: { dispose() }
+
+/** A section's or page's permission: in the folder, or tenant-wide only (tenant: true) where the API
+ * asks it so (the sessions). */
+const permitted = (entry) => !entry.permission || (entry.tenant ? canTenant(entry.permission) : can(entry.permission));
 
 function signInPage() {
   document.getElementById('top').hidden = true;
@@ -71,7 +75,7 @@ function renderNav(active) {
   const nav = document.getElementById('nav');
   const groups = new Map();
   for (const section of SECTIONS) {
-    if (section.permission && !can(section.permission)) continue;
+    if (!permitted(section)) continue;
     if (!groups.has(section.group)) groups.set(section.group, []);
     groups.get(section.group).push(section);
   }
@@ -111,8 +115,8 @@ async function route() {
     await renderTop();
     renderNav(found.page ? found.page.path.split('/')[0] : location.hash.replace(/^#\/?/, '').split(/[/?]/)[0]);
     if (!found.page) { main.append(h('h1', { text: 'Not found' }), h('p', { text: 'No page here.' })); return; }
-    if (found.page.permission && !can(found.page.permission)) {
-      main.append(h('h1', { text: 'Not allowed' }), h('p', { text: `Your roles do not include ${found.page.permission} in this folder.` }));
+    if (!permitted(found.page)) {
+      main.append(h('h1', { text: 'Not allowed' }), h('p', { text: `Your roles do not include ${found.page.permission} ${found.page.tenant ? 'tenant-wide' : 'in this folder'}.` }));
       return;
     }
     document.title = `${found.page.title} · Podium`;

@@ -1,6 +1,6 @@
 // The plain lists: one declaration per entity set (columns, filters, actions), served by list.js.
 
-import { ACTION, api, can, get, literal, post } from '../api.js';
+import { ACTION, api, can, canTenant, get, literal, post } from '../api.js';
 import { badge, dialog, field, h, select, toast, when } from '../dom.js';
 import { filters, renderList, stateBadge } from '../list.js';
 import { startJobDialog } from './jobs.js';
@@ -98,10 +98,11 @@ export const sessionsPage = (main) => renderList(main, {
     { field: 'MaintenanceMode', label: 'Maintenance', render: (s) => (s.MaintenanceMode === 'Enabled' ? badge('In maintenance', 'warn') : 'No') },
     { field: 'UsedRuntimes', label: 'Runtimes in use', render: (s) => `${s.UsedRuntimes ?? 0} of ${s.Runtimes ?? 0}` },
     { field: 'ReportingTime', label: 'Last heartbeat', render: (s) => when(s.ReportingTime) }],
-  actions: [
-    { label: 'Maintenance on', permission: 'Robots.Edit', needsSelection: true, run: (rows) => maintenanceOn(rows) },
-    { label: 'Maintenance off', permission: 'Robots.Edit', needsSelection: true, run: (rows) => maintenance(rows, 'Default', null) },
-  ],
+  // the sessions are the tenant's: Robots.Edit must be a tenant role's (a folder role's is refused)
+  actions: canTenant('Robots.Edit') ? [
+    { label: 'Maintenance on', needsSelection: true, run: (rows) => maintenanceOn(rows) },
+    { label: 'Maintenance off', needsSelection: true, run: (rows) => maintenance(rows, 'Default', null) },
+  ] : [],
 });
 
 async function maintenanceOn(rows) {
@@ -183,15 +184,25 @@ function checkboxes(legend, name, items) {
 const checked = (form, name) => [...form.querySelectorAll(`input[name="${name}"]:checked`)].map((c) => c.value);
 
 async function addUser() {
-  const roles = await roleChoices('Tenant');
+  // roles are given with AssignRoles, which needs Users.Edit (Users.Create alone makes the user only)
+  const withRoles = can('Users.Edit');
+  const roles = withRoles ? await roleChoices('Tenant') : [];
   const name = h('input', { name: 'username', required: true, autocomplete: 'off' });
   const email = h('input', { name: 'email', type: 'email' });
   const password = h('input', { name: 'password', type: 'password', autocomplete: 'new-password', required: true });
   return dialog('Add user', h('div', { class: 'stack' }, field('User name', name), field('E-mail', email), field('Password', password),
-    checkboxes('Tenant roles', 'role', roles.map((r) => [r.Id, r.DisplayName || r.Name]))), 'Add', async (form) => {
+    withRoles ? checkboxes('Tenant roles', 'role', roles.map((r) => [r.Id, r.DisplayName || r.Name])) : null), 'Add', async (form) => {
     const user = await post('/odata/Users', { UserName: name.value.trim(), EmailAddress: email.value || null, Password: password.value });
     const roleIds = checked(form, 'role').map(Number);
-    if (roleIds.length) await post(`/odata/Users(${user.Id})/${ACTION}.AssignRoles`, { roleIds });
+    if (roleIds.length) {
+      // the user exists now: the dialog closes either way (Add again would be refused as a duplicate)
+      try {
+        await post(`/odata/Users(${user.Id})/${ACTION}.AssignRoles`, { roleIds });
+      } catch (err) {
+        toast(`User ${user.UserName} created without roles: ${err.message || String(err)}`, 'error');
+        return true;
+      }
+    }
     toast(`User ${user.UserName} added.`);
   });
 }

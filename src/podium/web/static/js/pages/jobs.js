@@ -154,15 +154,17 @@ export async function jobPage(main, { id }) {
       ['Input', h('pre', { text: pretty(job.InputArguments) })], ['Output', h('pre', { text: pretty(job.OutputArguments) })]];
     for (const [label, value] of rows) details.append(h('dt', { text: label }), h('dd', { dataset: { field: label } }, value ?? ''));
     clear(actions);
+    // a button's work, its error in a toast (an unhandled rejection shows nothing)
+    const act = (text, run) => h('button', { type: 'button', class: 'secondary', text,
+      onclick: () => run().catch((err) => toast(err.message || String(err), 'error')) });
     if (can('Jobs.Edit') && !FINAL.has(job.State)) {
-      actions.append(h('button', { type: 'button', class: 'secondary', text: 'Stop', onclick: () => stopJobs([job], 'SoftStop').then(refresh) }),
-        h('button', { type: 'button', class: 'secondary', text: 'Kill', onclick: () => stopJobs([job], 'Kill').then(refresh) }));
+      actions.append(act('Stop', () => stopJobs([job], 'SoftStop').then(refresh)), act('Kill', () => stopJobs([job], 'Kill').then(refresh)));
     }
     if (can('Jobs.Edit') && job.State === 'Suspended') {
-      actions.append(h('button', { type: 'button', class: 'secondary', text: 'Resume', onclick: () => post(`/odata/Jobs/${ACTION}.ResumeJob`, { jobKey: job.Key }).then(refresh) }));
+      actions.append(act('Resume', () => post(`/odata/Jobs/${ACTION}.ResumeJob`, { jobKey: job.Key }).then(refresh)));
     }
     if (can('Jobs.Create') && FINAL.has(job.State)) {
-      actions.append(h('button', { type: 'button', class: 'secondary', text: 'Restart', onclick: () => restartJobs([job]) }));
+      actions.append(act('Restart', () => restartJobs([job])));
     }
     if (can('Logs.View')) {
       const answer = await get('/odata/RobotLogs', { $filter: `JobKey eq ${literal(job.Key)}`, $orderby: 'TimeStamp asc,Id asc', $top: '500' });

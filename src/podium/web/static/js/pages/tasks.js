@@ -40,10 +40,24 @@ export function tasksPage(main, params, query) {
   });
 }
 
+/** Unassigned tasks are assigned (AssignTasks, Tasks.Edit); the others reassigned (ReassignTasks, which
+ * needs TaskAssignment.Create): each group its own call, both answers' refusals reported together. */
 async function assign(rows, userId, name) {
-  const assignments = rows.map((r) => (name ? { TaskId: r.Id, UserNameOrEmail: name } : { TaskId: r.Id, UserId: userId }));
-  const method = rows.some((r) => r.Status !== 'Unassigned') ? 'ReassignTasks' : 'AssignTasks';
-  report(rows, await post(`/odata/Tasks/${ACTION}.${method}`, { taskAssignments: assignments }), 'assigned');
+  const assignments = (group) => group.map((r) => (name ? { TaskId: r.Id, UserNameOrEmail: name } : { TaskId: r.Id, UserId: userId }));
+  const unassigned = rows.filter((r) => r.Status === 'Unassigned');
+  const assigned = rows.filter((r) => r.Status !== 'Unassigned');
+  const failed = [];
+  for (const [method, group] of [['AssignTasks', unassigned], ['ReassignTasks', assigned]]) {
+    if (!group.length) continue;
+    try {
+      const answer = await post(`/odata/Tasks/${ACTION}.${method}`, { taskAssignments: assignments(group) });
+      failed.push(...((answer && answer.value) || []));
+    } catch (err) {
+      // the whole call refused (no permission for it): each of its tasks refused, for that reason
+      failed.push(...group.map((r) => ({ TaskId: r.Id, ErrorMessage: err.message || String(err) })));
+    }
+  }
+  report(rows, { value: failed }, 'assigned');
 }
 
 async function unassign(rows) {
@@ -150,7 +164,15 @@ export async function taskPage(main, { id }) {
     }
   } else if (!done && !mine) {
     form.querySelectorAll('input, select, textarea').forEach((c) => { c.disabled = true; });
-    if (can('Tasks.Edit')) actions.append(h('button', { type: 'button', text: 'Assign to me', onclick: async () => { await assign([task], session.userId); taskPage(main, { id }); } }));
+    // another's task is reassigned, which needs TaskAssignment.Create
+    if (can('Tasks.Edit') && (task.Status === 'Unassigned' || can('TaskAssignment.Create'))) {
+      actions.append(h('button', { type: 'button', text: 'Assign to me', onclick: async () => {
+        try {
+          await assign([task], session.userId);
+          await taskPage(main, { id });
+        } catch (err) { toast(err.message || String(err), 'error'); }
+      } }));
+    }
   } else form.querySelectorAll('input, select, textarea').forEach((c) => { c.disabled = true; });
   if (!done && can('TaskAssignment.Create')) actions.append(h('button', { type: 'button', class: 'secondary', text: 'Reassign…', onclick: async () => { if (await assignDialog([task])) taskPage(main, { id }); } }));
   form.append(actions);

@@ -51,12 +51,24 @@ function cronBuilder(initial) {
 async function editTrigger(existing) {
   const releases = (await get('/odata/Releases', { $top: '500', $orderby: 'Name asc' })).value || [];
   if (!releases.length) { toast('Add a process first (Processes).', 'warn'); return false; }
-  const calendarList = (await get('/odata/Calendars', { $top: '200', $orderby: 'Name asc' }, { folder: false }).catch(() => ({ value: [] }))).value || [];
+  // calendars are tenant-wide (Settings.View): one who may edit the folder's triggers may not read them, and
+  // the trigger keeps the calendar it has (an empty list saved as None would silently remove it)
+  let calendarList = [];
+  let unreadable = null;
+  try {
+    calendarList = (await get('/odata/Calendars', { $top: '200', $orderby: 'Name asc' }, { folder: false })).value || [];
+  } catch (err) { unreadable = err; }
+  const calendarOptions = [['', 'None'], ...calendarList.map((c) => [c.Id, c.Name])];
+  if (existing && existing.CalendarId && !calendarList.some((c) => c.Id === existing.CalendarId)) {
+    calendarOptions.push([existing.CalendarId, existing.CalendarName || `Calendar ${existing.CalendarId}`]);
+  }
   const name = h('input', { name: 'name', required: true, maxlength: '256', value: existing ? existing.Name : '' });
   const release = select(releases.map((r) => [r.Id, r.Name]), existing ? existing.ReleaseId : releases[0].Id, { name: 'release' });
   const builder = cronBuilder(existing ? existing.StartProcessCron : null);
   const zone = await zoneSelect(existing ? existing.TimeZoneId : 'UTC', { emptyLabel: 'UTC' });
-  const calendar = select([['', 'None'], ...calendarList.map((c) => [c.Id, c.Name])], existing && existing.CalendarId ? existing.CalendarId : '', { name: 'calendar' });
+  const calendar = select(calendarOptions, existing && existing.CalendarId ? existing.CalendarId : '', { name: 'calendar' });
+  const calendarNote = unreadable ? h('p', { class: 'error', dataset: { role: 'calendar-note' },
+    text: `Calendars could not be read (${unreadable.message || unreadable}): ${existing && existing.CalendarId ? 'the trigger keeps its calendar' : 'none can be chosen'}.` }) : null;
   const jobs = h('input', { type: 'number', min: '1', max: '100', value: String(existing && existing.StartStrategy > 0 ? existing.StartStrategy : 1), name: 'jobs' });
   const args = h('textarea', { name: 'arguments', rows: '3', class: 'mono', placeholder: '{"name": "value"}', text: existing && existing.InputArguments ? existing.InputArguments : '' });
   const summary = h('p', { class: 'muted', 'aria-live': 'polite', dataset: { role: 'summary' } });
@@ -80,7 +92,7 @@ async function editTrigger(existing) {
     }, 250);
   };
   const body = h('div', { class: 'stack' }, field('Name', name), field('Process', release), builder.root,
-    h('div', { class: 'row' }, field('Time zone', zone), field('Calendar (days off)', calendar)),
+    h('div', { class: 'row' }, field('Time zone', zone), field('Calendar (days off)', calendar)), calendarNote,
     h('section', { class: 'card', 'aria-label': 'What this trigger will do' }, summary, next),
     field('Jobs per fire', jobs), field('Input arguments (JSON)', args));
   body.addEventListener('input', preview);
@@ -159,7 +171,7 @@ export const triggersPage = (main) => renderList(main, {
     { label: 'Edit', permission: 'Schedules.Edit', needsSelection: true, run: (rows) => (rows[0].QueueDefinitionId ? editQueueTrigger(rows[0]) : editTrigger(rows[0])) },
     { label: 'Enable', permission: 'Schedules.Edit', needsSelection: true, run: (rows) => setEnabled(rows, true) },
     { label: 'Disable', permission: 'Schedules.Edit', needsSelection: true, run: (rows) => setEnabled(rows, false) },
-    { label: 'Run now', permission: 'Schedules.Edit', needsSelection: true, run: async (rows) => {
+    { label: 'Run now', permission: ['Schedules.Edit', 'Jobs.Create'], needsSelection: true, run: async (rows) => {
       for (const row of rows) await post(`/odata/ProcessSchedules(${row.Id})/${ACTION}.Fire`, {});
       toast(`Started the jobs of ${rows.map((r) => r.Name).join(', ')}.`);
     } },
