@@ -70,6 +70,9 @@ class Api:
     def put(self, url: str, body: Any = None, folder: int | str | None = None, **kw: Any) -> httpx.Response:
         return self.client.put(url, json=body, headers=self.headers(folder, kw.pop("token", None)), **kw)
 
+    def patch(self, url: str, body: Any = None, folder: int | str | None = None, **kw: Any) -> httpx.Response:
+        return self.client.patch(url, json=body, headers=self.headers(folder, kw.pop("token", None)), **kw)
+
     def delete(self, url: str, folder: int | str | None = None, **kw: Any) -> httpx.Response:
         return self.client.delete(url, headers=self.headers(folder, kw.pop("token", None)), **kw)
 

@@ -19,7 +19,7 @@ from podium.domain.asset_enums import AssetValueScope, AssetValueType
 from podium.domain.assets import SHARED_THROUGH, finish_create, prepare_write, record_deleted, robot_reach
 from podium.domain.crypto import keyring_for
 from podium.http.context import RequestContext
-from podium.odata.declare import audit, boolean, choice, constant, entity_key, integer, key_id, text
+from podium.odata.declare import audit, boolean, choice, constant, entity_key, integer, key_id, tag_list, text
 from podium.odata.model import Edm, EntitySet, Field, Navigation, Scope
 from podium.odata.registry import Area
 
@@ -149,7 +149,7 @@ ASSETS = area.add(
             boolean("HasDefaultValue", "has_default_value", nullable=False),
             text("Description", "description", max_length=1000),
             boolean("AllowDirectApiAccess", "allow_direct_api_access", nullable=False),
-            Field("Tags", Edm.UNTYPED, "tags", read_only=True),
+            tag_list(),
             integer("FoldersCount", "folders_count", read_only=True),
             *audit(),
             key_id(),

@@ -18,6 +18,7 @@ from podium import inputs
 from podium.api import folder_sharing
 from podium.api.folder_sharing import Sharing
 from podium.db.schema_buckets import buckets
+from podium.domain import tags
 from podium.domain.buckets import (
     FOLDER_LINK,
     SHARED_THROUGH,
@@ -31,7 +32,7 @@ from podium.domain.credential_stores import check_store_exists
 from podium.errors import not_found
 from podium.http.context import RequestContext
 from podium.odata import service
-from podium.odata.declare import choice, constant, guid, integer, key_id, text
+from podium.odata.declare import choice, guid, integer, key_id, tag_list, text
 from podium.odata.model import EntitySet, Scope
 from podium.odata.options import QueryOptions
 from podium.odata.registry import ActionCall, Area
@@ -51,6 +52,7 @@ async def _before_write(
     if "CredentialStoreId" in body:
         values["credential_store_id"] = await _credential_store(ctx, conn, body["CredentialStoreId"])
     await prepare_write(conn, ctx.tenant_id, ctx.state.settings, values, existing, body)
+    tags.apply(values, body)
 
 
 async def _credential_store(ctx: RequestContext, conn: AsyncConnection, value: Any) -> int | None:
@@ -102,7 +104,7 @@ BUCKETS = area.add(
             text("ExternalName", "external_name", max_length=512),
             text("Password", "secret", write_only=True),
             integer("FoldersCount", "folders_count", read_only=True),
-            constant("Tags", []),
+            tag_list(),
             key_id(),
         ],
     )

@@ -16,9 +16,9 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db import schema
-from podium.domain import enums, machines
+from podium.domain import enums, machines, tags
 from podium.http.context import RequestContext
-from podium.odata.declare import choice, constant, integer, key_id, text
+from podium.odata.declare import choice, constant, integer, key_id, tag_list, text
 from podium.odata.model import Edm, EntitySet, Scope
 from podium.odata.registry import Area
 
@@ -36,6 +36,16 @@ async def _issue_keys(
     return await machines.issue_keys(conn, machine_id, str(values["key"]))  # keys and ClientSecret, once
 
 
+async def _keep_tags(
+    ctx: RequestContext,
+    conn: AsyncConnection,
+    values: dict[str, Any],
+    existing: Mapping[str, Any] | None,
+    body: Mapping[str, Any],
+) -> None:
+    tags.apply(values, body)
+
+
 MACHINES = area.add(
     EntitySet(
         name="Machines",
@@ -44,6 +54,7 @@ MACHINES = area.add(
         scope=Scope.TENANT,
         permission="Machines",
         unique=("name",),
+        before_write=_keep_tags,
         after_insert=_issue_keys,
         fields=[
             text("LicenseKey", "license_key", read_only=True, visible_with=KEYS_PERMISSION),
@@ -56,7 +67,7 @@ MACHINES = area.add(
             constant("HeadlessSlots", 0, Edm.INT64),
             constant("TestAutomationSlots", 0, Edm.INT64),
             text("Key", "key", read_only=True, visible_with=KEYS_PERMISSION),
-            constant("Tags", []),
+            tag_list(),
             constant("ClientSecret", None),
             key_id(),
         ],

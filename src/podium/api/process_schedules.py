@@ -17,14 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from podium import inputs
 from podium.db import schema_process_schedules
 from podium.db.types import utcnow
-from podium.domain import calendars, process_schedules, queue_triggers, schedule_firing
+from podium.domain import calendars, process_schedules, queue_triggers, schedule_firing, tags
 from podium.domain.cron import next_fire, parse_quartz
 from podium.domain.enums import JobPriority, RobotType, StopStrategy
 from podium.domain.timezones import resolve_zone
 from podium.errors import PodiumError, bad_request, forbidden, not_found
 from podium.http.context import RequestContext
 from podium.odata import service
-from podium.odata.declare import boolean, choice, constant, integer, key_id, text, when
+from podium.odata.declare import boolean, choice, constant, integer, key_id, tag_list, text, when
 from podium.odata.model import Edm, EntitySet, Field, Navigation, Scope
 from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import param, require_body
@@ -41,6 +41,7 @@ async def _before_write(
     body: Mapping[str, Any],
 ) -> None:
     await process_schedules.check_write(conn, ctx.tenant_id, values, existing, body)
+    tags.apply(values, body)
     if existing is not None and "queue_definition_id" in values:
         await process_schedules.bind_queue(conn, existing["id"], values["queue_definition_id"])
 
@@ -119,7 +120,7 @@ PROCESS_SCHEDULES = area.add(
             boolean("ResumeOnSameContext", "resume_on_same_context", nullable=False),
             text("Description", "description", max_length=500),
             Field("MachineRobots", Edm.UNTYPED, "machine_robots", read_only=True),
-            constant("Tags", []),
+            tag_list(),
             text("AlertPendingExpression", "alert_pending_expression", max_length=64),
             text("AlertRunningExpression", "alert_running_expression", max_length=64),
             boolean("RunAsMe", "run_as_me", nullable=False),

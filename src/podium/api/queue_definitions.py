@@ -12,6 +12,7 @@ from starlette.responses import Response
 
 from podium import inputs
 from podium.db.schema_queues import queue_definitions
+from podium.domain import tags
 from podium.domain.queue_definitions import (
     SCHEMAS,
     SHARED_THROUGH,
@@ -22,7 +23,7 @@ from podium.domain.queue_definitions import (
 from podium.errors import bad_request, not_found
 from podium.http.context import RequestContext
 from podium.odata import service
-from podium.odata.declare import boolean, constant, integer, key_id, text, when
+from podium.odata.declare import boolean, constant, integer, key_id, tag_list, text, when
 from podium.odata.model import Edm, EntitySet, Scope
 from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import param
@@ -39,6 +40,7 @@ async def _check_queue(
     body: Mapping[str, Any],
 ) -> None:
     await check_queue(conn, values, existing)
+    tags.apply(values, body)
 
 
 async def _queue_created(
@@ -78,7 +80,7 @@ QUEUE_DEFINITIONS = area.add(
             integer("FoldersCount", "folders_count", read_only=True),
             integer("OrganizationUnitId", "folder_id", read_only=True),
             constant("OrganizationUnitFullyQualifiedName", None),
-            constant("Tags", []),
+            tag_list(),
             key_id(),
         ],
     )

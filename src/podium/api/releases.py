@@ -14,11 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import inputs
 from podium.db import schema
-from podium.domain import enums, release_retention, releases
+from podium.domain import enums, release_retention, releases, tags
 from podium.errors import bad_request
 from podium.http.context import RequestContext
 from podium.odata import service
-from podium.odata.declare import audit, boolean, choice, constant, integer, key_id, text
+from podium.odata.declare import audit, boolean, choice, constant, integer, key_id, tag_list, text
 from podium.odata.model import Edm, EntitySet, Navigation, Scope
 from podium.odata.registry import ActionCall, Area
 from podium.odata.routes import collection, require_body
@@ -36,6 +36,7 @@ async def _before_write(
     releases.fill_defaults(values, existing)
     await releases.check_environment(conn, values, existing)
     await releases.check_package(conn, ctx.tenant_id, values, existing)
+    tags.apply(values, body)
 
 
 async def _first_version(
@@ -87,7 +88,7 @@ RELEASES = area.add(
             constant("RetentionPeriod", 0, Edm.INT64),
             constant("StaleRetentionAction", "None"),
             constant("StaleRetentionPeriod", 0, Edm.INT64),
-            constant("Tags", []),
+            tag_list(),
             *audit(),
             key_id(),
         ],

@@ -47,6 +47,11 @@ def _folder() -> Column[int]:
     return Column("folder_id", BigInteger, ForeignKey("folders.id"), nullable=False)
 
 
+def _tags() -> Column[str]:
+    """TagDto list as JSON text (``domain/tags.py``)."""
+    return Column("tags", Text, nullable=False, server_default="[]")
+
+
 def _audit() -> list[Column[object]]:
     return [
         Column("creation_time", UTCDateTime, nullable=False),
@@ -195,6 +200,7 @@ machines = Table(
     metadata,
     _id(),
     _tenant(),
+    _tags(),
     Column("key", String(36), nullable=False, unique=True),
     Column("name", String(256), nullable=False),
     Column("description", String(500)),
@@ -271,6 +277,7 @@ releases = Table(
     metadata,
     _id(),
     _tenant(),
+    _tags(),
     _folder(),
     Column("key", String(36), nullable=False, unique=True),
     Column("name", String(256), nullable=False),

@@ -19,13 +19,14 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from podium.db.schema import _audit, _folder, _id, _tenant, metadata
+from podium.db.schema import _audit, _folder, _id, _tags, _tenant, metadata
 
 buckets = Table(
     "buckets",
     metadata,
     _id(),
     _tenant(),
+    _tags(),
     _folder(),
     Column("identifier", String(36), nullable=False),
     Column("name", String(128), nullable=False),

@@ -25,7 +25,7 @@ from sqlalchemy import (
     UniqueConstraint,
 )
 
-from podium.db.schema import _audit, _folder, _id, _tenant, metadata
+from podium.db.schema import _audit, _folder, _id, _tags, _tenant, metadata
 from podium.db.types import UTCDateTime
 
 queue_definitions = Table(
@@ -33,6 +33,7 @@ queue_definitions = Table(
     metadata,
     _id(),
     _tenant(),
+    _tags(),
     _folder(),
     Column("key", String(36), nullable=False, unique=True),
     Column("name", String(512), nullable=False),

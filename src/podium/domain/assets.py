@@ -11,20 +11,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-import orjson
 from sqlalchemy import ColumnElement, func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import folder_robots
 from podium.db.schema_assets import asset_folders, assets
+from podium.domain import tags
 from podium.domain.asset_enums import AssetErrorCode, AssetValueScope, AssetValueType
-from podium.domain.asset_values import MAX_TEXT, parse_value, write_listed_values
+from podium.domain.asset_values import parse_value, write_listed_values
 from podium.domain.credential_stores import CredentialResourceType, check_store_exists, default_store
 from podium.domain.crypto import Keyring
 from podium.domain.events import record
 from podium.domain.sealed import asset_aad
 from podium.errors import PodiumError, conflict
-from podium.inputs import json_list, json_object, optional_text, text
 
 FOLDER_LINK = asset_folders
 SHARED_THROUGH = (FOLDER_LINK, "asset_id")
@@ -104,26 +103,6 @@ async def _check_store(
         )
 
 
-def parse_tags(body: Mapping[str, Any]) -> str | None:
-    """``Tags`` (list of TagDto) as stored JSON; None when the body does not set them."""
-    if "Tags" not in body:
-        return None
-    cleaned = []
-    for index, raw in enumerate(json_list(body["Tags"] or [], "Tags")):
-        tag = json_object(raw, f"Tags[{index}]")
-        name = text(tag.get("Name"), f"Tags[{index}].Name", max_length=MAX_TEXT)
-        value = optional_text(tag.get("Value"), f"Tags[{index}].Value", max_length=MAX_TEXT)
-        cleaned.append(
-            {
-                "Name": name,
-                "DisplayName": tag.get("DisplayName") or name,
-                "Value": value,
-                "DisplayValue": tag.get("DisplayValue") or value,
-            }
-        )
-    return orjson.dumps(cleaned).decode()
-
-
 async def prepare_write(
     conn: AsyncConnection,
     tenant_id: int,
@@ -141,9 +120,9 @@ async def prepare_write(
     if await name_clash(conn, name, folder_ids, existing["id"] if existing else None):
         raise conflict(f"An asset named '{name}' already exists in this folder.")
     await _check_store(conn, tenant_id, values, existing)
-    tags = parse_tags(body)
-    if tags is not None or existing is None:
-        values["tags"] = tags or "[]"
+    sent_tags = tags.parse(body)
+    if sent_tags is not None or existing is None:
+        values["tags"] = sent_tags or "[]"
     key = values.get("key") or (existing or {}).get("key")
     if not has_default:
         values.update(

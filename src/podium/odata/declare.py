@@ -37,6 +37,11 @@ def constant(name: str, value: Any, edm: Edm = Edm.STRING) -> Field:
     return Field(name, edm, None, constant=value, read_only=True)
 
 
+def tag_list() -> Field:
+    """``Tags`` (TagDto list) from the ``tags`` JSON column, written by the set's hook (``domain/tags``)."""
+    return Field("Tags", Edm.UNTYPED, "tags", read_only=True)
+
+
 def key_id() -> Field:
     return Field("Id", Edm.INT64, "id", read_only=True, nullable=False)
 
