@@ -1,4 +1,4 @@
-"""Tags (TagDto lists) on buckets, machines, processes (releases), queues and triggers, as on assets: kept
+"""Tags (TagDto lists) on assets, buckets, machines, processes (releases), queues and triggers: kept
 as sent (display names default to the names), left alone by a write without Tags, replaced by one with
 Tags; malformed Tags are a 400 that changes nothing. Both databases."""
 
@@ -19,7 +19,7 @@ ANSWERED = [
     {"Name": "team", "DisplayName": "team", "Value": "finance", "DisplayValue": "finance"},
     {"Name": "critical", "DisplayName": "Critical", "Value": None, "DisplayValue": None},
 ]
-KINDS = ["Buckets", "Machines", "Releases", "QueueDefinitions", "ProcessSchedules"]
+KINDS = ["Assets", "Buckets", "Machines", "Releases", "QueueDefinitions", "ProcessSchedules"]
 
 
 def created_with_tags(api: Api, db: Engine, kind: str) -> dict[str, Any]:
@@ -28,6 +28,9 @@ def created_with_tags(api: Api, db: Engine, kind: str) -> dict[str, Any]:
         return create_queue(api, "tagged", Tags=TAGS)
     if kind == "ProcessSchedules":
         body = trigger_body(release_id(api, db), Tags=TAGS)
+    elif kind == "Assets":
+        body = {"Name": "tagged", "ValueScope": "Global", "ValueType": "Text", "StringValue": "x"}
+        body["Tags"] = TAGS
     elif kind == "Releases":
         api.ok(upload(api, nupkg("tagged", "1.0.0"), name="tagged.1.0.0.nupkg"))
         body = {"Name": "tagged", "ProcessKey": "tagged", "ProcessVersion": "1.0.0", "Tags": TAGS}

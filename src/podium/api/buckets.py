@@ -18,7 +18,6 @@ from podium import inputs
 from podium.api import folder_sharing
 from podium.api.folder_sharing import Sharing
 from podium.db.schema_buckets import buckets
-from podium.domain import tags
 from podium.domain.buckets import (
     FOLDER_LINK,
     SHARED_THROUGH,
@@ -52,7 +51,6 @@ async def _before_write(
     if "CredentialStoreId" in body:
         values["credential_store_id"] = await _credential_store(ctx, conn, body["CredentialStoreId"])
     await prepare_write(conn, ctx.tenant_id, ctx.state.settings, values, existing, body)
-    tags.apply(values, body)
 
 
 async def _credential_store(ctx: RequestContext, conn: AsyncConnection, value: Any) -> int | None:

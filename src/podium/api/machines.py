@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db import schema
-from podium.domain import enums, machines, tags
+from podium.domain import enums, machines
 from podium.http.context import RequestContext
 from podium.odata.declare import choice, constant, integer, key_id, tag_list, text
 from podium.odata.model import Edm, EntitySet, Scope
@@ -36,16 +36,6 @@ async def _issue_keys(
     return await machines.issue_keys(conn, machine_id, str(values["key"]))  # keys and ClientSecret, once
 
 
-async def _keep_tags(
-    ctx: RequestContext,
-    conn: AsyncConnection,
-    values: dict[str, Any],
-    existing: Mapping[str, Any] | None,
-    body: Mapping[str, Any],
-) -> None:
-    tags.apply(values, body)
-
-
 MACHINES = area.add(
     EntitySet(
         name="Machines",
@@ -54,7 +44,6 @@ MACHINES = area.add(
         scope=Scope.TENANT,
         permission="Machines",
         unique=("name",),
-        before_write=_keep_tags,
         after_insert=_issue_keys,
         fields=[
             text("LicenseKey", "license_key", read_only=True, visible_with=KEYS_PERMISSION),

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from podium import inputs
 from podium.db import schema_process_schedules
 from podium.db.types import utcnow
-from podium.domain import calendars, process_schedules, queue_triggers, schedule_firing, tags
+from podium.domain import calendars, process_schedules, queue_triggers, schedule_firing
 from podium.domain.cron import next_fire, parse_quartz
 from podium.domain.enums import JobPriority, RobotType, StopStrategy
 from podium.domain.timezones import resolve_zone
@@ -41,7 +41,6 @@ async def _before_write(
     body: Mapping[str, Any],
 ) -> None:
     await process_schedules.check_write(conn, ctx.tenant_id, values, existing, body)
-    tags.apply(values, body)
     if existing is not None and "queue_definition_id" in values:
         await process_schedules.bind_queue(conn, existing["id"], values["queue_definition_id"])
 

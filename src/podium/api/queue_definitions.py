@@ -12,7 +12,6 @@ from starlette.responses import Response
 
 from podium import inputs
 from podium.db.schema_queues import queue_definitions
-from podium.domain import tags
 from podium.domain.queue_definitions import (
     SCHEMAS,
     SHARED_THROUGH,
@@ -40,7 +39,6 @@ async def _check_queue(
     body: Mapping[str, Any],
 ) -> None:
     await check_queue(conn, values, existing)
-    tags.apply(values, body)
 
 
 async def _queue_created(

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium import inputs
 from podium.db import schema
-from podium.domain import enums, release_retention, releases, tags
+from podium.domain import enums, release_retention, releases
 from podium.errors import bad_request
 from podium.http.context import RequestContext
 from podium.odata import service
@@ -36,7 +36,6 @@ async def _before_write(
     releases.fill_defaults(values, existing)
     await releases.check_environment(conn, values, existing)
     await releases.check_package(conn, ctx.tenant_id, values, existing)
-    tags.apply(values, body)
 
 
 async def _first_version(

@@ -16,7 +16,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from podium.db.schema import folder_robots
 from podium.db.schema_assets import asset_folders, assets
-from podium.domain import tags
 from podium.domain.asset_enums import AssetErrorCode, AssetValueScope, AssetValueType
 from podium.domain.asset_values import parse_value, write_listed_values
 from podium.domain.credential_stores import CredentialResourceType, check_store_exists, default_store
@@ -120,9 +119,8 @@ async def prepare_write(
     if await name_clash(conn, name, folder_ids, existing["id"] if existing else None):
         raise conflict(f"An asset named '{name}' already exists in this folder.")
     await _check_store(conn, tenant_id, values, existing)
-    sent_tags = tags.parse(body)
-    if sent_tags is not None or existing is None:
-        values["tags"] = sent_tags or "[]"
+    if existing is None:
+        values.setdefault("tags", "[]")  # Tags, when sent, came through their field (domain/tags.py)
     key = values.get("key") or (existing or {}).get("key")
     if not has_default:
         values.update(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import enum
 from typing import Any
 
+from podium.domain import tags
 from podium.odata.model import Edm, Field
 
 
@@ -38,8 +39,8 @@ def constant(name: str, value: Any, edm: Edm = Edm.STRING) -> Field:
 
 
 def tag_list() -> Field:
-    """``Tags`` (TagDto list) from the ``tags`` JSON column, written by the set's hook (``domain/tags``)."""
-    return Field("Tags", Edm.UNTYPED, "tags", read_only=True)
+    """``Tags`` (TagDto list) in the ``tags`` JSON column, checked and kept as sent (``domain/tags.py``)."""
+    return Field("Tags", Edm.UNTYPED, "tags", parse=tags.to_json)
 
 
 def key_id() -> Field:

@@ -72,6 +72,9 @@ class Field:
     # the name of one of the entity set's ``lookups``: ``column`` is then a column of that lookup's
     # target table, joined when read (a name kept in one place, not copied: a trigger's CalendarName)
     through: str | None = None
+    # the column value for a JSON value the Edm type alone does not describe (a TagDto list): checks it,
+    # 400 when malformed; null is its to decide too
+    parse: Callable[[Any], Any] | None = None
 
     @property
     def stored(self) -> bool:

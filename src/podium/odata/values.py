@@ -50,6 +50,8 @@ def convert(field: Field, value: Any, bounds: tuple[int, int] = INT64_RANGE) -> 
     """The column value for a JSON value of a field; 400 when it does not fit the field's type (integers:
     ``bounds``, the column's range)."""
     name = field.name
+    if field.parse is not None:
+        return field.parse(value)
     if value is None:
         if not field.nullable:
             raise invalid(f"The field '{name}' cannot be null.")
