@@ -140,9 +140,7 @@ async def start_jobs(ctx: RequestContext, call: ActionCall) -> Response:
     async with ctx.state.db.write() as conn:
         release = await _find_release(ctx, conn, info)
         ids = await jobs.start_jobs(conn, release, request, ctx.user_id)
-        for attachment in linked:
-            for job_id in ids:
-                await attachments.link_job(conn, attachment, {"id": job_id}, None, ctx.user_id)
+        await attachments.link_new_jobs(conn, linked, ids, ctx.user_id)
     rows = await _jobs_by_ids(ctx, ids)
     return collection(ctx, "Jobs", rows)
 

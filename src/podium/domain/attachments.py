@@ -118,6 +118,28 @@ async def link_job(
     return {"id": link_id, **values}
 
 
+async def link_new_jobs(
+    conn: AsyncConnection, linked: list[dict[str, Any]], job_ids: list[int], user_id: int
+) -> None:
+    """Links every job just made (no link yet) to each attachment, in one statement (StartJobs'
+    ``Attachments``; up to 100 attachments times the jobs started)."""
+    now = utcnow()
+    rows = [
+        {
+            "tenant_id": attachment["tenant_id"],
+            "attachment_id": attachment["id"],
+            "job_id": job_id,
+            "category": None,
+            "creation_time": now,
+            "creator_user_id": user_id,
+        }
+        for attachment in linked
+        for job_id in job_ids
+    ]
+    if rows:
+        await conn.execute(insert(job_attachments), rows)
+
+
 async def of_job(conn: AsyncConnection, job_id: int) -> list[dict[str, Any]]:
     """The job's attachments, oldest link first, with each attachment's key and name."""
     query = (
