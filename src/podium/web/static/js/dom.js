@@ -38,6 +38,11 @@ export function toast(message, kind = 'info') {
   toastTimer = setTimeout(() => { box.className = 'toast'; }, 5000);
 }
 
+/** A click handler running ``run``, its error in a toast (an unhandled rejection would show nothing). */
+export function reported(run) {
+  return () => run().catch((err) => toast(err.message || String(err), 'error'));
+}
+
 export function when(value) {
   if (!value) return '';
   const date = new Date(value);

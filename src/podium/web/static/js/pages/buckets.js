@@ -2,15 +2,12 @@
 // the SDK does), download (signed read URL) and delete.
 
 import { ACTION, api, can, get } from '../api.js';
-import { append, clear, confirmAction, dialog, field, h, toast } from '../dom.js';
+import { append, clear, confirmAction, dialog, field, h, reported, toast } from '../dom.js';
 
 function call(bucket, name, params) {
   const args = Object.entries(params).map(([k, v]) => `${k}=${encodeURIComponent(v)}`).join('&');
   return get(`/odata/Buckets(${bucket.Id})/${ACTION}.${name}?${args}`);
 }
-
-/** A button's work, its error in a toast (an unhandled rejection shows nothing). */
-const shown = (run) => () => run().catch((err) => toast(err.message || String(err), 'error'));
 
 function size(bytes) {
   if (bytes < 1024) return `${bytes} B`;
@@ -43,8 +40,8 @@ export async function bucketPage(main, { id }) {
     }
     for (const file of files.value || []) {
       const name = file.FullPath.split('/').pop();
-      const actions = h('td', {}, h('button', { type: 'button', class: 'secondary', text: 'Download', 'aria-label': `Download ${name}`, onclick: shown(() => download(file)) }));
-      if (can('Buckets.Edit')) actions.append(' ', h('button', { type: 'button', class: 'secondary', text: 'Delete', 'aria-label': `Delete ${name}`, onclick: shown(() => remove(file)) }));
+      const actions = h('td', {}, h('button', { type: 'button', class: 'secondary', text: 'Download', 'aria-label': `Download ${name}`, onclick: reported(() => download(file)) }));
+      if (can('Buckets.Edit')) actions.append(' ', h('button', { type: 'button', class: 'secondary', text: 'Delete', 'aria-label': `Delete ${name}`, onclick: reported(() => remove(file)) }));
       body.append(h('tr', {}, h('td', { text: name }), h('td', { text: file.ContentType || '' }), h('td', { text: size(file.Size || 0) }), actions));
     }
     clear(table).append(h('caption', { class: 'visually-hidden', text: `Files of ${bucket.Name}` }),

@@ -2,7 +2,7 @@
 // stop/kill/restart, and a job's details with its input, output and robot logs, live while it runs.
 
 import { ACTION, api, can, get, literal, post } from '../api.js';
-import { append, badge, clear, dialog, field, h, select, toast, when } from '../dom.js';
+import { append, badge, clear, dialog, field, h, reported, select, toast, when } from '../dom.js';
 import { filters, renderList, stateBadge } from '../list.js';
 
 const STATES = ['Pending', 'Running', 'Stopping', 'Terminating', 'Faulted', 'Successful', 'Stopped', 'Suspended', 'Resumed'];
@@ -154,9 +154,7 @@ export async function jobPage(main, { id }) {
       ['Input', h('pre', { text: pretty(job.InputArguments) })], ['Output', h('pre', { text: pretty(job.OutputArguments) })]];
     for (const [label, value] of rows) details.append(h('dt', { text: label }), h('dd', { dataset: { field: label } }, value ?? ''));
     clear(actions);
-    // a button's work, its error in a toast (an unhandled rejection shows nothing)
-    const act = (text, run) => h('button', { type: 'button', class: 'secondary', text,
-      onclick: () => run().catch((err) => toast(err.message || String(err), 'error')) });
+    const act = (text, run) => h('button', { type: 'button', class: 'secondary', text, onclick: reported(run) });
     if (can('Jobs.Edit') && !FINAL.has(job.State)) {
       actions.append(act('Stop', () => stopJobs([job], 'SoftStop').then(refresh)), act('Kill', () => stopJobs([job], 'Kill').then(refresh)));
     }

@@ -2,7 +2,7 @@
 // alerts (unread first, mark as read), both plain OData lists of the API.
 
 import { ACTION, api, get, post } from '../api.js';
-import { dialog, h, toast, when } from '../dom.js';
+import { dialog, h, reported, toast, when } from '../dom.js';
 import { filters, renderList, stateBadge } from '../list.js';
 
 const COMPONENTS = ['Assets', 'Buckets', 'Folders', 'Jobs', 'Machines', 'Packages', 'Processes', 'Queues', 'Robots', 'Roles',
@@ -56,7 +56,7 @@ export const auditPage = (main) => {
       { field: 'UserName', label: 'User' },
       { field: 'Component', label: 'Component' },
       { field: 'Action', label: 'Action' },
-      { field: 'OperationText', label: 'What', render: (e) => h('button', { type: 'button', class: 'link', text: e.OperationText || `${e.Component} ${e.Action}`, onclick: () => auditDetails(e).catch((err) => toast(err.message, 'error')) }) },
+      { field: 'OperationText', label: 'What', render: (e) => h('button', { type: 'button', class: 'link', text: e.OperationText || `${e.Component} ${e.Action}`, onclick: reported(() => auditDetails(e)) }) },
     ],
     filters: [
       filters.choice('Component', 'Component', COMPONENTS),

@@ -3,7 +3,7 @@
 // start-job form is generated from.
 
 import { ACTION, can, get, literal, post } from '../api.js';
-import { append, badge, clear, field, h, select, toast, when } from '../dom.js';
+import { append, badge, clear, field, h, reported, select, toast, when } from '../dom.js';
 import { setVersion } from './catalog.js';
 import { argumentSpecs, startJobDialog } from './jobs.js';
 
@@ -36,7 +36,7 @@ async function versionsSection(root, packageId, current, use, currentLabel = 'Cu
       h('td', {}, v.Version === current ? badge(currentLabel, 'successful') : ''),
       use ? h('td', {}, v.Version === current ? '' : h('button', {
         type: 'button', class: 'secondary', text: 'Use', 'aria-label': `Use version ${v.Version}`,
-        onclick: () => use(v.Version).catch((err) => toast(err.message, 'error')),
+        onclick: reported(() => use(v.Version)),
       })) : null))));
   const chooser = select(versions.map((v) => v.Version), current || (versions[0] && versions[0].Version), { name: 'argumentsVersion' });
   const argsBox = h('div');
@@ -71,7 +71,7 @@ export async function processPage(main, { id }) {
       details.append(h('dt', { text: label }), h('dd', { dataset: { field: label } }, value));
     }
     clear(actions);
-    if (can('Jobs.Create')) actions.append(h('button', { type: 'button', text: 'Start job', onclick: () => startJobDialog(release.Key).catch((err) => toast(err.message, 'error')) }));
+    if (can('Jobs.Create')) actions.append(h('button', { type: 'button', text: 'Start job', onclick: reported(() => startJobDialog(release.Key)) }));
     if (can('Processes.Edit')) {
       actions.append(h('button', { type: 'button', class: 'secondary', text: 'Set version', onclick: async () => {
         try { if (await setVersion(release)) await draw(); } catch (err) { toast(err.message, 'error'); }

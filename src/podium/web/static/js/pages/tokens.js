@@ -1,7 +1,7 @@
 // Personal access tokens of the signed-in user: create (the secret is shown once), list, revoke.
 
 import { api, get, post } from '../api.js';
-import { append, clear, confirmAction, dialog, field, h, toast, when } from '../dom.js';
+import { append, clear, confirmAction, dialog, field, h, reported, toast, when } from '../dom.js';
 
 export async function tokensPage(main) {
   const table = h('table', { class: 'list' });
@@ -14,7 +14,7 @@ export async function tokensPage(main) {
     const rows = (await get('/api/PersonalAccessTokens', undefined, { folder: false })).value || [];
     const body = h('tbody', {}, rows.map((row) => h('tr', {}, h('td', { text: row.Name }), h('td', { text: when(row.CreationTime) }),
       h('td', { text: when(row.ExpiresAt) }), h('td', { text: row.IsRevoked ? 'Revoked' : 'Active' }),
-      h('td', {}, row.IsRevoked ? '' : h('button', { type: 'button', class: 'secondary', text: 'Revoke', 'aria-label': `Revoke ${row.Name}`, onclick: () => revoke(row).catch((err) => toast(err.message || String(err), 'error')) })))));
+      h('td', {}, row.IsRevoked ? '' : h('button', { type: 'button', class: 'secondary', text: 'Revoke', 'aria-label': `Revoke ${row.Name}`, onclick: reported(() => revoke(row)) })))));
     clear(table).append(h('caption', { class: 'visually-hidden', text: 'Your tokens' }),
       h('thead', {}, h('tr', {}, ['Name', 'Created', 'Expires', 'State', ''].map((t) => h('th', { scope: 'col', text: t })))), body);
   }
